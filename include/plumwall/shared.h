@@ -1,0 +1,348 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Everything the kernel programs and user space share: map keys and values,
+ * event records, verdict, reason and state codes. Fixed-width types,
+ * explicit padding, and a size assertion per record, because both sides
+ * read the same bytes. Included by BPF code after vmlinux.h and by user
+ * space after <linux/types.h>; it must not include anything else.
+ *
+ * Decision structure (why no rule list is walked per packet):
+ *
+ *   1. (ifindex, VLAN) -> tenant                       pw_iface map (hash)
+ *   2. (tenant, family, address) -> address class      pw_addr map (LPM),
+ *      once for the source, once for the destination;   also gives the
+ *                                                       display segment
+ *   3. (tenant, proto, port or ICMP type) -> service class  pw_svc map (LPM)
+ *   4. decision: tuple-space search over at most eight exact-match keys
+ *      (tenant, src class or *, dst class or *, svc class or *) in pw_decision
+ *      (hash). The compiler files each rule under the tuple its selectors
+ *      need: a rule whose `from` covers every class of the tenant goes under
+ *      src = *, likewise `to` and the service, so `any` never multiplies
+ *      entries by the number of classes. Each entry holds the FIRST rule (by
+ *      evaluation order, i.e. by rule id within the tenant) among the rules
+ *      filed under that tuple that match the key; the packet takes the
+ *      smallest rule id of the up to eight hits, which is first-match
+ *      semantics. No hit: the tenant's default.
+ *
+ * The cost is a constant number of map lookups whatever the number of
+ * rules; memory grows with the rules' class products, which the compiler
+ * reports (plumwall show).
+ *
+ * Policy generations: every map above lives in the inner maps of one
+ * "policy slot"; user space fills the idle slot and then flips
+ * pw_config.active_slot with one map update, so a packet (which reads the
+ * active slot once) is judged entirely by the old or the new policy.
+ */
+#ifndef PLUMWALL_SHARED_H
+#define PLUMWALL_SHARED_H
+
+#define PW_PIN_ROOT "/sys/fs/bpf/plumwall"
+
+/* Layout version of everything below: bump on any change so that pinned
+ * maps of an older layout are refused, never misread. */
+#define PW_LAYOUT_VERSION 1
+
+#define PW_FAMILY_IPV4 4
+#define PW_FAMILY_IPV6 6
+
+#define PW_MAX_TENANTS 65536
+#define PW_TENANT_NONE 0 /* tenant ids start at 1 */
+#define PW_RULE_NONE 0xffffffffU /* decided by default or a setting */
+#define PW_CLASS_ANY 0xffffffffU /* wildcard in pw_decision_key */
+#define PW_SEGMENT_NONE 0xffffffffU /* address in no segment: external */
+#define PW_SNAPLEN 128 /* bytes of a dropped packet carried in events */
+
+/* Verdicts, as events and trace report them. */
+enum pw_verdict {
+	PW_VERDICT_ALLOW = 0,
+	PW_VERDICT_DENY = 1,
+	PW_VERDICT_REJECT = 2,
+	PW_VERDICT_AUDIT = 3,
+	PW_VERDICT_COUNT,
+};
+
+/* Why a packet got its verdict (events.md event.reason, drop counters). */
+enum pw_reason {
+	PW_REASON_POLICY = 0, /* a rule decided */
+	PW_REASON_DEFAULT = 1, /* the tenant's default decided */
+	PW_REASON_UNMATCHED = 2, /* no tenant owns (ifindex, VLAN) */
+	PW_REASON_MALFORMED = 3, /* truncated or inconsistent headers */
+	PW_REASON_FRAGMENT = 4, /* non-first fragment without its first */
+	PW_REASON_POLICY_REVOKED = 5, /* tracked flow denied by a new policy */
+	PW_REASON_NON_IP = 6, /* settings.non_ip */
+	PW_REASON_ESTABLISHED = 7, /* tracked flow, original direction */
+	PW_REASON_REPLY = 8, /* tracked flow, reply direction */
+	PW_REASON_COUNT,
+};
+
+/* Action stored for rules and defaults; same values as PW_VERDICT_*. */
+enum pw_action {
+	PW_ACTION_ALLOW = PW_VERDICT_ALLOW,
+	PW_ACTION_DENY = PW_VERDICT_DENY,
+	PW_ACTION_REJECT = PW_VERDICT_REJECT,
+};
+
+/* Connection tracking states. */
+enum pw_ct_state {
+	PW_CT_NEW = 0, /* UDP/ICMP/other: seen one way only */
+	PW_CT_TCP_SYN = 1, /* SYN seen, handshake not complete */
+	PW_CT_ESTABLISHED = 2, /* TCP handshake done, or reply seen */
+	PW_CT_TCP_CLOSING = 3, /* FIN seen in one direction */
+	PW_CT_TCP_CLOSED = 4, /* FIN both ways or RST: entry being removed */
+};
+
+enum pw_timeout {
+	PW_TIMEOUT_TCP_SYN = 0,
+	PW_TIMEOUT_TCP_ESTABLISHED = 1,
+	PW_TIMEOUT_TCP_CLOSING = 2,
+	PW_TIMEOUT_UDP = 3,
+	PW_TIMEOUT_ICMP = 4,
+	PW_TIMEOUT_OTHER = 5,
+	PW_TIMEOUT_COUNT = 6,
+};
+
+enum pw_event_type {
+	PW_EVENT_DROP = 1,
+	PW_EVENT_AUDIT = 2,
+	PW_EVENT_FLOW_START = 3,
+	PW_EVENT_FLOW_END = 4,
+	PW_EVENT_SUPPRESSED = 5,
+	PW_EVENT_LOST = 6,
+};
+
+enum pw_end_reason {
+	PW_END_NONE = 0,
+	PW_END_FIN = 1,
+	PW_END_RST = 2,
+	PW_END_TIMEOUT = 3,
+	PW_END_POLICY_REVOKED = 4,
+	PW_END_SHUTDOWN = 5,
+};
+
+/* pw_tenant_val.flags */
+#define PW_TENANT_AUDIT (1U << 0) /* mode: audit */
+#define PW_TENANT_LOG_DEFAULT (1U << 1)
+#define PW_TENANT_FLOW_LOGS (1U << 2)
+
+/* pw_rule_val.flags */
+#define PW_RULE_LOG (1U << 0)
+
+/* ---- per-slot policy maps ----------------------------------------------- */
+
+/* pw_iface: which tenant owns a frame. vlan 0 = untagged. */
+struct pw_iface_key {
+	__u32 ifindex;
+	__u16 vlan;
+	__u16 pad;
+};
+_Static_assert(sizeof(struct pw_iface_key) == 8, "pw_iface_key layout");
+
+/* pw_tenant: indexed by tenant id (ARRAY, PW_MAX_TENANTS entries). */
+struct pw_tenant_val {
+	__u8 present; /* 1 for a tenant of this policy */
+	__u8 default_action; /* enum pw_action */
+	__u8 flags; /* PW_TENANT_* */
+	__u8 pad;
+	__u32 pad2;
+};
+_Static_assert(sizeof(struct pw_tenant_val) == 8, "pw_tenant_val layout");
+
+/*
+ * pw_addr: LPM trie. Data after prefixlen is compared bit by bit from the
+ * first byte, so tenant and family lead (big-endian tenant) and the address
+ * follows: prefixlen = 32 + address prefix length. IPv4 uses addr[0..3].
+ */
+struct pw_addr_key {
+	__u32 prefixlen;
+	__u8 tenant_be[2];
+	__u8 family;
+	__u8 pad;
+	__u8 addr[16];
+};
+_Static_assert(sizeof(struct pw_addr_key) == 24, "pw_addr_key layout");
+
+struct pw_addr_val {
+	__u32 class_id;
+	__u32 segment_id; /* display segment, PW_SEGMENT_NONE: external */
+};
+_Static_assert(sizeof(struct pw_addr_val) == 8, "pw_addr_val layout");
+
+/* Classes of an address without LPM match (policy.md: external). */
+#define PW_CLASS_DEFAULT_V4 0
+#define PW_CLASS_DEFAULT_V6 1
+
+/*
+ * pw_svc: LPM trie over (tenant, proto, point), point = destination port
+ * for TCP/UDP, ICMP type for ICMP/ICMPv6 (in the low byte: point = type),
+ * 0 for other protocols. prefixlen = 24 + bits of point matched (0..16).
+ * A miss means service class 0 (no rule names that service specifically).
+ */
+struct pw_svc_key {
+	__u32 prefixlen;
+	__u8 tenant_be[2];
+	__u8 proto;
+	__u8 point_be[2];
+	__u8 pad[3];
+};
+_Static_assert(sizeof(struct pw_svc_key) == 12, "pw_svc_key layout");
+
+struct pw_svc_val {
+	__u32 svc_class;
+};
+
+/* pw_decision: hash, see the top of this file. */
+struct pw_decision_key {
+	__u16 tenant;
+	__u16 pad;
+	__u32 src_class; /* or PW_CLASS_ANY */
+	__u32 dst_class; /* or PW_CLASS_ANY */
+	__u32 svc_class; /* or PW_CLASS_ANY */
+};
+_Static_assert(sizeof(struct pw_decision_key) == 16, "pw_decision_key layout");
+
+struct pw_decision_val {
+	__u32 rule_id; /* first matching rule of this tuple */
+};
+
+/* pw_rule: ARRAY indexed by rule id. */
+struct pw_rule_val {
+	__u8 action; /* enum pw_action */
+	__u8 flags; /* PW_RULE_* */
+	__u16 tenant; /* 0 for a global rule */
+	__u32 pad;
+};
+_Static_assert(sizeof(struct pw_rule_val) == 8, "pw_rule_val layout");
+
+/* pw_settings: ARRAY of one per slot: policy.md section 6. */
+struct pw_settings {
+	__u32 generation;
+	__u8 unmatched; /* PW_ACTION_ALLOW or PW_ACTION_DENY */
+	__u8 non_ip; /* PW_ACTION_ALLOW or PW_ACTION_DENY */
+	__u16 pad;
+	__u32 log_rate; /* events per second per rule, 0 = unlimited */
+	__u32 pad2;
+	__u64 timeout_ns[PW_TIMEOUT_COUNT];
+};
+_Static_assert(sizeof(struct pw_settings) == 64, "pw_settings layout");
+
+/* ---- global (slot-independent) maps --------------------------------------- */
+
+/* pw_config: ARRAY of one. Flipping active_slot switches policy. */
+struct pw_config {
+	__u32 active_slot; /* 0 or 1 */
+	__u32 layout_version; /* PW_LAYOUT_VERSION */
+	__u64 clock_offset_ns; /* added to the clock: tests inject time */
+};
+_Static_assert(sizeof(struct pw_config) == 16, "pw_config layout");
+
+/*
+ * pw_ct: LRU hash keyed by tenant and normalised 5-tuple: the endpoint
+ * (address, port) that compares lower is "a", so both directions of a flow
+ * find one entry. Ports: TCP/UDP ports; ICMP echo: the identifier in both;
+ * other protocols: zero.
+ */
+struct pw_ct_key {
+	__u16 tenant;
+	__u8 family;
+	__u8 proto;
+	__u16 port_a;
+	__u16 port_b;
+	__u8 addr_a[16];
+	__u8 addr_b[16];
+};
+_Static_assert(sizeof(struct pw_ct_key) == 40, "pw_ct_key layout");
+
+/* pw_ct_val.flags */
+#define PW_CT_INIT_IS_A (1U << 0) /* the flow's first packet came from a */
+#define PW_CT_LOG (1U << 1) /* emit flow start/end events */
+#define PW_CT_AUDIT (1U << 2) /* allowed only because of audit mode */
+#define PW_CT_FIN_A (1U << 3) /* FIN seen from a */
+#define PW_CT_FIN_B (1U << 4) /* FIN seen from b */
+
+struct pw_ct_val {
+	__u64 created_ns;
+	__u64 last_seen_ns;
+	__u64 packets[2]; /* [0] initiator -> responder, [1] back */
+	__u64 bytes[2];
+	__u32 generation; /* policy generation it was allowed under */
+	__u32 rule_id; /* rule that allowed it, or PW_RULE_NONE */
+	__u32 ifindex; /* ingress of the first packet */
+	__u16 vlan;
+	__u8 state; /* enum pw_ct_state */
+	__u8 flags; /* PW_CT_* */
+	__u32 src_segment; /* of the initiator, for events */
+	__u32 dst_segment;
+};
+_Static_assert(sizeof(struct pw_ct_val) == 72, "pw_ct_val layout");
+
+/* pw_frag: LRU hash, first fragment's ports for the later fragments. */
+struct pw_frag_key {
+	__u16 tenant;
+	__u8 family;
+	__u8 proto;
+	__u32 id; /* IPv4 id (16 bits) or IPv6 fragment id */
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+_Static_assert(sizeof(struct pw_frag_key) == 40, "pw_frag_key layout");
+
+struct pw_frag_val {
+	__u16 sport;
+	__u16 dport;
+	__u32 pad;
+};
+
+/* pw_rule_stats: PERCPU_ARRAY by rule id; pw_drop_stats by reason. */
+struct pw_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/* pw_rate: HASH by rule id (PW_RULE_NONE + tenant for defaults): token
+ * bucket of policy.md log_rate, burst = rate. */
+struct pw_rate_val {
+	__u64 tokens_ns; /* bucket level, in ns worth of tokens */
+	__u64 last_ns;
+	__u64 suppressed; /* events suppressed since the last summary */
+};
+
+/* ---- events (ring buffer pw_events) --------------------------------------- */
+
+struct pw_event {
+	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 seq; /* per-producer sequence number, gaps = loss */
+	__u8 type; /* enum pw_event_type */
+	__u8 verdict; /* enum pw_verdict */
+	__u8 reason; /* enum pw_reason */
+	__u8 family;
+	__u8 proto;
+	__u8 tcp_flags; /* TCP flags byte of the packet */
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u16 tenant;
+	__u16 vlan;
+	__u32 ifindex;
+	__u32 rule_id;
+	__u32 generation;
+	__u32 src_segment;
+	__u32 dst_segment;
+	__u16 sport;
+	__u16 dport;
+	__u32 pkt_len;
+	__u8 saddr[16]; /* the packet's (drop/audit) or initiator's (flow) */
+	__u8 daddr[16];
+	/* flow events */
+	__u64 start_ns;
+	__u64 packets[2];
+	__u64 bytes[2];
+	__u8 end_reason; /* enum pw_end_reason */
+	__u8 pad[3];
+	/* suppressed / lost: how many */
+	__u32 count;
+	__u16 snap_len; /* bytes of snap[] used */
+	__u16 pad2[3];
+	__u8 snap[PW_SNAPLEN];
+};
+_Static_assert(sizeof(struct pw_event) == 272, "pw_event layout");
+
+#endif /* PLUMWALL_SHARED_H */
