@@ -40,7 +40,7 @@
 
 /* Layout version of everything below: bump on any change so that pinned
  * maps of an older layout are refused, never misread. */
-#define PW_LAYOUT_VERSION 1
+#define PW_LAYOUT_VERSION 2
 
 #define PW_FAMILY_IPV4 4
 #define PW_FAMILY_IPV6 6
@@ -51,6 +51,32 @@
 #define PW_CLASS_ANY 0xffffffffU /* wildcard in pw_decision_key */
 #define PW_SEGMENT_NONE 0xffffffffU /* address in no segment: external */
 #define PW_SNAPLEN 128 /* bytes of a dropped packet carried in events */
+#define PW_MAX_EXT_HDRS 8 /* IPv6 extension headers walked; more: malformed */
+#define PW_FRAG_TIMEOUT_NS (30ULL * 1000000000ULL) /* pw_frag entry life */
+
+/*
+ * Byte order: addresses are network order (IPv4 in the first four bytes
+ * of a 16-byte array, the rest zero); LPM keys are big-endian where the
+ * field name says _be; every other multi-byte field (ports in pw_ct_key,
+ * pw_frag_val and pw_event included) is host order.
+ *
+ * Clock: every timestamp the datapath writes (pw_ct_val, pw_rate_val,
+ * pw_frag_val, pw_event) is bpf_ktime_get_ns() + pw_config.clock_offset_ns,
+ * i.e. CLOCK_MONOTONIC when the offset is 0 (tests set it to move time).
+ */
+
+/*
+ * skb->mark of a reject answer a TC program sends: the device's other TC
+ * program lets a frame with exactly this mark through once (and clears
+ * it) instead of judging our own answer. See bpf/pw_ctx.h.
+ */
+#define PW_ANSWER_MARK 0x706c7741U /* "plwA" */
+
+/* Where a program runs (pw_event.dir). */
+enum pw_dir {
+	PW_DIR_INGRESS = 0, /* XDP or TC ingress */
+	PW_DIR_EGRESS = 1, /* TC egress */
+};
 
 /* Verdicts, as events and trace report them. */
 enum pw_verdict {
@@ -123,13 +149,21 @@ enum pw_end_reason {
 #define PW_TENANT_AUDIT (1U << 0) /* mode: audit */
 #define PW_TENANT_LOG_DEFAULT (1U << 1)
 #define PW_TENANT_FLOW_LOGS (1U << 2)
+#define PW_TENANT_TUPLES (1U << 3) /* pw_tenant_val.tuples is filled in */
+
+/* Bit of pw_tenant_val.tuples for pw_decision keys of one shape: which of
+ * src, dst, svc are PW_CLASS_ANY (same as compile.h POLICY_TUPLE_BIT). */
+#define PW_TUPLE_BIT(src_any, dst_any, svc_any)              \
+	(1U << (((src_any) ? 1 : 0) | ((dst_any) ? 2 : 0) | \
+		((svc_any) ? 4 : 0)))
 
 /* pw_rule_val.flags */
 #define PW_RULE_LOG (1U << 0)
 
 /* ---- per-slot policy maps ----------------------------------------------- */
 
-/* pw_iface: which tenant owns a frame. vlan 0 = untagged. */
+/* pw_iface: HASH, which tenant owns a frame. vlan 0 = untagged (and
+ * priority-tagged, VLAN id 0). */
 struct pw_iface_key {
 	__u32 ifindex;
 	__u16 vlan;
@@ -137,12 +171,21 @@ struct pw_iface_key {
 };
 _Static_assert(sizeof(struct pw_iface_key) == 8, "pw_iface_key layout");
 
+struct pw_iface_val {
+	__u16 tenant;
+	__u16 pad;
+};
+_Static_assert(sizeof(struct pw_iface_val) == 4, "pw_iface_val layout");
+
 /* pw_tenant: indexed by tenant id (ARRAY, PW_MAX_TENANTS entries). */
 struct pw_tenant_val {
 	__u8 present; /* 1 for a tenant of this policy */
 	__u8 default_action; /* enum pw_action */
 	__u8 flags; /* PW_TENANT_* */
-	__u8 pad;
+	/* With PW_TENANT_TUPLES: PW_TUPLE_BIT()s of the pw_decision key
+	 * shapes this tenant has entries of; the datapath skips the lookups
+	 * of the others. Without the flag all eight are looked up. */
+	__u8 tuples;
 	__u32 pad2;
 };
 _Static_assert(sizeof(struct pw_tenant_val) == 8, "pw_tenant_val layout");
@@ -173,9 +216,12 @@ _Static_assert(sizeof(struct pw_addr_val) == 8, "pw_addr_val layout");
 
 /*
  * pw_svc: LPM trie over (tenant, proto, point), point = destination port
- * for TCP/UDP, ICMP type for ICMP/ICMPv6 (in the low byte: point = type),
- * 0 for other protocols. prefixlen = 24 + bits of point matched (0..16).
- * A miss means service class 0 (no rule names that service specifically).
+ * for TCP/UDP, ICMP type for ICMP/ICMPv6 (by protocol number 1 and 58,
+ * whatever the IP version), 0 for other protocols; point_be is the 16-bit
+ * point big-endian, so an ICMP type is point_be = {0, type}.
+ * prefixlen = 24 + bits of point matched (0..16); the datapath looks up
+ * with prefixlen 40. A miss means service class 0 (no rule names that
+ * service specifically).
  */
 struct pw_svc_key {
 	__u32 prefixlen;
@@ -204,7 +250,8 @@ struct pw_decision_val {
 	__u32 rule_id; /* first matching rule of this tuple */
 };
 
-/* pw_rule: ARRAY indexed by rule id. */
+/* pw_rule: ARRAY indexed by rule id (BPF_F_INNER_MAP: its size follows the
+ * policy). */
 struct pw_rule_val {
 	__u8 action; /* enum pw_action */
 	__u8 flags; /* PW_RULE_* */
@@ -227,6 +274,19 @@ _Static_assert(sizeof(struct pw_settings) == 64, "pw_settings layout");
 
 /* ---- global (slot-independent) maps --------------------------------------- */
 
+/*
+ * Per-slot maps: each map above (pw_iface, pw_tenant, pw_addr, pw_svc,
+ * pw_decision, pw_rule, pw_settings) and pw_rule_stats is an
+ * ARRAY_OF_MAPS of 2 entries (slot 0 and 1) of that name; the inner maps
+ * are created by user space for each policy (fw/datapath.c).
+ *
+ * pw_rule_stats: PERCPU_HASH rule id -> struct pw_counter, one entry per
+ * rule created (zeroed) by user space with the policy, because a per-CPU
+ * array cannot vary its size between policies inside a map-in-map. Counts
+ * the packets each rule decided (first packets of flows and re-judged
+ * ones), not later packets of the flows it allowed (those are in pw_ct).
+ */
+
 /* pw_config: ARRAY of one. Flipping active_slot switches policy. */
 struct pw_config {
 	__u32 active_slot; /* 0 or 1 */
@@ -238,8 +298,9 @@ _Static_assert(sizeof(struct pw_config) == 16, "pw_config layout");
 /*
  * pw_ct: LRU hash keyed by tenant and normalised 5-tuple: the endpoint
  * (address, port) that compares lower is "a", so both directions of a flow
- * find one entry. Ports: TCP/UDP ports; ICMP echo: the identifier in both;
- * other protocols: zero.
+ * find one entry. Order: the 16 address bytes as memcmp() orders them,
+ * then the port (host order) as an integer. Ports: TCP/UDP ports; ICMP
+ * echo: the identifier in both; other protocols: zero.
  */
 struct pw_ct_key {
 	__u16 tenant;
@@ -286,11 +347,17 @@ struct pw_frag_key {
 };
 _Static_assert(sizeof(struct pw_frag_key) == 40, "pw_frag_key layout");
 
+/* The first fragment's layer 4 fields; later fragments use them as their
+ * own. Entries older than PW_FRAG_TIMEOUT_NS are ignored. */
 struct pw_frag_val {
-	__u16 sport;
+	__u16 sport; /* ICMP echo: identifier */
 	__u16 dport;
-	__u32 pad;
+	__u8 icmp_type;
+	__u8 icmp_code;
+	__u16 pad;
+	__u64 created_ns;
 };
+_Static_assert(sizeof(struct pw_frag_val) == 16, "pw_frag_val layout");
 
 /* pw_rule_stats: PERCPU_ARRAY by rule id; pw_drop_stats by reason. */
 struct pw_counter {
@@ -298,18 +365,47 @@ struct pw_counter {
 	__u64 bytes;
 };
 
-/* pw_rate: HASH by rule id (PW_RULE_NONE + tenant for defaults): token
- * bucket of policy.md log_rate, burst = rate. */
+/*
+ * pw_rate: LRU hash, token bucket of policy.md log_rate (burst = rate) per
+ * event source: {rule id, 0, 0} for a rule, {PW_RULE_NONE, tenant, reason}
+ * for a tenant default (reason DEFAULT) and for the drops no rule decides
+ * (UNMATCHED with tenant 0, MALFORMED, FRAGMENT). suppressed is reported
+ * (SUPPRESSED event) by the next event of the bucket that gets a token;
+ * the daemon reports what is left by reading the map.
+ */
+struct pw_rate_key {
+	__u32 rule_id;
+	__u16 tenant;
+	__u8 reason;
+	__u8 pad;
+};
+_Static_assert(sizeof(struct pw_rate_key) == 8, "pw_rate_key layout");
+
 struct pw_rate_val {
 	__u64 tokens_ns; /* bucket level, in ns worth of tokens */
 	__u64 last_ns;
 	__u64 suppressed; /* events suppressed since the last summary */
 };
+_Static_assert(sizeof(struct pw_rate_val) == 24, "pw_rate_val layout");
+
+/*
+ * pw_producer: PERCPU_ARRAY of one. Every CPU is an event producer
+ * (pw_event.cpu) with its own sequence; seq is taken for every event the
+ * datapath tries to emit, so a reservation failure leaves a gap. lost
+ * counts those failures (the "events lost" counter: sum over CPUs);
+ * lost_pending is what the next LOST event of that CPU will report.
+ */
+struct pw_producer {
+	__u64 seq; /* next sequence number */
+	__u64 lost;
+	__u64 lost_pending;
+};
+_Static_assert(sizeof(struct pw_producer) == 24, "pw_producer layout");
 
 /* ---- events (ring buffer pw_events) --------------------------------------- */
 
 struct pw_event {
-	__u64 ts_ns; /* CLOCK_MONOTONIC (bpf_ktime_get_ns) */
+	__u64 ts_ns; /* datapath clock, see the top of this file */
 	__u64 seq; /* per-producer sequence number, gaps = loss */
 	__u8 type; /* enum pw_event_type */
 	__u8 verdict; /* enum pw_verdict */
@@ -336,11 +432,13 @@ struct pw_event {
 	__u64 packets[2];
 	__u64 bytes[2];
 	__u8 end_reason; /* enum pw_end_reason */
-	__u8 pad[3];
+	__u8 dir; /* enum pw_dir */
+	__u8 pad[2];
 	/* suppressed / lost: how many */
 	__u32 count;
 	__u16 snap_len; /* bytes of snap[] used */
-	__u16 pad2[3];
+	__u16 cpu; /* producer of seq */
+	__u16 pad2[2];
 	__u8 snap[PW_SNAPLEN];
 };
 _Static_assert(sizeof(struct pw_event) == 272, "pw_event layout");

@@ -1,0 +1,26 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plumwall datapath programs: one packet path (pw_datapath.h) compiled
+ * into an XDP ingress program and TC ingress and egress programs.
+ */
+#include "pw_datapath.h"
+
+SEC("xdp")
+int pw_xdp_ingress(struct xdp_md *ctx)
+{
+	return pw_process(ctx, PW_HOOK_XDP);
+}
+
+SEC("tc")
+int pw_tc_ingress(struct __sk_buff *skb)
+{
+	return pw_process(skb, PW_HOOK_TC_INGRESS);
+}
+
+SEC("tc")
+int pw_tc_egress(struct __sk_buff *skb)
+{
+	return pw_process(skb, PW_HOOK_TC_EGRESS);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Policy lookups in the active slot (decision structure: top of shared.h;
+ * the same steps as policy_compiled_decide() in policy/compile.h).
+ */
+#ifndef PW_POLICY_H
+#define PW_POLICY_H
+
+#include "pw_common.h"
+#include "pw_maps.h"
+#include "pw_parse.h"
+
+/* Result of judging a packet (or a flow's original direction). */
+struct pw_judgement {
+	__u32 rule_id; /* PW_RULE_NONE: the tenant default */
+	__u32 src_segment;
+	__u32 dst_segment;
+	__u8 action; /* enum pw_action */
+	__u8 reason; /* PW_REASON_POLICY or PW_REASON_DEFAULT */
+	__u8 log; /* rule log, or default with log_default */
+	__u8 pad;
+};
+
+/* What is judged: a packet, or a tracked flow seen from its initiator. */
+struct pw_tuple {
+	__u8 saddr[16];
+	__u8 daddr[16];
+	__u8 family;
+	__u8 proto;
+	__u16 point; /* pw_pkt_point() */
+};
+
+static __always_inline void *pw_slot_map(void *outer, __u32 slot)
+{
+	return bpf_map_lookup_elem(outer, &slot);
+}
+
+/* pw_iface: (ifindex, VLAN) -> tenant, PW_TENANT_NONE when none. */
+static __always_inline __u16 pw_lookup_tenant(__u32 slot, __u32 ifindex,
+					      __u16 vlan)
+{
+	struct pw_iface_key key = { .ifindex = ifindex, .vlan = vlan };
+	struct pw_iface_val *v;
+	void *m;
+
+	m = pw_slot_map(&pw_iface, slot);
+	if (!m)
+		return PW_TENANT_NONE;
+	v = bpf_map_lookup_elem(m, &key);
+	return v ? v->tenant : PW_TENANT_NONE;
+}
+
+static __always_inline struct pw_tenant_val *pw_lookup_tenant_val(__u32 slot,
+								  __u16 tenant)
+{
+	struct pw_tenant_val *tv;
+	__u32 id = tenant;
+	void *m;
+
+	if (tenant == PW_TENANT_NONE)
+		return NULL;
+	m = pw_slot_map(&pw_tenant, slot);
+	if (!m)
+		return NULL;
+	tv = bpf_map_lookup_elem(m, &id);
+	if (!tv || !tv->present)
+		return NULL;
+	return tv;
+}
+
+static __always_inline void pw_lookup_addr(void *m, __u32 tenant, __u8 family,
+					   const __u8 *addr, __u32 *class_id,
+					   __u32 *segment)
+{
+	struct pw_addr_key key = {};
+	struct pw_addr_val *v = NULL;
+
+	key.tenant_be[0] = tenant >> 8;
+	key.tenant_be[1] = tenant & 0xff;
+	key.family = family;
+	if (family == PW_FAMILY_IPV4) {
+		key.prefixlen = 32 + 32;
+		__builtin_memcpy(key.addr, addr, 4);
+	} else {
+		key.prefixlen = 32 + 128;
+		__builtin_memcpy(key.addr, addr, 16);
+	}
+	if (m)
+		v = bpf_map_lookup_elem(m, &key);
+	if (v) {
+		*class_id = v->class_id;
+		*segment = v->segment_id;
+	} else {
+		*class_id = family == PW_FAMILY_IPV4 ? PW_CLASS_DEFAULT_V4 :
+						       PW_CLASS_DEFAULT_V6;
+		*segment = PW_SEGMENT_NONE;
+	}
+}
+
+static __always_inline __u32 pw_lookup_svc(__u32 slot, __u32 tenant, __u8 proto,
+					   __u16 point)
+{
+	struct pw_svc_key key = {};
+	struct pw_svc_val *v;
+	void *m;
+
+	m = pw_slot_map(&pw_svc, slot);
+	if (!m)
+		return 0;
+	key.prefixlen = 24 + 16;
+	key.tenant_be[0] = tenant >> 8;
+	key.tenant_be[1] = tenant & 0xff;
+	key.proto = proto;
+	key.point_be[0] = point >> 8;
+	key.point_be[1] = point & 0xff;
+	v = bpf_map_lookup_elem(m, &key);
+	return v ? v->svc_class : 0;
+}
+
+/* The tenant fields pw_judge() needs, packed into one scalar argument. */
+static __always_inline __u32 pw_tinfo(const struct pw_tenant_val *tv)
+{
+	return tv->default_action | (__u32)tv->flags << 8 |
+	       (__u32)tv->tuples << 16;
+}
+
+/*
+ * First-match over the tenant's rules in a constant number of lookups:
+ * the up to eight decision keys, smallest rule id wins; none: default.
+ * A missing inner map (never after a complete fill) fails closed: deny.
+ *
+ * A global function: the verifier checks it once, not once for every
+ * state the packet path reaches it in (the eight hit/miss branches would
+ * otherwise multiply with everything before them).
+ */
+__pw_noinline int pw_judge(__u32 slot, __u32 tenant, __u32 tinfo,
+			   const struct pw_tuple *t, struct pw_judgement *j)
+{
+	struct pw_decision_key dk = { .tenant = (__u16)tenant };
+	struct pw_decision_val *dv;
+	struct pw_rule_val *rv;
+	__u32 src_class, dst_class, svc_class, best = PW_RULE_NONE;
+	__u8 tflags = tinfo >> 8, tuples = tinfo >> 16;
+	void *addr_map, *dec, *rules;
+	int i;
+
+	if (!t || !j)
+		return -1;
+	addr_map = pw_slot_map(&pw_addr, slot);
+	pw_lookup_addr(addr_map, tenant, t->family, t->saddr, &src_class,
+		       &j->src_segment);
+	pw_lookup_addr(addr_map, tenant, t->family, t->daddr, &dst_class,
+		       &j->dst_segment);
+	svc_class = pw_lookup_svc(slot, tenant, t->proto, t->point);
+
+	dec = pw_slot_map(&pw_decision, slot);
+	if (!dec)
+		goto fail;
+#pragma unroll
+	for (i = 0; i < 8; i++) {
+		if ((tflags & PW_TENANT_TUPLES) && !(tuples & (1U << i)))
+			continue;
+		dk.src_class = (i & 1) ? PW_CLASS_ANY : src_class;
+		dk.dst_class = (i & 2) ? PW_CLASS_ANY : dst_class;
+		dk.svc_class = (i & 4) ? PW_CLASS_ANY : svc_class;
+		dv = bpf_map_lookup_elem(dec, &dk);
+		if (dv && dv->rule_id < best)
+			best = dv->rule_id;
+	}
+
+	if (best == PW_RULE_NONE) {
+		j->rule_id = PW_RULE_NONE;
+		j->action = tinfo & 0xff;
+		j->reason = PW_REASON_DEFAULT;
+		j->log = !!(tflags & PW_TENANT_LOG_DEFAULT);
+		return 0;
+	}
+	rules = pw_slot_map(&pw_rule, slot);
+	if (!rules)
+		goto fail;
+	rv = bpf_map_lookup_elem(rules, &best);
+	if (!rv)
+		goto fail;
+	j->rule_id = best;
+	j->action = rv->action;
+	j->reason = PW_REASON_POLICY;
+	j->log = !!(rv->flags & PW_RULE_LOG);
+	return 0;
+fail:
+	j->rule_id = PW_RULE_NONE;
+	j->action = PW_ACTION_DENY;
+	j->reason = PW_REASON_DEFAULT;
+	j->log = 1;
+	return 0;
+}
+
+/* Per-rule per-CPU counter of the packets a rule decided. */
+static __always_inline void pw_count_rule(__u32 slot, __u32 rule_id, __u32 len)
+{
+	struct pw_counter *c;
+	void *m;
+
+	if (rule_id == PW_RULE_NONE)
+		return;
+	m = pw_slot_map(&pw_rule_stats, slot);
+	if (!m)
+		return;
+	c = bpf_map_lookup_elem(m, &rule_id);
+	if (!c)
+		return;
+	c->packets++;
+	c->bytes += len;
+}
+
+static __always_inline void pw_count_drop(__u8 reason, __u32 len)
+{
+	struct pw_counter *c;
+	__u32 key = reason;
+
+	c = bpf_map_lookup_elem(&pw_drop_stats, &key);
+	if (!c)
+		return;
+	c->packets++;
+	c->bytes += len;
+}
+
+#endif /* PW_POLICY_H */

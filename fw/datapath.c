@@ -1,0 +1,875 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fw_dp: load the plumwall datapath, fill policy slots, read counters,
+ * test-run frames. See datapath.h.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/bpf.h>
+
+#include "bpf/plumwall.skel.h"
+#include "datapath.h"
+
+/* The per-slot maps, in the order of struct fw_dp.slot_fd[slot][]. */
+enum {
+	SM_IFACE,
+	SM_TENANT,
+	SM_ADDR,
+	SM_SVC,
+	SM_DECISION,
+	SM_RULE,
+	SM_SETTINGS,
+	SM_RULE_STATS,
+	SM_COUNT,
+};
+
+/* Must match the inner map templates of bpf/pw_maps.h exactly (type,
+ * sizes, flags): the kernel refuses anything else in the outer map. */
+static const struct {
+	const char *name;
+	enum bpf_map_type type;
+	__u32 key_size;
+	__u32 value_size;
+	__u32 flags;
+} slot_maps[SM_COUNT] = {
+	[SM_IFACE] = { "pw_iface", BPF_MAP_TYPE_HASH,
+		       sizeof(struct pw_iface_key), sizeof(struct pw_iface_val),
+		       0 },
+	[SM_TENANT] = { "pw_tenant", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			sizeof(struct pw_tenant_val), 0 },
+	[SM_ADDR] = { "pw_addr", BPF_MAP_TYPE_LPM_TRIE,
+		      sizeof(struct pw_addr_key), sizeof(struct pw_addr_val),
+		      BPF_F_NO_PREALLOC },
+	[SM_SVC] = { "pw_svc", BPF_MAP_TYPE_LPM_TRIE, sizeof(struct pw_svc_key),
+		     sizeof(struct pw_svc_val), BPF_F_NO_PREALLOC },
+	[SM_DECISION] = { "pw_decision", BPF_MAP_TYPE_HASH,
+			  sizeof(struct pw_decision_key),
+			  sizeof(struct pw_decision_val), 0 },
+	[SM_RULE] = { "pw_rule", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+		      sizeof(struct pw_rule_val), BPF_F_INNER_MAP },
+	[SM_SETTINGS] = { "pw_settings", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			  sizeof(struct pw_settings), 0 },
+	[SM_RULE_STATS] = { "pw_rule_stats", BPF_MAP_TYPE_PERCPU_HASH,
+			    sizeof(__u32), sizeof(struct pw_counter), 0 },
+};
+
+struct fw_dp {
+	struct plumwall_bpf *skel;
+	struct ring_buffer *rb;
+	int ncpus;
+	/* Inner maps this process installed or looked up, -1: not known.
+	 * The kernel's outer maps are the truth: after fork() another
+	 * process may have refilled a slot, see slot_inner_fd(). */
+	int slot_fd[2][SM_COUNT];
+	__u32 slot_id[2][SM_COUNT]; /* map ids of slot_fd[][] */
+	int barrier_fd; /* a pw_settings-like map for the RCU barrier */
+	struct pw_config cfg; /* read back before every change */
+	/* ring buffer consumer target */
+	fw_dp_event_fn fn;
+	void *fn_ctx;
+};
+
+static struct bpf_map *outer_map(struct fw_dp *dp, int sm)
+{
+	struct plumwall_bpf *s = dp->skel;
+
+	switch (sm) {
+	case SM_IFACE:
+		return s->maps.pw_iface;
+	case SM_TENANT:
+		return s->maps.pw_tenant;
+	case SM_ADDR:
+		return s->maps.pw_addr;
+	case SM_SVC:
+		return s->maps.pw_svc;
+	case SM_DECISION:
+		return s->maps.pw_decision;
+	case SM_RULE:
+		return s->maps.pw_rule;
+	case SM_SETTINGS:
+		return s->maps.pw_settings;
+	default:
+		return s->maps.pw_rule_stats;
+	}
+}
+
+static int ringbuf_cb(void *ctx, void *data, size_t size)
+{
+	struct fw_dp *dp = ctx;
+
+	if (size < sizeof(struct pw_event) || !dp->fn)
+		return 0;
+	return dp->fn(data, dp->fn_ctx);
+}
+
+static int read_config(struct fw_dp *dp)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.pw_config), &zero,
+				&dp->cfg))
+		return -errno;
+	return 0;
+}
+
+static int write_config(struct fw_dp *dp)
+{
+	__u32 zero = 0;
+	int ret;
+
+	ret = bpf_map_update_elem(bpf_map__fd(dp->skel->maps.pw_config), &zero,
+				  &dp->cfg, BPF_ANY);
+	return ret ? -errno : 0;
+}
+
+int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
+{
+	struct fw_dp *dp;
+	struct plumwall_bpf *s;
+	int ret, i, j;
+
+	*dpp = NULL;
+	dp = calloc(1, sizeof(*dp));
+	if (!dp) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < SM_COUNT; j++)
+			dp->slot_fd[i][j] = -1;
+	dp->barrier_fd = -1;
+	dp->ncpus = libbpf_num_possible_cpus();
+	if (dp->ncpus <= 0) {
+		ret = dp->ncpus ? dp->ncpus : -EINVAL;
+		goto out;
+	}
+	s = plumwall_bpf__open();
+	if (!s) {
+		ret = -errno;
+		goto out;
+	}
+	dp->skel = s;
+	if (opts && opts->ct_max_entries)
+		bpf_map__set_max_entries(s->maps.pw_ct, opts->ct_max_entries);
+	if (opts && opts->frag_max_entries)
+		bpf_map__set_max_entries(s->maps.pw_frag,
+					 opts->frag_max_entries);
+	if (opts && opts->rate_max_entries)
+		bpf_map__set_max_entries(s->maps.pw_rate,
+					 opts->rate_max_entries);
+	if (opts && opts->ringbuf_bytes)
+		bpf_map__set_max_entries(s->maps.pw_events,
+					 opts->ringbuf_bytes);
+	ret = plumwall_bpf__load(s);
+	if (ret)
+		goto out;
+
+	dp->cfg.active_slot = 0;
+	dp->cfg.layout_version = PW_LAYOUT_VERSION;
+	ret = write_config(dp);
+	if (ret)
+		goto out;
+	dp->barrier_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pw_barrier",
+					sizeof(__u32),
+					sizeof(struct pw_settings), 1, NULL);
+	if (dp->barrier_fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	dp->rb = ring_buffer__new(bpf_map__fd(s->maps.pw_events), ringbuf_cb,
+				  dp, NULL);
+	if (!dp->rb) {
+		ret = -errno;
+		goto out;
+	}
+	*dpp = dp;
+	dp = NULL;
+out:
+	fw_dp_close(dp);
+	return ret;
+}
+
+void fw_dp_close(struct fw_dp *dp)
+{
+	int i, j;
+
+	if (!dp)
+		return;
+	ring_buffer__free(dp->rb);
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < SM_COUNT; j++)
+			if (dp->slot_fd[i][j] >= 0)
+				close(dp->slot_fd[i][j]);
+	if (dp->barrier_fd >= 0)
+		close(dp->barrier_fd);
+	plumwall_bpf__destroy(dp->skel);
+	free(dp);
+}
+
+int fw_dp_prog_fd(const struct fw_dp *dp, enum fw_dp_prog prog)
+{
+	switch (prog) {
+	case FW_DP_XDP:
+		return bpf_program__fd(dp->skel->progs.pw_xdp_ingress);
+	case FW_DP_TC_INGRESS:
+		return bpf_program__fd(dp->skel->progs.pw_tc_ingress);
+	case FW_DP_TC_EGRESS:
+		return bpf_program__fd(dp->skel->progs.pw_tc_egress);
+	default:
+		return -EINVAL;
+	}
+}
+
+int fw_dp_map_fd(const struct fw_dp *dp, const char *name)
+{
+	struct bpf_map *m;
+
+	m = bpf_object__find_map_by_name(dp->skel->obj, name);
+	return m ? bpf_map__fd(m) : -ENOENT;
+}
+
+int fw_dp_active_slot(struct fw_dp *dp, __u32 *slot)
+{
+	int ret;
+
+	ret = read_config(dp);
+	*slot = dp->cfg.active_slot;
+	return ret;
+}
+
+/* Id of the inner map in @slot of per-slot map @sm; 0 when empty. */
+static __u32 slot_inner_id(struct fw_dp *dp, __u32 slot, int sm)
+{
+	__u32 id = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(outer_map(dp, sm)), &slot, &id))
+		return 0;
+	return id;
+}
+
+/* A policy is installed in @slot (its settings map, installed last). */
+static int slot_populated(struct fw_dp *dp, __u32 slot)
+{
+	return slot_inner_id(dp, slot, SM_SETTINGS) != 0;
+}
+
+/* An fd for the inner map now in the slot (cached), or -ENOENT. */
+static int slot_inner_fd(struct fw_dp *dp, __u32 slot, int sm)
+{
+	__u32 id = slot_inner_id(dp, slot, sm);
+	int fd;
+
+	if (!id)
+		return -ENOENT;
+	if (dp->slot_fd[slot][sm] >= 0 && dp->slot_id[slot][sm] == id)
+		return dp->slot_fd[slot][sm];
+	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	if (dp->slot_fd[slot][sm] >= 0)
+		close(dp->slot_fd[slot][sm]);
+	dp->slot_fd[slot][sm] = fd;
+	dp->slot_id[slot][sm] = id;
+	return fd;
+}
+
+int fw_dp_slot_settings(struct fw_dp *dp, __u32 slot, struct pw_settings *out)
+{
+	__u32 zero = 0;
+	int fd;
+
+	if (slot > 1)
+		return -EINVAL;
+	fd = slot_inner_fd(dp, slot, SM_SETTINGS);
+	if (fd < 0)
+		return fd;
+	if (bpf_map_lookup_elem(fd, &zero, out))
+		return -errno;
+	return 0;
+}
+
+static __u32 fd_map_id(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return 0;
+	return info.id;
+}
+
+static int create_inner(int sm, __u32 slot, size_t entries)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = slot_maps[sm].flags);
+	char name[BPF_OBJ_NAME_LEN];
+	__u32 max;
+	int fd;
+
+	if (sm == SM_TENANT)
+		max = PW_MAX_TENANTS;
+	else if (sm == SM_SETTINGS)
+		max = 1;
+	else if (entries > UINT32_MAX)
+		return -E2BIG;
+	else
+		max = entries ? (__u32)entries : 1;
+	/* "pw_rule_stats" + ".N" is within BPF_OBJ_NAME_LEN - 1 */
+	snprintf(name, sizeof(name), "%s%u", slot_maps[sm].name, slot);
+	fd = bpf_map_create(slot_maps[sm].type, name, slot_maps[sm].key_size,
+			    slot_maps[sm].value_size, max, &o);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Entries per BPF_MAP_UPDATE_BATCH call. */
+#define FILL_CHUNK 4096
+
+/*
+ * Write @count (key, value) pairs, @ksz/@vsz bytes, gathered by @get, in
+ * batches (one syscall per FILL_CHUNK entries: a 100,000-rule policy has
+ * millions of decision entries); map types without batch support get one
+ * update per entry.
+ */
+typedef void (*fill_get_fn)(const void *src, size_t i, void *key, void *val);
+
+static int fill_batched(int fd, const void *src, size_t count, size_t ksz,
+			size_t vsz, fill_get_fn get)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o, .elem_flags = BPF_ANY);
+	unsigned char *keys = NULL, *vals = NULL;
+	size_t i, j, n;
+	int ret = 0, batch = 1;
+	__u32 cnt;
+
+	keys = malloc(FILL_CHUNK * ksz);
+	vals = malloc(FILL_CHUNK * vsz);
+	if (!keys || !vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < count; i += n) {
+		n = count - i < FILL_CHUNK ? count - i : FILL_CHUNK;
+		for (j = 0; j < n; j++)
+			get(src, i + j, keys + j * ksz, vals + j * vsz);
+		if (batch) {
+			cnt = (__u32)n;
+			if (!bpf_map_update_batch(fd, keys, vals, &cnt, &o))
+				continue;
+			if (errno != EINVAL && errno != ENOTSUP &&
+			    errno != EOPNOTSUPP &&
+			    errno != 524 /* ENOTSUPP */) {
+				ret = -errno;
+				goto out;
+			}
+			batch = 0;
+		}
+		for (j = 0; j < n; j++)
+			if (bpf_map_update_elem(fd, keys + j * ksz,
+						vals + j * vsz, BPF_ANY)) {
+				ret = -errno;
+				goto out;
+			}
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
+}
+
+/* Current fill_entries() source: sizes of the map being filled. */
+struct entries_src {
+	const struct fw_dp_entries *e;
+	size_t ksz, vsz;
+};
+
+static void get_entry(const void *src, size_t i, void *key, void *val)
+{
+	const struct entries_src *s = src;
+	const char *p = (const char *)s->e->base + i * s->e->stride;
+
+	memcpy(key, p + s->e->key_off, s->ksz);
+	memcpy(val, p + s->e->val_off, s->vsz);
+}
+
+static int fill_entries(int fd, int sm, const struct fw_dp_entries *e)
+{
+	struct entries_src src = { e, slot_maps[sm].key_size,
+				   slot_maps[sm].value_size };
+
+	return fill_batched(fd, &src, e->count, src.ksz, src.vsz, get_entry);
+}
+
+struct rules_src {
+	const struct pw_rule_val *rules;
+	size_t vsz; /* value bytes: one pw_rule_val, or ncpus zero counters */
+};
+
+static void get_rule(const void *src, size_t i, void *key, void *val)
+{
+	const struct rules_src *s = src;
+	__u32 id = (__u32)i;
+
+	memcpy(key, &id, sizeof(id));
+	if (s->rules)
+		memcpy(val, &s->rules[i], sizeof(s->rules[i]));
+	else
+		memset(val, 0, s->vsz);
+}
+
+static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
+			 const struct fw_dp_policy *p)
+{
+	struct rules_src rs = { p->rules, sizeof(struct pw_rule_val) };
+	__u32 zero = 0;
+	int ret = 0;
+
+	switch (sm) {
+	case SM_IFACE:
+		ret = fill_entries(fd, sm, &p->ifaces);
+		break;
+	case SM_TENANT:
+		ret = fill_entries(fd, sm, &p->tenants);
+		break;
+	case SM_ADDR:
+		ret = fill_entries(fd, sm, &p->addrs);
+		break;
+	case SM_SVC:
+		ret = fill_entries(fd, sm, &p->svcs);
+		break;
+	case SM_DECISION:
+		ret = fill_entries(fd, sm, &p->decisions);
+		break;
+	case SM_RULE:
+		ret = fill_batched(fd, &rs, p->n_rules, sizeof(__u32), rs.vsz,
+				   get_rule);
+		break;
+	case SM_SETTINGS:
+		if (bpf_map_update_elem(fd, &zero, &p->settings, BPF_ANY))
+			ret = -errno;
+		break;
+	case SM_RULE_STATS:
+		/* The datapath only looks counters up: create them all. */
+		rs.rules = NULL;
+		rs.vsz = (size_t)dp->ncpus * sizeof(struct pw_counter);
+		ret = fill_batched(fd, &rs, p->n_rules, sizeof(__u32), rs.vsz,
+				   get_rule);
+		break;
+	}
+	return ret;
+}
+
+static size_t slot_entries(int sm, const struct fw_dp_policy *p)
+{
+	switch (sm) {
+	case SM_IFACE:
+		return p->ifaces.count;
+	case SM_ADDR:
+		return p->addrs.count;
+	case SM_SVC:
+		return p->svcs.count;
+	case SM_DECISION:
+		return p->decisions.count;
+	case SM_RULE:
+	case SM_RULE_STATS:
+		return p->n_rules;
+	default:
+		return 1;
+	}
+}
+
+int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
+{
+	static const int install_order[SM_COUNT] = {
+		SM_IFACE,    SM_TENANT, SM_ADDR,       SM_SVC,
+		SM_DECISION, SM_RULE,	SM_RULE_STATS, SM_SETTINGS,
+	};
+	int fds[SM_COUNT];
+	int ret = 0, sm, outer, i;
+
+	for (sm = 0; sm < SM_COUNT; sm++)
+		fds[sm] = -1;
+	if (slot > 1) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = read_config(dp);
+	if (ret)
+		goto out;
+	if (slot == dp->cfg.active_slot && slot_populated(dp, slot)) {
+		ret = -EBUSY;
+		goto out;
+	}
+	for (sm = 0; sm < SM_COUNT; sm++) {
+		fds[sm] = create_inner(sm, slot, slot_entries(sm, p));
+		if (fds[sm] < 0) {
+			ret = fds[sm];
+			goto out;
+		}
+		ret = fill_slot_map(dp, sm, fds[sm], p);
+		if (ret)
+			goto out;
+	}
+	/* Settings last: a slot without settings is "no policy" to the
+	 * datapath, so a slot is never used half installed. */
+	for (i = 0; i < SM_COUNT; i++) {
+		sm = install_order[i];
+		outer = bpf_map__fd(outer_map(dp, sm));
+		if (bpf_map_update_elem(outer, &slot, &fds[sm], BPF_ANY)) {
+			ret = -errno;
+			goto out;
+		}
+		if (dp->slot_fd[slot][sm] >= 0)
+			close(dp->slot_fd[slot][sm]);
+		dp->slot_fd[slot][sm] = fds[sm];
+		dp->slot_id[slot][sm] = fd_map_id(fds[sm]);
+		fds[sm] = -1;
+	}
+out:
+	for (sm = 0; sm < SM_COUNT; sm++)
+		if (fds[sm] >= 0)
+			close(fds[sm]);
+	return ret;
+}
+
+int fw_dp_flip(struct fw_dp *dp, __u32 slot)
+{
+	__u32 zero = 0;
+	int ret;
+
+	if (slot > 1 || !slot_populated(dp, slot)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	ret = read_config(dp);
+	if (ret)
+		goto out;
+	dp->cfg.active_slot = slot;
+	ret = write_config(dp);
+	if (ret)
+		goto out;
+	/* Any map-in-map update returns only after synchronize_rcu(): once
+	 * it does, no packet still works with the slot we left. */
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.pw_rcu_barrier),
+				&zero, &dp->barrier_fd, BPF_ANY))
+		ret = -errno;
+out:
+	return ret;
+}
+
+int fw_dp_load(struct fw_dp *dp, const struct fw_dp_policy *p)
+{
+	__u32 idle;
+	int ret;
+
+	ret = read_config(dp);
+	if (ret)
+		goto out;
+	idle = dp->cfg.active_slot ^ 1;
+	/* The very first policy may go to the active slot: it is empty. */
+	if (!slot_populated(dp, dp->cfg.active_slot))
+		idle = dp->cfg.active_slot;
+	ret = fw_dp_slot_fill(dp, idle, p);
+	if (ret)
+		goto out;
+	ret = fw_dp_flip(dp, idle);
+out:
+	return ret;
+}
+
+int fw_dp_set_clock_offset(struct fw_dp *dp, __u64 offset_ns)
+{
+	int ret;
+
+	ret = read_config(dp);
+	if (ret)
+		return ret;
+	dp->cfg.clock_offset_ns = offset_ns;
+	return write_config(dp);
+}
+
+/* Sum a per-CPU struct pw_counter. */
+static int percpu_counter(struct fw_dp *dp, int fd, const void *key,
+			  struct pw_counter *out)
+{
+	struct pw_counter *v;
+	int ret = 0, i;
+
+	memset(out, 0, sizeof(*out));
+	v = calloc(dp->ncpus, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(fd, key, v)) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < dp->ncpus; i++) {
+		out->packets += v[i].packets;
+		out->bytes += v[i].bytes;
+	}
+out:
+	free(v);
+	return ret;
+}
+
+int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
+		       struct pw_counter *out)
+{
+	int fd;
+
+	if (slot > 1)
+		return -EINVAL;
+	fd = slot_inner_fd(dp, slot, SM_RULE_STATS);
+	if (fd < 0)
+		return fd;
+	return percpu_counter(dp, fd, &rule_id, out);
+}
+
+int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
+		       struct pw_counter *out)
+{
+	__u32 key = reason;
+
+	return percpu_counter(dp, bpf_map__fd(dp->skel->maps.pw_drop_stats),
+			      &key, out);
+}
+
+int fw_dp_events_lost(struct fw_dp *dp, __u64 *lost)
+{
+	struct pw_producer *v;
+	__u32 zero = 0;
+	int ret = 0, i;
+
+	*lost = 0;
+	v = calloc(dp->ncpus, sizeof(*v));
+	if (!v) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.pw_producer), &zero,
+				v)) {
+		ret = -errno;
+		goto out;
+	}
+	for (i = 0; i < dp->ncpus; i++)
+		*lost += v[i].lost;
+out:
+	free(v);
+	return ret;
+}
+
+int fw_dp_ct_lookup(struct fw_dp *dp, const struct pw_ct_key *key,
+		    struct pw_ct_val *val)
+{
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.pw_ct), key, val))
+		return -errno;
+	return 0;
+}
+
+int fw_dp_ct_count(struct fw_dp *dp, __u32 *count)
+{
+	struct pw_ct_key k, next;
+	int fd = bpf_map__fd(dp->skel->maps.pw_ct);
+	const void *prev = NULL;
+
+	*count = 0;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		(*count)++;
+		k = next;
+		prev = &k;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+/* Delete every entry of a hash map with keys of at most 64 bytes. */
+static int flush_map(int fd)
+{
+	unsigned char key[64];
+
+	while (!bpf_map_get_next_key(fd, NULL, key))
+		if (bpf_map_delete_elem(fd, key))
+			return -errno;
+	return errno == ENOENT ? 0 : -errno;
+}
+
+int fw_dp_ct_flush(struct fw_dp *dp)
+{
+	return flush_map(bpf_map__fd(dp->skel->maps.pw_ct));
+}
+
+static int discard_event(const struct pw_event *ev, void *ctx)
+{
+	(void)ev;
+	(void)ctx;
+	return 0;
+}
+
+int fw_dp_reset_state(struct fw_dp *dp)
+{
+	struct plumwall_bpf *s = dp->skel;
+	void *zeros = NULL;
+	__u32 key;
+	int ret;
+
+	ret = flush_map(bpf_map__fd(s->maps.pw_ct));
+	if (!ret)
+		ret = flush_map(bpf_map__fd(s->maps.pw_frag));
+	if (!ret)
+		ret = flush_map(bpf_map__fd(s->maps.pw_rate));
+	if (ret)
+		goto out;
+	zeros = calloc(dp->ncpus, sizeof(struct pw_producer));
+	if (!zeros) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (key = 0; key < PW_REASON_COUNT; key++)
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.pw_drop_stats),
+					&key, zeros, BPF_ANY)) {
+			ret = -errno;
+			goto out;
+		}
+	key = 0;
+	if (bpf_map_update_elem(bpf_map__fd(s->maps.pw_producer), &key, zeros,
+				BPF_ANY)) {
+		ret = -errno;
+		goto out;
+	}
+	ret = fw_dp_events_drain(dp, discard_event, NULL);
+out:
+	free(zeros);
+	return ret;
+}
+
+static int fd_memlock(int fd, __u64 *bytes)
+{
+	char path[64], line[256];
+	unsigned long long v;
+	FILE *f;
+	int ret = -ENOENT;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", fd);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "memlock: %llu", &v) == 1) {
+			*bytes += v;
+			ret = 0;
+			break;
+		}
+	fclose(f);
+	return ret;
+}
+
+int fw_dp_map_memory(struct fw_dp *dp, __u64 *bytes)
+{
+	struct bpf_map *m;
+	int ret = 0, i, j;
+
+	*bytes = 0;
+	bpf_object__for_each_map(m, dp->skel->obj) {
+		ret = fd_memlock(bpf_map__fd(m), bytes);
+		if (ret)
+			goto out;
+	}
+	for (i = 0; i < 2; i++)
+		for (j = 0; j < SM_COUNT; j++) {
+			int fd = slot_inner_fd(dp, i, j);
+
+			if (fd == -ENOENT)
+				continue;
+			ret = fd < 0 ? fd : fd_memlock(fd, bytes);
+			if (ret)
+				goto out;
+		}
+out:
+	return ret;
+}
+
+int fw_dp_events_drain(struct fw_dp *dp, fw_dp_event_fn fn, void *ctx)
+{
+	int ret;
+
+	dp->fn = fn;
+	dp->fn_ctx = ctx;
+	ret = ring_buffer__consume(dp->rb);
+	dp->fn = NULL;
+	dp->fn_ctx = NULL;
+	return ret < 0 ? ret : 0;
+}
+
+static int collect_event(const struct pw_event *ev, void *ctx)
+{
+	struct fw_dp_run *run = ctx;
+
+	if (run->n_events < run->events_cap)
+		run->events[run->n_events] = *ev;
+	run->n_events++;
+	return 0;
+}
+
+int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	struct xdp_md xctx = {};
+	struct __sk_buff sctx = {};
+	int fd, ret;
+
+	run->retval = 0;
+	run->duration_ns = 0;
+	run->mark_out = 0;
+	run->out_len = 0;
+	run->n_events = 0;
+	fd = fw_dp_prog_fd(dp, run->prog);
+	if (fd < 0) {
+		ret = fd;
+		goto out;
+	}
+	/* Events of earlier runs are not this run's. */
+	if (!(run->flags & FW_DP_RUN_KEEP_EVENTS)) {
+		ret = fw_dp_events_drain(dp, discard_event, NULL);
+		if (ret)
+			goto out;
+	}
+
+	o.data_in = run->in;
+	o.data_size_in = run->in_len;
+	o.data_out = run->out;
+	o.data_size_out = run->out ? run->out_cap : 0;
+	o.repeat = run->repeat;
+	if (run->prog == FW_DP_XDP) {
+		xctx.data_end = run->in_len;
+		xctx.ingress_ifindex = run->ifindex;
+		o.ctx_in = &xctx;
+		o.ctx_size_in = sizeof(xctx);
+	} else {
+		sctx.ifindex = run->ifindex;
+		sctx.mark = run->mark;
+		o.ctx_in = &sctx;
+		o.ctx_size_in = sizeof(sctx);
+		o.ctx_out = &sctx;
+		o.ctx_size_out = sizeof(sctx);
+	}
+	ret = bpf_prog_test_run_opts(fd, &o);
+	if (ret) {
+		ret = -errno;
+		goto out;
+	}
+	run->retval = o.retval;
+	run->duration_ns = o.duration;
+	if (run->prog != FW_DP_XDP)
+		run->mark_out = sctx.mark;
+	run->out_len = o.data_size_out;
+	if (!(run->flags & FW_DP_RUN_KEEP_EVENTS))
+		ret = fw_dp_events_drain(dp, collect_event, run);
+out:
+	return ret;
+}

@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fw_dp: user-space side of the datapath. Opens and loads the plumwall
+ * BPF skeleton, writes policy slots, flips the active slot, reads
+ * counters, and runs frames through the programs with BPF_PROG_TEST_RUN.
+ * No CLI, no pinning, no attaching (issue 4 builds those on top).
+ *
+ * Policy slots (pw_maps.h): fw_dp_slot_fill() creates fresh inner maps
+ * sized for the policy, fills them and installs them into the idle slot;
+ * fw_dp_flip() makes that slot active with one pw_config update and then
+ * waits for an RCU grace period, after which no packet uses the old slot
+ * any more and it may be refilled. fw_dp_load() does both.
+ *
+ * All functions return 0 or a negative errno.
+ */
+#ifndef PLUMWALL_FW_DATAPATH_H
+#define PLUMWALL_FW_DATAPATH_H
+
+#include <linux/types.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <plumwall/shared.h>
+
+struct fw_dp;
+
+enum fw_dp_prog {
+	FW_DP_XDP = 0, /* XDP ingress */
+	FW_DP_TC_INGRESS = 1,
+	FW_DP_TC_EGRESS = 2,
+	FW_DP_PROG_COUNT,
+};
+
+/* Sizes of the global maps, fixed at load; 0 keeps the default. */
+struct fw_dp_opts {
+	__u32 ct_max_entries; /* settings.conntrack.max_entries */
+	__u32 frag_max_entries;
+	__u32 rate_max_entries;
+	__u32 ringbuf_bytes; /* power of two, page multiple */
+};
+
+/*
+ * A run of map entries in whatever array the caller has: @count entries
+ * of @stride bytes from @base, the key at @key_off and the value at
+ * @val_off of each. So the fill takes the compiler's arrays
+ * (policy/compile.h) as they are, or the plain fw_dp_* entries below.
+ */
+struct fw_dp_entries {
+	const void *base;
+	size_t count;
+	size_t stride;
+	size_t key_off;
+	size_t val_off;
+};
+
+#define FW_DP_ENTRIES(arr, n, type, kfield, vfield)                 \
+	((struct fw_dp_entries){ .base = (arr),                     \
+				 .count = (n),                      \
+				 .stride = sizeof(type),            \
+				 .key_off = offsetof(type, kfield), \
+				 .val_off = offsetof(type, vfield) })
+
+struct fw_dp_iface {
+	struct pw_iface_key key;
+	struct pw_iface_val val;
+};
+
+struct fw_dp_tenant {
+	__u32 id;
+	struct pw_tenant_val val;
+};
+
+struct fw_dp_addr {
+	struct pw_addr_key key;
+	struct pw_addr_val val;
+};
+
+struct fw_dp_svc {
+	struct pw_svc_key key;
+	struct pw_svc_val val;
+};
+
+struct fw_dp_decision {
+	struct pw_decision_key key;
+	struct pw_decision_val val;
+};
+
+/* Everything one slot holds. */
+struct fw_dp_policy {
+	struct pw_settings settings;
+	struct fw_dp_entries ifaces; /* pw_iface_key -> pw_iface_val */
+	struct fw_dp_entries tenants; /* __u32 tenant id -> pw_tenant_val */
+	struct fw_dp_entries addrs; /* pw_addr_key -> pw_addr_val */
+	struct fw_dp_entries svcs; /* pw_svc_key -> pw_svc_val */
+	struct fw_dp_entries decisions; /* pw_decision_key -> pw_decision_val */
+	const struct pw_rule_val *rules; /* index = rule id */
+	size_t n_rules;
+};
+
+struct policy_compiled;
+
+/*
+ * Describe the compiler's output (policy/compile.h) as a fw_dp_policy.
+ * Interfaces are named there: @resolve (NULL: if_nametoindex) turns names
+ * into ifindexes, into *@ifaces (malloc'd, the caller frees it after the
+ * fill). The other arrays are used in place, so @c must outlive @out.
+ */
+typedef int (*fw_dp_ifindex_fn)(const char *ifname, void *ctx,
+				uint32_t *ifindex);
+int fw_dp_policy_from_compiled(const struct policy_compiled *c,
+			       fw_dp_ifindex_fn resolve, void *ctx,
+			       struct fw_dp_policy *out,
+			       struct fw_dp_iface **ifaces);
+/* fw_dp_policy_from_compiled() + fw_dp_load(). */
+int fw_dp_load_compiled(struct fw_dp *dp, const struct policy_compiled *c,
+			fw_dp_ifindex_fn resolve, void *ctx);
+
+int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts);
+void fw_dp_close(struct fw_dp *dp);
+
+/* Program and map file descriptors, for attaching and pinning. Active
+ * slot, slot contents and pw_config are always read from the kernel, so
+ * several processes (or a forked child) may share one datapath. */
+int fw_dp_prog_fd(const struct fw_dp *dp, enum fw_dp_prog prog);
+int fw_dp_map_fd(const struct fw_dp *dp, const char *name);
+
+int fw_dp_active_slot(struct fw_dp *dp, __u32 *slot);
+/* The settings in @slot (its policy's generation, ...); -ENOENT: empty. */
+int fw_dp_slot_settings(struct fw_dp *dp, __u32 slot, struct pw_settings *out);
+/* Fill @slot, which must not be the active one (-EBUSY). */
+int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p);
+int fw_dp_flip(struct fw_dp *dp, __u32 slot);
+/* Fill the idle slot and flip to it. */
+int fw_dp_load(struct fw_dp *dp, const struct fw_dp_policy *p);
+
+/* Tests: move the datapath clock. */
+int fw_dp_set_clock_offset(struct fw_dp *dp, __u64 offset_ns);
+
+/* Counters, summed over CPUs. -ENOENT: no such rule in that slot. */
+int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
+		       struct pw_counter *out);
+int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
+		       struct pw_counter *out);
+int fw_dp_events_lost(struct fw_dp *dp, __u64 *lost);
+
+/* Conntrack access for tests and tools. */
+int fw_dp_ct_lookup(struct fw_dp *dp, const struct pw_ct_key *key,
+		    struct pw_ct_val *val);
+int fw_dp_ct_count(struct fw_dp *dp, __u32 *count);
+int fw_dp_ct_flush(struct fw_dp *dp);
+/* Clear pw_frag, pw_rate, the drop counters and pending events too:
+ * everything a test case may have left behind. */
+int fw_dp_reset_state(struct fw_dp *dp);
+
+/* Memory the kernel reports for the maps (fdinfo memlock), total. */
+int fw_dp_map_memory(struct fw_dp *dp, __u64 *bytes);
+
+typedef int (*fw_dp_event_fn)(const struct pw_event *ev, void *ctx);
+/* Hand every event in the ring buffer to @fn (without waiting). */
+int fw_dp_events_drain(struct fw_dp *dp, fw_dp_event_fn fn, void *ctx);
+
+/* fw_dp_run.flags: leave the ring buffer alone (neither discard what is
+ * there before the run nor collect after it). */
+#define FW_DP_RUN_KEEP_EVENTS (1U << 0)
+
+/* One BPF_PROG_TEST_RUN. */
+struct fw_dp_run {
+	enum fw_dp_prog prog;
+	__u32 flags; /* FW_DP_RUN_* */
+	const void *in;
+	__u32 in_len;
+	__u32 ifindex; /* 0: the loopback device test runs default to */
+	__u32 repeat; /* 0 = 1 */
+	__u32 mark; /* TC: skb->mark going in */
+	/* results */
+	__u32 retval; /* XDP_* or TC_ACT_* */
+	__u32 duration_ns; /* mean per run */
+	__u32 mark_out; /* TC: skb->mark after the program */
+	void *out; /* optional, the frame after the program */
+	__u32 out_cap;
+	__u32 out_len;
+	struct pw_event *events; /* optional, events emitted (drained) */
+	__u32 events_cap;
+	__u32 n_events; /* may exceed events_cap: the rest was dropped */
+};
+
+int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run);
+
+#endif /* PLUMWALL_FW_DATAPATH_H */

@@ -1,0 +1,319 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Raw Ethernet frame -> struct policy_packet (packet.h).
+ *
+ * Every length is checked against both the captured bytes and the lengths
+ * the headers claim, because the datapath drops what does not add up and
+ * the model must call the same packets malformed. Checksums are not
+ * verified: the datapath does not verify them either, and the host stack
+ * drops a bad one anyway.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "packet.h"
+
+#define ETH_HLEN 14
+#define VLAN_HLEN 4
+#define IPV4_MIN_HLEN 20
+#define IPV6_HLEN 40
+#define TCP_MIN_HLEN 20
+#define UDP_HLEN 8
+#define ICMP_MIN_LEN 8 /* type, code, checksum and 4 bytes of rest */
+
+#define IPPROTO_HOPOPTS_ 0
+#define IPPROTO_ROUTING_ 43
+#define IPPROTO_FRAGMENT_ 44
+#define IPPROTO_AH_ 51
+#define IPPROTO_DSTOPTS_ 60
+#define IPPROTO_MH_ 135
+
+static uint16_t rd16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	       (uint32_t)p[2] << 8 | p[3];
+}
+
+bool policy_packet_is_echo_request(const struct policy_packet *p)
+{
+	if (p->proto == POLICY_PROTO_ICMP)
+		return p->icmp_type == POLICY_ICMP_ECHO_REQUEST;
+	if (p->proto == POLICY_PROTO_ICMPV6)
+		return p->icmp_type == POLICY_ICMPV6_ECHO_REQUEST;
+	return false;
+}
+
+bool policy_packet_is_echo(const struct policy_packet *p)
+{
+	if (policy_packet_is_echo_request(p))
+		return true;
+	if (p->proto == POLICY_PROTO_ICMP)
+		return p->icmp_type == POLICY_ICMP_ECHO_REPLY;
+	if (p->proto == POLICY_PROTO_ICMPV6)
+		return p->icmp_type == POLICY_ICMPV6_ECHO_REPLY;
+	return false;
+}
+
+uint16_t policy_packet_point(const struct policy_packet *p)
+{
+	switch (p->proto) {
+	case POLICY_PROTO_TCP:
+	case POLICY_PROTO_UDP:
+		return p->dport;
+	case POLICY_PROTO_ICMP:
+	case POLICY_PROTO_ICMPV6:
+		return p->icmp_type;
+	default:
+		return 0;
+	}
+}
+
+static void malformed(struct policy_packet *p, const char *why)
+{
+	p->kind = POLICY_PKT_MALFORMED;
+	p->malformed = why;
+}
+
+/* Layer 4 of an unfragmented packet or first fragment: @l4 holds @len
+ * bytes of the IP payload (as far as the IP header says it goes). */
+static void parse_l4(struct policy_packet *p, const uint8_t *l4, size_t len)
+{
+	unsigned int doff;
+
+	switch (p->proto) {
+	case POLICY_PROTO_TCP:
+		if (len < TCP_MIN_HLEN) {
+			malformed(p, "truncated TCP header");
+			return;
+		}
+		doff = (unsigned int)(l4[12] >> 4) * 4;
+		if (doff < TCP_MIN_HLEN || doff > len) {
+			malformed(p, "bad TCP data offset");
+			return;
+		}
+		p->sport = rd16(l4);
+		p->dport = rd16(l4 + 2);
+		p->tcp_flags = l4[13];
+		break;
+	case POLICY_PROTO_UDP:
+		if (len < UDP_HLEN) {
+			malformed(p, "truncated UDP header");
+			return;
+		}
+		/* A first fragment carries only part of the datagram the UDP
+		 * length describes. */
+		if (rd16(l4 + 4) < UDP_HLEN ||
+		    (!p->frag && rd16(l4 + 4) > len)) {
+			malformed(p, "bad UDP length");
+			return;
+		}
+		p->sport = rd16(l4);
+		p->dport = rd16(l4 + 2);
+		break;
+	case POLICY_PROTO_ICMP:
+	case POLICY_PROTO_ICMPV6:
+		if (len < ICMP_MIN_LEN) {
+			malformed(p, "truncated ICMP header");
+			return;
+		}
+		p->icmp_type = l4[0];
+		p->icmp_code = l4[1];
+		if (policy_packet_is_echo(p))
+			p->icmp_id = rd16(l4 + 4);
+		break;
+	default:
+		break;
+	}
+	p->l4 = true;
+}
+
+static void parse_ipv4(struct policy_packet *p, const uint8_t *ip, size_t len)
+{
+	unsigned int ihl, tot, frag;
+
+	if (len < IPV4_MIN_HLEN) {
+		malformed(p, "truncated IPv4 header");
+		return;
+	}
+	if (ip[0] >> 4 != 4) {
+		malformed(p, "IPv4 ethertype without IPv4 header");
+		return;
+	}
+	ihl = (unsigned int)(ip[0] & 0xf) * 4;
+	tot = rd16(ip + 2);
+	if (ihl < IPV4_MIN_HLEN || ihl > len) {
+		malformed(p, "bad IPv4 header length");
+		return;
+	}
+	/* Ethernet pads short frames, so len may exceed tot, never less. */
+	if (tot < ihl || tot > len) {
+		malformed(p, "bad IPv4 total length");
+		return;
+	}
+
+	p->family = PW_AF_INET;
+	memcpy(p->saddr, ip + 12, 4);
+	memcpy(p->daddr, ip + 16, 4);
+	p->proto = ip[9];
+	frag = rd16(ip + 6);
+	if (frag & 0x3fff) { /* more fragments, or a nonzero offset */
+		p->frag = true;
+		p->frag_first = !(frag & 0x1fff);
+		p->frag_id = rd16(ip + 4);
+		if ((frag & 0x1fff) * 8 + (tot - ihl) > 65535) {
+			malformed(p, "IPv4 fragment beyond 64 KiB");
+			return;
+		}
+		if (!p->frag_first)
+			return;
+	}
+	parse_l4(p, ip + ihl, tot - ihl);
+}
+
+static void parse_ipv6(struct policy_packet *p, const uint8_t *ip, size_t len)
+{
+	unsigned int n_ext = 0;
+	size_t off = IPV6_HLEN, end;
+	uint8_t next;
+
+	if (len < IPV6_HLEN) {
+		malformed(p, "truncated IPv6 header");
+		return;
+	}
+	if (ip[0] >> 4 != 6) {
+		malformed(p, "IPv6 ethertype without IPv6 header");
+		return;
+	}
+	end = IPV6_HLEN + (size_t)rd16(ip + 4);
+	/* Jumbograms (payload length 0 + hop-by-hop option) do not cross
+	 * Ethernet; a zero length is simply an empty payload. */
+	if (end > len) {
+		malformed(p, "bad IPv6 payload length");
+		return;
+	}
+
+	p->family = PW_AF_INET6;
+	memcpy(p->saddr, ip + 8, 16);
+	memcpy(p->daddr, ip + 24, 16);
+	next = ip[6];
+
+	for (;;) {
+		size_t hlen;
+		unsigned int foff;
+
+		if (next != IPPROTO_HOPOPTS_ && next != IPPROTO_ROUTING_ &&
+		    next != IPPROTO_FRAGMENT_ && next != IPPROTO_AH_ &&
+		    next != IPPROTO_DSTOPTS_ && next != IPPROTO_MH_)
+			break;
+		if (++n_ext > POLICY_PKT_MAX_EXT_HDRS) {
+			malformed(p, "too many IPv6 extension headers");
+			return;
+		}
+		if (end - off < 8) {
+			malformed(p, "truncated IPv6 extension header");
+			return;
+		}
+		if (next == IPPROTO_FRAGMENT_) {
+			foff = rd16(ip + off + 2);
+			next = ip[off];
+			off += 8;
+			/* An atomic fragment (offset 0, M clear) is a whole
+			 * packet (RFC 6946). */
+			if (!(foff & 0xfff9))
+				continue;
+			if (p->frag) {
+				malformed(p, "two IPv6 fragment headers");
+				return;
+			}
+			p->frag = true;
+			p->frag_first = !(foff & 0xfff8);
+			p->frag_id = rd32(ip + off - 4);
+			if (!p->frag_first) {
+				p->proto = next;
+				return;
+			}
+			continue;
+		}
+		if (next == IPPROTO_AH_)
+			hlen = ((size_t)ip[off + 1] + 2) * 4;
+		else
+			hlen = ((size_t)ip[off + 1] + 1) * 8;
+		if (hlen > end - off) {
+			malformed(p, "truncated IPv6 extension header");
+			return;
+		}
+		next = ip[off];
+		off += hlen;
+	}
+	p->proto = next;
+	parse_l4(p, ip + off, end - off);
+}
+
+int policy_packet_parse(const uint8_t *frame, size_t len, const char *ifname,
+			struct policy_packet *out)
+{
+	size_t off = ETH_HLEN;
+	uint16_t type;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(ifname) > POLICY_IFNAME_MAX) {
+		ret = -EINVAL;
+		goto out;
+	}
+	strcpy(out->ifname, ifname);
+	out->len = (uint32_t)len;
+	out->kind = POLICY_PKT_IP;
+
+	if (len < ETH_HLEN) {
+		malformed(out, "truncated Ethernet header");
+		goto out;
+	}
+	type = rd16(frame + 12);
+	if (type == POLICY_ETH_P_8021Q) {
+		if (len < ETH_HLEN + VLAN_HLEN) {
+			malformed(out, "truncated 802.1Q tag");
+			goto out;
+		}
+		out->vlan = rd16(frame + 14) & 0xfff;
+		type = rd16(frame + 16);
+		off += VLAN_HLEN;
+	}
+	out->ethertype = type;
+	if (type == POLICY_ETH_P_IP) {
+		parse_ipv4(out, frame + off, len - off);
+	} else if (type == POLICY_ETH_P_IPV6) {
+		parse_ipv6(out, frame + off, len - off);
+	} else {
+		/* Includes a second VLAN tag and 802.1ad: plumwall reads
+		 * one tag, so what is under more is not IP to it. */
+		out->kind = POLICY_PKT_NON_IP;
+	}
+out:
+	return ret;
+}
+
+int policy_packet_set_addrs(struct policy_packet *p, const char *saddr,
+			    const char *daddr)
+{
+	struct pw_prefix s, d;
+	int ret = 0;
+
+	if (pw_prefix_parse(saddr, &s) != PW_PREFIX_OK ||
+	    pw_prefix_parse(daddr, &d) != PW_PREFIX_OK ||
+	    s.family != d.family || s.len != pw_family_bits(s.family)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	p->kind = POLICY_PKT_IP;
+	p->family = s.family;
+	memcpy(p->saddr, s.addr, sizeof(p->saddr));
+	memcpy(p->daddr, d.addr, sizeof(p->daddr));
+out:
+	return ret;
+}

@@ -1,0 +1,1155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Unit tests of the compiler back end (policy/compile.[ch]): exact map
+ * contents for small policies, service classes and prefix decomposition,
+ * tuple placement, and a differential test holding the compiled maps,
+ * looked up as the datapath does (policy_compiled_decide()), equal to the
+ * reference evaluator (policy_eval_packet()) on random policies and
+ * packets.
+ */
+#include <check.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../policy/benchgen.h"
+#include "../../policy/compile.h"
+#include "../../policy/eval.h"
+
+struct fixture {
+	struct policy *pol;
+	struct policy_analysis *an;
+	struct policy_compiled *c;
+};
+
+/* Load, analyse and compile @yaml; any failure fails the test with the
+ * diagnostics. */
+static void build(struct fixture *f, const char *yaml)
+{
+	struct pw_diags diags;
+	int ret;
+
+	memset(f, 0, sizeof(*f));
+	pw_diags_init(&diags);
+	ret = policy_load_buffer("test.yaml", yaml, strlen(yaml), &diags,
+				 &f->pol);
+	if (ret) {
+		pw_diags_print(&diags, stderr);
+		fprintf(stderr, "%s\n", yaml);
+	}
+	pw_diags_free(&diags);
+	ck_assert_int_eq(ret, 0);
+	ck_assert_int_eq(policy_analyze(f->pol, &f->an), 0);
+	ck_assert_int_eq(policy_compile(f->an, 7, &f->c), 0);
+}
+
+static void release(struct fixture *f)
+{
+	policy_compiled_free(f->c);
+	policy_analysis_free(f->an);
+	policy_free(f->pol);
+}
+
+static uint16_t be16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static struct policy_packet mkpkt(const char *ifname, uint16_t vlan,
+				  const char *src, const char *dst, int proto,
+				  uint16_t dport)
+{
+	struct policy_packet p;
+
+	memset(&p, 0, sizeof(p));
+	strcpy(p.ifname, ifname);
+	p.vlan = vlan;
+	ck_assert_int_eq(policy_packet_set_addrs(&p, src, dst), 0);
+	p.proto = (uint8_t)proto;
+	p.l4 = true;
+	p.sport = 40000;
+	p.dport = dport;
+	p.icmp_type = (uint8_t)dport;
+	p.len = 100;
+	return p;
+}
+
+static const struct policy_svc_entry *svc_at(const struct policy_compiled *c,
+					     uint32_t i)
+{
+	ck_assert_uint_lt(i, c->n_svcs);
+	return &c->svcs[i];
+}
+
+static void check_svc(const struct policy_svc_entry *e, uint16_t tenant,
+		      uint8_t proto, uint16_t point, uint32_t prefixlen,
+		      uint32_t cls)
+{
+	ck_assert_uint_eq(be16(e->key.tenant_be), tenant);
+	ck_assert_uint_eq(e->key.proto, proto);
+	ck_assert_uint_eq(be16(e->key.point_be), point);
+	ck_assert_uint_eq(e->key.prefixlen, prefixlen);
+	ck_assert_uint_eq(e->val.svc_class, cls);
+}
+
+/* ---- exact contents ---------------------------------------------------- */
+
+static const char small_yaml[] = "version: 1\n"
+				 "settings:\n"
+				 "  unmatched: allow\n"
+				 "  log_rate: 5\n"
+				 "  conntrack:\n"
+				 "    timeouts: {udp: 10}\n"
+				 "tenants:\n"
+				 "  - name: acme\n"
+				 "    id: 3\n"
+				 "    interfaces: [acme0, acme1]\n"
+				 "    vlans: [100, 7]\n"
+				 "    mode: audit\n"
+				 "    segments:\n"
+				 "      web: [10.1.1.0/24]\n"
+				 "      db:  [10.1.2.0/24]\n"
+				 "    rules:\n"
+				 "      - name: web-to-db\n"
+				 "        from: web\n"
+				 "        to: db\n"
+				 "        proto: tcp\n"
+				 "        ports: [5432]\n"
+				 "        action: allow\n"
+				 "        log: true\n";
+
+START_TEST(test_small_exact)
+{
+	struct fixture f;
+	const struct policy_decision_entry *d;
+	const struct policy_addr_entry *a;
+	static const uint8_t net1[16] = { 10, 1, 1, 0 };
+	static const uint8_t net2[16] = { 10, 1, 2, 0 };
+
+	build(&f, small_yaml);
+
+	/* pw_iface: by name, vlan */
+	ck_assert_uint_eq(f.c->n_ifaces, 4);
+	ck_assert_str_eq(f.c->ifaces[0].ifname, "acme0");
+	ck_assert_uint_eq(f.c->ifaces[0].vlan, 7);
+	ck_assert_uint_eq(f.c->ifaces[0].tenant, 3);
+	ck_assert_str_eq(f.c->ifaces[1].ifname, "acme0");
+	ck_assert_uint_eq(f.c->ifaces[1].vlan, 100);
+	ck_assert_str_eq(f.c->ifaces[3].ifname, "acme1");
+	ck_assert_uint_eq(f.c->ifaces[3].vlan, 100);
+
+	/* pw_tenant */
+	ck_assert_uint_eq(f.c->n_tenants, 1);
+	ck_assert_uint_eq(f.c->tenants[0].id, 3);
+	ck_assert_uint_eq(f.c->tenants[0].val.present, 1);
+	ck_assert_uint_eq(f.c->tenants[0].val.default_action, PW_ACTION_DENY);
+	ck_assert_uint_eq(f.c->tenants[0].val.flags,
+			  PW_TENANT_AUDIT | PW_TENANT_LOG_DEFAULT |
+				  PW_TENANT_TUPLES);
+	ck_assert_uint_eq(f.c->tenants[0].val.tuples, PW_TUPLE_BIT(0, 0, 0));
+
+	/* pw_addr: one entry per prefix, classes after the two defaults */
+	ck_assert_uint_eq(f.c->n_addrs, 2);
+	a = &f.c->addrs[0];
+	ck_assert_uint_eq(a->key.prefixlen, 32 + 24);
+	ck_assert_uint_eq(be16(a->key.tenant_be), 3);
+	ck_assert_uint_eq(a->key.family, PW_FAMILY_IPV4);
+	ck_assert_mem_eq(a->key.addr, net1, 16);
+	ck_assert_uint_eq(a->val.class_id, 2);
+	ck_assert_uint_eq(a->val.segment_id, 0);
+	a = &f.c->addrs[1];
+	ck_assert_mem_eq(a->key.addr, net2, 16);
+	ck_assert_uint_eq(a->val.class_id, 3);
+	ck_assert_uint_eq(a->val.segment_id, 1);
+	ck_assert_uint_eq(f.c->n_segments, 2);
+	ck_assert_str_eq(f.c->segments[0]->name, "web");
+	ck_assert_str_eq(f.c->segments[1]->name, "db");
+
+	/* pw_svc: tcp/5432, one host prefix */
+	ck_assert_uint_eq(f.c->n_svcs, 1);
+	check_svc(svc_at(f.c, 0), 3, 6, 5432, 40, 1);
+
+	/* pw_decision: the single key */
+	ck_assert_uint_eq(f.c->n_decisions, 1);
+	d = &f.c->decisions[0];
+	ck_assert_uint_eq(d->key.tenant, 3);
+	ck_assert_uint_eq(d->key.src_class, 2);
+	ck_assert_uint_eq(d->key.dst_class, 3);
+	ck_assert_uint_eq(d->key.svc_class, 1);
+	ck_assert_uint_eq(d->val.rule_id, 0);
+	ck_assert_uint_eq(f.c->tenant_info[0].tuples,
+			  POLICY_TUPLE_BIT(0, 0, 0));
+
+	/* pw_rule, pw_settings */
+	ck_assert_uint_eq(f.c->n_rules, 1);
+	ck_assert_uint_eq(f.c->rules[0].action, PW_ACTION_ALLOW);
+	ck_assert_uint_eq(f.c->rules[0].flags, PW_RULE_LOG);
+	ck_assert_uint_eq(f.c->rules[0].tenant, 3);
+	ck_assert_uint_eq(f.c->settings.generation, 7);
+	ck_assert_uint_eq(f.c->settings.unmatched, PW_ACTION_ALLOW);
+	ck_assert_uint_eq(f.c->settings.non_ip, PW_ACTION_ALLOW);
+	ck_assert_uint_eq(f.c->settings.log_rate, 5);
+	ck_assert_uint_eq(f.c->settings.timeout_ns[PW_TIMEOUT_UDP],
+			  10ULL * 1000000000ULL);
+	ck_assert_uint_eq(f.c->settings.timeout_ns[PW_TIMEOUT_TCP_ESTABLISHED],
+			  7200ULL * 1000000000ULL);
+
+	/* Sizes: key + value times entries */
+	ck_assert_uint_eq(f.c->maps[POLICY_MAP_DECISION].entries, 1);
+	ck_assert_uint_eq(f.c->maps[POLICY_MAP_DECISION].bytes, 20);
+	ck_assert_uint_eq(f.c->maps[POLICY_MAP_ADDR].bytes, 2 * 32);
+	ck_assert_uint_eq(f.c->maps[POLICY_MAP_SVC].bytes, 16);
+	ck_assert_uint_eq(f.c->maps[POLICY_MAP_IFACE].bytes, 4 * (8 + 4));
+	ck_assert_uint_eq(f.c->maps[POLICY_MAP_SETTINGS].bytes, 68);
+	ck_assert_uint_eq(f.c->total_bytes, 20 + 64 + 16 + 48 + 12 + 12 + 68);
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_small_decide)
+{
+	struct policy_compiled_verdict v;
+	struct policy_packet p;
+	struct fixture f;
+
+	build(&f, small_yaml);
+	p = mkpkt("acme1", 7, "10.1.1.9", "10.1.2.3", 6, 5432);
+	policy_compiled_decide(f.c, &p, &v);
+	ck_assert_int_eq(v.verdict, PW_VERDICT_ALLOW);
+	ck_assert_int_eq(v.reason, PW_REASON_POLICY);
+	ck_assert_uint_eq(v.rule_id, 0);
+	ck_assert_uint_eq(v.tenant, 3);
+	ck_assert_uint_eq(v.src_segment, 0);
+	ck_assert_uint_eq(v.dst_segment, 1);
+	ck_assert(v.log);
+
+	/* wrong port: default deny, but the tenant audits */
+	p.dport = 5433;
+	policy_compiled_decide(f.c, &p, &v);
+	ck_assert_int_eq(v.verdict, PW_VERDICT_AUDIT);
+	ck_assert_int_eq(v.action, PW_ACTION_DENY);
+	ck_assert_int_eq(v.reason, PW_REASON_DEFAULT);
+	ck_assert_uint_eq(v.rule_id, PW_RULE_NONE);
+	ck_assert_uint_eq(v.svc_class, 0);
+
+	/* untagged on acme0: nobody owns it, unmatched: allow */
+	p = mkpkt("acme0", 0, "10.1.1.9", "10.1.2.3", 6, 5432);
+	policy_compiled_decide(f.c, &p, &v);
+	ck_assert_int_eq(v.verdict, PW_VERDICT_ALLOW);
+	ck_assert_int_eq(v.reason, PW_REASON_UNMATCHED);
+	ck_assert_uint_eq(v.tenant, PW_TENANT_NONE);
+
+	/* external addresses: default classes, no segment */
+	ck_assert_int_ne(
+		policy_packet_set_addrs(&p, "192.0.2.1", "2001:db8::1"), 0);
+	p = mkpkt("acme0", 100, "fd00::1", "fd00::2", 6, 5432);
+	policy_compiled_decide(f.c, &p, &v);
+	ck_assert_uint_eq(v.src_class, PW_CLASS_DEFAULT_V6);
+	ck_assert_uint_eq(v.dst_class, PW_CLASS_DEFAULT_V6);
+	ck_assert_uint_eq(v.src_segment, PW_SEGMENT_NONE);
+	release(&f);
+}
+END_TEST
+
+static int fake_ifindex(const char *name, void *ctx, uint32_t *ifindex)
+{
+	(void)ctx;
+	if (!strcmp(name, "acme0")) {
+		*ifindex = 11;
+		return 0;
+	}
+	if (!strcmp(name, "acme1")) {
+		*ifindex = 12;
+		return 0;
+	}
+	return -ENODEV;
+}
+
+START_TEST(test_iface_key)
+{
+	struct policy_iface_entry e = { .ifname = "acme1",
+					.vlan = 100,
+					.tenant = 3 };
+	struct pw_iface_key k;
+
+	ck_assert_int_eq(policy_iface_key(&e, fake_ifindex, NULL, &k), 0);
+	ck_assert_uint_eq(k.ifindex, 12);
+	ck_assert_uint_eq(k.vlan, 100);
+	ck_assert_uint_eq(k.pad, 0);
+	strcpy(e.ifname, "nope0");
+	ck_assert_int_eq(policy_iface_key(&e, fake_ifindex, NULL, &k), -ENODEV);
+}
+END_TEST
+
+/* ---- services ---------------------------------------------------------- */
+
+START_TEST(test_port_range_prefixes)
+{
+	struct fixture f;
+
+	build(&f,
+	      "version: 1\n"
+	      "tenants:\n"
+	      "  - name: t\n"
+	      "    id: 1\n"
+	      "    interfaces: [e0]\n"
+	      "    rules:\n"
+	      "      - {name: a, from: any, to: any, proto: tcp,\n"
+	      "         ports: [\"80-90\"], action: allow}\n"
+	      "      - {name: b, from: any, to: any, proto: udp,\n"
+	      "         ports: [\"1024-65535\"], action: allow}\n"
+	      "      - {name: c, from: any, to: any, proto: icmp,\n"
+	      "         action: allow}\n"
+	      "      - {name: d, from: any, to: any, proto: 47,\n"
+	      "         action: allow}\n"
+	      "      - {name: e, from: any, to: any, proto: icmpv6,\n"
+	      "         icmp: [echo-request, echo-reply], action: allow}\n");
+	/* sorted by proto, point, prefixlen */
+	ck_assert_uint_eq(f.c->n_svcs, 1 + 3 + 6 + 1 + 1);
+	/* classes number in key order: icmp 1, tcp 2, udp 3, 47 4, v6 5 */
+	check_svc(svc_at(f.c, 0), 1, 1, 0, 24, 1); /* icmp: whole proto */
+	check_svc(svc_at(f.c, 1), 1, 6, 80, 24 + 13, 2); /* 80-87 */
+	check_svc(svc_at(f.c, 2), 1, 6, 88, 24 + 15, 2); /* 88-89 */
+	check_svc(svc_at(f.c, 3), 1, 6, 90, 24 + 16, 2); /* 90 */
+	check_svc(svc_at(f.c, 4), 1, 17, 1024, 24 + 6, 3);
+	check_svc(svc_at(f.c, 5), 1, 17, 2048, 24 + 5, 3);
+	check_svc(svc_at(f.c, 6), 1, 17, 4096, 24 + 4, 3);
+	check_svc(svc_at(f.c, 7), 1, 17, 8192, 24 + 3, 3);
+	check_svc(svc_at(f.c, 8), 1, 17, 16384, 24 + 2, 3);
+	check_svc(svc_at(f.c, 9), 1, 17, 32768, 24 + 1, 3);
+	check_svc(svc_at(f.c, 10), 1, 47, 0, 24, 4); /* proto 47: whole */
+	check_svc(svc_at(f.c, 11), 1, 58, 128, 24 + 15, 5); /* 128-129 */
+	ck_assert_uint_eq(f.c->tenant_info[0].n_svc_classes, 6);
+
+	/* Every rule is src = dst = any: only the (*, *, v) tuple */
+	ck_assert_uint_eq(f.c->tenant_info[0].tuples,
+			  POLICY_TUPLE_BIT(1, 1, 0));
+	ck_assert_uint_eq(f.c->n_decisions, 5);
+
+	/* Executor LPM: 91 is outside, 1023 too, 65535 inside */
+	ck_assert_ptr_null(policy_compiled_svc_lookup(f.c, 1, 6, 91));
+	ck_assert_ptr_null(policy_compiled_svc_lookup(f.c, 1, 6, 79));
+	ck_assert_ptr_null(policy_compiled_svc_lookup(f.c, 1, 17, 1023));
+	ck_assert_uint_eq(
+		policy_compiled_svc_lookup(f.c, 1, 17, 65535)->val.svc_class,
+		3);
+	ck_assert_uint_eq(
+		policy_compiled_svc_lookup(f.c, 1, 1, 255)->val.svc_class, 1);
+	ck_assert_ptr_null(policy_compiled_svc_lookup(f.c, 1, 58, 130));
+	ck_assert_ptr_null(policy_compiled_svc_lookup(f.c, 2, 6, 80));
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_svc_classes_overlap)
+{
+	const struct policy_compiled_tenant *ti;
+	struct fixture f;
+	uint32_t c80, c85, c91, c53, c_udp;
+
+	build(&f, "version: 1\n"
+		  "tenants:\n"
+		  "  - name: t\n"
+		  "    interfaces: [e0]\n"
+		  "    rules:\n"
+		  "      - {name: r0, from: any, to: any, proto: tcp,\n"
+		  "         ports: [\"80-90\"], action: allow}\n"
+		  "      - {name: r1, from: any, to: any, proto: tcp,\n"
+		  "         ports: [\"85-100\", 443], action: deny}\n"
+		  "      - {name: r2, from: any, to: any, proto: udp,\n"
+		  "         ports: [53], action: allow}\n"
+		  "      - {name: r3, from: any, to: any, proto: udp,\n"
+		  "         action: reject}\n"
+		  "      - {name: r4, from: any, to: any, action: allow}\n");
+	ti = &f.c->tenant_info[0];
+	/* {r0} {r0,r1} {r1} ({r1} again at 443) {r2,r3} {r3} */
+	ck_assert_uint_eq(ti->n_svc_classes, 6);
+#define SVC(proto, point) \
+	policy_compiled_svc_lookup(f.c, 1, proto, point)->val.svc_class
+	c80 = SVC(6, 80);
+	c85 = SVC(6, 85);
+	c91 = SVC(6, 91);
+	c53 = SVC(17, 53);
+	c_udp = SVC(17, 54);
+	ck_assert_uint_eq(SVC(6, 84), c80);
+	ck_assert_uint_eq(SVC(6, 90), c85);
+	ck_assert_uint_eq(SVC(6, 100), c91);
+	ck_assert_uint_eq(SVC(6, 443), c91);
+	ck_assert_uint_eq(SVC(17, 52), c_udp);
+	ck_assert_uint_eq(SVC(17, 0), c_udp);
+	ck_assert_uint_eq(SVC(17, 65535), c_udp);
+#undef SVC
+	ck_assert_uint_ne(c80, c85);
+	ck_assert_uint_ne(c85, c91);
+	ck_assert_uint_ne(c53, c_udp);
+	/* classes are numbered by first occurrence in key order */
+	ck_assert_uint_eq(c80, 1);
+	ck_assert_uint_eq(c85, 2);
+	ck_assert_uint_eq(c91, 3);
+	ck_assert_uint_eq(c_udp, 4);
+	ck_assert_uint_eq(c53, 5);
+	ck_assert_ptr_null(policy_compiled_svc_lookup(f.c, 1, 6, 101));
+	ck_assert_ptr_null(policy_compiled_svc_lookup(f.c, 1, 6, 442));
+
+	/* r4 (proto any) is the only svc = * rule */
+	ck_assert_uint_eq(
+		ti->tuple_entries[POLICY_TUPLE_SRC_ANY | POLICY_TUPLE_DST_ANY |
+				  POLICY_TUPLE_SVC_ANY],
+		1);
+	/* (*,*,c85) keeps r0, the first of r0 and r1 */
+	{
+		struct pw_decision_key k = { .tenant = 1,
+					     .src_class = PW_CLASS_ANY,
+					     .dst_class = PW_CLASS_ANY,
+					     .svc_class = c85 };
+
+		ck_assert_uint_eq(
+			policy_compiled_decision(f.c, &k)->val.rule_id, 0);
+		k.svc_class = c53;
+		ck_assert_uint_eq(
+			policy_compiled_decision(f.c, &k)->val.rule_id, 2);
+	}
+	release(&f);
+}
+END_TEST
+
+/* ---- tuples ------------------------------------------------------------ */
+
+static uint32_t class_of(const struct fixture *f, uint16_t tenant,
+			 const char *addr)
+{
+	struct pw_prefix p;
+	const struct policy_addr_entry *e;
+
+	ck_assert_int_eq(pw_prefix_parse(addr, &p), PW_PREFIX_OK);
+	e = policy_compiled_addr_lookup(f->c, tenant, p.family, p.addr);
+	if (!e)
+		return p.family == PW_AF_INET ? PW_CLASS_DEFAULT_V4 :
+						PW_CLASS_DEFAULT_V6;
+	return e->val.class_id;
+}
+
+START_TEST(test_tuples_any)
+{
+	const struct policy_compiled_tenant *ti;
+	const struct policy_decision_entry *d;
+	struct pw_decision_key k = { .tenant = 1 };
+	struct fixture f;
+	uint32_t web, db, ext;
+
+	build(&f, "version: 1\n"
+		  "segments:\n"
+		  "  dns: [10.0.0.53]\n"
+		  "rules:\n"
+		  "  - {name: dns, from: any, to: dns, proto: udp,\n"
+		  "     ports: [53], action: allow}\n"
+		  "tenants:\n"
+		  "  - name: a\n"
+		  "    interfaces: [e0]\n"
+		  "    segments:\n"
+		  "      web: [10.1.1.0/24]\n"
+		  "      db: [10.1.2.0/24]\n"
+		  "    rules:\n"
+		  "      - {name: web-any, from: web, to: any, action: allow}\n"
+		  "      - {name: out, from: any, to: external, proto: tcp,\n"
+		  "         action: deny}\n"
+		  "  - name: b\n"
+		  "    interfaces: [e1]\n"
+		  "    rules:\n"
+		  "      - {name: all, from: any, to: any, action: reject}\n");
+	ti = &f.c->tenant_info[0];
+	web = class_of(&f, 1, "10.1.1.1");
+	db = class_of(&f, 1, "10.1.2.1");
+	ext = class_of(&f, 1, "192.0.2.1");
+	ck_assert_uint_eq(ext, PW_CLASS_DEFAULT_V4);
+
+	/* dns: (*, dns, udp53); web-any: (web, *, *); out: (*, ext.., tcp) */
+	ck_assert_uint_eq(ti->tuples, POLICY_TUPLE_BIT(1, 0, 0) |
+					      POLICY_TUPLE_BIT(0, 1, 1));
+	k.src_class = web;
+	k.dst_class = PW_CLASS_ANY;
+	k.svc_class = PW_CLASS_ANY;
+	d = policy_compiled_decision(f.c, &k);
+	ck_assert_ptr_nonnull(d);
+	ck_assert_uint_eq(d->val.rule_id, 1);
+	/* `external`: every class outside a's own segments: both defaults
+	 * and dns (a global segment) */
+	k.src_class = PW_CLASS_ANY;
+	k.dst_class = class_of(&f, 1, "10.0.0.53");
+	k.svc_class = 1; /* tcp (proto 6 sorts first); udp/53 is 2 */
+	ck_assert_uint_eq(policy_compiled_decision(f.c, &k)->val.rule_id, 2);
+	k.dst_class = PW_CLASS_DEFAULT_V6;
+	ck_assert_uint_eq(policy_compiled_decision(f.c, &k)->val.rule_id, 2);
+	k.dst_class = db;
+	ck_assert_ptr_null(policy_compiled_decision(f.c, &k));
+	/* the global rule is in both tenants */
+	k.tenant = 2;
+	k.src_class = PW_CLASS_ANY;
+	k.dst_class = class_of(&f, 2, "10.0.0.53");
+	k.svc_class = 1;
+	ck_assert_uint_eq(policy_compiled_decision(f.c, &k)->val.rule_id, 0);
+	/* b's any/any/any rule: one entry */
+	ck_assert_uint_eq(f.c->tenant_info[1].tuple_entries[7], 1);
+	ck_assert_uint_eq(f.c->tenant_info[1].n_decisions, 2);
+	ck_assert_uint_eq(f.c->rules[0].tenant, 0);
+	ck_assert_uint_eq(f.c->rules[3].tenant, 2);
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_reductions)
+{
+	struct fixture f;
+
+	/* r1 is dominated by r0 on (*, *, tcp/22); v6 -> v4 pairs never
+	 * occur */
+	build(&f, "version: 1\n"
+		  "tenants:\n"
+		  "  - name: a\n"
+		  "    interfaces: [e0]\n"
+		  "    segments:\n"
+		  "      web: [10.1.1.0/24, \"fd00:1::/64\"]\n"
+		  "      db: [10.1.2.0/24, \"fd00:2::/64\"]\n"
+		  "    rules:\n"
+		  "      - {name: r0, from: any, to: any, proto: tcp,\n"
+		  "         ports: [22], action: deny}\n"
+		  "      - {name: r1, from: web, to: db, proto: tcp,\n"
+		  "         ports: [22], action: allow}\n"
+		  "      - {name: r2, from: web, to: db, proto: tcp,\n"
+		  "         ports: [22, 80], action: allow}\n");
+	/* r1: 2 src x 2 dst x 1 svc raw; r2: 2 x 2 x 2, of which the
+	 * same-family pairs on tcp/80 survive */
+	ck_assert_uint_eq(f.c->tenant_info[0].n_decisions_raw, 1 + 4 + 8);
+	ck_assert_uint_eq(f.c->n_decisions, 1 + 2);
+	release(&f);
+}
+END_TEST
+
+START_TEST(test_deterministic)
+{
+	struct fixture f, g;
+
+	build(&f, small_yaml);
+	build(&g, small_yaml);
+	ck_assert_uint_eq(f.c->n_decisions, g.c->n_decisions);
+	ck_assert_mem_eq(f.c->decisions, g.c->decisions,
+			 f.c->n_decisions * sizeof(*f.c->decisions));
+	ck_assert_mem_eq(f.c->addrs, g.c->addrs,
+			 f.c->n_addrs * sizeof(*f.c->addrs));
+	ck_assert_mem_eq(f.c->svcs, g.c->svcs,
+			 f.c->n_svcs * sizeof(*f.c->svcs));
+	release(&f);
+	release(&g);
+}
+END_TEST
+
+/* ---- differential test --------------------------------------------------- */
+
+static uint64_t rng_state;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64*: a fixed seed gives the same run everywhere */
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32);
+}
+
+static uint32_t below(uint32_t n)
+{
+	return n ? rnd() % n : 0;
+}
+
+static bool chance(uint32_t percent)
+{
+	return below(100) < percent;
+}
+
+/* Overlapping prefixes of both families: nested, adjacent, hosts */
+static const char *const prefix_pool[] = {
+	"10.0.0.0/8",
+	"10.1.0.0/16",
+	"10.1.1.0/24",
+	"10.1.1.128/25",
+	"10.1.1.5",
+	"10.1.2.0/24",
+	"10.1.1.0/24",
+	"10.2.0.0/15",
+	"192.168.0.0/16",
+	"192.168.1.1",
+	"172.16.0.0/12",
+	"10.1.1.4/30",
+	"0.0.0.0/0",
+	"10.255.255.255",
+	"0.0.0.0/1",
+	"fd00::/8",
+	"fd00:1::/32",
+	"fd00:1:1::/64",
+	"fd00:1:1::5",
+	"2001:db8::/32",
+	"2001:db8:0:1::/64",
+	"::/0",
+	"fd00:1:1::/48",
+	"fe80::/10",
+	"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+};
+#define N_PREFIX (sizeof(prefix_pool) / sizeof(prefix_pool[0]))
+
+static const char *const ifnames[] = { "eth0", "eth1", "eth2" };
+
+struct gen {
+	char *buf;
+	size_t len;
+	FILE *f;
+	unsigned int n_gseg;
+	unsigned int n_tenants;
+	unsigned int n_tseg[4];
+};
+
+static void pick_selector(struct gen *g, int tenant)
+{
+	unsigned int k = below(10);
+
+	if (k < 3 && tenant >= 0 && g->n_tseg[tenant])
+		fprintf(g->f, "t%ds%u", tenant, below(g->n_tseg[tenant]));
+	else if (k < 5 && g->n_gseg)
+		fprintf(g->f, "g%u", below(g->n_gseg));
+	else if (k < 7)
+		fprintf(g->f, "\"%s\"", prefix_pool[below(N_PREFIX)]);
+	else if (k < 8)
+		fprintf(g->f, "any");
+	else
+		fprintf(g->f, "external");
+}
+
+static void pick_selectors(struct gen *g, int tenant)
+{
+	unsigned int n, i;
+
+	if (chance(60)) {
+		pick_selector(g, tenant);
+		return;
+	}
+	n = 1 + below(3);
+	fprintf(g->f, "[");
+	for (i = 0; i < n; i++) {
+		if (i)
+			fprintf(g->f, ", ");
+		pick_selector(g, tenant);
+	}
+	fprintf(g->f, "]");
+}
+
+static const uint16_t port_pool[] = { 0,    1,	  22,	53,    80,    443,
+				      1023, 1024, 8080, 32768, 65534, 65535 };
+#define N_PORT (sizeof(port_pool) / sizeof(port_pool[0]))
+
+static void pick_ports(struct gen *g)
+{
+	unsigned int n = 1 + below(3), i;
+
+	fprintf(g->f, ", ports: [");
+	for (i = 0; i < n; i++) {
+		uint16_t a = port_pool[below(N_PORT)];
+		uint16_t b = chance(50) ? port_pool[below(N_PORT)] :
+					  (uint16_t)(a + below(20));
+
+		if (i)
+			fprintf(g->f, ", ");
+		if (b < a) {
+			uint16_t t = a;
+
+			a = b;
+			b = t;
+		}
+		if (a == b)
+			fprintf(g->f, "%u", a);
+		else
+			fprintf(g->f, "\"%u-%u\"", a, b);
+	}
+	fprintf(g->f, "]");
+}
+
+static void pick_rule(struct gen *g, int tenant, unsigned int idx)
+{
+	static const char *const actions[] = { "allow", "deny", "reject" };
+	unsigned int p = below(12), i, n;
+
+	fprintf(g->f, "%s  - {name: r%u, from: ", tenant >= 0 ? "    " : "",
+		idx);
+	pick_selectors(g, tenant);
+	fprintf(g->f, ", to: ");
+	pick_selectors(g, tenant);
+	if (p < 3) {
+		fprintf(g->f, ", proto: tcp");
+		if (chance(70))
+			pick_ports(g);
+	} else if (p < 5) {
+		fprintf(g->f, ", proto: udp");
+		if (chance(70))
+			pick_ports(g);
+	} else if (p < 7) {
+		bool v6 = chance(40);
+
+		fprintf(g->f, ", proto: %s", v6 ? "icmpv6" : "icmp");
+		if (chance(60)) {
+			n = 1 + below(3);
+			fprintf(g->f, ", icmp: [");
+			for (i = 0; i < n; i++)
+				fprintf(g->f, "%s%u", i ? ", " : "",
+					chance(50) ? (v6 ? 128 : 8) :
+						     below(256));
+			fprintf(g->f, "]");
+		}
+	} else if (p < 8) {
+		fprintf(g->f, ", proto: %u", chance(50) ? 47 : below(256));
+	} else if (p < 9) {
+		fprintf(g->f, ", proto: 6"); /* tcp by number */
+	}
+	fprintf(g->f, ", action: %s%s}\n", actions[below(3)],
+		chance(20) ? ", log: true" : "");
+}
+
+static void pick_segments(struct gen *g, const char *prefix, int tenant,
+			  unsigned int n)
+{
+	unsigned int i, j, k;
+
+	fprintf(g->f, "%ssegments:\n", tenant >= 0 ? "    " : "");
+	for (i = 0; i < n; i++) {
+		k = 1 + below(3);
+		if (tenant >= 0)
+			fprintf(g->f, "      t%ds%u: [", tenant, i);
+		else
+			fprintf(g->f, "  %s%u: [", prefix, i);
+		for (j = 0; j < k; j++)
+			fprintf(g->f, "%s\"%s\"", j ? ", " : "",
+				prefix_pool[below(N_PREFIX)]);
+		fprintf(g->f, "]\n");
+	}
+}
+
+/* A random valid policy as YAML; caller frees. */
+static char *gen_policy(void)
+{
+	static const char *const defaults[] = { "allow", "deny", "reject" };
+	struct gen g = { 0 };
+	unsigned int t, i, n;
+
+	g.f = open_memstream(&g.buf, &g.len);
+	ck_assert_ptr_nonnull(g.f);
+	fprintf(g.f, "version: 1\n");
+	if (chance(50))
+		fprintf(g.f, "settings: {unmatched: %s, non_ip: %s}\n",
+			chance(50) ? "allow" : "deny",
+			chance(50) ? "allow" : "deny");
+	g.n_gseg = below(4);
+	if (g.n_gseg)
+		pick_segments(&g, "g", -1, g.n_gseg);
+	n = below(4);
+	if (n) {
+		fprintf(g.f, "rules:\n");
+		for (i = 0; i < n; i++)
+			pick_rule(&g, -1, i);
+	}
+	g.n_tenants = 1 + below(3);
+	fprintf(g.f, "tenants:\n");
+	for (t = 0; t < g.n_tenants; t++) {
+		/* Ownership: tenant t takes ifnames[t] untagged, or VLANs
+		 * 10+t and 20+t on eth0 (never clashing) */
+		fprintf(g.f, "  - name: t%u\n", t);
+		if (chance(50))
+			fprintf(g.f, "    id: %u\n", 100 + t * 7);
+		if (chance(50))
+			fprintf(g.f, "    interfaces: [%s]\n", ifnames[t]);
+		else
+			fprintf(g.f,
+				"    interfaces: [eth0, eth2]\n"
+				"    vlans: [%u, %u]\n",
+				10 + t, 20 + t);
+		fprintf(g.f, "    default: %s\n", defaults[below(3)]);
+		if (chance(25))
+			fprintf(g.f, "    mode: audit\n");
+		if (chance(30))
+			fprintf(g.f, "    log_default: %s\n",
+				chance(50) ? "true" : "false");
+		g.n_tseg[t] = below(5);
+		if (g.n_tseg[t])
+			pick_segments(&g, NULL, (int)t, g.n_tseg[t]);
+		n = below(9);
+		if (n) {
+			fprintf(g.f, "    rules:\n");
+			for (i = 0; i < n; i++)
+				pick_rule(&g, (int)t, i);
+		}
+	}
+	fclose(g.f);
+	return g.buf;
+}
+
+/* Interesting addresses: the edges of every prefix in the pool, just
+ * outside them, and random ones. */
+static void addr_step(uint8_t *a, unsigned int bytes, int delta)
+{
+	int i;
+
+	for (i = (int)bytes - 1; i >= 0; i--) {
+		if (delta > 0 && a[i]++ != 0xff)
+			return;
+		if (delta < 0 && a[i]-- != 0)
+			return;
+	}
+}
+
+/* Prefixes the policy under test names: segments and rule literals */
+static struct pw_prefix *pol_prefixes;
+static unsigned int n_pol_prefixes;
+
+static void add_prefix(const struct pw_prefix *p)
+{
+	pol_prefixes = realloc(pol_prefixes,
+			       (n_pol_prefixes + 1) * sizeof(*pol_prefixes));
+	ck_assert_ptr_nonnull(pol_prefixes);
+	pol_prefixes[n_pol_prefixes++] = *p;
+}
+
+static void add_segments(const struct policy_segment *segs, uint32_t n)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < segs[i].n_prefixes; j++)
+			add_prefix(&segs[i].prefixes[j]);
+}
+
+static void add_literals(const struct policy_rule *rules, uint32_t n)
+{
+	uint32_t i, j;
+
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < rules[i].n_from; j++)
+			if (rules[i].from[j].kind == POLICY_SEL_PREFIX)
+				add_prefix(&rules[i].from[j].prefix);
+		for (j = 0; j < rules[i].n_to; j++)
+			if (rules[i].to[j].kind == POLICY_SEL_PREFIX)
+				add_prefix(&rules[i].to[j].prefix);
+	}
+}
+
+static void collect_prefixes(const struct policy *pol)
+{
+	uint32_t t;
+
+	n_pol_prefixes = 0;
+	add_segments(pol->segments, pol->n_segments);
+	add_literals(pol->rules, pol->n_rules);
+	for (t = 0; t < pol->n_tenants; t++) {
+		add_segments(pol->tenants[t].segments,
+			     pol->tenants[t].n_segments);
+		add_literals(pol->tenants[t].rules, pol->tenants[t].n_rules);
+	}
+}
+
+static void pick_addr(uint8_t family, uint8_t *addr)
+{
+	unsigned int bytes = family == PW_AF_INET ? 4 : 16, i, k, tries = 0;
+	struct pw_prefix p;
+
+	memset(addr, 0, 16);
+	if (chance(15)) {
+		for (i = 0; i < bytes; i++)
+			addr[i] = (uint8_t)rnd();
+		return;
+	}
+	do {
+		if (n_pol_prefixes && chance(50) && tries++ < 20) {
+			p = pol_prefixes[below(n_pol_prefixes)];
+			continue;
+		}
+		ck_assert_int_eq(pw_prefix_parse(prefix_pool[below(N_PREFIX)],
+						 &p),
+				 PW_PREFIX_OK);
+	} while (p.family != family);
+	memcpy(addr, p.addr, bytes);
+	k = below(5);
+	if (k >= 1 && k <= 3) { /* last address (k 1), after it (2), inside */
+		for (i = p.len; i < bytes * 8; i++)
+			if (k != 3 || chance(50))
+				addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
+		if (k == 2)
+			addr_step(addr, bytes, 1);
+	} else if (k == 4) {
+		addr_step(addr, bytes, -1); /* before the first */
+	}
+}
+
+static const uint8_t proto_pool[] = { 6, 6, 6, 17, 17, 1, 58, 47, 0, 132 };
+
+static void pick_packet(const struct policy *pol, struct policy_packet *p)
+{
+	unsigned int k;
+
+	memset(p, 0, sizeof(*p));
+	k = below(20);
+	if (k == 0) {
+		strcpy(p->ifname, "eth3"); /* nobody's */
+	} else if (k < 3) {
+		strcpy(p->ifname, ifnames[below(3)]);
+		p->vlan = chance(50) ? 0 : (uint16_t)(10 + below(14));
+	} else {
+		/* mostly a pair some tenant owns */
+		const struct policy_tenant *t =
+			&pol->tenants[below(pol->n_tenants)];
+
+		strcpy(p->ifname, t->interfaces[below(t->n_interfaces)].name);
+		p->vlan = t->n_vlans ? t->vlans[below(t->n_vlans)].id : 0;
+	}
+	k = below(100);
+	if (k < 2) {
+		p->kind = POLICY_PKT_NON_IP;
+		return;
+	}
+	if (k < 3) {
+		p->kind = POLICY_PKT_MALFORMED;
+		return;
+	}
+	p->kind = POLICY_PKT_IP;
+	p->family = chance(55) ? PW_AF_INET : PW_AF_INET6;
+	pick_addr(p->family, p->saddr);
+	pick_addr(p->family, p->daddr);
+	p->proto = chance(90) ? proto_pool[below(sizeof(proto_pool))] :
+				(uint8_t)rnd();
+	p->l4 = true;
+	p->sport = (uint16_t)rnd();
+	if (chance(80)) {
+		uint16_t base = port_pool[below(N_PORT)];
+
+		p->dport = (uint16_t)(base + (int)below(3) - 1);
+	} else {
+		p->dport = (uint16_t)rnd();
+	}
+	p->icmp_type = chance(50) ? (uint8_t)(chance(50) ? 8 : 128) :
+				    (uint8_t)rnd();
+}
+
+static void print_packet(const struct policy_packet *p)
+{
+	struct pw_prefix s = { .family = p->family },
+			 d = { .family = p->family };
+	char a[PW_PREFIX_STRLEN], b[PW_PREFIX_STRLEN];
+
+	s.len = d.len = (uint8_t)pw_family_bits(p->family ? p->family : 4);
+	memcpy(s.addr, p->saddr, 16);
+	memcpy(d.addr, p->daddr, 16);
+	fprintf(stderr,
+		"packet: if %s vlan %u kind %d %s -> %s proto %u dport %u icmp %u\n",
+		p->ifname, p->vlan, p->kind,
+		p->kind == POLICY_PKT_IP ?
+			pw_prefix_str(&s, true, a, sizeof(a)) :
+			"-",
+		p->kind == POLICY_PKT_IP ?
+			pw_prefix_str(&d, true, b, sizeof(b)) :
+			"-",
+		p->proto, p->dport, p->icmp_type);
+}
+
+static int compare_one(const struct fixture *f, const struct policy_packet *p)
+{
+	struct policy_compiled_verdict cv;
+	struct policy_eval_result ev;
+	uint32_t es, ed;
+
+	policy_compiled_decide(f->c, p, &cv);
+	policy_eval_packet(f->pol, p, &ev);
+	es = ev.src_segment ? ev.src_segment->order : PW_SEGMENT_NONE;
+	ed = ev.dst_segment ? ev.dst_segment->order : PW_SEGMENT_NONE;
+	if (cv.verdict == ev.verdict && cv.rule_id == ev.rule_id &&
+	    cv.reason == ev.reason && cv.action == ev.action &&
+	    cv.log == ev.log &&
+	    cv.tenant == (ev.tenant ? ev.tenant->id : PW_TENANT_NONE) &&
+	    (ev.reason != PW_REASON_POLICY && ev.reason != PW_REASON_DEFAULT ?
+		     true :
+		     cv.src_segment == es && cv.dst_segment == ed))
+		return 0;
+	print_packet(p);
+	fprintf(stderr,
+		"compiled: verdict %s reason %s rule %u tenant %u seg %u/%u "
+		"classes %u/%u/%u hits %#x log %d\n",
+		policy_verdict_name(cv.verdict), policy_reason_name(cv.reason),
+		cv.rule_id, cv.tenant, cv.src_segment, cv.dst_segment,
+		cv.src_class, cv.dst_class, cv.svc_class, cv.hits, cv.log);
+	fprintf(stderr,
+		"model:    verdict %s reason %s rule %u tenant %u seg %u/%u "
+		"log %d\n",
+		policy_verdict_name(ev.verdict), policy_reason_name(ev.reason),
+		ev.rule_id, ev.tenant ? ev.tenant->id : 0, es, ed, ev.log);
+	return -1;
+}
+
+#define DIFF_POLICIES 400
+#define DIFF_PACKETS 2500
+
+START_TEST(test_differential)
+{
+	unsigned long packets = 0, by_rule = 0, by_default = 0;
+	unsigned int i, j;
+
+	rng_state = 0x5eed0000ULL + (uint64_t)_i * 7919;
+	for (i = 0; i < DIFF_POLICIES; i++) {
+		char *yaml = gen_policy();
+		struct fixture f;
+
+		build(&f, yaml);
+		collect_prefixes(f.pol);
+		for (j = 0; j < DIFF_PACKETS; j++) {
+			struct policy_packet p;
+
+			pick_packet(f.pol, &p);
+			packets++;
+			if (compare_one(&f, &p)) {
+				fprintf(stderr, "policy %u:\n%s\n", i, yaml);
+				ck_abort_msg(
+					"compiled maps and evaluator disagree");
+			}
+		}
+		for (j = 0; j < 200; j++) {
+			struct policy_eval_result ev;
+			struct policy_packet p;
+
+			pick_packet(f.pol, &p);
+			policy_eval_packet(f.pol, &p, &ev);
+			by_rule += ev.reason == PW_REASON_POLICY;
+			by_default += ev.reason == PW_REASON_DEFAULT;
+		}
+		release(&f);
+		free(yaml);
+	}
+	/* The generator must actually exercise rules */
+	ck_assert_uint_gt(by_rule, by_default / 4);
+	fprintf(stderr,
+		"differential run %d: %lu packets, %lu by rule, %lu by default\n",
+		_i, packets, by_rule, by_default);
+}
+END_TEST
+
+/* Policies of make bench's generator, every shape. */
+START_TEST(test_differential_bench)
+{
+	struct policy_bench_opts o = { .shape = (enum policy_bench_shape)_i };
+	unsigned long by_rule = 0;
+	unsigned int seed, j;
+
+	rng_state = 0xbe7c4ULL + (uint64_t)_i;
+	for (seed = 1; seed <= 3; seed++) {
+		struct fixture f;
+		char *yaml;
+
+		o.seed = seed;
+		ck_assert_int_eq(
+			policy_generate_bench(seed * 150, &o, &yaml, NULL), 0);
+		build(&f, yaml);
+		collect_prefixes(f.pol);
+		for (j = 0; j < 20000; j++) {
+			struct policy_packet p;
+
+			pick_packet(f.pol, &p);
+			if (compare_one(&f, &p)) {
+				fprintf(stderr, "%s", yaml);
+				ck_abort_msg(
+					"compiled maps and evaluator disagree");
+			}
+			by_rule += p.kind == POLICY_PKT_IP;
+		}
+		release(&f);
+		free(yaml);
+	}
+	ck_assert_uint_gt(by_rule, 0);
+}
+END_TEST
+
+/* Hand-picked corner cases through the same comparison. */
+START_TEST(test_differential_corners)
+{
+	static const char yaml[] =
+		"version: 1\n"
+		"segments:\n"
+		"  g0: [10.0.0.0/8]\n"
+		"  g1: [10.1.0.0/16]\n"
+		"rules:\n"
+		"  - {name: g-ext, from: external, to: g1, proto: tcp,\n"
+		"     ports: [\"0-1023\"], action: reject}\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [eth0]\n"
+		"    segments:\n"
+		"      web: [10.1.1.0/24]\n"
+		"      all: [\"0.0.0.0/0\", \"::/0\"]\n"
+		"    rules:\n"
+		"      - {name: x, from: web, to: [g0, \"fd00::/8\"], proto: any,\n"
+		"         action: allow}\n"
+		"  - name: b\n"
+		"    interfaces: [eth1]\n"
+		"    segments:\n"
+		"      web: [10.1.1.0/24]\n";
+	static const char *const cases[][2] = {
+		{ "10.1.1.1", "10.1.2.1" }, { "10.2.0.1", "10.1.9.9" },
+		{ "10.1.1.1", "10.9.9.9" }, { "192.0.2.1", "10.1.0.0" },
+		{ "fd00::1", "fd00::2" },   { "10.1.1.255", "10.0.0.0" },
+	};
+	struct policy_packet p;
+	struct fixture f;
+	unsigned int i, port;
+
+	build(&f, yaml);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		for (port = 0; port < 2000; port += 37) {
+			p = mkpkt(i % 2 ? "eth1" : "eth0", 0, cases[i][0],
+				  cases[i][1], 6, (uint16_t)port);
+			ck_assert_int_eq(compare_one(&f, &p), 0);
+			p.proto = 1;
+			ck_assert_int_eq(compare_one(&f, &p), 0);
+		}
+	}
+	release(&f);
+}
+END_TEST
+
+static Suite *compile_suite(void)
+{
+	Suite *s = suite_create("compile");
+	TCase *tc = tcase_create("maps");
+
+	tcase_add_test(tc, test_small_exact);
+	tcase_add_test(tc, test_small_decide);
+	tcase_add_test(tc, test_iface_key);
+	tcase_add_test(tc, test_port_range_prefixes);
+	tcase_add_test(tc, test_svc_classes_overlap);
+	tcase_add_test(tc, test_tuples_any);
+	tcase_add_test(tc, test_reductions);
+	tcase_add_test(tc, test_deterministic);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("differential");
+	tcase_set_timeout(tc, 300);
+	tcase_add_test(tc, test_differential_corners);
+	tcase_add_loop_test(tc, test_differential, 0, 4);
+	tcase_add_loop_test(tc, test_differential_bench, 0,
+			    POLICY_BENCH_SHAPE_COUNT);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(compile_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	free(pol_prefixes);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
