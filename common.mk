@@ -79,7 +79,8 @@ CFLAGS  ?= -O2 -g
 LDFLAGS ?=
 EXTRA_CFLAGS ?=
 
-PW_CPPFLAGS = -D_GNU_SOURCE -Iinclude -I$(BUILD)
+# -I. lets user space name module headers by path: "policy/policy.h".
+PW_CPPFLAGS = -D_GNU_SOURCE -I. -Iinclude -I$(BUILD)
 PW_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) $(PW_CPPFLAGS) \
 	      $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
 PW_LDFLAGS  = $(CFLAGS) $(LDFLAGS) -Wl,--as-needed
@@ -110,11 +111,12 @@ endif
 objs = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 
 # Link recipe shared by every user-space executable. Prerequisites are the
-# objects (+ $(LIBPW), which is filtered out and linked via PW_LDLIBS).
+# objects and module archives (+ $(LIBPW), which is filtered out and linked
+# via PW_LDLIBS).
 # Use as the whole recipe:   $(BUILD)/foo: $(call objs,$(FOO_SRCS)) $(LIBPW)
 #                                    $(LINK)
 define LINK
 $(call msg,LINK,$@)
 $(Q)mkdir -p $(@D)
-$(Q)$(CC) $(PW_LDFLAGS) -o $@ $(filter %.o,$^) $(PW_LDLIBS)
+$(Q)$(CC) $(PW_LDFLAGS) -o $@ $(filter-out $(LIBPW),$(filter %.o %.a,$^)) $(PW_LDLIBS)
 endef

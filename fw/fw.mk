@@ -1,23 +1,28 @@
 # SPDX-License-Identifier: GPL-2.0
 # fw/: loader, CLI and daemon.
-#   fw/*.c except fw/plumwalld*.c  -> build/plumwall   (CLI)
+#   fw/main.c                      -> build/plumwall   (CLI entry point)
 #   fw/plumwalld*.c                -> build/plumwalld  (daemon)
-#   fw/datapath*.c                 -> build/libplumwall.a (loader library
-#                                     fw_dp_*, used by both and the tests)
-# Both link build/libplumwall.a; code shared by both belongs in lib/.
-FW_LIB_SRCS    := $(wildcard fw/datapath*.c)
-LIB_SRCS       += $(FW_LIB_SRCS)
-PLUMWALL_SRCS  := $(filter-out fw/plumwalld%.c $(FW_LIB_SRCS),$(wildcard fw/*.c))
+#   every other fw/*.c             -> build/libfw.a    (commands, output
+#                                     layer, loader; unit tests link it)
+# All link build/libplumwall.a; code shared beyond fw/ belongs in lib/.
+PLUMWALL_SRCS  := $(wildcard fw/main.c)
 PLUMWALLD_SRCS := $(wildcard fw/plumwalld*.c)
+LIBFW_SRCS     := $(filter-out fw/main.c fw/plumwalld%.c,$(wildcard fw/*.c))
+LIBFW          := $(BUILD)/libfw.a
+
+$(LIBFW): $(call objs,$(LIBFW_SRCS))
+	$(Q)mkdir -p $(dir $@)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 ifneq ($(PLUMWALL_SRCS),)
 BINS += $(BUILD)/plumwall
-$(BUILD)/plumwall: $(call objs,$(PLUMWALL_SRCS)) $(LIBPW)
+$(BUILD)/plumwall: $(call objs,$(PLUMWALL_SRCS)) $(LIBFW) $(LIBPW)
 	$(LINK)
 endif
 
 ifneq ($(PLUMWALLD_SRCS),)
 BINS += $(BUILD)/plumwalld
-$(BUILD)/plumwalld: $(call objs,$(PLUMWALLD_SRCS)) $(LIBPW)
+$(BUILD)/plumwalld: $(call objs,$(PLUMWALLD_SRCS)) $(LIBFW) $(LIBPW)
 	$(LINK)
 endif

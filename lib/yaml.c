@@ -333,18 +333,20 @@ static void pw_yfinish_map(struct pw_ybuilder *b, struct pw_yframe *frame)
 			}
 			if (value->kind == PW_YNODE_SEQ &&
 			    n_merges + value->seq.count <= PW_YAML_MAX_MERGES) {
-				bool ok = true;
+				for (j = 0; j < value->seq.count; j++) {
+					const struct pw_ynode *m =
+						value->seq.items[j];
 
-				for (j = 0; j < value->seq.count; j++)
-					if (value->seq.items[j]->kind !=
-					    PW_YNODE_MAP)
-						ok = false;
-				if (ok) {
-					for (j = 0; j < value->seq.count; j++)
+					if (m->kind == PW_YNODE_MAP) {
 						merges[n_merges++] =
 							value->seq.items[j];
-					continue;
+						continue;
+					}
+					pw_error(b->diags, &m->loc,
+						 "merge key '<<' list items must be mappings, not %s",
+						 pw_ynode_describe(m));
 				}
+				continue;
 			}
 			pw_error(b->diags, &value->loc,
 				 "merge key '<<' needs a mapping or a list of at most %d mappings, not %s",
@@ -484,6 +486,7 @@ static void pw_yalias(struct pw_ybuilder *b, const yaml_event_t *ev)
 	const char *name = (const char *)ev->data.alias.anchor;
 	struct pw_yanchor *anchor;
 	struct pw_loc loc = pw_yloc(b, &ev->start_mark);
+	struct pw_ynode *node;
 
 	for (anchor = b->anchors; anchor; anchor = anchor->next)
 		if (!strcmp(anchor->name, name))
@@ -493,7 +496,20 @@ static void pw_yalias(struct pw_ybuilder *b, const yaml_event_t *ev)
 		pw_yfail(b, -EINVAL);
 		return;
 	}
-	pw_yattach(b, anchor->node);
+	/*
+	 * A shallow copy located at the alias: a problem with the node as a
+	 * whole (a list where a string is needed) is reported where it is
+	 * used, not at the anchor, which may be fine in its own place. The
+	 * children stay shared and keep their own locations.
+	 */
+	node = pw_arena_alloc(b->doc->arena, sizeof(*node));
+	if (!node) {
+		pw_yfail(b, -ENOMEM);
+		return;
+	}
+	*node = *anchor->node;
+	node->loc = loc;
+	pw_yattach(b, node);
 }
 
 /* Node count with aliases expanded, or 0 once it passes @budget. The walk
@@ -521,24 +537,50 @@ static size_t pw_yexpanded(const struct pw_ynode *node, size_t budget)
 	return total;
 }
 
-static void pw_ysyntax_error(struct pw_ybuilder *b, const yaml_parser_t *p)
+static void pw_ysyntax_error(struct pw_ybuilder *b, const yaml_parser_t *p,
+			     const char *buf, size_t len)
 {
 	yaml_mark_t mark = p->problem_mark;
+	const char *problem = p->problem ? p->problem : "unknown problem";
+	const char *hint = "";
 	struct pw_loc loc;
 
 	if (p->error == YAML_READER_ERROR) {
-		/* The reader has no mark for its problem; it stopped at the
-		 * parser's current position. */
-		mark = p->mark;
+		/* The reader decodes ahead of the scanner and has no mark for
+		 * its problem, only a byte offset: count lines and characters
+		 * up to it. */
+		size_t i, end = p->problem_offset < len ? p->problem_offset : len;
+
+		mark.line = 0;
+		mark.column = 0;
+		for (i = 0; i < end; i++) {
+			if (buf[i] == '\n') {
+				mark.line++;
+				mark.column = 0;
+			} else if (((unsigned char)buf[i] & 0xc0) != 0x80) {
+				mark.column++;
+			}
+		}
 	}
+	/* libyaml says "found character that cannot start any token" for
+	 * a tab used as indentation; say what the character is. */
+	if (p->error == YAML_SCANNER_ERROR && mark.index < len &&
+	    buf[mark.index] == '\t' && !strstr(problem, "tab"))
+		hint = " (a tab: YAML indentation must use spaces)";
 	loc = pw_yloc(b, &mark);
-	if (p->context)
-		pw_error(b->diags, &loc, "YAML syntax error: %s %s",
-			 p->problem ? p->problem : "unknown problem",
-			 p->context);
+	/* "while parsing a flow sequence" is of little use at the end of
+	 * the file without where that sequence starts. */
+	if (p->context && p->context_mark.line != mark.line)
+		pw_error(b->diags, &loc,
+			 "YAML syntax error: %s %s started at line %zu, column %zu%s",
+			 problem, p->context, p->context_mark.line + 1,
+			 p->context_mark.column + 1, hint);
+	else if (p->context)
+		pw_error(b->diags, &loc, "YAML syntax error: %s %s%s", problem,
+			 p->context, hint);
 	else
-		pw_error(b->diags, &loc, "YAML syntax error: %s",
-			 p->problem ? p->problem : "unknown problem");
+		pw_error(b->diags, &loc, "YAML syntax error: %s%s", problem,
+			 hint);
 }
 
 int pw_ydoc_load_buffer(const char *name, const char *buf, size_t len,
@@ -577,7 +619,7 @@ int pw_ydoc_load_buffer(const char *name, const char *buf, size_t len,
 
 	while (!done && !b.failed) {
 		if (!yaml_parser_parse(&parser, &ev)) {
-			pw_ysyntax_error(&b, &parser);
+			pw_ysyntax_error(&b, &parser, buf, len);
 			pw_yfail(&b, -EINVAL);
 			break;
 		}

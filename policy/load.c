@@ -38,12 +38,17 @@ struct policy_loader {
 	/* Gathered in pass 1, in file order. */
 	const struct pw_ynode *settings;
 	const struct pw_ynode *rules;
+	const struct pw_ynode *settings_key; /* for "given twice" */
+	const struct pw_ynode *rules_key;
 	const struct pw_ynode **segment_maps;
 	size_t n_segment_maps;
 	const struct pw_ynode **tenant_nodes;
 	size_t n_tenant_nodes;
 	const struct pw_ynode *first_root; /* for "no tenants" */
 	const struct pw_loc *first_start;
+	/* A file that is not well-formed YAML, or a version this plumwall
+	 * does not read: the semantic passes would only add noise. */
+	bool skip_build;
 	int err; /* first hard failure (-ENOMEM) */
 };
 
@@ -324,8 +329,12 @@ static const char *policy_expect_string(struct policy_loader *ld,
 	if (node->kind == PW_YNODE_SCALAR &&
 	    node->scalar.type == PW_YSCALAR_STR && !node->scalar.has_nul)
 		return node->scalar.str;
-	perr(ld, node, "%s must be a string, not %s", what,
-	     policy_describe(node, buf, sizeof(buf)));
+	if (node->kind == PW_YNODE_SCALAR &&
+	    node->scalar.type == PW_YSCALAR_STR)
+		perr(ld, node, "%s must not contain a NUL character", what);
+	else
+		perr(ld, node, "%s must be a string, not %s", what,
+		     policy_describe(node, buf, sizeof(buf)));
 	return NULL;
 }
 
@@ -369,13 +378,14 @@ static int policy_expect_enum(struct policy_loader *ld,
 			      const char *const *names, int n_allowed,
 			      int *value)
 {
-	const char *s = policy_expect_string(ld, node, what);
-	char list[128] = "";
+	char list[128] = "", buf[96];
+	const char *s = NULL;
 	int i;
 
-	if (!s)
-		return -EINVAL;
-	for (i = 0; i < n_allowed; i++) {
+	if (node->kind == PW_YNODE_SCALAR &&
+	    node->scalar.type == PW_YSCALAR_STR && !node->scalar.has_nul)
+		s = node->scalar.str;
+	for (i = 0; s && i < n_allowed; i++) {
 		if (!strcmp(s, names[i])) {
 			*value = i;
 			return 0;
@@ -388,7 +398,13 @@ static int policy_expect_enum(struct policy_loader *ld,
 		else if (i == n_allowed - 2)
 			strcat(list, " or ");
 	}
-	perr(ld, node, "%s must be %s, not '%s'", what, list, s);
+	/* A string is quoted as written; anything else is described, so
+	 * `default: 1` does not read as "must be a string". */
+	if (s)
+		perr(ld, node, "%s must be %s, not '%s'", what, list, s);
+	else
+		perr(ld, node, "%s must be %s, not %s", what, list,
+		     policy_describe(node, buf, sizeof(buf)));
 	return -EINVAL;
 }
 
@@ -413,6 +429,39 @@ static bool policy_name_ok(const char *s, bool rule)
 
 static const char policy_name_rule_text[] =
 	"1 to 31 characters of a-z, 0-9, '_' and '-', starting with a letter";
+
+/*
+ * Nodes reached through an alias or a merge key are shared with the place
+ * of their anchor, which comes earlier in the file than any use. So a node
+ * that starts before the mapping holding it was written elsewhere, and a
+ * problem of the combination (an owner clash, a duplicate name) belongs at
+ * the using mapping, which is what the reader of the second place wrote.
+ */
+static bool policy_loc_before(const struct pw_loc *a, const struct pw_loc *b)
+{
+	return a->line < b->line || (a->line == b->line && a->col < b->col);
+}
+
+/* @child's location, or @outer's when @child is shared from elsewhere. */
+static const struct pw_loc *policy_loc_in(const struct pw_ynode *outer,
+					  const struct pw_ynode *child)
+{
+	if (!child || policy_loc_before(&child->loc, &outer->loc))
+		return &outer->loc;
+	return &child->loc;
+}
+
+/* Same for an item of @list in the tenant at @tenant_loc. */
+static struct pw_loc policy_item_loc(const struct pw_loc *tenant_loc,
+				     const struct pw_ynode *list,
+				     const struct pw_ynode *item)
+{
+	if (!policy_loc_before(&item->loc, tenant_loc))
+		return item->loc;
+	if (!policy_loc_before(&list->loc, tenant_loc))
+		return list->loc;
+	return *tenant_loc;
+}
 
 /* ---- prefixes and segments --------------------------------------------- */
 
@@ -686,17 +735,21 @@ static int policy_load_selector(struct policy_loader *ld,
 		     text);
 		return -EINVAL;
 	}
-	if (scope->tenant < 0) {
-		for (t = 0; t < pol->n_tenants; t++) {
-			for (i = 0; i < pol->tenants[t].n_segments; i++) {
-				if (strcmp(pol->tenants[t].segments[i].name,
-					   text))
-					continue;
+	for (t = 0; t < pol->n_tenants; t++) {
+		if ((int)t == scope->tenant)
+			continue;
+		for (i = 0; i < pol->tenants[t].n_segments; i++) {
+			if (strcmp(pol->tenants[t].segments[i].name, text))
+				continue;
+			if (scope->tenant < 0)
 				perr(ld, node,
 				     "global rules may only use global segments: '%s' is a segment of tenant '%s'",
 				     text, pol->tenants[t].name);
-				return -EINVAL;
-			}
+			else
+				perr(ld, node,
+				     "undefined segment '%s' in %s: it is a segment of tenant '%s', and a tenant sees only its own and the global segments",
+				     text, scope->what, pol->tenants[t].name);
+			return -EINVAL;
 		}
 	}
 	names = policy_segment_names(ld, scope->tenant);
@@ -723,9 +776,13 @@ static void policy_load_selectors(struct policy_loader *ld,
 		if (policy_expect_list(ld, node, what, NULL))
 			return;
 		count = node->seq.count;
-	} else if (node->kind == PW_YNODE_MAP) {
-		perr(ld, node, "%s must be a selector or a list of selectors, not a mapping",
-		     what);
+	} else if (node->kind == PW_YNODE_MAP ||
+		   node->scalar.type != PW_YSCALAR_STR) {
+		char buf[96];
+
+		/* null, numbers, booleans: `to:` left empty, `to: 10` */
+		perr(ld, node, "%s must be a selector or a list of selectors, not %s",
+		     what, policy_describe(node, buf, sizeof(buf)));
 		return;
 	}
 	*out = policy_alloc_array(ld, count, sizeof(**out));
@@ -830,6 +887,11 @@ static void policy_load_ports(struct policy_loader *ld,
 			   item->scalar.type == PW_YSCALAR_STR &&
 			   !item->scalar.has_nul) {
 			ret = policy_parse_port_text(item->scalar.str, &lo, &hi);
+			if (ret == -ERANGE && !strchr(item->scalar.str, '-')) {
+				perr(ld, item, "port %s is out of range 0 to 65535",
+				     item->scalar.str);
+				continue;
+			}
 			if (ret == -ERANGE) {
 				perr(ld, item,
 				     "invalid port range '%s': ports are 0 to 65535",
@@ -861,12 +923,41 @@ static void policy_load_ports(struct policy_loader *ld,
 	}
 }
 
+/* @item names no ICMP type of @proto: say what it might be instead. */
+static void policy_icmp_name_error(struct policy_loader *ld,
+				   const struct pw_ynode *item, int proto)
+{
+	int other = proto == POLICY_PROTO_ICMP ? POLICY_PROTO_ICMPV6 :
+						 POLICY_PROTO_ICMP;
+	const char *text = item->scalar.str;
+	const char *pname = policy_proto_name(proto);
+	const char *hint;
+	uint8_t type;
+
+	/* neighbor-solicitation under proto icmp, redirect under icmpv6 */
+	if (!policy_icmp_type_from_name(other, text, &type)) {
+		perr(ld, item, "unknown %s type name '%s' (it is an %s type)",
+		     pname, text, policy_proto_name(other));
+		return;
+	}
+	if (text[0] && strspn(text, "0123456789") == strlen(text)) {
+		perr(ld, item,
+		     "unknown %s type name '%s' (write a type number without quotes)",
+		     pname, text);
+		return;
+	}
+	hint = pw_closest(text, policy_icmp_type_names(proto));
+	if (hint)
+		perr(ld, item, "unknown %s type name '%s' (did you mean '%s'?)",
+		     pname, text, hint);
+	else
+		perr(ld, item, "unknown %s type name '%s'", pname, text);
+}
+
 static void policy_load_icmp(struct policy_loader *ld,
 			     const struct pw_ynode *node,
 			     struct policy_rule *rule)
 {
-	const char *pname = rule->proto == POLICY_PROTO_ICMP ? "icmp" :
-							      "icmpv6";
 	size_t i;
 
 	if (policy_expect_list(ld, node, "'icmp'",
@@ -879,7 +970,6 @@ static void policy_load_icmp(struct policy_loader *ld,
 	for (i = 0; i < node->seq.count; i++) {
 		const struct pw_ynode *item = node->seq.items[i];
 		struct policy_icmp_type *t = &rule->icmp[rule->n_icmp];
-		const char *hint;
 		char buf[96];
 		int64_t v;
 
@@ -898,17 +988,7 @@ static void policy_load_icmp(struct policy_loader *ld,
 			if (policy_icmp_type_from_name(rule->proto,
 						       item->scalar.str,
 						       &t->type)) {
-				hint = pw_closest(item->scalar.str,
-						  policy_icmp_type_names(
-							  rule->proto));
-				if (hint)
-					perr(ld, item,
-					     "unknown %s type name '%s' (did you mean '%s'?)",
-					     pname, item->scalar.str, hint);
-				else
-					perr(ld, item,
-					     "unknown %s type name '%s'", pname,
-					     item->scalar.str);
+				policy_icmp_name_error(ld, item, rule->proto);
 				continue;
 			}
 		} else {
@@ -1024,10 +1104,12 @@ static void policy_load_rules(struct policy_loader *ld,
 		for (j = 0; rule->name[0] && j < *n; j++) {
 			if (strcmp((*out)[j].name, rule->name))
 				continue;
-			perr(ld, pw_ymap_get(map, "name"),
-			     "duplicate rule name '%s' in %s (first defined at %s)",
-			     rule->name, scope->what,
-			     pw_loc_str(&(*out)[j].loc, where, sizeof(where)));
+			pw_error(ld->diags,
+				 policy_loc_in(map, pw_ymap_get(map, "name")),
+				 "duplicate rule name '%s' in %s (first defined at %s)",
+				 rule->name, scope->what,
+				 pw_loc_str(&(*out)[j].loc, where,
+					    sizeof(where)));
 			break;
 		}
 		rule->index = *n;
@@ -1085,7 +1167,8 @@ static void policy_load_interfaces(struct policy_loader *ld,
 			continue;
 		}
 		strcpy(t->interfaces[t->n_interfaces].name, s);
-		t->interfaces[t->n_interfaces++].loc = item->loc;
+		t->interfaces[t->n_interfaces++].loc =
+			policy_item_loc(&t->loc, list, item);
 	}
 }
 
@@ -1117,7 +1200,8 @@ static void policy_load_vlans(struct policy_loader *ld,
 			continue;
 		}
 		t->vlans[t->n_vlans].id = (uint16_t)v;
-		t->vlans[t->n_vlans++].loc = item->loc;
+		t->vlans[t->n_vlans++].loc =
+			policy_item_loc(&t->loc, list, item);
 	}
 }
 
@@ -1191,6 +1275,24 @@ static void policy_load_tenant(struct policy_loader *ld,
 	}
 }
 
+/* "tenant 'acme'" for messages, also when the name was refused. */
+static const char *policy_tenant_what(const struct pw_ynode *map,
+				      const struct policy_tenant *t,
+				      uint32_t index, char *buf, size_t size)
+{
+	const struct pw_ynode *name = pw_ymap_get(map, "name");
+
+	if (t->name[0])
+		snprintf(buf, size, "tenant '%s'", t->name);
+	else if (name && name->kind == PW_YNODE_SCALAR &&
+		 name->scalar.type == PW_YSCALAR_STR && name->scalar.len &&
+		 !name->scalar.has_nul)
+		snprintf(buf, size, "tenant '%.40s'", name->scalar.str);
+	else
+		snprintf(buf, size, "tenant #%u", index + 1);
+	return buf;
+}
+
 /*
  * Names and ids unique; ids assigned to the tenants without one, in file
  * order, each the smallest id no tenant uses; every (interface, VLAN) pair
@@ -1200,7 +1302,7 @@ static void policy_check_tenants(struct policy_loader *ld,
 				 const struct pw_ynode **nodes)
 {
 	struct policy *pol = ld->pol;
-	char where[300];
+	char where[300], what[64];
 	uint32_t i, j, a, b, next_id = POLICY_TENANT_ID_MIN;
 
 	for (i = 0; i < pol->n_tenants; i++) {
@@ -1209,22 +1311,28 @@ static void policy_check_tenants(struct policy_loader *ld,
 		for (j = 0; j < i && t->name[0]; j++) {
 			if (strcmp(pol->tenants[j].name, t->name))
 				continue;
-			perr(ld, pw_ymap_get(nodes[i], "name"),
-			     "duplicate tenant name '%s' (first defined at %s)",
-			     t->name,
-			     pw_loc_str(&pol->tenants[j].loc, where,
-					sizeof(where)));
+			pw_error(ld->diags,
+				 policy_loc_in(nodes[i],
+					       pw_ymap_get(nodes[i], "name")),
+				 "duplicate tenant name '%s' (first defined at %s)",
+				 t->name,
+				 pw_loc_str(&pol->tenants[j].loc, where,
+					    sizeof(where)));
 			break;
 		}
 		for (j = 0; j < i && t->id_explicit; j++) {
 			if (!pol->tenants[j].id_explicit ||
 			    pol->tenants[j].id != t->id)
 				continue;
-			perr(ld, pw_ymap_get(nodes[i], "id"),
-			     "tenant id %u is already used by tenant '%s' (%s)",
-			     t->id, pol->tenants[j].name,
-			     pw_loc_str(&pol->tenants[j].loc, where,
-					sizeof(where)));
+			pw_error(ld->diags,
+				 policy_loc_in(nodes[i],
+					       pw_ymap_get(nodes[i], "id")),
+				 "tenant id %u is already used by %s (%s)",
+				 t->id,
+				 policy_tenant_what(nodes[j], &pol->tenants[j],
+						    j, what, sizeof(what)),
+				 pw_loc_str(&pol->tenants[j].loc, where,
+					    sizeof(where)));
 			break;
 		}
 	}
@@ -1284,15 +1392,17 @@ static void policy_check_tenants(struct policy_loader *ld,
 				if (!owner)
 					continue;
 				pw_loc_str(&owner->loc, where, sizeof(where));
+				k = (uint32_t)(owner - pol->tenants);
+				policy_tenant_what(nodes[k], owner, k, what,
+						   sizeof(what));
 				if (vlan)
 					pw_error(ld->diags, loc,
-						 "VLAN %u on interface '%s' is already owned by tenant '%s' (%s)",
-						 vlan, ifc->name, owner->name,
-						 where);
+						 "VLAN %u on interface '%s' is already owned by %s (%s)",
+						 vlan, ifc->name, what, where);
 				else
 					pw_error(ld->diags, loc,
-						 "untagged traffic on interface '%s' is already owned by tenant '%s' (%s)",
-						 ifc->name, owner->name, where);
+						 "untagged traffic on interface '%s' is already owned by %s (%s)",
+						 ifc->name, what, where);
 			}
 		}
 	}
@@ -1300,13 +1410,28 @@ static void policy_check_tenants(struct policy_loader *ld,
 
 /* ---- files ---------------------------------------------------------------- */
 
+/* The key node of @key in @map, NULL when absent. */
+static const struct pw_ynode *policy_map_key(const struct pw_ynode *map,
+					     const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < map->map.count; i++) {
+		const struct pw_ynode *k = map->map.pairs[i].key;
+
+		if (!k->scalar.has_nul && !strcmp(k->scalar.str, key))
+			return k;
+	}
+	return NULL;
+}
+
 /* Pass 1 for one document: the top-level mapping. */
 static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 {
 	static const char *const keys[] = { "version", "settings", "segments",
 					    "rules",	  "tenants",  NULL };
 	const struct pw_ynode *root = pw_ydoc_root(doc);
-	const struct pw_ynode *node;
+	const struct pw_ynode *node, *key;
 	char where[300], buf[96];
 	int64_t v;
 	size_t i;
@@ -1334,27 +1459,34 @@ static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 		if (pw_ynode_int(node, &v) == -EINVAL)
 			perr(ld, node, "'version' must be the integer 1, not %s",
 			     policy_describe(node, buf, sizeof(buf)));
-		else if (v != POLICY_VERSION)
+		else if (v != POLICY_VERSION) {
 			perr(ld, node,
 			     "unsupported policy version %s: this plumwall reads version 1",
 			     node->scalar.str);
+			ld->skip_build = true;
+		}
 	}
 
-	node = pw_ymap_get(root, "settings");
-	if (node && ld->settings)
-		perr(ld, node,
+	/* Reported at the keys: the second `settings:` is the problem. */
+	key = policy_map_key(root, "settings");
+	if (key && ld->settings) {
+		perr(ld, key,
 		     "'settings' may appear in only one file (already given at %s)",
-		     pw_loc_str(&ld->settings->loc, where, sizeof(where)));
-	else if (node)
-		ld->settings = node;
+		     pw_loc_str(&ld->settings_key->loc, where, sizeof(where)));
+	} else if (key) {
+		ld->settings = pw_ymap_get(root, "settings");
+		ld->settings_key = key;
+	}
 
-	node = pw_ymap_get(root, "rules");
-	if (node && ld->rules)
-		perr(ld, node,
+	key = policy_map_key(root, "rules");
+	if (key && ld->rules) {
+		perr(ld, key,
 		     "global 'rules' may appear in only one file (already given at %s)",
-		     pw_loc_str(&ld->rules->loc, where, sizeof(where)));
-	else if (node)
-		ld->rules = node;
+		     pw_loc_str(&ld->rules_key->loc, where, sizeof(where)));
+	} else if (key) {
+		ld->rules = pw_ymap_get(root, "rules");
+		ld->rules_key = key;
+	}
 
 	node = pw_ymap_get(root, "segments");
 	if (node)
@@ -1432,8 +1564,8 @@ static void policy_build(struct policy_loader *ld)
 		rules = pw_ymap_get(ld->tenant_nodes[i], "rules");
 		if (!rules)
 			continue;
-		snprintf(what, sizeof(what), "tenant '%s'",
-			 pol->tenants[i].name);
+		policy_tenant_what(ld->tenant_nodes[i], &pol->tenants[i], i,
+				   what, sizeof(what));
 		scope.tenant = (int)i;
 		scope.what = what;
 		policy_load_rules(ld, rules, &scope, &pol->tenants[i].rules,
@@ -1611,14 +1743,19 @@ static int policy_load_common(const char *path, const char *buf, size_t len,
 			ret = pw_ydoc_load_file(pol->files[i], diags, &doc);
 		if (ret == -ENOMEM)
 			goto out;
-		if (ret)
-			continue; /* reported; look at the other files too */
+		if (ret) {
+			/* reported; look at the other files too */
+			ld.skip_build = true;
+			continue;
+		}
 		pol->priv->docs[pol->priv->n_docs++] = doc;
 		policy_gather(&ld, doc);
 	}
 	/* Semantic checks only once every file is well-formed YAML: a
-	 * missing file would otherwise show up as undefined segments. */
-	if (diags->n_errors == errors_before)
+	 * missing file would otherwise show up as undefined segments. Other
+	 * top-level problems (an unknown key, settings given twice) do not
+	 * stop them: every problem is reported in one run. */
+	if (!ld.skip_build && !ld.err)
 		policy_build(&ld);
 	ret = ld.err;
 	if (!ret && diags->n_errors > errors_before)

@@ -19,8 +19,8 @@ $(call objs,$(TEST_SRCS) $(TEST_HELPER_SRCS) $(BENCH_SRCS)): PW_CFLAGS += $(TEST
 $(TEST_BINS) $(BENCH_BINS): PW_LDLIBS += $(TEST_LIBS)
 endif
 
-$(BUILD)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(TEST_HELPER_OBJS) $(LIBPW)
+$(BUILD)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(TEST_HELPER_OBJS) $(LIBFW) $(LIBPW)
 	$(LINK)
 
-$(BUILD)/bench/%: $(OBJDIR)/tests/bench/%.o $(LIBPW)
+$(BUILD)/bench/%: $(OBJDIR)/tests/bench/%.o $(LIBFW) $(LIBPW)
 	$(LINK)

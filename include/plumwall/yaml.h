@@ -4,9 +4,10 @@
  *
  * Built from libyaml's event API rather than its document API so that we see
  * each scalar's style and explicit tag: `"5"` is a string while `5` is an
- * integer, and tags outside the YAML 1.2 core schema are refused. Aliases are
- * resolved to the anchored node (the tree is a DAG; nodes are never freed
- * individually, the whole tree lives in one arena). Merge keys (`<<`) are
+ * integer, and tags outside the YAML 1.2 core schema are refused. An alias
+ * becomes a shallow copy of the anchored node located at the alias, its
+ * children shared (the tree is a DAG; nodes are never freed individually,
+ * the whole tree lives in one arena). Merge keys (`<<`) are
  * expanded while building: explicit keys win over merged ones, and among
  * merged mappings the first listed wins, as the YAML merge-key spec says.
  */

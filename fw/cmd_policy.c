@@ -1,0 +1,836 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Policy tools: `plumwall check POLICY` and `plumwall show POLICY [--json]`
+ * (cli.md). Neither needs privileges nor touches the system.
+ *
+ * `show` describes the compiled policy once, as a JSON document; the text
+ * output is rendered from that same document (see output.h), so both
+ * formats always carry the same facts.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "policy/analyze.h"
+#include "policy/policy.h"
+#include "fw.h"
+#include "output.h"
+
+/* A policy read, analyzed and its diagnostics reported. */
+struct fw_policy_ctx {
+	struct pw_diags diags;
+	struct policy *pol;
+	struct policy_analysis *an;
+};
+
+/*
+ * Load, analyze and warn, then print every diagnostic (sorted) to stderr.
+ * Returns 0 when the policy has no errors, else a negative errno; @ctx is
+ * to be closed either way.
+ */
+static int fw_policy_open(const char *prog, const char *path,
+			  struct fw_policy_ctx *ctx)
+{
+	int ret;
+
+	memset(ctx, 0, sizeof(*ctx));
+	pw_diags_init(&ctx->diags);
+	ret = policy_load(path, &ctx->diags, &ctx->pol);
+	if (ret)
+		goto out;
+	ret = policy_analyze(ctx->pol, &ctx->an);
+	if (ret)
+		goto out;
+	ret = policy_warn(ctx->an, &ctx->diags);
+out:
+	pw_diags_sort(&ctx->diags);
+	pw_diags_print(&ctx->diags, stderr);
+	if (!ret && ctx->diags.n_errors)
+		ret = -EINVAL;
+	/* Failures that are not the policy's fault (out of memory in the
+	 * analysis) have no diagnostic of their own. */
+	if (ret && !ctx->diags.n_errors)
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
+	return ret;
+}
+
+static void fw_policy_close(struct fw_policy_ctx *ctx)
+{
+	if (ctx->an)
+		policy_analysis_free(ctx->an);
+	if (ctx->pol)
+		policy_free(ctx->pol);
+	pw_diags_free(&ctx->diags);
+}
+
+static const struct option fw_check_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static const struct option fw_show_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/*
+ * Parse a policy tool's options (@opts: -h, and --json which sets *@json),
+ * then exactly one POLICY argument. Returns FW_EXIT_OK with *@path set,
+ * -1 when --help was shown, or the exit status of a usage error.
+ */
+static int fw_policy_args(int argc, char **argv, const struct option *opts,
+			  void (*usage)(FILE *out), bool *json,
+			  const char **path)
+{
+	const char *prog = argv[0];
+	int c;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			usage(stdout);
+			return -1;
+		case 'j':
+			*json = true;
+			break;
+		default:
+			return fw_usage_hint(prog);
+		}
+	}
+	if (optind >= argc)
+		return fw_usage_error(prog, "missing POLICY");
+	if (argc - optind > 1)
+		return fw_usage_error(prog, "unexpected argument '%s'",
+				      argv[optind + 1]);
+	*path = argv[optind];
+	return FW_EXIT_OK;
+}
+
+/* ------------------------------------------------------------------ check */
+
+static void fw_check_usage(FILE *out)
+{
+	fputs("Usage: plumwall check [-h] POLICY\n"
+	      "\n"
+	      "Validate POLICY, a YAML file or a directory of *.yaml/*.yml files.\n"
+	      "Every error and warning goes to stderr as\n"
+	      "FILE:LINE:COLUMN: error|warning: MESSAGE; a valid policy gets a\n"
+	      "one-line summary on stdout.\n"
+	      "\n"
+	      "Options:\n"
+	      "  -h, --help  show this help\n"
+	      "\n"
+	      "Exit status: 0 no errors (warnings allowed), 1 errors or POLICY\n"
+	      "unreadable, 2 usage error.\n",
+	      out);
+}
+
+static const char *fw_plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv)
+{
+	struct fw_policy_ctx ctx;
+	const char *path = NULL;
+	int status;
+
+	status = fw_policy_args(argc, argv, fw_check_opts, fw_check_usage, NULL,
+				&path);
+	if (status)
+		return status < 0 ? FW_EXIT_OK : status;
+	status = fw_command_ready(cmd);
+	if (status)
+		return status;
+
+	if (fw_policy_open(argv[0], path, &ctx)) {
+		status = FW_EXIT_REFUSED;
+		goto out;
+	}
+	printf("%s: ok (%u %s, %u %s, %zu %s)\n", path, ctx.pol->n_tenants,
+	       fw_plural(ctx.pol->n_tenants, "tenant", "tenants"),
+	       ctx.pol->n_rules_total,
+	       fw_plural(ctx.pol->n_rules_total, "rule", "rules"),
+	       ctx.diags.n_warnings,
+	       fw_plural(ctx.diags.n_warnings, "warning", "warnings"));
+out:
+	fw_policy_close(&ctx);
+	return status;
+}
+
+/* ------------------------------------------------------- show: document */
+
+/*
+ * Builders of the show document. Allocation failures are sticky in *err:
+ * once set, values handed in are released instead of inserted, so a
+ * builder never has to unwind and nothing leaks (jansson's *_new setters
+ * also release the value when they fail).
+ */
+static void fw_jset(json_t *obj, const char *key, json_t *value, int *err)
+{
+	if (*err || !obj) {
+		json_decref(value);
+		*err = *err ? *err : -ENOMEM;
+		return;
+	}
+	if (json_object_set_new(obj, key, value))
+		*err = -ENOMEM;
+}
+
+static void fw_jappend(json_t *arr, json_t *value, int *err)
+{
+	if (*err || !arr) {
+		json_decref(value);
+		*err = *err ? *err : -ENOMEM;
+		return;
+	}
+	if (json_array_append_new(arr, value))
+		*err = -ENOMEM;
+}
+
+static json_t *fw_jint(uint64_t value)
+{
+	return json_integer((json_int_t)value);
+}
+
+/* Selectors and rule literals keep the bare address a user would write;
+ * LPM entries are keys and always show their length. */
+static json_t *fw_jprefix(const struct pw_prefix *prefix, bool bare_host)
+{
+	char buf[PW_PREFIX_STRLEN];
+
+	return json_string(pw_prefix_str(prefix, bare_host, buf, sizeof(buf)));
+}
+
+static json_t *fw_jfamily(uint8_t family)
+{
+	return json_string(family == PW_AF_INET6 ? "ipv6" : "ipv4");
+}
+
+static json_t *fw_jselectors(const struct policy_selector *sel, uint32_t n,
+			     int *err)
+{
+	json_t *arr = json_array();
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		switch (sel[i].kind) {
+		case POLICY_SEL_SEGMENT:
+			fw_jappend(arr, json_string(sel[i].segment->name), err);
+			break;
+		case POLICY_SEL_PREFIX:
+			fw_jappend(arr, fw_jprefix(&sel[i].prefix, true), err);
+			break;
+		case POLICY_SEL_ANY:
+			fw_jappend(arr, json_string("any"), err);
+			break;
+		case POLICY_SEL_EXTERNAL:
+			fw_jappend(arr, json_string("external"), err);
+			break;
+		}
+	}
+	return arr;
+}
+
+/* Protocol by name where it has one, else its number. */
+static json_t *fw_jproto(int proto)
+{
+	const char *name = policy_proto_name(proto);
+
+	return name ? json_string(name) : json_integer(proto);
+}
+
+/* Ports as written in policies: "80", "8000-8100"; null: every port. */
+static json_t *fw_jports(const struct policy_rule *rule, int *err)
+{
+	char buf[sizeof("65535-65535")];
+	json_t *arr;
+	uint32_t i;
+
+	if (!rule->n_ports)
+		return json_null();
+	arr = json_array();
+	for (i = 0; i < rule->n_ports; i++) {
+		const struct policy_port_range *r = &rule->ports[i];
+
+		if (r->lo == r->hi)
+			snprintf(buf, sizeof(buf), "%u", r->lo);
+		else
+			snprintf(buf, sizeof(buf), "%u-%u", r->lo, r->hi);
+		fw_jappend(arr, json_string(buf), err);
+	}
+	return arr;
+}
+
+/* ICMP types by name where policy.md names them, else by number; null:
+ * every type. */
+static json_t *fw_jicmp(const struct policy_rule *rule, int *err)
+{
+	const char *name;
+	json_t *arr;
+	uint32_t i;
+
+	if (!rule->n_icmp)
+		return json_null();
+	arr = json_array();
+	for (i = 0; i < rule->n_icmp; i++) {
+		name = policy_icmp_type_name(rule->proto, rule->icmp[i].type);
+		fw_jappend(arr,
+			   name ? json_string(name) :
+				  fw_jint(rule->icmp[i].type),
+			   err);
+	}
+	return arr;
+}
+
+static json_t *fw_jclass_set(const struct policy_tenant_view *tv,
+			     const uint64_t *set, int *err)
+{
+	json_t *arr = json_array();
+	uint32_t id;
+
+	for (id = 0; id < tv->n_classes; id++)
+		if (policy_class_isset(set, id))
+			fw_jappend(arr, fw_jint(id), err);
+	return arr;
+}
+
+static json_t *fw_jrule(const struct policy_tenant_view *tv, uint32_t pos,
+			const struct policy_rule_view *rv, int *err)
+{
+	const struct policy_rule *rule = rv->rule;
+	json_t *obj = json_object();
+
+	fw_jset(obj, "position", fw_jint(pos), err);
+	fw_jset(obj, "id", fw_jint(rule->id), err);
+	fw_jset(obj, "scope",
+		json_string(rule->tenant < 0 ? "global" : "tenant"), err);
+	fw_jset(obj, "name", json_string(rule->name), err);
+	fw_jset(obj, "from", fw_jselectors(rule->from, rule->n_from, err), err);
+	fw_jset(obj, "to", fw_jselectors(rule->to, rule->n_to, err), err);
+	fw_jset(obj, "proto", fw_jproto(rule->proto), err);
+	fw_jset(obj, "ports", fw_jports(rule, err), err);
+	fw_jset(obj, "icmp", fw_jicmp(rule, err), err);
+	fw_jset(obj, "action", json_string(policy_action_name(rule->action)),
+		err);
+	fw_jset(obj, "log", json_boolean(rule->log), err);
+	fw_jset(obj, "from_classes", fw_jclass_set(tv, rv->src, err), err);
+	fw_jset(obj, "to_classes", fw_jclass_set(tv, rv->dst, err), err);
+	return obj;
+}
+
+/* The class, with an empty "lpm" array that fw_jclasses() fills. */
+static json_t *fw_jclass(const struct policy_addr_class *cls, int *err)
+{
+	json_t *obj = json_object();
+	json_t *arr;
+	uint32_t i;
+
+	fw_jset(obj, "id", fw_jint(cls->id), err);
+	fw_jset(obj, "family", fw_jfamily(cls->family), err);
+	fw_jset(obj, "default", json_boolean(cls->is_default), err);
+	fw_jset(obj, "external", json_boolean(cls->external), err);
+	arr = json_array();
+	for (i = 0; i < cls->n_segments; i++)
+		fw_jappend(arr, json_string(cls->segments[i]->name), err);
+	fw_jset(obj, "segments", arr, err);
+	arr = json_array();
+	for (i = 0; i < cls->n_literals; i++)
+		fw_jappend(arr, fw_jprefix(&cls->literals[i], true), err);
+	fw_jset(obj, "literals", arr, err);
+	fw_jset(obj, "lpm", json_array(), err);
+	return obj;
+}
+
+static json_t *fw_jclasses(const struct policy_tenant_view *tv, int *err)
+{
+	const struct policy_lpm_entry *e;
+	json_t *arr = json_array();
+	json_t *entry, *cls;
+	uint32_t i;
+
+	for (i = 0; i < tv->n_classes; i++)
+		fw_jappend(arr, fw_jclass(&tv->classes[i], err), err);
+	/* One pass over the LPM table, already in prefix order. */
+	for (i = 0; i < tv->n_lpm && !*err; i++) {
+		e = &tv->lpm[i];
+		cls = json_array_get(arr, e->class_id);
+		entry = json_object();
+		fw_jset(entry, "prefix", fw_jprefix(&e->prefix, false), err);
+		fw_jset(entry, "segment",
+			e->segment ? json_string(e->segment->name) :
+				     json_null(),
+			err);
+		fw_jappend(json_object_get(cls, "lpm"), entry, err);
+	}
+	return arr;
+}
+
+static json_t *fw_jtenant(const struct policy_tenant_view *tv, int *err)
+{
+	const struct policy_tenant *t = tv->tenant;
+	json_t *obj = json_object();
+	json_t *arr;
+	uint32_t i;
+
+	fw_jset(obj, "name", json_string(t->name), err);
+	fw_jset(obj, "id", fw_jint(t->id), err);
+	arr = json_array();
+	for (i = 0; i < t->n_interfaces; i++)
+		fw_jappend(arr, json_string(t->interfaces[i].name), err);
+	fw_jset(obj, "interfaces", arr, err);
+	/* Empty: the tenant owns the untagged traffic (policy.md 3). */
+	arr = json_array();
+	for (i = 0; i < t->n_vlans; i++)
+		fw_jappend(arr, fw_jint(t->vlans[i].id), err);
+	fw_jset(obj, "vlans", arr, err);
+	fw_jset(obj, "default",
+		json_string(policy_action_name(t->default_action)), err);
+	fw_jset(obj, "log_default", json_boolean(t->log_default), err);
+	fw_jset(obj, "mode", json_string(policy_mode_name(t->mode)), err);
+	fw_jset(obj, "flow_logs", json_boolean(t->flow_logs), err);
+	fw_jset(obj, "classes", fw_jclasses(tv, err), err);
+	arr = json_array();
+	for (i = 0; i < tv->n_rules; i++)
+		fw_jappend(arr, fw_jrule(tv, i + 1, &tv->rules[i], err), err);
+	fw_jset(obj, "rules", arr, err);
+	return obj;
+}
+
+/* Same names and nesting as the settings section of a policy. */
+static json_t *fw_jsettings(const struct policy_settings *s, int *err)
+{
+	json_t *obj = json_object();
+	json_t *ct = json_object();
+	json_t *timeouts = json_object();
+	int i;
+
+	fw_jset(obj, "unmatched", json_string(policy_action_name(s->unmatched)),
+		err);
+	fw_jset(obj, "non_ip", json_string(policy_action_name(s->non_ip)), err);
+	fw_jset(obj, "log_rate", fw_jint(s->log_rate), err);
+	fw_jset(ct, "max_entries", fw_jint(s->ct_max_entries), err);
+	for (i = 0; i < POLICY_TIMEOUT_COUNT; i++)
+		fw_jset(timeouts, policy_timeout_name(i),
+			fw_jint(s->timeouts[i]), err);
+	fw_jset(ct, "timeouts", timeouts, err);
+	fw_jset(obj, "conntrack", ct, err);
+	return obj;
+}
+
+/* Interfaces are shared between tenants that split them by VLAN, and the
+ * interface map has one entry per interface. */
+static uint32_t fw_count_interfaces(const struct policy *pol)
+{
+	uint32_t t, i, u, v, n = 0;
+	bool seen;
+
+	for (t = 0; t < pol->n_tenants; t++) {
+		for (i = 0; i < pol->tenants[t].n_interfaces; i++) {
+			const char *name = pol->tenants[t].interfaces[i].name;
+
+			seen = false;
+			for (u = 0; u <= t && !seen; u++) {
+				const struct policy_tenant *o =
+					&pol->tenants[u];
+				uint32_t end = u == t ? i : o->n_interfaces;
+
+				for (v = 0; v < end && !seen; v++)
+					seen = !strcmp(o->interfaces[v].name,
+						       name);
+			}
+			if (!seen)
+				n++;
+		}
+	}
+	return n;
+}
+
+static json_t *fw_jmap_sizes(const struct policy *pol,
+			     const struct policy_analysis *an, int *err)
+{
+	uint64_t keys = 0, lpm = 0, classes = 0;
+	json_t *obj = json_object();
+	const struct policy_tenant *t;
+	uint32_t i;
+
+	for (i = 0; i < pol->n_tenants; i++) {
+		t = &pol->tenants[i];
+		/* One (interface, VLAN) key per pair; untagged is VLAN 0. */
+		keys += (uint64_t)t->n_interfaces *
+			(t->n_vlans ? t->n_vlans : 1);
+	}
+	for (i = 0; i < an->n_tenants; i++) {
+		lpm += an->tenants[i].n_lpm;
+		classes += an->tenants[i].n_classes;
+	}
+	fw_jset(obj, "tenant_keys", fw_jint(keys), err);
+	fw_jset(obj, "interfaces", fw_jint(fw_count_interfaces(pol)), err);
+	fw_jset(obj, "lpm_entries", fw_jint(lpm), err);
+	fw_jset(obj, "address_classes", fw_jint(classes), err);
+	/* One counter slot per rule. */
+	fw_jset(obj, "rules", fw_jint(pol->n_rules_total), err);
+	fw_jset(obj, "conntrack_max_entries",
+		fw_jint(pol->settings.ct_max_entries), err);
+	return obj;
+}
+
+static json_t *fw_jpolicy(const struct fw_policy_ctx *ctx, int *err)
+{
+	const struct pw_diag *d;
+	json_t *obj = json_object();
+	json_t *arr, *w;
+	uint32_t i;
+	size_t k;
+
+	fw_jset(obj, "path", json_string(ctx->pol->path), err);
+	arr = json_array();
+	for (i = 0; i < ctx->pol->n_files; i++)
+		fw_jappend(arr, json_string(ctx->pol->files[i]), err);
+	fw_jset(obj, "files", arr, err);
+	/* Also on stderr; here for scripts that only read stdout. */
+	arr = json_array();
+	for (k = 0; k < ctx->diags.count; k++) {
+		d = &ctx->diags.items[k];
+		w = json_object();
+		fw_jset(w, "file", d->file ? json_string(d->file) : json_null(),
+			err);
+		fw_jset(w, "line", fw_jint(d->loc.line), err);
+		fw_jset(w, "column", fw_jint(d->loc.col), err);
+		fw_jset(w, "message", json_string(d->message), err);
+		fw_jappend(arr, w, err);
+	}
+	fw_jset(obj, "warnings", arr, err);
+	return obj;
+}
+
+static int fw_show_doc(const struct fw_policy_ctx *ctx, json_t **out)
+{
+	json_t *doc = json_object();
+	json_t *arr;
+	uint32_t i;
+	int err = 0;
+
+	fw_jset(doc, "policy", fw_jpolicy(ctx, &err), &err);
+	fw_jset(doc, "settings", fw_jsettings(&ctx->pol->settings, &err), &err);
+	arr = json_array();
+	for (i = 0; i < ctx->an->n_tenants; i++)
+		fw_jappend(arr, fw_jtenant(&ctx->an->tenants[i], &err), &err);
+	fw_jset(doc, "tenants", arr, &err);
+	fw_jset(doc, "map_sizes", fw_jmap_sizes(ctx->pol, ctx->an, &err), &err);
+	if (err) {
+		json_decref(doc);
+		doc = NULL;
+	}
+	*out = doc;
+	return err;
+}
+
+/* ----------------------------------------------------------- show: text */
+
+static int fw_fmt_untagged(FILE *out, const json_t *row, const json_t *value)
+{
+	(void)row;
+	if (!json_array_size(value)) {
+		fputs("untagged", out);
+		return 0;
+	}
+	return fw_out_value(out, value);
+}
+
+static int fw_fmt_log_rate(FILE *out, const json_t *row, const json_t *value)
+{
+	(void)row;
+	if (!json_integer_value(value)) {
+		fputs("unlimited", out);
+		return 0;
+	}
+	fprintf(out, "%" JSON_INTEGER_FORMAT " events/s per rule",
+		json_integer_value(value));
+	return 0;
+}
+
+static int fw_fmt_entries(FILE *out, const json_t *row, const json_t *value)
+{
+	(void)row;
+	fprintf(out, "%" JSON_INTEGER_FORMAT " entries",
+		json_integer_value(value));
+	return 0;
+}
+
+/* One "NAME  SECONDSs" line per timeout, names aligned. */
+static int fw_fmt_timeouts(FILE *out, const json_t *row, const json_t *value)
+{
+	const char *key;
+	json_t *secs;
+	int width = 0;
+
+	(void)row;
+	json_object_foreach((json_t *)value, key, secs)
+		if ((int)strlen(key) > width)
+			width = strlen(key);
+	json_object_foreach((json_t *)value, key, secs)
+		fprintf(out, "%-*s  %" JSON_INTEGER_FORMAT "s\n", width, key,
+			json_integer_value(secs));
+	return 0;
+}
+
+/* "PREFIX (SEGMENT)", one per line; addresses in no segment show as
+ * external, as in logs. */
+static int fw_fmt_lpm(FILE *out, const json_t *row, const json_t *value)
+{
+	const json_t *entry, *seg;
+	size_t i;
+
+	(void)row;
+	if (!json_array_size(value)) {
+		fputc('-', out);
+		return 0;
+	}
+	json_array_foreach(value, i, entry) {
+		seg = json_object_get(entry, "segment");
+		fprintf(out, "%s%s (%s)", i ? "\n" : "",
+			json_string_value(json_object_get(entry, "prefix")),
+			json_is_string(seg) ? json_string_value(seg) :
+					      "external");
+	}
+	return 0;
+}
+
+/* Class ids with runs compressed: "0-3,7". */
+static int fw_fmt_id_set(FILE *out, const json_t *row, const json_t *value)
+{
+	json_int_t first, last, id;
+	size_t i, n = json_array_size(value);
+
+	(void)row;
+	if (!n) {
+		fputc('-', out);
+		return 0;
+	}
+	first = last = json_integer_value(json_array_get(value, 0));
+	for (i = 1; i <= n; i++) {
+		id = i < n ? json_integer_value(json_array_get(value, i)) : -1;
+		if (i < n && id == last + 1) {
+			last = id;
+			continue;
+		}
+		if (first == last)
+			fprintf(out, "%" JSON_INTEGER_FORMAT, first);
+		else
+			fprintf(out,
+				"%" JSON_INTEGER_FORMAT
+				"-%" JSON_INTEGER_FORMAT,
+				first, last);
+		if (i < n)
+			fputc(',', out);
+		first = last = id;
+	}
+	return 0;
+}
+
+/* Ports for TCP/UDP, types for ICMP; "any" when the rule does not narrow
+ * the protocol down. */
+static int fw_fmt_service(FILE *out, const json_t *row, const json_t *value)
+{
+	const json_t *icmp = json_object_get(row, "icmp");
+
+	if (json_array_size(value))
+		return fw_out_value(out, value);
+	if (json_array_size(icmp))
+		return fw_out_value(out, icmp);
+	fputs("any", out);
+	return 0;
+}
+
+static const struct fw_column fw_policy_fields[] = {
+	{ "path", "path", FW_ALIGN_LEFT, NULL },
+	{ "files", "files", FW_ALIGN_LEFT, fw_out_lines },
+};
+
+static const struct fw_column fw_settings_fields[] = {
+	{ "unmatched", "unmatched", FW_ALIGN_LEFT, NULL },
+	{ "non_ip", "non_ip", FW_ALIGN_LEFT, NULL },
+	{ "log_rate", "log_rate", FW_ALIGN_LEFT, fw_fmt_log_rate },
+	{ "conntrack", "conntrack.max_entries", FW_ALIGN_LEFT, fw_fmt_entries },
+	{ "timeouts", "conntrack.timeouts", FW_ALIGN_LEFT, fw_fmt_timeouts },
+};
+
+static const struct fw_column fw_tenant_fields[] = {
+	{ "interfaces", "interfaces", FW_ALIGN_LEFT, NULL },
+	{ "vlans", "vlans", FW_ALIGN_LEFT, fw_fmt_untagged },
+	{ "default", "default", FW_ALIGN_LEFT, NULL },
+	{ "log_default", "log_default", FW_ALIGN_LEFT, NULL },
+	{ "mode", "mode", FW_ALIGN_LEFT, NULL },
+	{ "flow_logs", "flow_logs", FW_ALIGN_LEFT, NULL },
+};
+
+static const struct fw_column fw_class_columns[] = {
+	{ "ID", "id", FW_ALIGN_RIGHT, NULL },
+	{ "FAMILY", "family", FW_ALIGN_LEFT, NULL },
+	{ "DEFAULT", "default", FW_ALIGN_LEFT, NULL },
+	{ "EXTERNAL", "external", FW_ALIGN_LEFT, NULL },
+	{ "SEGMENTS", "segments", FW_ALIGN_LEFT, NULL },
+	{ "LITERALS", "literals", FW_ALIGN_LEFT, NULL },
+	{ "LPM PREFIXES", "lpm", FW_ALIGN_LEFT, fw_fmt_lpm },
+};
+
+static const struct fw_column fw_rule_columns[] = {
+	{ "#", "position", FW_ALIGN_RIGHT, NULL },
+	{ "ID", "id", FW_ALIGN_RIGHT, NULL },
+	{ "SCOPE", "scope", FW_ALIGN_LEFT, NULL },
+	{ "NAME", "name", FW_ALIGN_LEFT, NULL },
+	{ "FROM", "from", FW_ALIGN_LEFT, NULL },
+	{ "TO", "to", FW_ALIGN_LEFT, NULL },
+	{ "PROTO", "proto", FW_ALIGN_LEFT, NULL },
+	{ "PORTS/TYPES", "ports", FW_ALIGN_LEFT, fw_fmt_service },
+	{ "ACTION", "action", FW_ALIGN_LEFT, NULL },
+	{ "LOG", "log", FW_ALIGN_LEFT, NULL },
+	{ "FROM CLASSES", "from_classes", FW_ALIGN_LEFT, fw_fmt_id_set },
+	{ "TO CLASSES", "to_classes", FW_ALIGN_LEFT, fw_fmt_id_set },
+};
+
+static const struct fw_column fw_map_fields[] = {
+	{ "tenant keys", "tenant_keys", FW_ALIGN_LEFT, NULL },
+	{ "interfaces", "interfaces", FW_ALIGN_LEFT, NULL },
+	{ "LPM entries", "lpm_entries", FW_ALIGN_LEFT, NULL },
+	{ "address classes", "address_classes", FW_ALIGN_LEFT, NULL },
+	{ "rules", "rules", FW_ALIGN_LEFT, NULL },
+	{ "conntrack", "conntrack_max_entries", FW_ALIGN_LEFT, fw_fmt_entries },
+};
+
+#define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+static int fw_show_tenant_text(FILE *out, const json_t *tenant)
+{
+	int ret;
+
+	fprintf(out, "\nTenant %s (id %" JSON_INTEGER_FORMAT "):\n",
+		json_string_value(json_object_get(tenant, "name")),
+		json_integer_value(json_object_get(tenant, "id")));
+	ret = fw_out_fields(out, 2, fw_tenant_fields,
+			    FW_ARRAY_SIZE(fw_tenant_fields), tenant);
+	if (ret)
+		goto out;
+	fputc('\n', out);
+	ret = fw_out_section(out, 2, "Address classes");
+	if (ret)
+		goto out;
+	ret = fw_out_table(out, 4, fw_class_columns,
+			   FW_ARRAY_SIZE(fw_class_columns),
+			   json_object_get(tenant, "classes"));
+	if (ret)
+		goto out;
+	fputc('\n', out);
+	ret = fw_out_section(out, 2, "Rules, in evaluation order");
+	if (ret)
+		goto out;
+	ret = fw_out_table(out, 4, fw_rule_columns,
+			   FW_ARRAY_SIZE(fw_rule_columns),
+			   json_object_get(tenant, "rules"));
+out:
+	return ret;
+}
+
+static int fw_show_text(FILE *out, const json_t *doc)
+{
+	const json_t *tenant;
+	size_t i;
+	int ret;
+
+	ret = fw_out_section(out, 0, "Policy");
+	if (ret)
+		goto out;
+	ret = fw_out_fields(out, 2, fw_policy_fields,
+			    FW_ARRAY_SIZE(fw_policy_fields),
+			    json_object_get(doc, "policy"));
+	if (ret)
+		goto out;
+	fputc('\n', out);
+	ret = fw_out_section(out, 0, "Settings");
+	if (ret)
+		goto out;
+	ret = fw_out_fields(out, 2, fw_settings_fields,
+			    FW_ARRAY_SIZE(fw_settings_fields),
+			    json_object_get(doc, "settings"));
+	if (ret)
+		goto out;
+	json_array_foreach(json_object_get(doc, "tenants"), i, tenant) {
+		ret = fw_show_tenant_text(out, tenant);
+		if (ret)
+			goto out;
+	}
+	fputc('\n', out);
+	ret = fw_out_section(out, 0, "Map sizes");
+	if (ret)
+		goto out;
+	ret = fw_out_fields(out, 2, fw_map_fields, FW_ARRAY_SIZE(fw_map_fields),
+			    json_object_get(doc, "map_sizes"));
+out:
+	return ret;
+}
+
+/* ------------------------------------------------------------------ show */
+
+static void fw_show_usage(FILE *out)
+{
+	fputs("Usage: plumwall show [-h] [--json] POLICY\n"
+	      "\n"
+	      "Show POLICY as plumwall compiles it: settings; per tenant its\n"
+	      "address classes (with the LPM prefixes leading to each) and its\n"
+	      "rules in evaluation order (global rules first) with the classes\n"
+	      "they match; the sizes of the datapath maps. Errors and warnings\n"
+	      "go to stderr as with 'plumwall check'.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --json      one JSON object on one line instead of text\n"
+	      "  -h, --help  show this help\n"
+	      "\n"
+	      "Exit status: 0 shown, 1 errors or POLICY unreadable, 2 usage error.\n",
+	      out);
+}
+
+int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
+{
+	struct fw_policy_ctx ctx;
+	const char *path = NULL;
+	bool json = false;
+	json_t *doc = NULL;
+	int status, ret;
+
+	status = fw_policy_args(argc, argv, fw_show_opts, fw_show_usage, &json,
+				&path);
+	if (status)
+		return status < 0 ? FW_EXIT_OK : status;
+	status = fw_command_ready(cmd);
+	if (status)
+		return status;
+
+	if (fw_policy_open(argv[0], path, &ctx)) {
+		status = FW_EXIT_REFUSED;
+		goto out;
+	}
+	ret = fw_show_doc(&ctx, &doc);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(-ret));
+		status = FW_EXIT_REFUSED;
+		goto out;
+	}
+	ret = fw_output(stdout, json ? FW_FORMAT_JSON : FW_FORMAT_TEXT, doc,
+			fw_show_text);
+	if (ret) {
+		fprintf(stderr, "%s: cannot write output: %s\n", argv[0],
+			strerror(-ret));
+		status = FW_EXIT_REFUSED;
+	}
+out:
+	json_decref(doc);
+	fw_policy_close(&ctx);
+	return status;
+}

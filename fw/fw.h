@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The plumwall CLI: the command table and what commands share.
+ *
+ * A command's handler gets the arguments after the command name, with
+ * argv[0] replaced by "plumwall NAME" so that getopt_long's own messages
+ * and usage lines name the command. Handlers return an exit status
+ * (enum fw_exit, cli.md), not an errno: it is the one value main() passes
+ * on unchanged.
+ */
+#ifndef PLUMWALL_FW_H
+#define PLUMWALL_FW_H
+
+#include <stdbool.h>
+
+#ifndef PLUMWALL_VERSION
+#define PLUMWALL_VERSION "0.1.0"
+#endif
+
+/* Exit statuses of cli.md. */
+enum fw_exit {
+	FW_EXIT_OK = 0,
+	FW_EXIT_REFUSED = 1, /* input refused, or the operation failed */
+	FW_EXIT_USAGE = 2,
+	FW_EXIT_STATE = 3, /* not loaded, no privileges */
+};
+
+struct fw_command {
+	const char *name;
+	int (*run)(const struct fw_command *cmd, int argc, char **argv);
+	const char *summary;
+	/* Needs root or CAP_BPF + CAP_NET_ADMIN + CAP_PERFMON. */
+	bool privileged;
+};
+
+/*
+ * Call once the command line is known to be good, before touching the
+ * system: FW_EXIT_OK, or a message on stderr and FW_EXIT_STATE when @cmd is
+ * privileged and the process lacks the capabilities. Checking after option
+ * parsing keeps `--help` and usage errors working for everyone.
+ */
+int fw_command_ready(const struct fw_command *cmd);
+
+/*
+ * Report a usage problem of the command named @prog ("plumwall show"):
+ * the message, then a pointer to --help, on stderr. Returns FW_EXIT_USAGE.
+ */
+int fw_usage_error(const char *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* Only the pointer to --help, after getopt_long has said what was wrong. */
+int fw_usage_hint(const char *prog);
+
+/* Command handlers (cmd_*.c). */
+int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv);
+int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv);
+
+#endif /* PLUMWALL_FW_H */

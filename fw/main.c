@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plumwall: the command line (spec: cli.md).
+ *
+ * Global options are parsed up to the first non-option, which names the
+ * command; the rest of the line belongs to the command and is parsed by its
+ * handler with getopt_long. Command names match exactly: an abbreviation
+ * accepted today would become ambiguous, and so break scripts, when a
+ * later command shares its prefix.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <linux/capability.h>
+
+#include "fw.h"
+
+/* To add a command: a handler in cmd_*.c, declared in fw.h, and a line
+ * here. The order is the order of `plumwall --help`. */
+static const struct fw_command fw_commands[] = {
+	{ "check", fw_cmd_check,
+	  "validate a policy, print its errors and warnings", false },
+	{ "show", fw_cmd_show,
+	  "show a policy compiled: tenants, classes, rules, map sizes", false },
+};
+
+#define FW_N_COMMANDS (sizeof(fw_commands) / sizeof(fw_commands[0]))
+
+static const struct fw_command *fw_find_command(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < FW_N_COMMANDS; i++)
+		if (!strcmp(fw_commands[i].name, name))
+			return &fw_commands[i];
+	return NULL;
+}
+
+static void fw_usage(FILE *out)
+{
+	size_t i, len, width = 0;
+
+	for (i = 0; i < FW_N_COMMANDS; i++) {
+		len = strlen(fw_commands[i].name);
+		if (len > width)
+			width = len;
+	}
+	fputs("Usage: plumwall [-h|--help] [--version] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Commands:\n",
+	      out);
+	for (i = 0; i < FW_N_COMMANDS; i++)
+		fprintf(out, "  %-*s  %s%s\n", (int)width, fw_commands[i].name,
+			fw_commands[i].summary,
+			fw_commands[i].privileged ? " (privileged)" : "");
+	fputs("\n"
+	      "Run 'plumwall COMMAND --help' for the options of a command.\n"
+	      "Exit status: 0 success, 1 input refused or operation failed,\n"
+	      "2 usage error, 3 system not in a state for this (not loaded,\n"
+	      "no privileges).\n",
+	      out);
+}
+
+int fw_usage_hint(const char *prog)
+{
+	fprintf(stderr, "Try '%s --help'.\n", prog);
+	return FW_EXIT_USAGE;
+}
+
+int fw_usage_error(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return fw_usage_hint(prog);
+}
+
+static bool fw_has_cap(const struct __user_cap_data_struct *data, int cap)
+{
+	return data[cap / 32].effective & (1U << (cap % 32));
+}
+
+int fw_command_ready(const struct fw_command *cmd)
+{
+	struct __user_cap_header_struct hdr = {
+		.version = _LINUX_CAPABILITY_VERSION_3,
+	};
+	struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+
+	if (!cmd->privileged)
+		return FW_EXIT_OK;
+	/* Raw capget(2): libcap would be a dependency for three bits. */
+	if (syscall(SYS_capget, &hdr, data)) {
+		fprintf(stderr, "plumwall %s: cannot read capabilities: %s\n",
+			cmd->name, strerror(errno));
+		return FW_EXIT_STATE;
+	}
+	if (fw_has_cap(data, CAP_NET_ADMIN) &&
+	    ((fw_has_cap(data, CAP_BPF) && fw_has_cap(data, CAP_PERFMON)) ||
+	     /* Kernels before 5.8 know neither CAP_BPF nor CAP_PERFMON;
+	      * there CAP_SYS_ADMIN stands for both. */
+	     fw_has_cap(data, CAP_SYS_ADMIN)))
+		return FW_EXIT_OK;
+	fprintf(stderr,
+		"plumwall %s: needs root, or CAP_BPF, CAP_NET_ADMIN and CAP_PERFMON\n",
+		cmd->name);
+	return FW_EXIT_STATE;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static char prog[] = "plumwall";
+	const char *name = prog; /* in messages: "plumwall" or "plumwall CMD" */
+	const struct fw_command *cmd;
+	char cmd_prog[64];
+	int c, status;
+
+	/* getopt_long's messages start with argv[0]; a full path there would
+	 * not match the name the other messages use. */
+	if (argc > 0)
+		argv[0] = prog;
+	/* "+": stop at the command name, its options are its own. */
+	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fw_usage(stdout);
+			status = FW_EXIT_OK;
+			goto out;
+		case 'V':
+			printf("plumwall %s\n", PLUMWALL_VERSION);
+			status = FW_EXIT_OK;
+			goto out;
+		default:
+			status = fw_usage_hint(prog);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		status = fw_usage_error(prog, "missing command");
+		goto out;
+	}
+	cmd = fw_find_command(argv[optind]);
+	if (!cmd) {
+		status = fw_usage_error(prog, "unknown command '%s'",
+					argv[optind]);
+		goto out;
+	}
+
+	snprintf(cmd_prog, sizeof(cmd_prog), "plumwall %s", cmd->name);
+	argv += optind;
+	argc -= optind;
+	argv[0] = cmd_prog;
+	name = cmd_prog;
+	/* 0, not 1: also resets getopt's state within a clustered option. */
+	optind = 0;
+	status = cmd->run(cmd, argc, argv);
+out:
+	/* Output not yet flushed can still fail (full disk, closed pipe). A
+	 * command that failed has said why already. */
+	if ((fflush(stdout) || ferror(stdout)) && status == FW_EXIT_OK) {
+		fprintf(stderr, "%s: cannot write output: %s\n", name,
+			strerror(errno ? errno : EIO));
+		status = FW_EXIT_REFUSED;
+	}
+	return status;
+}

@@ -1,0 +1,967 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tests of policy/analyze.c and policy/analyze_warn.c: address classes, LPM
+ * entries and display segments, rule views, and the warnings of policy.md
+ * section 8 (shadowed rules, rules after an any-to-any rule, rules without
+ * a common address family, unused segments).
+ *
+ * Each warning case is a small policy and the exact, sorted warnings
+ * `plumwall check` would print for it, positions included. Rules are written
+ * as flow mappings, one per line, so a rule's position is LINE:9.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../policy/analyze.h"
+
+static struct policy *load(const char *yaml)
+{
+	struct pw_diags diags;
+	struct policy *pol = NULL;
+	int ret;
+
+	pw_diags_init(&diags);
+	ret = policy_load_buffer("test.yaml", yaml, strlen(yaml), &diags, &pol);
+	if (ret || diags.count)
+		pw_diags_print(&diags, stderr);
+	ck_assert_int_eq(ret, 0);
+	ck_assert_uint_eq(diags.count, 0);
+	pw_diags_free(&diags);
+	return pol;
+}
+
+/* The warnings for @yaml, sorted and printed as `plumwall check` does. */
+static char *warnings(const char *yaml)
+{
+	struct policy_analysis *an = NULL;
+	struct pw_diags diags;
+	struct policy *pol;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	pol = load(yaml);
+	pw_diags_init(&diags);
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	ck_assert_int_eq(policy_warn(an, &diags), 0);
+	ck_assert_uint_eq(diags.n_errors, 0);
+	f = open_memstream(&text, &len);
+	ck_assert_ptr_nonnull(f);
+	pw_diags_sort(&diags);
+	pw_diags_print(&diags, f);
+	ck_assert_int_eq(fclose(f), 0);
+	pw_diags_free(&diags);
+	policy_analysis_free(an);
+	policy_free(pol);
+	return text;
+}
+
+#define ck_assert_warnings(yaml, expect)                      \
+	do {                                                  \
+		char *_got = warnings(yaml);                  \
+		ck_assert_str_eq(_got, expect);               \
+		free(_got);                                   \
+	} while (0)
+
+#define W(line_col, msg) "test.yaml:" line_col ": warning: " msg "\n"
+
+/* A single tenant "acme" with segments web and db; rules follow. */
+#define ACME                                    \
+	"version: 1\n"                          \
+	"tenants:\n"                            \
+	"  - name: acme\n"                      \
+	"    interfaces: [acme0]\n"             \
+	"    segments:\n"                       \
+	"      web: [10.0.1.0/24]\n"            \
+	"      db: [10.0.2.0/24]\n"             \
+	"    rules:\n" /* line 8; rules from line 9 */
+
+START_TEST(test_ports_partial_overlap)
+{
+	ck_assert_warnings(
+		ACME
+		"      - {name: a, from: web, to: db, proto: tcp, ports: [\"80-85\"], action: allow}\n"
+		"      - {name: b, from: web, to: db, proto: tcp, ports: [\"80-90\"], action: allow}\n",
+		"");
+}
+END_TEST
+
+START_TEST(test_ports_split_coverage)
+{
+	/* e meets d but d is already covered when e comes: not named. */
+	ck_assert_warnings(
+		ACME
+		"      - {name: a, from: web, to: db, proto: tcp, ports: [\"80-85\"], action: allow}\n"
+		"      - {name: c, from: web, to: db, proto: tcp, ports: [\"86-90\"], action: allow}\n"
+		"      - {name: e, from: web, to: db, proto: tcp, ports: [\"80-91\"], action: allow}\n"
+		"      - {name: d, from: web, to: db, proto: tcp, ports: [\"80-90\"], action: allow}\n"
+		"      - {name: f, from: web, to: db, proto: tcp, ports: [91, 85, 80], action: allow}\n"
+		"      - {name: g, from: web, to: db, proto: udp, ports: [\"80-85\"], action: allow}\n",
+		W("12:9", "rule 'd' is shadowed by earlier rules and can never "
+			  "match (covered by 'a', 'c')")
+		W("13:9", "rule 'f' is shadowed by earlier rules and can never "
+			  "match (covered by 'a', 'e')"));
+}
+END_TEST
+
+START_TEST(test_more_than_three_names)
+{
+	ck_assert_warnings(
+		ACME
+		"      - {name: p1, from: web, to: db, proto: tcp, ports: [1], action: allow}\n"
+		"      - {name: p2, from: web, to: db, proto: tcp, ports: [2], action: allow}\n"
+		"      - {name: p3, from: web, to: db, proto: tcp, ports: [3], action: allow}\n"
+		"      - {name: p4, from: web, to: db, proto: tcp, ports: [4], action: allow}\n"
+		"      - {name: all, from: web, to: db, proto: tcp, ports: [\"1-4\"], action: allow}\n"
+		"      - {name: three, from: web, to: db, proto: tcp, ports: [\"1-3\"], action: allow}\n",
+		W("13:9", "rule 'all' is shadowed by earlier rules and can never "
+			  "match (covered by 'p1', 'p2', 'p3', ...)")
+		W("14:9", "rule 'three' is shadowed by earlier rules and can "
+			  "never match (covered by 'p1', 'p2', 'p3')"));
+}
+END_TEST
+
+START_TEST(test_address_split)
+{
+	ck_assert_warnings(
+		"version: 1\n"
+		"tenants:\n"
+		"  - name: acme\n"
+		"    interfaces: [acme0]\n"
+		"    segments:\n"
+		"      lan: [10.0.0.0/24]\n"
+		"      low: [10.0.0.0/25]\n"
+		"      high: [10.0.0.128/25]\n"
+		"      srv: [10.9.0.0/24]\n"
+		"    rules:\n"
+		"      - {name: a, from: low, to: srv, action: allow}\n"
+		"      - {name: b, from: high, to: srv, action: allow}\n"
+		"      - {name: c, from: lan, to: srv, proto: tcp, action: allow}\n"
+		"      - {name: d, from: 10.0.0.0/23, to: srv, action: allow}\n"
+		"      - {name: e, from: [low, high], to: 10.9.0.7, action: allow}\n",
+		W("13:9", "rule 'c' is shadowed by earlier rules and can never "
+			  "match (covered by 'a', 'b')")
+		W("15:9", "rule 'e' is shadowed by earlier rules and can never "
+			  "match (covered by 'a', 'b')"));
+}
+END_TEST
+
+START_TEST(test_ipv4_ipv6)
+{
+	/*
+	 * t1: a covers only IPv4 sources, so the IPv6 rule b and the `any`
+	 * rule c stay reachable; d is covered by b and then c.
+	 * t2: a destination of IPv4 only makes `any` an IPv4 source, which
+	 * 0.0.0.0/0 covers. t3: 10.0.0.0/8 does not.
+	 */
+	ck_assert_warnings(
+		"version: 1\n"
+		"segments:\n"
+		"  web: [10.0.1.0/24, \"fd00:1::/64\"]\n"
+		"  v4: [10.0.2.0/24]\n"
+		"tenants:\n"
+		"  - name: t1\n"
+		"    interfaces: [t1]\n"
+		"    rules:\n"
+		"      - {name: a, from: 0.0.0.0/0, to: web, proto: tcp, action: allow}\n"
+		"      - {name: b, from: \"fd00:2::/64\", to: web, proto: tcp, action: allow}\n"
+		"      - {name: c, from: any, to: web, proto: tcp, action: allow}\n"
+		"      - {name: d, from: \"::/0\", to: web, proto: tcp, action: allow}\n"
+		"  - name: t2\n"
+		"    interfaces: [t2]\n"
+		"    rules:\n"
+		"      - {name: a, from: 0.0.0.0/0, to: v4, proto: tcp, action: allow}\n"
+		"      - {name: b, from: any, to: v4, proto: tcp, action: allow}\n"
+		"  - name: t3\n"
+		"    interfaces: [t3]\n"
+		"    rules:\n"
+		"      - {name: a, from: 10.0.0.0/8, to: v4, proto: tcp, action: allow}\n"
+		"      - {name: b, from: any, to: v4, proto: tcp, action: allow}\n",
+		W("12:9", "rule 'd' is shadowed by earlier rules and can never "
+			  "match (covered by 'b', 'c')")
+		W("17:9", "rule 'b' is shadowed by earlier rules and can never "
+			  "match (covered by 'a')"));
+}
+END_TEST
+
+START_TEST(test_external)
+{
+	/*
+	 * b: external is part of any. d: db is not external. e: the global
+	 * segment dns is outside every segment of acme, so it is external
+	 * there. f: corp also holds web and db, which are not external.
+	 */
+	ck_assert_warnings(
+		"version: 1\n"
+		"segments:\n"
+		"  dns: [10.0.0.53]\n"
+		"  corp: [10.0.0.0/16]\n"
+		"tenants:\n"
+		"  - name: acme\n"
+		"    interfaces: [acme0]\n"
+		"    segments:\n"
+		"      web: [10.0.1.0/24]\n"
+		"      db: [10.0.2.0/24]\n"
+		"    rules:\n"
+		"      - {name: a, from: web, to: any, proto: tcp, ports: [443], action: allow}\n"
+		"      - {name: b, from: web, to: external, proto: tcp, ports: [443], action: allow}\n"
+		"      - {name: c, from: web, to: external, proto: tcp, ports: [80], action: allow}\n"
+		"      - {name: d, from: web, to: db, proto: tcp, ports: [80], action: allow}\n"
+		"      - {name: e, from: web, to: dns, proto: tcp, ports: [80], action: allow}\n"
+		"      - {name: f, from: web, to: corp, proto: tcp, ports: [80], action: allow}\n"
+		"      - {name: g, from: db, to: corp, proto: tcp, ports: [80], action: allow}\n",
+		W("13:9", "rule 'b' is shadowed by earlier rules and can never "
+			  "match (covered by 'a')")
+		W("16:9", "rule 'e' is shadowed by earlier rules and can never "
+			  "match (covered by 'c')"));
+}
+END_TEST
+
+START_TEST(test_external_not_covering_segment)
+{
+	/* An earlier rule to external never covers a rule to a segment of
+	 * the tenant, in either direction. */
+	ck_assert_warnings(
+		ACME
+		"      - {name: a, from: external, to: external, action: allow}\n"
+		"      - {name: b, from: external, to: web, action: allow}\n"
+		"      - {name: c, from: db, to: external, action: allow}\n"
+		"      - {name: e, from: db, to: web, action: allow}\n"
+		"      - {name: d, from: [external, db], to: [external, web], action: allow}\n",
+		W("13:9", "rule 'd' is shadowed by earlier rules and can never "
+			  "match (covered by 'a', 'b', 'c', ...)"));
+}
+END_TEST
+
+START_TEST(test_global_shadows_tenant)
+{
+	ck_assert_warnings(
+		"version: 1\n"
+		"segments:\n"
+		"  dns: [10.0.0.53]\n"
+		"rules:\n"
+		"  - {name: g-dns, from: any, to: dns, proto: udp, ports: [53], action: allow}\n"
+		"tenants:\n"
+		"  - name: acme\n"
+		"    interfaces: [acme0]\n"
+		"    segments:\n"
+		"      web: [10.0.1.0/24]\n"
+		"    rules:\n"
+		"      - {name: r-dns, from: web, to: dns, proto: udp, ports: [53], action: allow}\n"
+		"      - {name: r-tcp, from: web, to: dns, proto: tcp, ports: [53], action: allow}\n"
+		"      - {name: r-both, from: web, to: dns, proto: udp, ports: [\"53-54\"], action: deny}\n"
+		"      - {name: r-54, from: web, to: 10.0.0.53, proto: udp, ports: [54], action: deny}\n",
+		W("12:9", "rule 'r-dns' is shadowed by earlier rules and can "
+			  "never match (covered by global rule 'g-dns')")
+		W("15:9", "rule 'r-54' is shadowed by earlier rules and can "
+			  "never match (covered by 'r-both')"));
+}
+END_TEST
+
+START_TEST(test_global_shadowed_per_tenant)
+{
+	/*
+	 * g1: 10.1.0.0/16 is external in tenant a (so g0 covers it) but not
+	 * in b, which owns 10.1.0.0/24: reachable in b, no warning. g2 is
+	 * external in both tenants: shadowed everywhere. g3 is shadowed in
+	 * a by g0 and in b by g1, so both are named.
+	 */
+	ck_assert_warnings(
+		"version: 1\n"
+		"rules:\n"
+		"  - {name: g0, from: any, to: external, proto: tcp, ports: [443], action: allow}\n"
+		"  - {name: g1, from: any, to: 10.1.0.0/16, proto: tcp, ports: [443], action: allow}\n"
+		"  - {name: g2, from: any, to: 10.2.0.0/16, proto: tcp, ports: [443], action: allow}\n"
+		"  - {name: g3, from: any, to: 10.1.0.0/24, proto: tcp, ports: [443], action: allow}\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [a0]\n"
+		"  - name: b\n"
+		"    interfaces: [b0]\n"
+		"    segments:\n"
+		"      lan: [10.1.0.0/24]\n"
+		"    rules:\n"
+		"      - {name: ssh, from: lan, to: any, proto: tcp, ports: [22], action: allow}\n",
+		W("5:5", "global rule 'g2' is shadowed by earlier global rules "
+			 "in every tenant and can never match (covered by "
+			 "'g0')")
+		W("6:5", "global rule 'g3' is shadowed by earlier global rules "
+			 "in every tenant and can never match (covered by "
+			 "'g0', 'g1')"));
+}
+END_TEST
+
+START_TEST(test_icmp)
+{
+	ck_assert_warnings(
+		ACME
+		"      - {name: a, from: web, to: db, proto: icmp, action: allow}\n"
+		"      - {name: b, from: web, to: db, proto: icmp, icmp: [echo-request], action: allow}\n"
+		"      - {name: c, from: web, to: db, proto: icmpv6, icmp: [echo-request], action: allow}\n"
+		"      - {name: d, from: db, to: web, proto: any, action: allow}\n"
+		"      - {name: e, from: db, to: web, proto: icmp, icmp: [3, echo-reply], action: allow}\n"
+		"      - {name: f, from: db, to: web, proto: icmpv6, action: allow}\n"
+		"      - {name: g, from: web, to: db, proto: icmpv6, action: allow}\n"
+		"      - {name: h, from: web, to: db, proto: 1, action: allow}\n",
+		W("10:9", "rule 'b' is shadowed by earlier rules and can never "
+			  "match (covered by 'a')")
+		W("13:9", "rule 'e' is shadowed by earlier rules and can never "
+			  "match (covered by 'd')")
+		W("14:9", "rule 'f' is shadowed by earlier rules and can never "
+			  "match (covered by 'd')")
+		W("16:9", "rule 'h' is shadowed by earlier rules and can never "
+			  "match (covered by 'a')"));
+}
+END_TEST
+
+START_TEST(test_proto_number)
+{
+	ck_assert_warnings(
+		ACME
+		"      - {name: gre, from: web, to: db, proto: 47, action: allow}\n"
+		"      - {name: any, from: db, to: web, action: allow}\n"
+		"      - {name: gre2, from: db, to: web, proto: 47, action: allow}\n"
+		"      - {name: esp, from: web, to: db, proto: 50, action: allow}\n"
+		"      - {name: tcp6, from: web, to: db, proto: 6, ports: [80], action: allow}\n"
+		"      - {name: tcp, from: web, to: db, proto: tcp, ports: [80], action: allow}\n",
+		W("11:9", "rule 'gre2' is shadowed by earlier rules and can "
+			  "never match (covered by 'any')")
+		W("14:9", "rule 'tcp' is shadowed by earlier rules and can "
+			  "never match (covered by 'tcp6')"));
+}
+END_TEST
+
+START_TEST(test_family_mismatch)
+{
+	ck_assert_warnings(
+		"version: 1\n"
+		"segments:\n"
+		"  v6: [\"fd00:9::/64\"]\n"
+		"rules:\n"
+		"  - {name: g, from: 10.0.0.0/8, to: v6, action: allow}\n"
+		"tenants:\n"
+		"  - name: acme\n"
+		"    interfaces: [acme0]\n"
+		"    segments:\n"
+		"      web: [10.0.1.0/24]\n"
+		"    rules:\n"
+		"      - {name: a, from: web, to: \"fd00::/64\", action: allow}\n"
+		"      - {name: b, from: [web, \"fd00::1\"], to: v6, action: allow}\n"
+		"      - {name: c, from: v6, to: [web, 10.0.0.1], proto: tcp, action: allow}\n",
+		W("5:5", "global rule 'g' can never match: its source and "
+			 "destination have no address family in common")
+		W("12:9", "rule 'a' can never match: its source and "
+			  "destination have no address family in common")
+		W("14:9", "rule 'c' can never match: its source and "
+			  "destination have no address family in common"));
+}
+END_TEST
+
+START_TEST(test_after_any_to_any)
+{
+	/* One warning per rule: c would be shadowed by a as well, and d has
+	 * no common family, but coming after b says it all. */
+	ck_assert_warnings(
+		ACME
+		"      - {name: a, from: web, to: db, proto: tcp, action: allow}\n"
+		"      - {name: b, from: any, to: any, action: deny}\n"
+		"      - {name: c, from: web, to: db, proto: tcp, ports: [22], action: allow}\n"
+		"      - {name: d, from: web, to: \"fd00::1\", action: allow}\n"
+		"      - {name: e, from: any, to: any, action: allow}\n",
+		W("11:9", "rule 'c' comes after the any-to-any rule 'b' and can "
+			  "never match")
+		W("12:9", "rule 'd' comes after the any-to-any rule 'b' and can "
+			  "never match")
+		W("13:9", "rule 'e' comes after the any-to-any rule 'b' and can "
+			  "never match"));
+}
+END_TEST
+
+START_TEST(test_after_any_to_any_by_cover)
+{
+	/* external plus every own segment is every address: b matches every
+	 * packet without saying `any`. */
+	ck_assert_warnings(
+		ACME
+		"      - {name: a, from: web, to: db, proto: tcp, ports: [1, 2, 3], action: allow}\n"
+		"      - {name: b, from: [external, web, db], to: [db, any], action: allow}\n"
+		"      - {name: c, from: web, to: db, action: allow}\n",
+		W("11:9", "rule 'c' comes after the any-to-any rule 'b' and can "
+			  "never match"));
+}
+END_TEST
+
+START_TEST(test_after_global_any_to_any)
+{
+	/* Each tenant rule once, the global rule after g0 once (not once per
+	 * tenant). */
+	ck_assert_warnings(
+		"version: 1\n"
+		"rules:\n"
+		"  - {name: g0, from: any, to: any, proto: any, action: allow}\n"
+		"  - {name: g1, from: any, to: 10.0.0.1, proto: tcp, action: deny}\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [a0]\n"
+		"    rules:\n"
+		"      - {name: r1, from: any, to: any, action: deny}\n"
+		"  - name: b\n"
+		"    interfaces: [b0]\n"
+		"    rules:\n"
+		"      - {name: r1, from: 10.0.0.0/8, to: any, action: deny}\n"
+		"      - {name: r2, from: \"fd00::/8\", to: any, action: deny}\n",
+		W("4:5", "global rule 'g1' comes after the any-to-any global "
+			 "rule 'g0' and can never match")
+		W("9:9", "rule 'r1' comes after the any-to-any global rule 'g0' "
+			 "and can never match")
+		W("13:9", "rule 'r1' comes after the any-to-any global rule "
+			  "'g0' and can never match")
+		W("14:9", "rule 'r2' comes after the any-to-any global rule "
+			  "'g0' and can never match"));
+}
+END_TEST
+
+START_TEST(test_unused_segments)
+{
+	/* used-g is used by a tenant rule only, which counts. */
+	ck_assert_warnings(
+		"version: 1\n"
+		"segments:\n"
+		"  used-g: [10.0.0.1]\n"
+		"  idle-g: [10.0.0.2]\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [a0]\n"
+		"    segments:\n"
+		"      web: [10.0.1.0/24]\n"
+		"      idle: [10.0.2.0/24]\n"
+		"    rules:\n"
+		"      - {name: r, from: web, to: used-g, action: allow}\n"
+		"  - name: b\n"
+		"    interfaces: [b0]\n"
+		"    segments:\n"
+		"      idle: [10.0.2.0/24]\n",
+		W("4:3", "global segment 'idle-g' is not used by any rule")
+		W("10:7", "segment 'idle' is not used by any rule")
+		W("16:7", "segment 'idle' is not used by any rule"));
+}
+END_TEST
+
+START_TEST(test_empty_classes)
+{
+	/*
+	 * all holds every address, so `external` matches none and `all` is
+	 * `any`: the default classes are empty and must not count as
+	 * packets that b could still match.
+	 */
+	ck_assert_warnings(
+		"version: 1\n"
+		"tenants:\n"
+		"  - name: acme\n"
+		"    interfaces: [acme0]\n"
+		"    segments:\n"
+		"      all: [0.0.0.0/0, \"::/0\"]\n"
+		"      half: [0.0.0.0/1]\n"
+		"    rules:\n"
+		"      - {name: x, from: external, to: any, action: allow}\n"
+		"      - {name: a, from: all, to: all, proto: tcp, action: allow}\n"
+		"      - {name: b, from: any, to: any, proto: tcp, action: allow}\n"
+		"      - {name: c, from: half, to: 128.0.0.0/1, proto: udp, action: allow}\n"
+		"      - {name: d, from: 0.0.0.0/1, to: [128.0.0.0/2, 192.0.0.0/2], proto: udp, action: allow}\n",
+		W("9:9", "rule 'x' can never match: its source matches no "
+			 "address")
+		W("11:9", "rule 'b' is shadowed by earlier rules and can never "
+			  "match (covered by 'a')")
+		W("13:9", "rule 'd' is shadowed by earlier rules and can never "
+			  "match (covered by 'c')"));
+}
+END_TEST
+
+START_TEST(test_no_warnings)
+{
+	/* The example of policy.md section 9 is clean. */
+	ck_assert_warnings("version: 1\n"
+			   "segments:\n"
+			   "  dns: [10.0.0.53]\n"
+			   "rules:\n"
+			   "  - name: dns\n"
+			   "    from: any\n"
+			   "    to: dns\n"
+			   "    proto: udp\n"
+			   "    ports: [53]\n"
+			   "    action: allow\n"
+			   "tenants:\n"
+			   "  - name: acme\n"
+			   "    interfaces: [acme0]\n"
+			   "    segments:\n"
+			   "      web: [10.1.1.0/24]\n"
+			   "      db:  [10.1.2.0/24]\n"
+			   "    rules:\n"
+			   "      - name: web-to-db\n"
+			   "        from: web\n"
+			   "        to: db\n"
+			   "        proto: tcp\n"
+			   "        ports: [5432]\n"
+			   "        action: allow\n"
+			   "      - name: web-out\n"
+			   "        from: web\n"
+			   "        to: external\n"
+			   "        proto: tcp\n"
+			   "        ports: [80, 443]\n"
+			   "        action: allow\n"
+			   "        log: true\n",
+			   "");
+}
+END_TEST
+
+/* Classes of the policy below (see the comments of test_classes). */
+static const char classes_yaml[] =
+	"version: 1\n"
+	"segments:\n"
+	"  g1: [10.0.0.0/8]\n"
+	"  g2: [10.1.0.0/16]\n"
+	"  g3: [172.16.0.0/12]\n"
+	"rules:\n"
+	"  - {name: gr, from: g1, to: any, proto: tcp, ports: [22], action: allow}\n"
+	"tenants:\n"
+	"  - name: acme\n"
+	"    interfaces: [acme0]\n"
+	"    segments:\n"
+	"      lan: [10.1.0.0/16]\n"
+	"      web: [10.1.1.0/24, \"fd00:1::/64\"]\n"
+	"      dup: [10.1.1.0/24]\n"
+	"      host: [10.1.1.7]\n"
+	"      db: [10.1.2.0/24]\n"
+	"    rules:\n"
+	"      - {name: r1, from: web, to: db, action: allow}\n"
+	"      - {name: r2, from: 10.1.1.0/25, to: host, action: allow}\n"
+	"      - {name: r3, from: 192.168.1.0/24, to: host, action: allow}\n";
+
+static void assert_prefix(const struct pw_prefix *p, const char *text)
+{
+	char buf[PW_PREFIX_STRLEN];
+
+	ck_assert_str_eq(pw_prefix_str(p, false, buf, sizeof(buf)), text);
+}
+
+static void assert_set(const struct policy_tenant_view *tv,
+		       const uint64_t *set, const char *expect)
+{
+	char buf[256] = "";
+	size_t len = 0;
+	uint32_t i;
+
+	for (i = 0; i < tv->n_classes; i++)
+		if (policy_class_isset(set, i))
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%u",
+					len ? "," : "", i);
+	/* No bit beyond the last class. */
+	for (i = tv->n_classes; i < tv->class_words * 64; i++)
+		ck_assert(!policy_class_isset(set, i));
+	ck_assert_str_eq(buf, expect);
+}
+
+START_TEST(test_classes)
+{
+	/*
+	 * Atoms: g1, web, host, db (rules name them) and the literals
+	 * 10.1.1.0/25, 192.168.1.0/24; g2, g3, lan and dup only decide
+	 * display segments and (lan, dup) what is external.
+	 *
+	 *   entry            atoms                  own  class  display
+	 *   10.0.0.0/8       g1                     no   2      g1
+	 *   10.1.0.0/16      g1                     yes  3      g2 (tie: global first)
+	 *   10.1.1.0/24      g1 web                 yes  4      web (tie: web before dup)
+	 *   10.1.1.0/25      g1 web /25             yes  5      web (longest segment prefix)
+	 *   10.1.1.7/32      g1 web /25 host        yes  6      host
+	 *   10.1.2.0/24      g1 db                  yes  7      db
+	 *   172.16.0.0/12    -                      no   0      g3 (the IPv4 default)
+	 *   192.168.1.0/24   /24                    no   8      none
+	 *   fd00:1::/64      web                    yes  9      web
+	 */
+	static const struct {
+		const char *prefix;
+		uint32_t class_id;
+		const char *segment;
+	} lpm[] = {
+		{ "10.0.0.0/8", 2, "g1" },	{ "10.1.0.0/16", 3, "g2" },
+		{ "10.1.1.0/24", 4, "web" },	{ "10.1.1.0/25", 5, "web" },
+		{ "10.1.1.7/32", 6, "host" },	{ "10.1.2.0/24", 7, "db" },
+		{ "172.16.0.0/12", 0, "g3" },	{ "192.168.1.0/24", 8, NULL },
+		{ "fd00:1::/64", 9, "web" },
+	};
+	static const struct {
+		uint8_t family;
+		bool external;
+		uint32_t n_lpm;
+		const char *segments;
+		const char *literals;
+	} cls[] = {
+		{ PW_AF_INET, true, 1, "", "" },
+		{ PW_AF_INET6, true, 0, "", "" },
+		{ PW_AF_INET, true, 1, "g1", "" },
+		{ PW_AF_INET, false, 1, "g1", "" },
+		{ PW_AF_INET, false, 1, "g1 web", "" },
+		{ PW_AF_INET, false, 1, "g1 web", "10.1.1.0/25" },
+		{ PW_AF_INET, false, 1, "g1 web host", "10.1.1.0/25" },
+		{ PW_AF_INET, false, 1, "g1 db", "" },
+		{ PW_AF_INET, true, 1, "", "192.168.1.0/24" },
+		{ PW_AF_INET6, false, 1, "web", "" },
+	};
+	struct policy_analysis *an = NULL;
+	const struct policy_tenant_view *tv;
+	struct policy *pol = load(classes_yaml);
+	char buf[128], pbuf[PW_PREFIX_STRLEN];
+	uint32_t i, j;
+	size_t len;
+
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	ck_assert_ptr_eq(an->policy, pol);
+	ck_assert_uint_eq(an->n_tenants, 1);
+	tv = &an->tenants[0];
+	ck_assert_ptr_eq(tv->tenant, &pol->tenants[0]);
+	ck_assert_uint_eq(tv->index, 0);
+
+	ck_assert_uint_eq(tv->n_lpm, sizeof(lpm) / sizeof(lpm[0]));
+	for (i = 0; i < tv->n_lpm; i++) {
+		assert_prefix(&tv->lpm[i].prefix, lpm[i].prefix);
+		ck_assert_uint_eq(tv->lpm[i].class_id, lpm[i].class_id);
+		if (lpm[i].segment)
+			ck_assert_str_eq(tv->lpm[i].segment->name,
+					 lpm[i].segment);
+		else
+			ck_assert_ptr_null(tv->lpm[i].segment);
+	}
+
+	ck_assert_uint_eq(tv->n_classes, sizeof(cls) / sizeof(cls[0]));
+	ck_assert_uint_eq(tv->class_words, 1);
+	for (i = 0; i < tv->n_classes; i++) {
+		const struct policy_addr_class *c = &tv->classes[i];
+
+		ck_assert_uint_eq(c->id, i);
+		ck_assert_uint_eq(c->family, cls[i].family);
+		ck_assert(c->is_default == (i < 2));
+		ck_assert(c->external == cls[i].external);
+		ck_assert_uint_eq(c->n_lpm, cls[i].n_lpm);
+		buf[0] = '\0';
+		for (j = 0, len = 0; j < c->n_segments; j++)
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					j ? " " : "", c->segments[j]->name);
+		ck_assert_str_eq(buf, cls[i].segments);
+		buf[0] = '\0';
+		for (j = 0, len = 0; j < c->n_literals; j++)
+			len += snprintf(buf + len, sizeof(buf) - len, "%s%s",
+					j ? " " : "",
+					pw_prefix_str(&c->literals[j], false,
+						      pbuf, sizeof(pbuf)));
+		ck_assert_str_eq(buf, cls[i].literals);
+	}
+
+	/* Rule views: global rules first. */
+	ck_assert_uint_eq(tv->n_rules, 4);
+	ck_assert_str_eq(tv->rules[0].rule->name, "gr");
+	assert_set(tv, tv->rules[0].src, "2,3,4,5,6,7");
+	assert_set(tv, tv->rules[0].dst, "0,1,2,3,4,5,6,7,8,9");
+	ck_assert_str_eq(tv->rules[1].rule->name, "r1");
+	assert_set(tv, tv->rules[1].src, "4,5,6,9");
+	assert_set(tv, tv->rules[1].dst, "7");
+	assert_set(tv, tv->rules[2].src, "5,6");
+	assert_set(tv, tv->rules[2].dst, "6");
+	assert_set(tv, tv->rules[3].src, "8");
+	assert_set(tv, tv->rules[3].dst, "6");
+
+	policy_analysis_free(an);
+	policy_free(pol);
+}
+END_TEST
+
+START_TEST(test_external_views)
+{
+	/* `external` in a global rule is per tenant: a has no segments, so
+	 * its only class per family is the default one. */
+	struct policy_analysis *an = NULL;
+	struct policy *pol = load(
+		"version: 1\n"
+		"segments:\n"
+		"  g: [10.9.0.0/16]\n"
+		"rules:\n"
+		"  - {name: gr, from: g, to: external, action: allow}\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [a0]\n"
+		"  - name: b\n"
+		"    interfaces: [b0]\n"
+		"    segments:\n"
+		"      in-g: [10.9.1.0/24]\n"
+		"      v6: [\"fd00::/64\"]\n"
+		"    rules:\n"
+		"      - {name: r, from: in-g, to: v6, action: allow}\n");
+	const struct policy_tenant_view *tv;
+
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	ck_assert_uint_eq(an->n_tenants, 2);
+
+	/* a: 0/1 defaults, 2 = g (external) */
+	tv = &an->tenants[0];
+	ck_assert_uint_eq(tv->n_classes, 3);
+	ck_assert(tv->classes[2].external);
+	assert_set(tv, tv->rules[0].src, "2");
+	assert_set(tv, tv->rules[0].dst, "0,1,2");
+
+	/* b: 2 = g only (external), 3 = g and in-g (own), 4 = v6 */
+	tv = &an->tenants[1];
+	ck_assert_uint_eq(tv->n_classes, 5);
+	ck_assert(tv->classes[2].external);
+	ck_assert(!tv->classes[3].external);
+	ck_assert(!tv->classes[4].external);
+	assert_set(tv, tv->rules[0].src, "2,3");
+	assert_set(tv, tv->rules[0].dst, "0,1,2");
+	assert_set(tv, tv->rules[1].src, "3");
+	assert_set(tv, tv->rules[1].dst, "4");
+
+	policy_analysis_free(an);
+	policy_free(pol);
+}
+END_TEST
+
+static void assert_svc(const struct policy_svc_set *svc, const char *expect)
+{
+	char buf[512] = "";
+	size_t len = 0;
+	uint32_t i;
+
+	for (i = 0; i < svc->count && len < sizeof(buf); i++)
+		len += snprintf(buf + len, sizeof(buf) - len, "%s%x-%x",
+				i ? " " : "", svc->ranges[i].lo,
+				svc->ranges[i].hi);
+	ck_assert_str_eq(buf, expect);
+}
+
+START_TEST(test_services)
+{
+	struct policy_analysis *an = NULL;
+	struct policy *pol = load(
+		ACME
+		"      - {name: a, from: web, to: db, proto: tcp, ports: [443, \"80-85\", \"86-90\", 88], action: allow}\n"
+		"      - {name: b, from: web, to: db, proto: udp, action: allow}\n"
+		"      - {name: c, from: web, to: db, proto: icmp, icmp: [echo-request, 0, 8], action: allow}\n"
+		"      - {name: d, from: web, to: db, proto: icmpv6, action: allow}\n"
+		"      - {name: e, from: web, to: db, proto: 47, action: allow}\n"
+		"      - {name: f, from: web, to: db, action: allow}\n");
+	const struct policy_tenant_view *tv;
+	const struct policy_svc_set *any;
+	uint32_t p, i;
+
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	tv = &an->tenants[0];
+	ck_assert_uint_eq(tv->n_rules, 6);
+	assert_svc(&tv->rules[0].svc, "60050-6005a 601bb-601bb");
+	assert_svc(&tv->rules[1].svc, "110000-11ffff");
+	assert_svc(&tv->rules[2].svc, "10000-10000 10008-10008");
+	assert_svc(&tv->rules[3].svc, "3a0000-3a00ff");
+	assert_svc(&tv->rules[4].svc, "2f0000-2f0000");
+
+	/* proto any: every protocol's full span; TCP and UDP run into the
+	 * next protocol's only point, which merges them. */
+	any = &tv->rules[5].svc;
+	ck_assert_uint_eq(any->count, 254);
+	for (p = 0, i = 0; p < 256; p++, i++) {
+		uint32_t hi = POLICY_SVC_KEY(p, 0) + policy_svc_span(p) - 1;
+
+		ck_assert_uint_eq(any->ranges[i].lo, POLICY_SVC_KEY(p, 0));
+		if (p == POLICY_PROTO_TCP || p == POLICY_PROTO_UDP)
+			hi = POLICY_SVC_KEY(++p, 0);
+		ck_assert_uint_eq(any->ranges[i].hi, hi);
+	}
+	ck_assert_uint_eq(policy_svc_span(POLICY_PROTO_TCP), 65536);
+	ck_assert_uint_eq(policy_svc_span(POLICY_PROTO_UDP), 65536);
+	ck_assert_uint_eq(policy_svc_span(POLICY_PROTO_ICMP), 256);
+	ck_assert_uint_eq(policy_svc_span(POLICY_PROTO_ICMPV6), 256);
+	ck_assert_uint_eq(policy_svc_span(47), 1);
+
+	policy_analysis_free(an);
+	policy_free(pol);
+}
+END_TEST
+
+/*
+ * 10,000 rules between distinct /32 segments and external, a rule from
+ * external, a catch-all that stays reachable and one shadowed rule. Guards
+ * against quadratic blow-ups turning seconds into minutes; the time taken
+ * is printed.
+ */
+START_TEST(test_scale)
+{
+	enum { N = 10000 };
+	struct policy_analysis *an = NULL;
+	struct timespec t0, t1;
+	struct pw_diags diags;
+	struct policy *pol;
+	char *yaml = NULL, *text;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	f = open_memstream(&yaml, &len);
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "version: 1\ntenants:\n  - name: big\n"
+		   "    interfaces: [big0]\n    segments:\n");
+	for (i = 0; i < N; i++)
+		fprintf(f, "      s%d: [10.%d.%d.%d]\n", i, i >> 16,
+			(i >> 8) & 255, i & 255);
+	fprintf(f, "    rules:\n");
+	for (i = 0; i < N; i++)
+		fprintf(f,
+			"      - {name: r%d, from: s%d, to: [s%d, external], "
+			"proto: tcp, ports: [%d], action: allow}\n",
+			i, i, (i * 7 + 1) % N, 1 + i % 1000);
+	fprintf(f, "      - {name: ext, from: external, to: any, proto: tcp, "
+		   "action: allow}\n");
+	fprintf(f, "      - {name: all, from: any, to: any, proto: tcp, "
+		   "ports: [1], action: deny}\n");
+	fprintf(f, "      - {name: dup, from: s5, to: external, proto: tcp, "
+		   "ports: [6], action: deny}\n");
+	ck_assert_int_eq(fclose(f), 0);
+	pol = load(yaml);
+	free(yaml);
+
+	pw_diags_init(&diags);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	ck_assert_int_eq(policy_warn(an, &diags), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "test_scale: %d rules analysed in %.3f s\n", N + 3,
+		(double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+	ck_assert_uint_eq(an->tenants[0].n_classes, N + 2);
+
+	ck_assert_uint_eq(diags.count, 1);
+	ck_assert_uint_eq(diags.items[0].loc.line, 2 * N + 9);
+	ck_assert_uint_eq(diags.items[0].loc.col, 9);
+	text = diags.items[0].message;
+	ck_assert_str_eq(text, "rule 'dup' is shadowed by earlier rules and "
+			       "can never match (covered by 'r5')");
+	pw_diags_free(&diags);
+	policy_analysis_free(an);
+	policy_free(pol);
+}
+END_TEST
+
+/*
+ * A catch-all covered through both dimensions: every segment may reach
+ * external, anyone may reach every segment, external may reach external.
+ * Proving it shadowed means covering every (source, destination) pair.
+ */
+START_TEST(test_scale_shadowed)
+{
+	enum { N = 5000 };
+	struct policy_analysis *an = NULL;
+	struct timespec t0, t1;
+	struct pw_diags diags;
+	struct policy *pol;
+	char *yaml = NULL;
+	size_t len = 0;
+	FILE *f;
+	int i;
+
+	f = open_memstream(&yaml, &len);
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "version: 1\ntenants:\n  - name: big\n"
+		   "    interfaces: [big0]\n    segments:\n");
+	for (i = 0; i < N; i++)
+		fprintf(f, "      s%d: [10.%d.%d.%d, \"fd00::%x\"]\n", i,
+			i >> 16, (i >> 8) & 255, i & 255, i);
+	fprintf(f, "    rules:\n");
+	for (i = 0; i < N; i++)
+		fprintf(f, "      - {name: a%d, from: s%d, to: external, "
+			   "action: allow}\n", i, i);
+	for (i = 0; i < N; i++)
+		fprintf(f, "      - {name: b%d, from: any, to: s%d, "
+			   "action: allow}\n", i, i);
+	fprintf(f, "      - {name: ext, from: external, to: external, "
+		   "action: allow}\n");
+	fprintf(f, "      - {name: last, from: any, to: any, proto: tcp, "
+		   "action: deny}\n");
+	ck_assert_int_eq(fclose(f), 0);
+	pol = load(yaml);
+	free(yaml);
+
+	pw_diags_init(&diags);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	ck_assert_int_eq(policy_warn(an, &diags), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "test_scale_shadowed: %d rules analysed in %.3f s\n",
+		2 * N + 2,
+		(double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+
+	ck_assert_uint_eq(diags.count, 1);
+	ck_assert_uint_eq(diags.items[0].loc.line, 3 * N + 8);
+	ck_assert_str_eq(diags.items[0].message,
+			 "rule 'last' is shadowed by earlier rules and can "
+			 "never match (covered by 'a0', 'a1', 'a2', ...)");
+	pw_diags_free(&diags);
+	policy_analysis_free(an);
+	policy_free(pol);
+}
+END_TEST
+
+static Suite *analyze_suite(void)
+{
+	Suite *s = suite_create("analyze");
+	TCase *tc = tcase_create("shadow");
+
+	tcase_add_test(tc, test_ports_partial_overlap);
+	tcase_add_test(tc, test_ports_split_coverage);
+	tcase_add_test(tc, test_more_than_three_names);
+	tcase_add_test(tc, test_address_split);
+	tcase_add_test(tc, test_ipv4_ipv6);
+	tcase_add_test(tc, test_external);
+	tcase_add_test(tc, test_external_not_covering_segment);
+	tcase_add_test(tc, test_global_shadows_tenant);
+	tcase_add_test(tc, test_global_shadowed_per_tenant);
+	tcase_add_test(tc, test_icmp);
+	tcase_add_test(tc, test_proto_number);
+	tcase_add_test(tc, test_family_mismatch);
+	tcase_add_test(tc, test_empty_classes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("any-to-any");
+	tcase_add_test(tc, test_after_any_to_any);
+	tcase_add_test(tc, test_after_any_to_any_by_cover);
+	tcase_add_test(tc, test_after_global_any_to_any);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("misc");
+	tcase_add_test(tc, test_unused_segments);
+	tcase_add_test(tc, test_no_warnings);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("classes");
+	tcase_add_test(tc, test_classes);
+	tcase_add_test(tc, test_external_views);
+	tcase_add_test(tc, test_services);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("scale");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_scale);
+	tcase_add_test(tc, test_scale_shadowed);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(analyze_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
