@@ -8,7 +8,7 @@
 #include <net/if.h>
 #include <stdlib.h>
 
-#include "../policy/compile.h"
+#include "policy/compile.h"
 #include "datapath.h"
 
 static int default_resolve(const char *ifname, void *ctx, uint32_t *ifindex)
