@@ -25,12 +25,12 @@
 
 #include <plumwall/diag.h>
 
-#include "../../fw/datapath.h"
-#include "../../policy/analyze.h"
-#include "../../policy/benchgen.h"
-#include "../../policy/compile.h"
-#include "../../policy/packet.h"
-#include "../../policy/policy.h"
+#include "fw/datapath.h"
+#include "policy/analyze.h"
+#include "policy/benchgen.h"
+#include "policy/compile.h"
+#include "policy/packet.h"
+#include "policy/policy.h"
 #include "bpf/xdp_pass.skel.h"
 
 #define LO 1

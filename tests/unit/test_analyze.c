@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../../policy/analyze.h"
+#include "policy/analyze.h"
 
 static struct policy *load(const char *yaml)
 {

@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/benchgen.h"
-#include "../../policy/compile.h"
-#include "../../policy/eval.h"
+#include "policy/benchgen.h"
+#include "policy/compile.h"
+#include "policy/eval.h"
 
 struct fixture {
 	struct policy *pol;

@@ -30,10 +30,10 @@
 #include <plumwall/diag.h>
 #include <plumwall/shared.h>
 
-#include "../../fw/datapath.h"
-#include "../../policy/analyze.h"
-#include "../../policy/compile.h"
-#include "../../policy/policy.h"
+#include "fw/datapath.h"
+#include "policy/analyze.h"
+#include "policy/compile.h"
+#include "policy/policy.h"
 #include "dp_pkt.h"
 
 #define NSEC 1000000000ULL

@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../../policy/eval.h"
+#include "policy/eval.h"
 
 #define S(x) ((uint64_t)(x)*1000000000ULL)
 
