@@ -35,6 +35,7 @@
 #define ETH_P_IPV6 0x86DD
 #define ETH_P_8021Q 0x8100
 #define ETH_P_8021AD 0x88A8
+#define ETH_P_QINQ1 0x9100 /* pre-802.1ad vendor outer tag */
 
 #define IPPROTO_HOPOPTS_ 0
 #define IPPROTO_ICMP_ 1
@@ -67,6 +68,9 @@
 #define ICMPV6_ADM_PROHIBITED_ 1
 #define ICMPV6_ECHO_REQUEST_ 128
 #define ICMPV6_ECHO_REPLY_ 129
+#define ICMPV6_ND_FIRST_ 133 /* router solicitation */
+#define ICMPV6_ND_LAST_ 137 /* redirect */
+#define ICMPV6_ND_HOP_LIMIT_ 255
 
 #define IPV4_HLEN 20
 #define IPV6_HLEN 40

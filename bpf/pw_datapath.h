@@ -263,14 +263,15 @@ static __always_inline int pw_flow_creates(const struct pw_pkt *p)
 /* First packet of a (possibly) new flow: judge it and act. */
 static __always_inline int
 pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
-	    const struct pw_tenant_val *tv, const struct pw_pkt *p,
-	    const struct pw_ct_key *ck, int trackable, int src_is_a)
+	    const struct pw_settings *st, const struct pw_tenant_val *tv,
+	    const struct pw_pkt *p, const struct pw_ct_key *ck, int trackable,
+	    int src_is_a)
 {
 	struct pw_judgement j = {};
 	struct pw_tuple t = {};
 	struct pw_ct_val v = {};
 	struct pw_evinfo ei = {};
-	int audit = 0;
+	int audit = 0, tenant_audit = tv->flags & PW_TENANT_AUDIT;
 
 	t.family = p->family;
 	t.proto = p->proto;
@@ -279,6 +280,19 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 	__builtin_memcpy(t.daddr, p->daddr, 16);
 	pw_judge(env->slot, env->tenant, pw_tinfo(tv), &t, &j);
 	pw_count_rule(env->slot, j.rule_id, p->len);
+	if (j.rule_id == PW_RULE_NONE && pw_is_ndp(p)) {
+		/*
+		 * Neighbour discovery that no rule names: settings.non_ip,
+		 * not the tenant default. It is IPv6's ARP, and a
+		 * default-deny tenant must not lose address resolution
+		 * over it. Like ARP, unlogged and outside audit mode
+		 * (README: where the specification is silent).
+		 */
+		j.action = st->non_ip;
+		j.reason = PW_REASON_NON_IP;
+		j.log = 0;
+		tenant_audit = 0;
+	}
 
 	ei.rule_id = j.rule_id;
 	ei.src_segment = j.src_segment;
@@ -286,7 +300,7 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 	ei.reason = j.reason;
 
 	if (j.action != PW_ACTION_ALLOW) {
-		if (!(tv->flags & PW_TENANT_AUDIT)) {
+		if (!tenant_audit) {
 			if (j.log) {
 				ei.type = PW_EVENT_DROP;
 				ei.verdict = j.action;
@@ -427,7 +441,8 @@ static __always_inline int pw_process(void *ctx, const int hook)
 				return r;
 		}
 	}
-	return pw_new_flow(ctx, hook, &env, tv, &p, &ck, trackable, src_is_a);
+	return pw_new_flow(ctx, hook, &env, st, tv, &p, &ck, trackable,
+			   src_is_a);
 }
 
 #endif /* PW_DATAPATH_H */

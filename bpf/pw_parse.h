@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Header parsing: Ethernet, one 802.1Q tag, IPv4 (with options), IPv6
+ * Header parsing: Ethernet, at most one 802.1Q tag, IPv4 (with options), IPv6
  * with a bounded walk of extension headers, TCP, UDP, ICMP, ICMPv6, into a
  * struct pw_pkt. The rules of what is malformed are those of the model
  * (policy/packet.c): lengths are checked against the frame and against
@@ -60,7 +60,8 @@ struct pw_pkt {
 	__u8 l2_mcast; /* destination MAC multicast or broadcast */
 	__u8 vlan_inline; /* the tag is in the frame (not offloaded) */
 	__u8 tcp_hlen; /* TCP header length (doff * 4) */
-	__u8 pad[3];
+	__u8 hop_limit; /* IPv6 only */
+	__u8 pad[2];
 	__u8 saddr[16];
 	__u8 daddr[16];
 };
@@ -82,6 +83,22 @@ static __always_inline int pw_is_echo(__u8 proto, __u8 type)
 	return pw_is_echo_request(proto, type) ||
 	       (proto == IPPROTO_ICMP_ && type == ICMP_ECHOREPLY_) ||
 	       (proto == IPPROTO_ICMPV6_ && type == ICMPV6_ECHO_REPLY_);
+}
+
+/*
+ * IPv6 neighbour discovery (RFC 4861: router and neighbour solicitation
+ * and advertisement, redirect) as RFC 4861 lets a node accept it: hop
+ * limit 255, i.e. from the link itself. Fragmented ND is not ND (RFC
+ * 6980: nodes drop it); an atomic fragment is a whole packet (RFC 6946).
+ * Same test as policy_packet_is_ndp() in the model.
+ */
+static __always_inline int pw_is_ndp(const struct pw_pkt *p)
+{
+	return p->family == PW_FAMILY_IPV6 && p->proto == IPPROTO_ICMPV6_ &&
+	       p->frag == PW_FRAG_NONE &&
+	       p->hop_limit == ICMPV6_ND_HOP_LIMIT_ &&
+	       p->icmp_type >= ICMPV6_ND_FIRST_ &&
+	       p->icmp_type <= ICMPV6_ND_LAST_;
 }
 
 /* Service point (pw_svc): destination port, ICMP type, or 0. */
@@ -215,6 +232,7 @@ static __always_inline int pw_parse_ipv6(void *data, void *end,
 		return PW_PARSE_MALFORMED;
 
 	p->family = PW_FAMILY_IPV6;
+	p->hop_limit = ip6->hop_limit;
 	p->ip_len = ip_end;
 	__builtin_memcpy(p->saddr, &ip6->saddr, 16);
 	__builtin_memcpy(p->daddr, &ip6->daddr, 16);
@@ -277,11 +295,23 @@ static __always_inline int pw_parse_ipv6(void *data, void *end,
 	return pw_parse_l4(data, end, p);
 }
 
+/* Tag protocol identifiers of a VLAN tag: 802.1Q, 802.1ad, and 0x9100
+ * that QinQ gear used before 802.1ad. */
+static __always_inline int pw_is_vlan_tpid(__u16 type)
+{
+	return type == ETH_P_8021Q || type == ETH_P_8021AD ||
+	       type == ETH_P_QINQ1;
+}
+
 /*
- * Parse the frame into @p (zeroed by the caller). A second 802.1Q tag, an
- * 802.1ad tag, or a tag both offloaded and in the frame make the frame
- * non-IP, as in the model: plumwall reads one tag, what hides under more
- * is not IP to it.
+ * Parse the frame into @p (zeroed by the caller). plumwall reads one
+ * 802.1Q tag; a frame with more than one tag (a second tag inside the
+ * first, or both an offloaded tag and one in the frame) or with an outer
+ * service tag (802.1ad, 0x9100) is malformed, as in the model: calling
+ * it non-IP would let double-tagged IP through whenever non_ip is allow,
+ * past every rule. One tag followed by ARP or another non-IP EtherType is
+ * non-IP as usual. @p->vlan is the outermost id seen, so the malformed
+ * drop is reported on the tenant of the wire it came from.
  */
 static __always_inline int pw_parse(void *ctx, const int hook, struct pw_pkt *p)
 {
@@ -305,21 +335,25 @@ static __always_inline int pw_parse(void *ctx, const int hook, struct pw_pkt *p)
 
 	offl = ctx_vlan_offloaded(ctx, hook, &oproto, &ovid);
 	if (offl) {
-		if (oproto != ETH_P_8021Q)
-			return PW_PARSE_NON_IP;
 		p->vlan = ovid;
+		if (oproto != ETH_P_8021Q)
+			return PW_PARSE_MALFORMED;
 	}
+	if (type == ETH_P_8021AD || type == ETH_P_QINQ1)
+		return PW_PARSE_MALFORMED;
 	if (type == ETH_P_8021Q) {
 		struct vlan_hdr *vh = data + ETH_HLEN;
 
 		if ((void *)(vh + 1) > end)
 			return PW_PARSE_MALFORMED;
 		if (offl)
-			return PW_PARSE_NON_IP;
+			return PW_PARSE_MALFORMED;
 		p->vlan = bpf_ntohs(vh->h_vlan_TCI) & 0xfff;
 		p->vlan_inline = 1;
 		type = bpf_ntohs(vh->h_vlan_encapsulated_proto);
 		p->l3_off = ETH_HLEN + VLAN_HLEN;
+		if (pw_is_vlan_tpid(type))
+			return PW_PARSE_MALFORMED;
 	}
 	if (type == ETH_P_IP)
 		return pw_parse_ipv4(data, end, p);

@@ -309,6 +309,21 @@ static void eval_rules(const struct policy *pol,
 		res->action = to_action(rule->action);
 		res->reason = PW_REASON_POLICY;
 		res->log = rule->log;
+	} else if (policy_packet_is_ndp(pkt)) {
+		/*
+		 * Neighbour discovery that no rule names gets settings.non_ip,
+		 * not the tenant default: it is IPv6's ARP, and a default-deny
+		 * tenant must not lose address resolution over it. Like ARP:
+		 * never logged, not subject to audit mode. (README: where the
+		 * specification is silent; the datapath: bpf/pw_datapath.h.)
+		 */
+		res->rule = NULL;
+		res->rule_id = PW_RULE_NONE;
+		res->action = to_action(pol->settings.non_ip);
+		res->reason = PW_REASON_NON_IP;
+		res->log = false;
+		res->verdict = (enum pw_verdict)res->action;
+		return;
 	} else {
 		res->rule = NULL;
 		res->rule_id = PW_RULE_NONE;
@@ -756,6 +771,7 @@ static void flow_packet(struct policy_ct_model *m, struct hnode **link,
 		result_init(&again);
 		flow_original(f, pkt, &orig);
 		eval_rules(m->pol, ten, &orig, &again);
+		res->revalidated = true;
 		if (again.verdict == PW_VERDICT_DENY ||
 		    again.verdict == PW_VERDICT_REJECT) {
 			res->verdict = PW_VERDICT_DENY;
@@ -951,6 +967,58 @@ static struct hnode **flow_find(struct policy_ct_model *m,
 	return link;
 }
 
+/*
+ * An ICMP error about a packet of a tracked flow belongs to that flow,
+ * like a reply (path MTU discovery needs "fragmentation needed" / "packet
+ * too big" to get through). The same conditions as the datapath
+ * (bpf/pw_datapath.h): the quoted packet went the other way, so its
+ * source is the error's destination; the flow is live (not timed out,
+ * not closed) and of the current policy generation. The flow is not
+ * touched: no counters, no time, no state. Returns true when it decided.
+ */
+static bool flow_related(struct policy_ct_model *m,
+			 const struct policy_tenant *ten,
+			 const struct policy_packet *pkt, uint64_t now,
+			 struct policy_eval_result *res)
+{
+	const struct policy_ct_flow *f;
+	struct policy_packet q;
+	struct pw_ct_key key;
+	struct hnode **link;
+	bool from_a;
+
+	if (!policy_packet_is_icmp_error(pkt) || !pkt->quote ||
+	    memcmp(pkt->quote_saddr, pkt->daddr, 16))
+		return false;
+	memset(&q, 0, sizeof(q));
+	q.family = pkt->family;
+	q.proto = pkt->quote_proto;
+	memcpy(q.saddr, pkt->quote_saddr, 16);
+	memcpy(q.daddr, pkt->quote_daddr, 16);
+	q.sport = pkt->quote_sport;
+	q.dport = pkt->quote_dport;
+	q.icmp_id = pkt->quote_sport;
+	flow_key(ten->id, &q, &key, &from_a);
+	link = htab_link(&m->flows, &key);
+	if (!*link)
+		return false;
+	f = &((const struct flow_node *)*link)->flow;
+	if (f->val.generation != m->generation ||
+	    f->val.state == PW_CT_TCP_CLOSED || flow_expired(m, f, now))
+		return false;
+	res->verdict = PW_VERDICT_ALLOW;
+	res->action = PW_ACTION_ALLOW;
+	/* the error travels against the packet it quotes */
+	res->reason = from_a == !!(f->val.flags & PW_CT_INIT_IS_A) ?
+			      PW_REASON_REPLY :
+			      PW_REASON_ESTABLISHED;
+	res->rule_id = f->val.rule_id;
+	res->rule = rule_or_null(m->pol, f->val.rule_id);
+	res->related = true;
+	res->ct_state = (enum pw_ct_state)f->val.state;
+	return true;
+}
+
 int policy_ct_model_packet(struct policy_ct_model *m,
 			   const struct policy_packet *in, uint64_t now,
 			   struct policy_eval_result *res)
@@ -979,7 +1047,8 @@ int policy_ct_model_packet(struct policy_ct_model *m,
 			goto fail;
 	}
 	if (!trackable(&pkt)) {
-		eval_rules(m->pol, ten, &pkt, res);
+		if (!flow_related(m, ten, &pkt, now, res))
+			eval_rules(m->pol, ten, &pkt, res);
 		goto out;
 	}
 	flow_key(ten->id, &pkt, &key, &from_a);
@@ -1038,6 +1107,34 @@ uint32_t policy_ct_model_expire(struct policy_ct_model *m, uint64_t now)
 		}
 	}
 	return n;
+}
+
+int policy_ct_model_lookup_key(const struct policy_ct_model *m,
+			       const struct pw_ct_key *key,
+			       struct policy_ct_flow *flow)
+{
+	struct hnode **link = htab_link(&m->flows, key);
+
+	if (!*link)
+		return -ENOENT;
+	*flow = ((struct flow_node *)*link)->flow;
+	return 0;
+}
+
+int policy_ct_model_foreach(const struct policy_ct_model *m,
+			    policy_ct_flow_fn fn, void *ctx)
+{
+	const struct hnode *n;
+	uint32_t i;
+	int ret = 0;
+
+	for (i = 0; i < m->flows.nb && !ret; i++)
+		for (n = m->flows.b[i]; n && !ret; n = n->next) {
+			const struct flow_node *f = (const void *)n;
+
+			ret = fn(&f->flow, flow_timeout(m, &f->flow), ctx);
+		}
+	return ret;
 }
 
 int policy_ct_model_lookup(const struct policy_ct_model *m,

@@ -23,7 +23,9 @@
  *   5. (model) tracked flow            -> allow, ESTABLISHED or REPLY, or
  *      revalidation (POLICY_REVOKED)
  *   6. global rules, then the tenant's; first match decides (POLICY);
- *      none: the tenant's default (DEFAULT)
+ *      none: the tenant's default (DEFAULT), except for IPv6 neighbour
+ *      discovery (policy_packet_is_ndp()): settings.non_ip (NON_IP),
+ *      unlogged, never audited
  *   7. audit mode: deny/reject become verdict AUDIT (passes, logged)
  * Logged (res.log): malformed, fragment and unmatched drops, audit
  * verdicts, rules with log, defaults with log_default; never non_ip.
@@ -62,6 +64,13 @@ struct policy_eval_result {
 	bool flow_audit; /* the flow passes only because of audit mode */
 	enum pw_ct_state ct_state; /* the flow's state after this packet */
 	enum pw_end_reason flow_end; /* this packet ended its flow: why */
+	/* The tracked flow was judged again under a new policy (and rule_id
+	 * is what judged it now): the datapath counts that as a rule hit. */
+	bool revalidated;
+	/* An ICMP error about a tracked flow, passed as part of it (reason
+	 * REPLY or ESTABLISHED by the direction, rule_id the flow's); the
+	 * flow itself is untouched. */
+	bool related;
 };
 
 /* The tenant owning (@ifname, @vlan), NULL when none. */
@@ -99,7 +108,11 @@ void policy_eval_packet(const struct policy *pol,
  * the endpoint (address, port) that compares lower being "a". Ports are
  * the TCP/UDP ports, the identifier on both sides for ICMP echo, zero for
  * other protocols (tracked by address pair). ICMP other than echo is never
- * tracked: each such packet is judged by the rules (and, audited, logged).
+ * tracked: each such packet is judged by the rules (and, audited, logged),
+ * except an ICMP error (policy_packet_is_icmp_error()) quoting a packet of
+ * a live flow of the current generation, the quoted packet's source being
+ * the error's destination: that passes as part of the flow (res.related,
+ * reason REPLY / ESTABLISHED by direction) without touching it.
  * The datapath (bpf/pw_ct.h, bpf/pw_datapath.h) follows the same rules.
  *
  * A flow starts when a packet judged as new is allowed (or audited): any
@@ -177,6 +190,18 @@ int policy_ct_model_packet(struct policy_ct_model *m,
 /* End every flow whose timeout has passed at @now_ns (as the datapath's
  * garbage collection would). Returns how many ended. */
 uint32_t policy_ct_model_expire(struct policy_ct_model *m, uint64_t now_ns);
+
+/* The flow of @key, without touching it. Returns 0 or -ENOENT. */
+int policy_ct_model_lookup_key(const struct policy_ct_model *m,
+			       const struct pw_ct_key *key,
+			       struct policy_ct_flow *flow);
+
+/* Call @fn for every tracked flow (any order) with the timeout its state
+ * has now; a nonzero return stops the walk and is returned. */
+typedef int (*policy_ct_flow_fn)(const struct policy_ct_flow *flow,
+				 uint64_t timeout_ns, void *ctx);
+int policy_ct_model_foreach(const struct policy_ct_model *m,
+			    policy_ct_flow_fn fn, void *ctx);
 
 /* Tracked flows (including TCP_CLOSED ones still lingering). */
 uint32_t policy_ct_model_count(const struct policy_ct_model *m);

@@ -59,6 +59,26 @@ bool policy_packet_is_echo(const struct policy_packet *p)
 	return false;
 }
 
+bool policy_packet_is_ndp(const struct policy_packet *p)
+{
+	return p->family == PW_AF_INET6 && p->proto == POLICY_PROTO_ICMPV6 &&
+	       p->l4 && !p->frag && p->hop_limit == POLICY_ICMPV6_ND_HOP_LIMIT &&
+	       p->icmp_type >= POLICY_ICMPV6_ND_FIRST &&
+	       p->icmp_type <= POLICY_ICMPV6_ND_LAST;
+}
+
+bool policy_packet_is_icmp_error(const struct policy_packet *p)
+{
+	if (!p->l4 || p->frag)
+		return false;
+	if (p->family == PW_AF_INET && p->proto == POLICY_PROTO_ICMP)
+		return p->icmp_type == 3 || p->icmp_type == 11 ||
+		       p->icmp_type == 12;
+	if (p->family == PW_AF_INET6 && p->proto == POLICY_PROTO_ICMPV6)
+		return p->icmp_type >= 1 && p->icmp_type <= 4;
+	return false;
+}
+
 uint16_t policy_packet_point(const struct policy_packet *p)
 {
 	switch (p->proto) {
@@ -77,6 +97,59 @@ static void malformed(struct policy_packet *p, const char *why)
 {
 	p->kind = POLICY_PKT_MALFORMED;
 	p->malformed = why;
+}
+
+/*
+ * The flow an ICMP error is about, from its quote (@q, @len bytes after
+ * the 8-byte ICMP header), read exactly as the datapath reads it
+ * (bpf/pw_ct.h pw_related_key()): anything it cannot use leaves
+ * p->quote false.
+ */
+static void parse_quote(struct policy_packet *p, const uint8_t *q, size_t len)
+{
+	const uint8_t *l4;
+	size_t ihl;
+	uint8_t proto;
+
+	if (p->family == PW_AF_INET) {
+		if (len < IPV4_MIN_HLEN + 8 || q[0] >> 4 != 4)
+			return;
+		ihl = (size_t)(q[0] & 0xf) * 4;
+		if (ihl < IPV4_MIN_HLEN || len < ihl + 8)
+			return;
+		/* a later fragment quotes no ports */
+		if ((q[6] & 0x1f) || q[7])
+			return;
+		proto = q[9];
+		memcpy(p->quote_saddr, q + 12, 4);
+		memcpy(p->quote_daddr, q + 16, 4);
+	} else {
+		/* extension headers are not walked: the next header is
+		 * taken as the protocol, and then names no tracked flow */
+		if (len < IPV6_HLEN + 8 || q[0] >> 4 != 6)
+			return;
+		ihl = IPV6_HLEN;
+		proto = q[6];
+		memcpy(p->quote_saddr, q + 8, 16);
+		memcpy(p->quote_daddr, q + 24, 16);
+	}
+	l4 = q + ihl;
+	if (proto == POLICY_PROTO_TCP || proto == POLICY_PROTO_UDP) {
+		p->quote_sport = rd16(l4);
+		p->quote_dport = rd16(l4 + 2);
+	} else if (proto == POLICY_PROTO_ICMP || proto == POLICY_PROTO_ICMPV6) {
+		if (!((proto == POLICY_PROTO_ICMP &&
+		       (l4[0] == POLICY_ICMP_ECHO_REQUEST ||
+			l4[0] == POLICY_ICMP_ECHO_REPLY)) ||
+		      (proto == POLICY_PROTO_ICMPV6 &&
+		       (l4[0] == POLICY_ICMPV6_ECHO_REQUEST ||
+			l4[0] == POLICY_ICMPV6_ECHO_REPLY))))
+			return;
+		p->quote_sport = rd16(l4 + 4);
+		p->quote_dport = p->quote_sport;
+	}
+	p->quote_proto = proto;
+	p->quote = true;
 }
 
 /* Layer 4 of an unfragmented packet or first fragment: @l4 holds @len
@@ -130,6 +203,8 @@ static void parse_l4(struct policy_packet *p, const uint8_t *l4, size_t len)
 		break;
 	}
 	p->l4 = true;
+	if (policy_packet_is_icmp_error(p))
+		parse_quote(p, l4 + ICMP_MIN_LEN, len - ICMP_MIN_LEN);
 }
 
 static void parse_ipv4(struct policy_packet *p, const uint8_t *ip, size_t len)
@@ -198,6 +273,7 @@ static void parse_ipv6(struct policy_packet *p, const uint8_t *ip, size_t len)
 	}
 
 	p->family = PW_AF_INET6;
+	p->hop_limit = ip[7];
 	memcpy(p->saddr, ip + 8, 16);
 	memcpy(p->daddr, ip + 24, 16);
 	next = ip[6];
@@ -275,6 +351,14 @@ int policy_packet_parse(const uint8_t *frame, size_t len, const char *ifname,
 		goto out;
 	}
 	type = rd16(frame + 12);
+	out->ethertype = type;
+	/* More than one tag, or an outer service tag, is malformed rather
+	 * than non-IP: non_ip allow would otherwise pass double-tagged IP
+	 * past every rule (the datapath decides alike, bpf/pw_parse.h). */
+	if (type == POLICY_ETH_P_8021AD || type == POLICY_ETH_P_QINQ1) {
+		malformed(out, "802.1ad outer VLAN tag");
+		goto out;
+	}
 	if (type == POLICY_ETH_P_8021Q) {
 		if (len < ETH_HLEN + VLAN_HLEN) {
 			malformed(out, "truncated 802.1Q tag");
@@ -282,18 +366,20 @@ int policy_packet_parse(const uint8_t *frame, size_t len, const char *ifname,
 		}
 		out->vlan = rd16(frame + 14) & 0xfff;
 		type = rd16(frame + 16);
+		out->ethertype = type;
 		off += VLAN_HLEN;
+		if (type == POLICY_ETH_P_8021Q || type == POLICY_ETH_P_8021AD ||
+		    type == POLICY_ETH_P_QINQ1) {
+			malformed(out, "more than one VLAN tag");
+			goto out;
+		}
 	}
-	out->ethertype = type;
-	if (type == POLICY_ETH_P_IP) {
+	if (type == POLICY_ETH_P_IP)
 		parse_ipv4(out, frame + off, len - off);
-	} else if (type == POLICY_ETH_P_IPV6) {
+	else if (type == POLICY_ETH_P_IPV6)
 		parse_ipv6(out, frame + off, len - off);
-	} else {
-		/* Includes a second VLAN tag and 802.1ad: plumwall reads
-		 * one tag, so what is under more is not IP to it. */
+	else
 		out->kind = POLICY_PKT_NON_IP;
-	}
 out:
 	return ret;
 }

@@ -21,6 +21,7 @@
 #define POLICY_ETH_P_IPV6 0x86dd
 #define POLICY_ETH_P_8021Q 0x8100
 #define POLICY_ETH_P_8021AD 0x88a8
+#define POLICY_ETH_P_QINQ1 0x9100 /* pre-802.1ad vendor outer tag */
 
 /* TCP flags byte */
 #define POLICY_TCP_FIN 0x01
@@ -33,6 +34,11 @@
 #define POLICY_ICMP_ECHO_REQUEST 8
 #define POLICY_ICMPV6_ECHO_REQUEST 128
 #define POLICY_ICMPV6_ECHO_REPLY 129
+/* IPv6 neighbour discovery (RFC 4861): router solicitation .. redirect,
+ * accepted only with this hop limit (sent on the link itself). */
+#define POLICY_ICMPV6_ND_FIRST 133
+#define POLICY_ICMPV6_ND_LAST 137
+#define POLICY_ICMPV6_ND_HOP_LIMIT 255
 
 /* IPv6 extension headers walked before giving up with "malformed": a
  * datapath walks a bounded number, and a chain longer than this is not
@@ -56,6 +62,7 @@ struct policy_packet {
 	uint8_t saddr[16]; /* network order; IPv4 in the first 4 bytes */
 	uint8_t daddr[16];
 	uint8_t proto; /* IPv4 protocol / IPv6 upper-layer header */
+	uint8_t hop_limit; /* IPv6 only */
 
 	/*
 	 * Layer 4, valid when l4 is true: always for an unfragmented packet
@@ -70,6 +77,21 @@ struct policy_packet {
 	uint8_t icmp_type;
 	uint8_t icmp_code;
 	uint16_t icmp_id;
+
+	/*
+	 * ICMP errors (policy_packet_is_icmp_error()): the flow of the packet
+	 * the error quotes, valid when quote is true, i.e. when the quoted
+	 * IP header and the first 8 bytes after it are there (IPv4 with
+	 * options, IPv6 without extension headers) and name a flow: not a
+	 * later fragment, and for ICMP an echo (ports = identifier).
+	 * Ports: TCP/UDP ports, the echo identifier twice, else 0.
+	 */
+	bool quote;
+	uint8_t quote_proto;
+	uint8_t quote_saddr[16];
+	uint8_t quote_daddr[16];
+	uint16_t quote_sport;
+	uint16_t quote_dport;
 
 	/* Fragmentation. An IPv6 atomic fragment (offset 0, no more
 	 * fragments) is reported as unfragmented. */
@@ -91,6 +113,18 @@ bool policy_packet_is_echo(const struct policy_packet *p);
 bool policy_packet_is_echo_request(const struct policy_packet *p);
 
 /*
+ * IPv6 neighbour discovery as RFC 4861 accepts it: ICMPv6 types 133..137
+ * with hop limit 255, not fragmented (RFC 6980). Such packets that no rule
+ * matches get settings.non_ip instead of the tenant default (eval.h).
+ */
+bool policy_packet_is_ndp(const struct policy_packet *p);
+
+/* An ICMP error that quotes the packet it is about: IPv4 ICMP destination
+ * unreachable, time exceeded, parameter problem; ICMPv6 types 1..4; not a
+ * fragment. */
+bool policy_packet_is_icmp_error(const struct policy_packet *p);
+
+/*
  * The service point of analyze.h for this packet: destination port for TCP
  * and UDP, ICMP type for ICMP and ICMPv6 (by protocol number, whatever the
  * IP version), 0 otherwise.
@@ -100,9 +134,10 @@ uint16_t policy_packet_point(const struct policy_packet *p);
 /*
  * Parse the Ethernet frame @frame of @len bytes received on @ifname:
  * Ethernet II, at most one 802.1Q tag (VLAN id 0 = priority tag, reported
- * as untagged; a second tag or an 802.1ad outer tag makes the frame non-IP),
- * IPv4 with options, IPv6 with extension headers, then TCP, UDP, ICMP or
- * ICMPv6. A truncated or inconsistent header gives kind
+ * as untagged; a second tag, or an outer 802.1ad / 0x9100 tag, makes the
+ * frame malformed, with @vlan the outer id when it is 802.1Q), IPv4 with
+ * options, IPv6 with extension headers, then TCP, UDP, ICMP or ICMPv6,
+ * and the quote of an ICMP error. A truncated or inconsistent header gives kind
  * POLICY_PKT_MALFORMED with @malformed saying why; that is not an error.
  * Returns 0, or -EINVAL when @ifname is too long.
  */

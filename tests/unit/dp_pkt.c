@@ -171,7 +171,7 @@ size_t tpkt_build(const struct tpkt *t, uint8_t *buf, size_t cap)
 		nh_field = NULL;
 	} else {
 		ip[0] = 0x60;
-		ip[7] = 64;
+		ip[7] = t->hop_limit ? t->hop_limit : 64;
 		inet_pton(AF_INET6, t->src, ip + 8);
 		inet_pton(AF_INET6, t->dst, ip + 24);
 		nh_field = ip + 6;

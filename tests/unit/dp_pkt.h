@@ -36,6 +36,7 @@ struct tpkt {
 	int tagged; /* add an 802.1Q tag (also when vlan is 0) */
 	uint16_t tag_proto; /* 0: 0x8100 */
 	int double_tag; /* a second 802.1Q tag inside */
+	uint8_t hop_limit; /* IPv6; 0: 64 */
 	uint16_t ethertype; /* non-IP frames */
 	uint16_t payload; /* layer 4 payload bytes (pattern) */
 	uint8_t ip_opts; /* IPv4 option bytes, multiple of 4 */

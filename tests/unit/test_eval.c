@@ -1141,16 +1141,41 @@ START_TEST(test_parse_l2)
 	ck_assert_int_eq(p.kind, POLICY_PKT_NON_IP);
 	ck_assert_uint_eq(p.ethertype, 0x0806);
 
+	/* More than one tag is malformed, never non-IP (non_ip allow would
+	 * let double-tagged IP past every rule); the outer 802.1Q id says
+	 * where it came from. */
 	eth(&f, 5, POLICY_ETH_P_8021Q); /* two tags */
 	put16(&f, 7);
 	put16(&f, POLICY_ETH_P_IP);
 	parse(&f, &p);
-	ck_assert_int_eq(p.kind, POLICY_PKT_NON_IP);
+	ck_assert_int_eq(p.kind, POLICY_PKT_MALFORMED);
 	ck_assert_uint_eq(p.vlan, 5);
+	eth(&f, 5, POLICY_ETH_P_8021AD); /* 802.1Q, then 802.1ad */
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_MALFORMED);
+	eth(&f, 5, POLICY_ETH_P_QINQ1);
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_MALFORMED);
 
-	eth(&f, -1, POLICY_ETH_P_8021AD);
+	eth(&f, -1, POLICY_ETH_P_8021AD); /* outer service tags */
+	put16(&f, 7);
+	put16(&f, POLICY_ETH_P_IP);
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_MALFORMED);
+	ck_assert_uint_eq(p.vlan, 0);
+	eth(&f, -1, POLICY_ETH_P_QINQ1);
+	put16(&f, 7);
+	put16(&f, POLICY_ETH_P_8021Q);
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_MALFORMED);
+
+	/* one tag, then ARP: non-IP */
+	eth(&f, 5, 0x0806);
+	put32(&f, 0);
 	parse(&f, &p);
 	ck_assert_int_eq(p.kind, POLICY_PKT_NON_IP);
+	ck_assert_uint_eq(p.vlan, 5);
+	ck_assert_uint_eq(p.ethertype, 0x0806);
 
 	f.len = 13;
 	parse(&f, &p);
@@ -1172,6 +1197,113 @@ START_TEST(test_parse_l2)
 }
 END_TEST
 
+/* The quote of ICMP errors, read as the datapath reads it; hop limit. */
+START_TEST(test_parse_quote)
+{
+	struct policy_packet p;
+	struct frame f;
+	uint8_t web[16] = { 10, 1, 1, 5 }, db[16] = { 10, 1, 2, 7 };
+
+	/* IPv4 unreachable quoting a TCP segment with 4 bytes of options */
+	eth(&f, -1, POLICY_ETH_P_IP);
+	ipv4(&f, 5, 20 + 8 + 24 + 8, POLICY_PROTO_ICMP, 0);
+	put8(&f, 3);
+	put8(&f, 4);
+	put16(&f, 0);
+	put32(&f, 1400); /* next-hop MTU */
+	ipv4(&f, 6, 64, POLICY_PROTO_TCP, 0);
+	put16(&f, 40000);
+	put16(&f, 5432);
+	put32(&f, 1);
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_IP);
+	ck_assert(policy_packet_is_icmp_error(&p));
+	ck_assert(p.quote);
+	ck_assert_uint_eq(p.quote_proto, POLICY_PROTO_TCP);
+	ck_assert_mem_eq(p.quote_saddr, web, 16);
+	ck_assert_mem_eq(p.quote_daddr, db, 16);
+	ck_assert_uint_eq(p.quote_sport, 40000);
+	ck_assert_uint_eq(p.quote_dport, 5432);
+	/* one byte short of the 8 bytes after the quoted header */
+	f.b[14 + 3] = 20 + 8 + 24 + 7;
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_IP);
+	ck_assert(!p.quote);
+	f.b[14 + 3] = 20 + 8 + 24 + 8;
+	/* a quoted later fragment names no ports */
+	f.b[14 + 28 + 7] = 1;
+	parse(&f, &p);
+	ck_assert(!p.quote);
+	f.b[14 + 28 + 7] = 0;
+	/* a quoted IPv6 header in an IPv4 error */
+	f.b[14 + 28] = 0x66;
+	parse(&f, &p);
+	ck_assert(!p.quote);
+	f.b[14 + 28] = 0x46;
+	/* a quoted ICMP other than echo names no flow; echo its id */
+	f.b[14 + 28 + 9] = POLICY_PROTO_ICMP;
+	f.b[14 + 28 + 24] = 13;
+	parse(&f, &p);
+	ck_assert(!p.quote);
+	f.b[14 + 28 + 24] = 8;
+	f.b[14 + 28 + 24 + 4] = 0x12;
+	f.b[14 + 28 + 24 + 5] = 0x34;
+	parse(&f, &p);
+	ck_assert(p.quote);
+	ck_assert_uint_eq(p.quote_sport, 0x1234);
+	ck_assert_uint_eq(p.quote_dport, 0x1234);
+	/* echo is no error: nothing quoted */
+	f.b[14 + 20] = 0;
+	parse(&f, &p);
+	ck_assert(!policy_packet_is_icmp_error(&p) && !p.quote);
+
+	/* ICMPv6 packet too big quoting UDP; hop limit read */
+	eth(&f, -1, POLICY_ETH_P_IPV6);
+	ipv6(&f, 8 + 40 + 8, POLICY_PROTO_ICMPV6);
+	put8(&f, 2);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 1280);
+	ipv6(&f, 8, POLICY_PROTO_UDP);
+	put16(&f, 5353);
+	put16(&f, 53);
+	put16(&f, 8);
+	put16(&f, 0);
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_IP);
+	ck_assert_uint_eq(p.hop_limit, 64);
+	ck_assert(p.quote);
+	ck_assert_uint_eq(p.quote_proto, POLICY_PROTO_UDP);
+	ck_assert_uint_eq(p.quote_saddr[0], 0xfd);
+	ck_assert_uint_eq(p.quote_sport, 5353);
+	/* a quoted header cut short */
+	f.b[14 + 5] = 8 + 40 + 7;
+	parse(&f, &p);
+	ck_assert(!p.quote);
+
+	/* neighbour solicitation with hop limit 255 */
+	eth(&f, -1, POLICY_ETH_P_IPV6);
+	ipv6(&f, 24, POLICY_PROTO_ICMPV6);
+	f.b[14 + 7] = 255;
+	put8(&f, 135);
+	put8(&f, 0);
+	put16(&f, 0);
+	put32(&f, 0);
+	put32(&f, 0xfd000002);
+	put32(&f, 0);
+	put32(&f, 0);
+	put32(&f, 7);
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_IP);
+	ck_assert_uint_eq(p.hop_limit, 255);
+	ck_assert(policy_packet_is_ndp(&p));
+	ck_assert(!policy_packet_is_icmp_error(&p));
+	f.b[14 + 7] = 1;
+	parse(&f, &p);
+	ck_assert(!policy_packet_is_ndp(&p));
+}
+END_TEST
+
 /* A parsed frame through the model, end to end. */
 START_TEST(test_parse_then_judge)
 {
@@ -1189,6 +1321,249 @@ START_TEST(test_parse_then_judge)
 	expect(&r, PW_VERDICT_ALLOW, PW_REASON_POLICY, "web-db");
 	ck_assert(r.flow_new);
 	ct_close(&c);
+}
+END_TEST
+
+/* ---- neighbour discovery ------------------------------------------------ */
+
+static const char ndp_yaml[] =
+	"version: 1\n"
+	"settings: {non_ip: allow}\n"
+	"tenants:\n"
+	"  - name: acme\n"
+	"    interfaces: [eth0]\n"
+	"    default: deny\n"
+	"    segments:\n"
+	"      web: [\"fd00:1::/64\"]\n"
+	"      db: [\"fd00:2::/64\"]\n"
+	"    rules:\n"
+	"      - {name: no-ns-db, from: any, to: db, proto: icmpv6,\n"
+	"         icmp: [neighbor-solicitation], action: deny, log: true}\n"
+	"  - name: lab\n"
+	"    interfaces: [eth1]\n"
+	"    default: reject\n"
+	"    mode: audit\n";
+
+static struct policy_packet nd(const char *ifname, const char *src,
+			       const char *dst, uint8_t type, uint8_t hops)
+{
+	struct policy_packet p = pkt(ifname, 0, src, dst, POLICY_PROTO_ICMPV6);
+
+	p.icmp_type = type;
+	p.hop_limit = hops;
+	return p;
+}
+
+START_TEST(test_ndp)
+{
+	struct policy *pol = load(ndp_yaml), *deny;
+	struct policy_eval_result r;
+	struct policy_packet p;
+	unsigned int t;
+
+	/* no rule: settings.non_ip, not the tenant's default deny */
+	for (t = 133; t <= 137; t++) {
+		p = nd("eth0", "fd00:1::5", "ff02::1:ff00:7", (uint8_t)t, 255);
+		ck_assert(policy_packet_is_ndp(&p));
+		eval(pol, &p, &r);
+		expect(&r, PW_VERDICT_ALLOW, PW_REASON_NON_IP, NULL);
+		ck_assert(!r.log);
+		ck_assert_str_eq(r.tenant->name, "acme");
+	}
+	/* neighbours: no ND */
+	p = nd("eth0", "fd00:1::5", "ff02::2", 132, 255);
+	ck_assert(!policy_packet_is_ndp(&p));
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	p.icmp_type = 138;
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	/* another hop limit: may come from off-link, judged normally */
+	p = nd("eth0", "fd00:1::5", "ff02::1:ff00:7", 135, 254);
+	ck_assert(!policy_packet_is_ndp(&p));
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	/* fragmented ND is no ND (RFC 6980) */
+	p = nd("eth0", "fd00:1::5", "ff02::1:ff00:7", 135, 255);
+	p.frag = p.frag_first = true;
+	ck_assert(!policy_packet_is_ndp(&p));
+	/* ICMP (v4 numbering) over IPv4 with the same type: no ND */
+	p = pkt("eth0", 0, "10.0.0.1", "10.0.0.2", POLICY_PROTO_ICMPV6);
+	p.icmp_type = 135;
+	p.hop_limit = 255;
+	ck_assert(!policy_packet_is_ndp(&p));
+
+	/* a rule that matches decides, as for any packet */
+	p = nd("eth0", "fd00:1::5", "fd00:2::7", 135, 255);
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_POLICY, "no-ns-db");
+	ck_assert(r.log);
+	p.icmp_type = 136; /* NA to db: no rule */
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_ALLOW, PW_REASON_NON_IP, NULL);
+
+	/* audit mode does not apply to it; default reject neither */
+	p = nd("eth1", "fd00:1::5", "ff02::1:ff00:7", 135, 255);
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_ALLOW, PW_REASON_NON_IP, NULL);
+	ck_assert(!r.log);
+	/* unmatched comes first */
+	p = nd("eth9", "fd00:1::5", "ff02::1:ff00:7", 135, 255);
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_UNMATCHED, NULL);
+	policy_free(pol);
+
+	/* non_ip deny: dropped as non-IP, unlogged, even in audit mode */
+	deny = load("version: 1\n"
+		    "settings: {non_ip: deny}\n"
+		    "tenants:\n"
+		    "  - {name: a, interfaces: [eth0], default: allow}\n"
+		    "  - {name: b, interfaces: [eth1], mode: audit}\n");
+	p = nd("eth0", "fd00:1::5", "ff02::1:ff00:7", 135, 255);
+	eval(deny, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_NON_IP, NULL);
+	ck_assert(!r.log);
+	p = nd("eth1", "fd00:1::5", "ff02::1:ff00:7", 135, 255);
+	eval(deny, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_NON_IP, NULL);
+	ck_assert(!r.log);
+
+	/* the model: not a flow, judged each time the same way */
+	{
+		struct policy_ct_model *m;
+
+		ck_assert_int_eq(policy_ct_model_new(deny, 1, &m), 0);
+		ck_assert_int_eq(policy_ct_model_packet(m, &p, S(1), &r), 0);
+		expect(&r, PW_VERDICT_DENY, PW_REASON_NON_IP, NULL);
+		ck_assert(!r.tracked);
+		ck_assert_uint_eq(policy_ct_model_count(m), 0);
+		policy_ct_model_free(m);
+	}
+	policy_free(deny);
+}
+END_TEST
+
+/* ---- ICMP errors related to tracked flows ------------------------------- */
+
+/* An ICMP error @src -> @dst of @type quoting the packet @q_src:@q_sport
+ * -> @q_dst:@q_dport of @q_proto (the parse fills these in from frames). */
+static struct policy_packet icmp_err(const char *src, const char *dst,
+				     uint8_t type, uint8_t q_proto,
+				     const char *q_src, uint16_t q_sport,
+				     const char *q_dst, uint16_t q_dport)
+{
+	struct policy_packet p = icmp(src, dst, type, 0), q;
+
+	q = pkt("eth0", 0, q_src, q_dst, q_proto);
+	p.quote = true;
+	p.quote_proto = q_proto;
+	memcpy(p.quote_saddr, q.saddr, 16);
+	memcpy(p.quote_daddr, q.daddr, 16);
+	p.quote_sport = q_sport;
+	p.quote_dport = q_dport;
+	return p;
+}
+
+START_TEST(test_related_icmp)
+{
+	struct policy_eval_result r;
+	struct policy_ct_flow f, g;
+	struct policy_packet p, syn;
+	struct policy *pol2;
+	struct ct c;
+
+	ct_open(&c, ct_yaml);
+	syn = tcp(WEB, 40000, DB, 5432, SYN);
+	step(&c, syn, S(1), &r);
+	ck_assert_int_eq(policy_ct_model_lookup(c.m, &syn, &f), 0);
+
+	/* fragmentation needed from a router on the way back to web */
+	p = icmp_err("10.1.2.1", WEB, 3, POLICY_PROTO_TCP, WEB, 40000, DB,
+		     5432);
+	ck_assert(policy_packet_is_icmp_error(&p));
+	step(&c, p, S(2), &r);
+	expect(&r, PW_VERDICT_ALLOW, PW_REASON_REPLY, "web-db");
+	ck_assert(r.related && !r.tracked && !r.log);
+	/* the flow is untouched */
+	ck_assert_int_eq(policy_ct_model_lookup(c.m, &syn, &g), 0);
+	ck_assert_mem_eq(&f.val, &g.val, sizeof(f.val));
+
+	/* time exceeded, parameter problem */
+	p.icmp_type = 11;
+	step(&c, p, S(2), &r);
+	ck_assert(r.related);
+	p.icmp_type = 12;
+	step(&c, p, S(2), &r);
+	ck_assert(r.related);
+	/* not an error: echo reply, source quench, redirect */
+	p.icmp_type = 4;
+	step(&c, p, S(2), &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	ck_assert(!r.related);
+	p.icmp_type = 3;
+
+	/* about the reply direction: travels like the initiator's packets */
+	p = icmp_err("10.1.1.1", DB, 3, POLICY_PROTO_TCP, DB, 5432, WEB,
+		     40000);
+	step(&c, p, S(2), &r);
+	expect(&r, PW_VERDICT_ALLOW, PW_REASON_ESTABLISHED, "web-db");
+
+	/* the quoted source must be the error's destination */
+	p = icmp_err("10.1.2.1", "10.1.1.9", 3, POLICY_PROTO_TCP, WEB, 40000,
+		     DB, 5432);
+	step(&c, p, S(2), &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	/* another port: another flow, not tracked */
+	p = icmp_err("10.1.2.1", WEB, 3, POLICY_PROTO_TCP, WEB, 40001, DB,
+		     5432);
+	step(&c, p, S(2), &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	/* no quote */
+	p = icmp_err("10.1.2.1", WEB, 3, POLICY_PROTO_TCP, WEB, 40000, DB,
+		     5432);
+	p.quote = false;
+	step(&c, p, S(2), &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	/* an ICMPv6 type over IPv4 is no error */
+	p.quote = true;
+	p.proto = POLICY_PROTO_ICMPV6;
+	p.icmp_type = 2;
+	ck_assert(!policy_packet_is_icmp_error(&p));
+
+	/* timed out (tcp_syn 5 s): judged; the flow is not ended by it */
+	p = icmp_err("10.1.2.1", WEB, 3, POLICY_PROTO_TCP, WEB, 40000, DB,
+		     5432);
+	step(&c, p, S(6) + 1, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	ck_assert_uint_eq(policy_ct_model_count(c.m), 1);
+	ck_assert_uint_eq(c.ends.n, 0);
+
+	/* closed (RST): judged */
+	step(&c, syn, S(7), &r);
+	ck_assert(r.flow_new);
+	step(&c, tcp(DB, 5432, WEB, 40000, RST | ACK), S(7), &r);
+	ck_assert_int_eq(r.ct_state, PW_CT_TCP_CLOSED);
+	step(&c, p, S(7), &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+
+	/* a ping: the quote holds the echo request; errors about other
+	 * ICMP quote no flow */
+	step(&c, icmp(WEB, DB, POLICY_ICMP_ECHO_REQUEST, 9), S(8), &r);
+	ck_assert(r.flow_new);
+	p = icmp_err("10.1.2.1", WEB, 3, POLICY_PROTO_ICMP, WEB, 9, DB, 9);
+	step(&c, p, S(8), &r);
+	expect(&r, PW_VERDICT_ALLOW, PW_REASON_REPLY, "ping");
+
+	/* a flow of the previous policy generation: judged */
+	pol2 = load(ct_yaml);
+	ck_assert_int_eq(policy_ct_model_set_policy(c.m, pol2, 2), 0);
+	step(&c, p, S(8), &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	ck_assert(!r.related);
+	policy_ct_model_free(c.m);
+	c.m = NULL;
+	policy_free(pol2);
+	policy_free(c.pol);
 }
 END_TEST
 
@@ -1216,12 +1591,15 @@ static Suite *eval_suite(void)
 	tcase_add_test(tc, test_fragments);
 	tcase_add_test(tc, test_lru_eviction);
 	tcase_add_test(tc, test_stateful_prechecks);
+	tcase_add_test(tc, test_ndp);
+	tcase_add_test(tc, test_related_icmp);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
 	tcase_add_test(tc, test_parse_ipv4);
 	tcase_add_test(tc, test_parse_ipv6);
 	tcase_add_test(tc, test_parse_l2);
+	tcase_add_test(tc, test_parse_quote);
 	tcase_add_test(tc, test_parse_then_judge);
 	suite_add_tcase(s, tc);
 	return s;
