@@ -62,7 +62,8 @@ bool policy_packet_is_echo(const struct policy_packet *p)
 bool policy_packet_is_ndp(const struct policy_packet *p)
 {
 	return p->family == PW_AF_INET6 && p->proto == POLICY_PROTO_ICMPV6 &&
-	       p->l4 && !p->frag && p->hop_limit == POLICY_ICMPV6_ND_HOP_LIMIT &&
+	       p->l4 && !p->frag &&
+	       p->hop_limit == POLICY_ICMPV6_ND_HOP_LIMIT &&
 	       p->icmp_type >= POLICY_ICMPV6_ND_FIRST &&
 	       p->icmp_type <= POLICY_ICMPV6_ND_LAST;
 }

@@ -17,6 +17,7 @@
 #include "policy/benchgen.h"
 #include "policy/compile.h"
 #include "policy/eval.h"
+#include "gen.h"
 
 struct fixture {
 	struct policy *pol;
@@ -547,415 +548,6 @@ END_TEST
 
 /* ---- differential test --------------------------------------------------- */
 
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-	/* xorshift64*: a fixed seed gives the same run everywhere */
-	rng_state ^= rng_state >> 12;
-	rng_state ^= rng_state << 25;
-	rng_state ^= rng_state >> 27;
-	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dULL) >> 32);
-}
-
-static uint32_t below(uint32_t n)
-{
-	return n ? rnd() % n : 0;
-}
-
-static bool chance(uint32_t percent)
-{
-	return below(100) < percent;
-}
-
-/* Overlapping prefixes of both families: nested, adjacent, hosts */
-static const char *const prefix_pool[] = {
-	"10.0.0.0/8",
-	"10.1.0.0/16",
-	"10.1.1.0/24",
-	"10.1.1.128/25",
-	"10.1.1.5",
-	"10.1.2.0/24",
-	"10.1.1.0/24",
-	"10.2.0.0/15",
-	"192.168.0.0/16",
-	"192.168.1.1",
-	"172.16.0.0/12",
-	"10.1.1.4/30",
-	"0.0.0.0/0",
-	"10.255.255.255",
-	"0.0.0.0/1",
-	"fd00::/8",
-	"fd00:1::/32",
-	"fd00:1:1::/64",
-	"fd00:1:1::5",
-	"2001:db8::/32",
-	"2001:db8:0:1::/64",
-	"::/0",
-	"fd00:1:1::/48",
-	"fe80::/10",
-	"ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
-};
-#define N_PREFIX (sizeof(prefix_pool) / sizeof(prefix_pool[0]))
-
-static const char *const ifnames[] = { "eth0", "eth1", "eth2" };
-
-struct gen {
-	char *buf;
-	size_t len;
-	FILE *f;
-	unsigned int n_gseg;
-	unsigned int n_tenants;
-	unsigned int n_tseg[4];
-};
-
-static void pick_selector(struct gen *g, int tenant)
-{
-	unsigned int k = below(10);
-
-	if (k < 3 && tenant >= 0 && g->n_tseg[tenant])
-		fprintf(g->f, "t%ds%u", tenant, below(g->n_tseg[tenant]));
-	else if (k < 5 && g->n_gseg)
-		fprintf(g->f, "g%u", below(g->n_gseg));
-	else if (k < 7)
-		fprintf(g->f, "\"%s\"", prefix_pool[below(N_PREFIX)]);
-	else if (k < 8)
-		fprintf(g->f, "any");
-	else
-		fprintf(g->f, "external");
-}
-
-static void pick_selectors(struct gen *g, int tenant)
-{
-	unsigned int n, i;
-
-	if (chance(60)) {
-		pick_selector(g, tenant);
-		return;
-	}
-	n = 1 + below(3);
-	fprintf(g->f, "[");
-	for (i = 0; i < n; i++) {
-		if (i)
-			fprintf(g->f, ", ");
-		pick_selector(g, tenant);
-	}
-	fprintf(g->f, "]");
-}
-
-static const uint16_t port_pool[] = { 0,    1,	  22,	53,    80,    443,
-				      1023, 1024, 8080, 32768, 65534, 65535 };
-#define N_PORT (sizeof(port_pool) / sizeof(port_pool[0]))
-
-static void pick_ports(struct gen *g)
-{
-	unsigned int n = 1 + below(3), i;
-
-	fprintf(g->f, ", ports: [");
-	for (i = 0; i < n; i++) {
-		uint16_t a = port_pool[below(N_PORT)];
-		uint16_t b = chance(50) ? port_pool[below(N_PORT)] :
-					  (uint16_t)(a + below(20));
-
-		if (i)
-			fprintf(g->f, ", ");
-		if (b < a) {
-			uint16_t t = a;
-
-			a = b;
-			b = t;
-		}
-		if (a == b)
-			fprintf(g->f, "%u", a);
-		else
-			fprintf(g->f, "\"%u-%u\"", a, b);
-	}
-	fprintf(g->f, "]");
-}
-
-static void pick_rule(struct gen *g, int tenant, unsigned int idx)
-{
-	static const char *const actions[] = { "allow", "deny", "reject" };
-	unsigned int p = below(12), i, n;
-
-	fprintf(g->f, "%s  - {name: r%u, from: ", tenant >= 0 ? "    " : "",
-		idx);
-	pick_selectors(g, tenant);
-	fprintf(g->f, ", to: ");
-	pick_selectors(g, tenant);
-	if (p < 3) {
-		fprintf(g->f, ", proto: tcp");
-		if (chance(70))
-			pick_ports(g);
-	} else if (p < 5) {
-		fprintf(g->f, ", proto: udp");
-		if (chance(70))
-			pick_ports(g);
-	} else if (p < 7) {
-		bool v6 = chance(40);
-
-		fprintf(g->f, ", proto: %s", v6 ? "icmpv6" : "icmp");
-		if (chance(60)) {
-			n = 1 + below(3);
-			fprintf(g->f, ", icmp: [");
-			for (i = 0; i < n; i++)
-				fprintf(g->f, "%s%u", i ? ", " : "",
-					chance(50) ? (v6 ? 128 : 8) :
-						     below(256));
-			fprintf(g->f, "]");
-		}
-	} else if (p < 8) {
-		fprintf(g->f, ", proto: %u", chance(50) ? 47 : below(256));
-	} else if (p < 9) {
-		fprintf(g->f, ", proto: 6"); /* tcp by number */
-	}
-	fprintf(g->f, ", action: %s%s}\n", actions[below(3)],
-		chance(20) ? ", log: true" : "");
-}
-
-static void pick_segments(struct gen *g, const char *prefix, int tenant,
-			  unsigned int n)
-{
-	unsigned int i, j, k;
-
-	fprintf(g->f, "%ssegments:\n", tenant >= 0 ? "    " : "");
-	for (i = 0; i < n; i++) {
-		k = 1 + below(3);
-		if (tenant >= 0)
-			fprintf(g->f, "      t%ds%u: [", tenant, i);
-		else
-			fprintf(g->f, "  %s%u: [", prefix, i);
-		for (j = 0; j < k; j++)
-			fprintf(g->f, "%s\"%s\"", j ? ", " : "",
-				prefix_pool[below(N_PREFIX)]);
-		fprintf(g->f, "]\n");
-	}
-}
-
-/* A random valid policy as YAML; caller frees. */
-static char *gen_policy(void)
-{
-	static const char *const defaults[] = { "allow", "deny", "reject" };
-	struct gen g = { 0 };
-	unsigned int t, i, n;
-
-	g.f = open_memstream(&g.buf, &g.len);
-	ck_assert_ptr_nonnull(g.f);
-	fprintf(g.f, "version: 1\n");
-	if (chance(50))
-		fprintf(g.f, "settings: {unmatched: %s, non_ip: %s}\n",
-			chance(50) ? "allow" : "deny",
-			chance(50) ? "allow" : "deny");
-	g.n_gseg = below(4);
-	if (g.n_gseg)
-		pick_segments(&g, "g", -1, g.n_gseg);
-	n = below(4);
-	if (n) {
-		fprintf(g.f, "rules:\n");
-		for (i = 0; i < n; i++)
-			pick_rule(&g, -1, i);
-	}
-	g.n_tenants = 1 + below(3);
-	fprintf(g.f, "tenants:\n");
-	for (t = 0; t < g.n_tenants; t++) {
-		/* Ownership: tenant t takes ifnames[t] untagged, or VLANs
-		 * 10+t and 20+t on eth0 (never clashing) */
-		fprintf(g.f, "  - name: t%u\n", t);
-		if (chance(50))
-			fprintf(g.f, "    id: %u\n", 100 + t * 7);
-		if (chance(50))
-			fprintf(g.f, "    interfaces: [%s]\n", ifnames[t]);
-		else
-			fprintf(g.f,
-				"    interfaces: [eth0, eth2]\n"
-				"    vlans: [%u, %u]\n",
-				10 + t, 20 + t);
-		fprintf(g.f, "    default: %s\n", defaults[below(3)]);
-		if (chance(25))
-			fprintf(g.f, "    mode: audit\n");
-		if (chance(30))
-			fprintf(g.f, "    log_default: %s\n",
-				chance(50) ? "true" : "false");
-		g.n_tseg[t] = below(5);
-		if (g.n_tseg[t])
-			pick_segments(&g, NULL, (int)t, g.n_tseg[t]);
-		n = below(9);
-		if (n) {
-			fprintf(g.f, "    rules:\n");
-			for (i = 0; i < n; i++)
-				pick_rule(&g, (int)t, i);
-		}
-	}
-	fclose(g.f);
-	return g.buf;
-}
-
-/* Interesting addresses: the edges of every prefix in the pool, just
- * outside them, and random ones. */
-static void addr_step(uint8_t *a, unsigned int bytes, int delta)
-{
-	int i;
-
-	for (i = (int)bytes - 1; i >= 0; i--) {
-		if (delta > 0 && a[i]++ != 0xff)
-			return;
-		if (delta < 0 && a[i]-- != 0)
-			return;
-	}
-}
-
-/* Prefixes the policy under test names: segments and rule literals */
-static struct pw_prefix *pol_prefixes;
-static unsigned int n_pol_prefixes;
-
-static void add_prefix(const struct pw_prefix *p)
-{
-	pol_prefixes = realloc(pol_prefixes,
-			       (n_pol_prefixes + 1) * sizeof(*pol_prefixes));
-	ck_assert_ptr_nonnull(pol_prefixes);
-	pol_prefixes[n_pol_prefixes++] = *p;
-}
-
-static void add_segments(const struct policy_segment *segs, uint32_t n)
-{
-	uint32_t i, j;
-
-	for (i = 0; i < n; i++)
-		for (j = 0; j < segs[i].n_prefixes; j++)
-			add_prefix(&segs[i].prefixes[j]);
-}
-
-static void add_literals(const struct policy_rule *rules, uint32_t n)
-{
-	uint32_t i, j;
-
-	for (i = 0; i < n; i++) {
-		for (j = 0; j < rules[i].n_from; j++)
-			if (rules[i].from[j].kind == POLICY_SEL_PREFIX)
-				add_prefix(&rules[i].from[j].prefix);
-		for (j = 0; j < rules[i].n_to; j++)
-			if (rules[i].to[j].kind == POLICY_SEL_PREFIX)
-				add_prefix(&rules[i].to[j].prefix);
-	}
-}
-
-static void collect_prefixes(const struct policy *pol)
-{
-	uint32_t t;
-
-	n_pol_prefixes = 0;
-	add_segments(pol->segments, pol->n_segments);
-	add_literals(pol->rules, pol->n_rules);
-	for (t = 0; t < pol->n_tenants; t++) {
-		add_segments(pol->tenants[t].segments,
-			     pol->tenants[t].n_segments);
-		add_literals(pol->tenants[t].rules, pol->tenants[t].n_rules);
-	}
-}
-
-static void pick_addr(uint8_t family, uint8_t *addr)
-{
-	unsigned int bytes = family == PW_AF_INET ? 4 : 16, i, k, tries = 0;
-	struct pw_prefix p;
-
-	memset(addr, 0, 16);
-	if (chance(15)) {
-		for (i = 0; i < bytes; i++)
-			addr[i] = (uint8_t)rnd();
-		return;
-	}
-	do {
-		if (n_pol_prefixes && chance(50) && tries++ < 20) {
-			p = pol_prefixes[below(n_pol_prefixes)];
-			continue;
-		}
-		ck_assert_int_eq(pw_prefix_parse(prefix_pool[below(N_PREFIX)],
-						 &p),
-				 PW_PREFIX_OK);
-	} while (p.family != family);
-	memcpy(addr, p.addr, bytes);
-	k = below(5);
-	if (k >= 1 && k <= 3) { /* last address (k 1), after it (2), inside */
-		for (i = p.len; i < bytes * 8; i++)
-			if (k != 3 || chance(50))
-				addr[i / 8] |= (uint8_t)(0x80 >> (i % 8));
-		if (k == 2)
-			addr_step(addr, bytes, 1);
-	} else if (k == 4) {
-		addr_step(addr, bytes, -1); /* before the first */
-	}
-}
-
-static const uint8_t proto_pool[] = { 6, 6, 6, 17, 17, 1, 58, 47, 0, 132 };
-
-static void pick_packet(const struct policy *pol, struct policy_packet *p)
-{
-	unsigned int k;
-
-	memset(p, 0, sizeof(*p));
-	k = below(20);
-	if (k == 0) {
-		strcpy(p->ifname, "eth3"); /* nobody's */
-	} else if (k < 3) {
-		strcpy(p->ifname, ifnames[below(3)]);
-		p->vlan = chance(50) ? 0 : (uint16_t)(10 + below(14));
-	} else {
-		/* mostly a pair some tenant owns */
-		const struct policy_tenant *t =
-			&pol->tenants[below(pol->n_tenants)];
-
-		strcpy(p->ifname, t->interfaces[below(t->n_interfaces)].name);
-		p->vlan = t->n_vlans ? t->vlans[below(t->n_vlans)].id : 0;
-	}
-	k = below(100);
-	if (k < 2) {
-		p->kind = POLICY_PKT_NON_IP;
-		return;
-	}
-	if (k < 3) {
-		p->kind = POLICY_PKT_MALFORMED;
-		return;
-	}
-	p->kind = POLICY_PKT_IP;
-	p->family = chance(55) ? PW_AF_INET : PW_AF_INET6;
-	pick_addr(p->family, p->saddr);
-	pick_addr(p->family, p->daddr);
-	p->proto = chance(90) ? proto_pool[below(sizeof(proto_pool))] :
-				(uint8_t)rnd();
-	p->l4 = true;
-	p->sport = (uint16_t)rnd();
-	if (chance(80)) {
-		uint16_t base = port_pool[below(N_PORT)];
-
-		p->dport = (uint16_t)(base + (int)below(3) - 1);
-	} else {
-		p->dport = (uint16_t)rnd();
-	}
-	p->icmp_type = chance(50) ? (uint8_t)(chance(50) ? 8 : 128) :
-				    (uint8_t)rnd();
-}
-
-static void print_packet(const struct policy_packet *p)
-{
-	struct pw_prefix s = { .family = p->family },
-			 d = { .family = p->family };
-	char a[PW_PREFIX_STRLEN], b[PW_PREFIX_STRLEN];
-
-	s.len = d.len = (uint8_t)pw_family_bits(p->family ? p->family : 4);
-	memcpy(s.addr, p->saddr, 16);
-	memcpy(d.addr, p->daddr, 16);
-	fprintf(stderr,
-		"packet: if %s vlan %u kind %d %s -> %s proto %u dport %u icmp %u\n",
-		p->ifname, p->vlan, p->kind,
-		p->kind == POLICY_PKT_IP ?
-			pw_prefix_str(&s, true, a, sizeof(a)) :
-			"-",
-		p->kind == POLICY_PKT_IP ?
-			pw_prefix_str(&d, true, b, sizeof(b)) :
-			"-",
-		p->proto, p->dport, p->icmp_type);
-}
-
 static int compare_one(const struct fixture *f, const struct policy_packet *p)
 {
 	struct policy_compiled_verdict cv;
@@ -974,7 +566,7 @@ static int compare_one(const struct fixture *f, const struct policy_packet *p)
 		     true :
 		     cv.src_segment == es && cv.dst_segment == ed))
 		return 0;
-	print_packet(p);
+	gen_print_packet(p);
 	fprintf(stderr,
 		"compiled: verdict %s reason %s rule %u tenant %u seg %u/%u "
 		"classes %u/%u/%u hits %#x log %d\n",
@@ -997,17 +589,17 @@ START_TEST(test_differential)
 	unsigned long packets = 0, by_rule = 0, by_default = 0;
 	unsigned int i, j;
 
-	rng_state = 0x5eed0000ULL + (uint64_t)_i * 7919;
+	gen_seed(0x5eed0000ULL + (uint64_t)_i * 7919);
 	for (i = 0; i < DIFF_POLICIES; i++) {
-		char *yaml = gen_policy();
+		char *yaml = gen_policy(NULL);
 		struct fixture f;
 
 		build(&f, yaml);
-		collect_prefixes(f.pol);
+		gen_collect(f.pol);
 		for (j = 0; j < DIFF_PACKETS; j++) {
 			struct policy_packet p;
 
-			pick_packet(f.pol, &p);
+			gen_pick_packet(f.pol, &p);
 			packets++;
 			if (compare_one(&f, &p)) {
 				fprintf(stderr, "policy %u:\n%s\n", i, yaml);
@@ -1019,7 +611,7 @@ START_TEST(test_differential)
 			struct policy_eval_result ev;
 			struct policy_packet p;
 
-			pick_packet(f.pol, &p);
+			gen_pick_packet(f.pol, &p);
 			policy_eval_packet(f.pol, &p, &ev);
 			by_rule += ev.reason == PW_REASON_POLICY;
 			by_default += ev.reason == PW_REASON_DEFAULT;
@@ -1042,7 +634,7 @@ START_TEST(test_differential_bench)
 	unsigned long by_rule = 0;
 	unsigned int seed, j;
 
-	rng_state = 0xbe7c4ULL + (uint64_t)_i;
+	gen_seed(0xbe7c4ULL + (uint64_t)_i);
 	for (seed = 1; seed <= 3; seed++) {
 		struct fixture f;
 		char *yaml;
@@ -1051,11 +643,11 @@ START_TEST(test_differential_bench)
 		ck_assert_int_eq(
 			policy_generate_bench(seed * 150, &o, &yaml, NULL), 0);
 		build(&f, yaml);
-		collect_prefixes(f.pol);
+		gen_collect(f.pol);
 		for (j = 0; j < 20000; j++) {
 			struct policy_packet p;
 
-			pick_packet(f.pol, &p);
+			gen_pick_packet(f.pol, &p);
 			if (compare_one(&f, &p)) {
 				fprintf(stderr, "%s", yaml);
 				ck_abort_msg(
@@ -1148,7 +740,7 @@ int main(void)
 	int failed;
 
 	srunner_run_all(sr, CK_NORMAL);
-	free(pol_prefixes);
+	gen_release();
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;

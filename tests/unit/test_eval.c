@@ -1503,8 +1503,7 @@ START_TEST(test_related_icmp)
 	p.icmp_type = 3;
 
 	/* about the reply direction: travels like the initiator's packets */
-	p = icmp_err("10.1.1.1", DB, 3, POLICY_PROTO_TCP, DB, 5432, WEB,
-		     40000);
+	p = icmp_err("10.1.1.1", DB, 3, POLICY_PROTO_TCP, DB, 5432, WEB, 40000);
 	step(&c, p, S(2), &r);
 	expect(&r, PW_VERDICT_ALLOW, PW_REASON_ESTABLISHED, "web-db");
 
