@@ -641,6 +641,86 @@ int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
 			      &key, out);
 }
 
+/* Entries per BPF_MAP_LOOKUP_BATCH call of percpu_counters(). */
+#define READ_CHUNK 256
+
+/*
+ * Sum the per-CPU counters of a map keyed by __u32 into @out[key] for
+ * keys below @n (@out zeroed first; keys the map lacks stay zero). One
+ * syscall per READ_CHUNK entries where the kernel supports batches,
+ * one per key otherwise.
+ */
+static int percpu_counters(struct fw_dp *dp, int fd, struct pw_counter *out,
+			   size_t n)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	struct pw_counter *vals = NULL;
+	__u32 keys[READ_CHUNK], tok_in = 0, tok_out = 0, cnt, i, key;
+	int ret = 0, c, last = 0;
+	bool first = true;
+
+	memset(out, 0, n * sizeof(*out));
+	vals = calloc((size_t)READ_CHUNK * dp->ncpus, sizeof(*vals));
+	if (!vals) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	while (!last) {
+		cnt = READ_CHUNK;
+		if (bpf_map_lookup_batch(fd, first ? NULL : &tok_in, &tok_out,
+					 keys, vals, &cnt, &o)) {
+			if (errno != ENOENT)
+				goto one_by_one;
+			last = 1; /* cnt holds the last entries */
+		}
+		first = false;
+		tok_in = tok_out;
+		for (i = 0; i < cnt; i++) {
+			if (keys[i] >= n)
+				continue;
+			for (c = 0; c < dp->ncpus; c++) {
+				const struct pw_counter *v =
+					&vals[(size_t)i * dp->ncpus + c];
+
+				out[keys[i]].packets += v->packets;
+				out[keys[i]].bytes += v->bytes;
+			}
+		}
+	}
+	goto out;
+one_by_one:
+	memset(out, 0, n * sizeof(*out));
+	for (key = 0; key < n; key++) {
+		ret = percpu_counter(dp, fd, &key, &out[key]);
+		if (ret == -ENOENT)
+			ret = 0;
+		if (ret)
+			goto out;
+	}
+out:
+	free(vals);
+	return ret;
+}
+
+int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot, struct pw_counter *out,
+			size_t n)
+{
+	int fd;
+
+	if (slot > 1)
+		return -EINVAL;
+	fd = slot_inner_fd(dp, slot, SM_RULE_STATS);
+	if (fd < 0)
+		return fd;
+	return percpu_counters(dp, fd, out, n);
+}
+
+int fw_dp_drop_counters(struct fw_dp *dp, struct pw_counter *out)
+{
+	return percpu_counters(dp, bpf_map__fd(dp->skel->maps.pw_drop_stats),
+			       out, PW_REASON_COUNT);
+}
+
 int fw_dp_events_lost(struct fw_dp *dp, __u64 *lost)
 {
 	struct pw_producer *v;

@@ -141,6 +141,12 @@ int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
 		       struct pw_counter *out);
 int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
 		       struct pw_counter *out);
+/* The same for rules 0..@n-1 of @slot, and for every reason (@out has
+ * PW_REASON_COUNT entries), in as few syscalls as the kernel allows;
+ * rules the slot lacks read as zero. */
+int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot, struct pw_counter *out,
+			size_t n);
+int fw_dp_drop_counters(struct fw_dp *dp, struct pw_counter *out);
 int fw_dp_events_lost(struct fw_dp *dp, __u64 *lost);
 
 /* Conntrack access for tests and tools. */
