@@ -204,10 +204,14 @@ pw_ct_hit(void *ctx, const int hook, const struct pw_env *env,
 			ct->flags &= ~PW_CT_AUDIT;
 		} else if (tv->flags & PW_TENANT_AUDIT) {
 			if (!(ct->flags & PW_CT_AUDIT)) {
+				/* The event shows this packet: a reply's
+				 * source is the flow's destination. */
 				struct pw_evinfo ei = {
 					.rule_id = j.rule_id,
-					.src_segment = j.src_segment,
-					.dst_segment = j.dst_segment,
+					.src_segment = dir ? j.dst_segment :
+							     j.src_segment,
+					.dst_segment = dir ? j.src_segment :
+							     j.dst_segment,
 					.type = PW_EVENT_AUDIT,
 					.verdict = PW_VERDICT_AUDIT,
 					.reason = j.reason,
@@ -218,12 +222,16 @@ pw_ct_hit(void *ctx, const int hook, const struct pw_env *env,
 			}
 		} else {
 			/* Revoked: always reported (policy.md 7.2), whether
-			 * or not the flow was logged. */
+			 * or not the flow was logged; but a closed flow
+			 * lingering for its last ACKs has had its end
+			 * already, and a flow ends once. */
 			ct->generation = env->generation;
 			ct->rule_id = j.rule_id;
-			pw_emit_flow(env, ck, ct, PW_EVENT_FLOW_END,
-				     PW_END_POLICY_REVOKED, PW_VERDICT_DENY,
-				     PW_REASON_POLICY_REVOKED, 0);
+			if (ct->state != PW_CT_TCP_CLOSED)
+				pw_emit_flow(env, ck, ct, PW_EVENT_FLOW_END,
+					     PW_END_POLICY_REVOKED,
+					     PW_VERDICT_DENY,
+					     PW_REASON_POLICY_REVOKED, 0);
 			bpf_map_delete_elem(&pw_ct, ck);
 			pw_count_drop(PW_REASON_POLICY_REVOKED, p->len);
 			return ctx_drop(hook);

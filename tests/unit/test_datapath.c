@@ -1181,6 +1181,14 @@ static const struct tcase cases[] = {
 	  .s = { { .pkt = WEB_DB_SYN, .act = A_PASS, .n_ev = 1 },
 		 { .pkt = WEB_DB_ACK, .load = P_REVOKE, .act = A_DROP, .n_ev = 1,
 		   .ev = { EVREVOKED(0) }, .ct = CT_NONE_ } } },
+	{ "revoked after FIN both ways: the last ACK dropped, no second end",
+	  .s = { { .pkt = WEB_DB_SYN, .act = A_PASS, .n_ev = 1 },
+		 { .pkt = DB_WEB_SYNACK, .act = A_PASS },
+		 { .pkt = { V4(WEB4, DB4), TCP(40000, 5432, FIN | ACK) }, .act = A_PASS },
+		 { .pkt = { V4(DB4, WEB4), TCP(5432, 40000, FIN | ACK) },
+		   .act = A_PASS, .n_ev = 1, .ev = { EVEND(POLICY, 0, FIN) } },
+		 { .pkt = WEB_DB_ACK, .load = P_REVOKE, .act = A_DROP, .n_ev = 0,
+		   .ct = CT_NONE_, .drop = DROPPED(POLICY_REVOKED) } } },
 	{ "revoked unlogged flow still reports its end",
 	  .s = { { .pkt = { V4(WEB4, DB4), UDP(1000, 53) }, .act = A_PASS },
 		 { .pkt = { V4(DB4, WEB4), UDP(53, 1000) }, .load = P_REVOKE,
@@ -1532,6 +1540,31 @@ START_TEST(test_answer_mark)
 }
 END_TEST
 
+/* An audit event of a flow judged again shows the packet: for a reply,
+ * the source segment is the flow's destination's. */
+START_TEST(test_audit_event_segments)
+{
+	static uint8_t frame[TPKT_MAX];
+	const struct tpkt syn = WEB_DB_SYN, synack = DB_WEB_SYNACK;
+	struct pw_event ev[2];
+	struct fw_dp_run run = { .events = ev, .events_cap = 2 };
+	size_t len;
+
+	use_policy(P_BASE);
+	reset();
+	run_frame(&syn, FW_DP_XDP, &run, frame, &len);
+	ck_assert_uint_eq(run.n_events, 1);
+	use_policy(P_AUDIT);
+	run_frame(&synack, FW_DP_XDP, &run, frame, &len);
+	ck_assert_uint_eq(run.retval, XDP_PASS);
+	ck_assert_uint_eq(run.n_events, 1);
+	ck_assert_uint_eq(ev[0].type, PW_EVENT_AUDIT);
+	ck_assert_uint_eq(ev[0].saddr[3], 7); /* db */
+	ck_assert_uint_eq(ev[0].src_segment, S_DB);
+	ck_assert_uint_eq(ev[0].dst_segment, S_WEB);
+}
+END_TEST
+
 START_TEST(test_seq_and_cpu)
 {
 	static uint8_t frame[TPKT_MAX];
@@ -1749,6 +1782,7 @@ static Suite *datapath_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_flow_counters);
 	tcase_add_test(tc, test_answer_mark);
+	tcase_add_test(tc, test_audit_event_segments);
 	tcase_add_test(tc, test_seq_and_cpu);
 	tcase_add_test(tc, test_events_lost);
 	tcase_add_test(tc, test_slots);
