@@ -29,6 +29,7 @@ enum {
 	SM_RULE_STATS,
 	SM_COUNT,
 };
+_Static_assert(SM_COUNT == FW_DP_SLOT_MAPS, "FW_DP_SLOT_MAPS in datapath.h");
 
 /* Must match the inner map templates of bpf/pw_maps.h exactly (type,
  * sizes, flags): the kernel refuses anything else in the outer map. */
@@ -870,6 +871,41 @@ int fw_dp_map_memory(struct fw_dp *dp, __u64 *bytes)
 			if (ret)
 				goto out;
 		}
+out:
+	return ret;
+}
+
+int fw_dp_slot_memory(struct fw_dp *dp, __u32 slot, struct fw_dp_map_mem *out,
+		      size_t cap)
+{
+	struct bpf_map_info info;
+	__u32 len;
+	int ret = 0, sm, fd;
+
+	if (slot > 1 || cap < SM_COUNT)
+		return -EINVAL;
+	for (sm = 0; sm < SM_COUNT; sm++) {
+		memset(&out[sm], 0, sizeof(out[sm]));
+		out[sm].name = slot_maps[sm].name;
+		fd = slot_inner_fd(dp, slot, sm);
+		if (fd == -ENOENT)
+			continue;
+		if (fd < 0) {
+			ret = fd;
+			goto out;
+		}
+		ret = fd_memlock(fd, &out[sm].memlock);
+		if (ret)
+			goto out;
+		memset(&info, 0, sizeof(info));
+		len = sizeof(info);
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			ret = -errno;
+			goto out;
+		}
+		out[sm].max_entries = info.max_entries;
+	}
+	ret = SM_COUNT;
 out:
 	return ret;
 }

@@ -161,6 +161,21 @@ int fw_dp_reset_state(struct fw_dp *dp);
 /* Memory the kernel reports for the maps (fdinfo memlock), total. */
 int fw_dp_map_memory(struct fw_dp *dp, __u64 *bytes);
 
+/* One inner map of a policy slot: its name, the kernel's memlock figure
+ * (fdinfo; what the map costs with its overhead) and max_entries. */
+struct fw_dp_map_mem {
+	const char *name;
+	__u64 memlock;
+	__u32 max_entries;
+};
+#define FW_DP_SLOT_MAPS 8
+
+/* The inner maps of @slot (pw_iface, pw_tenant, pw_addr, pw_svc,
+ * pw_decision, pw_rule, pw_settings, pw_rule_stats; zero when the slot
+ * is empty) into @out (@cap >= FW_DP_SLOT_MAPS). Returns how many. */
+int fw_dp_slot_memory(struct fw_dp *dp, __u32 slot, struct fw_dp_map_mem *out,
+		      size_t cap);
+
 typedef int (*fw_dp_event_fn)(const struct pw_event *ev, void *ctx);
 /* Hand every event in the ring buffer to @fn (without waiting). */
 int fw_dp_events_drain(struct fw_dp *dp, fw_dp_event_fn fn, void *ctx);
