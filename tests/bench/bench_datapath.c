@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * bench_datapath: ns per packet of the plumwall programs under generated
- * policies of 10 .. 100,000 rules (policy/benchgen.h, through the real
- * front end and compiler), next to the no-op xdp_pass program measured in
- * the same run, plus compile/load time and map memory.
+ * policies of 10 .. 100,000 rules (policy/benchgen.h, shape "typical",
+ * through the real front end and compiler), next to the no-op xdp_pass
+ * program measured in the same run, plus compile and load time, the
+ * policy maps' entries and the kernel's memory figure for them, and the
+ * ratio of the new-flow cost at 10,000 rules to that at 10.
  *
  * Packets (BPF_PROG_TEST_RUN, repeat BENCH_REPEAT, default 100000):
  *   new  a TCP segment of a flow the policy allows, with RST set so it is
  *        judged in full every time (parse, tenant, conntrack miss, LPM x3,
  *        up to 8 decision lookups, rule) but creates no flow;
- *   est  an ACK of a tracked flow (conntrack hit, counters, TCP state).
+ *   est  an ACK of a tracked flow (conntrack hit, counters, TCP state);
+ *   syn  a SYN creating a flow: the mean of single runs with distinct
+ *        ports (a repeated run would find the flow it created).
  * Needs root; exits 77 (skipped) otherwise.
  */
 #include <errno.h>
@@ -162,15 +166,18 @@ static int pick_flow(const struct policy_compiled *c, struct pick *p)
 }
 
 static __u32 repeat = 100000;
+/* SYN packets, each of a new flow, for the flow creation figure */
+#define N_SYN 10000
 
-static double run_ns(int prog_fd, int xdp, const uint8_t *f, size_t len)
+static double run_ns(int prog_fd, int xdp, const uint8_t *f, size_t len,
+		     __u32 rep)
 {
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct xdp_md xctx = {};
 
 	o.data_in = f;
 	o.data_size_in = (__u32)len;
-	o.repeat = repeat;
+	o.repeat = rep;
 	if (xdp) {
 		xctx.data_end = (__u32)len;
 		o.ctx_in = &xctx;
@@ -181,21 +188,64 @@ static double run_ns(int prog_fd, int xdp, const uint8_t *f, size_t len)
 	return o.duration;
 }
 
-static int bench_one(struct fw_dp *dp, int pass_fd, __u32 n_rules)
+/* Mean of N_SYN single runs of SYNs with distinct source ports: each
+ * creates a flow (a repeated run would hit the flow after the first). */
+static double syn_ns(int prog_fd, const struct pick *p)
 {
+	uint8_t f[256];
+	double sum = 0, ns;
+	size_t len;
+	unsigned int i;
+
+	for (i = 0; i < N_SYN; i++) {
+		len = frame_tcp(f, p->vlan, p->src, p->dst,
+				(uint16_t)(1024 + i), p->dport, 0x02);
+		ns = run_ns(prog_fd, 1, f, len, 1);
+		if (ns < 0)
+			return -1;
+		sum += ns;
+	}
+	return sum / N_SYN;
+}
+
+struct result {
+	__u32 rules;
+	double compile_ms, load_ms;
+	double pass, xdp_new, xdp_est, xdp_syn, tc_new, tc_est;
+	struct fw_dp_map_mem slot[FW_DP_SLOT_MAPS];
+	uint64_t entries[FW_DP_SLOT_MAPS]; /* filled by the policy */
+	__u64 slot_bytes, global_bytes;
+};
+
+static __u64 slot_sum(const struct fw_dp_map_mem *m)
+{
+	__u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < FW_DP_SLOT_MAPS; i++)
+		sum += m[i].memlock;
+	return sum;
+}
+
+static int bench_one(struct fw_dp *dp, int pass_fd, __u32 n_rules,
+		     struct result *res)
+{
+	struct fw_dp_map_mem other[FW_DP_SLOT_MAPS];
 	struct policy_analysis *an = NULL;
 	struct policy_compiled *c = NULL;
 	struct policy *pol = NULL;
 	struct pw_diags diags;
 	struct pick p = {};
-	double t0, t_compile, t_load, base, nx, ex, nt, et;
+	double t0;
 	uint8_t syn[256], rst[256], ack[256];
-	size_t len;
+	size_t len, ylen;
 	char *yaml = NULL;
-	size_t ylen;
 	__u64 mem = 0;
+	__u32 slot;
 	int ret, xdp_fd, tc_fd;
 
+	memset(res, 0, sizeof(*res));
+	res->rules = n_rules;
 	pw_diags_init(&diags);
 	ret = policy_generate_bench(n_rules, NULL, &yaml, &ylen);
 	if (ret)
@@ -208,7 +258,7 @@ static int bench_one(struct fw_dp *dp, int pass_fd, __u32 n_rules)
 		ret = policy_compile(an, n_rules, &c);
 	if (ret)
 		goto out;
-	t_compile = now_ms() - t0;
+	res->compile_ms = now_ms() - t0;
 	ret = pick_flow(c, &p);
 	if (ret) {
 		fprintf(stderr, "bench: no allowed flow found at %u rules\n",
@@ -219,49 +269,111 @@ static int bench_one(struct fw_dp *dp, int pass_fd, __u32 n_rules)
 	ret = fw_dp_load_compiled(dp, c, resolve, &p);
 	if (ret)
 		goto out;
-	t_load = now_ms() - t0;
-	ret = fw_dp_ct_flush(dp);
+	res->load_ms = now_ms() - t0;
+
+	/* memory: the active slot's maps, and the global ones (all maps
+	 * minus both slots: the idle slot still holds the last policy) */
+	ret = fw_dp_active_slot(dp, &slot);
 	if (!ret)
 		ret = fw_dp_map_memory(dp, &mem);
+	if (!ret)
+		ret = fw_dp_slot_memory(dp, slot, res->slot, FW_DP_SLOT_MAPS);
+	if (ret >= 0)
+		ret = fw_dp_slot_memory(dp, slot ^ 1, other, FW_DP_SLOT_MAPS);
+	if (ret < 0)
+		goto out;
+	res->slot_bytes = slot_sum(res->slot);
+	res->global_bytes = mem - res->slot_bytes - slot_sum(other);
+	res->entries[0] = c->n_ifaces;
+	res->entries[1] = c->n_tenants;
+	res->entries[2] = c->n_addrs;
+	res->entries[3] = c->n_svcs;
+	res->entries[4] = c->n_decisions;
+	res->entries[5] = c->n_rules;
+	res->entries[6] = 1;
+	res->entries[7] = c->n_rules;
+
+	ret = fw_dp_ct_flush(dp);
 	if (ret)
 		goto out;
-
 	xdp_fd = fw_dp_prog_fd(dp, FW_DP_XDP);
 	tc_fd = fw_dp_prog_fd(dp, FW_DP_TC_INGRESS);
 	len = frame_tcp(rst, p.vlan, p.src, p.dst, 40000, p.dport, 0x14);
 	frame_tcp(syn, p.vlan, p.src, p.dst, 40000, p.dport, 0x02);
 	frame_tcp(ack, p.vlan, p.src, p.dst, 40000, p.dport, 0x10);
 
-	base = run_ns(pass_fd, 1, rst, len);
-	nx = run_ns(xdp_fd, 1, rst, len);
-	nt = run_ns(tc_fd, 0, rst, len);
-	{
-		struct fw_dp_run r = { .prog = FW_DP_XDP,
-				       .in = syn,
-				       .in_len = (__u32)len };
-
-		ret = fw_dp_test_run(dp, &r);
-		if (ret)
-			goto out;
+	res->pass = run_ns(pass_fd, 1, rst, len, repeat);
+	res->xdp_new = run_ns(xdp_fd, 1, rst, len, repeat);
+	res->tc_new = run_ns(tc_fd, 0, rst, len, repeat);
+	if (run_ns(xdp_fd, 1, syn, len, 1) < 0) {
+		ret = -errno;
+		goto out;
 	}
-	ex = run_ns(xdp_fd, 1, ack, len);
-	et = run_ns(tc_fd, 0, ack, len);
-	printf("%8u %9zu %10.1f %8.1f %9.1f %9.0f %8.0f %8.0f %8.0f %8.0f\n",
-	       n_rules, (size_t)c->n_decisions, t_compile, t_load,
-	       mem / 1048576.0, base, nx, ex, nt, et);
-	fflush(stdout);
+	res->xdp_est = run_ns(xdp_fd, 1, ack, len, repeat);
+	res->tc_est = run_ns(tc_fd, 0, ack, len, repeat);
+	res->xdp_syn = syn_ns(xdp_fd, &p);
+	if (res->pass < 0 || res->xdp_new < 0 || res->tc_new < 0 ||
+	    res->xdp_est < 0 || res->tc_est < 0 || res->xdp_syn < 0) {
+		ret = -EIO;
+		goto out;
+	}
+	ret = fw_dp_ct_flush(dp);
 out:
 	free(yaml);
 	policy_compiled_free(c);
 	policy_analysis_free(an);
 	policy_free(pol);
 	pw_diags_free(&diags);
-	return ret;
+	return ret < 0 ? ret : 0;
+}
+
+static void print_results(const struct result *r, unsigned int n)
+{
+	unsigned int i, k;
+
+	printf("\ntime: ns per packet (xdp_pass: the no-op XDP program, same "
+	       "frame, same run)\n");
+	printf("%8s %9s %8s %8s %8s %8s %8s %11s %9s\n", "rules", "xdp_pass",
+	       "xdp_new", "xdp_est", "xdp_syn", "tc_new", "tc_est",
+	       "compile_ms", "load_ms");
+	for (i = 0; i < n; i++)
+		printf("%8u %9.0f %8.0f %8.0f %8.0f %8.0f %8.0f %11.1f "
+		       "%9.1f\n",
+		       r[i].rules, r[i].pass, r[i].xdp_new, r[i].xdp_est,
+		       r[i].xdp_syn, r[i].tc_new, r[i].tc_est, r[i].compile_ms,
+		       r[i].load_ms);
+
+	printf("\nmemory: the policy's maps (active slot): entries filled / "
+	       "max_entries, and the kernel's\nmemlock figure (fdinfo) in "
+	       "KiB; global maps (conntrack, fragments, rate buckets, ring\n"
+	       "buffer, counters, outer maps) do not depend on the policy\n");
+	printf("%8s", "rules");
+	for (k = 0; k < FW_DP_SLOT_MAPS; k++)
+		if (k != 6) /* pw_settings: one entry, always */
+			printf(" %22s", r[0].slot[k].name);
+	printf(" %10s %10s\n", "policy_KiB", "global_KiB");
+	for (i = 0; i < n; i++) {
+		printf("%8u", r[i].rules);
+		for (k = 0; k < FW_DP_SLOT_MAPS; k++) {
+			char cell[64];
+
+			if (k == 6)
+				continue;
+			snprintf(cell, sizeof(cell), "%llu/%u %.0fK",
+				 (unsigned long long)r[i].entries[k],
+				 r[i].slot[k].max_entries,
+				 r[i].slot[k].memlock / 1024.0);
+			printf(" %22s", cell);
+		}
+		printf(" %10.0f %10.0f\n", r[i].slot_bytes / 1024.0,
+		       r[i].global_bytes / 1024.0);
+	}
 }
 
 int main(void)
 {
 	static const __u32 sizes[] = { 10, 100, 1000, 10000, 100000 };
+	struct result res[sizeof(sizes) / sizeof(sizes[0])];
 	struct xdp_pass_bpf *pass = NULL;
 	struct fw_dp *dp = NULL;
 	const char *env = getenv("BENCH_REPEAT");
@@ -283,19 +395,40 @@ int main(void)
 	ret = fw_dp_open(&dp, NULL);
 	if (ret)
 		goto out;
-	printf("bench_datapath: ns/packet, BPF_PROG_TEST_RUN repeat %u, "
-	       "%d CPUs\n",
+	printf("bench_datapath: BPF_PROG_TEST_RUN, repeat %u, %d CPUs\n",
 	       repeat, libbpf_num_possible_cpus());
-	printf("  new = allowed flow judged in full (no state), est = packet "
-	       "of a tracked flow\n");
-	printf("   rules decisions compile_ms load_ms  maps_MiB  xdp_pass  "
-	       "xdp_new  xdp_est   tc_new   tc_est\n");
+	printf("policy shape: %s (policy/benchgen.h): one tenant per 500 "
+	       "rules on shared interfaces with\n"
+	       "  VLANs, reusing one address space, 20 segments each (IPv4 "
+	       "and IPv6), up to 10 global\n"
+	       "  rules; rules name segments mostly, some literals, any and "
+	       "external; services mostly\n"
+	       "  single TCP ports, some ranges, UDP, ICMP types, proto any\n",
+	       policy_bench_shape_name(POLICY_BENCH_TYPICAL));
+	printf("packets: TCP/IPv4 of a flow a rule of the first tenant "
+	       "allows, 118 bytes\n"
+	       "  new = the flow's segment with RST set: judged in full on "
+	       "every run (parse, tenant,\n"
+	       "        conntrack miss, 3 LPM lookups, up to 8 decision "
+	       "lookups, rule) without creating a flow\n"
+	       "  est = an ACK of the tracked flow (conntrack hit, counters, "
+	       "TCP state)\n"
+	       "  syn = a SYN that creates a flow (judged + conntrack "
+	       "insert): mean of %d single runs\n"
+	       "        with distinct ports, since a repeated run would find "
+	       "its flow\n",
+	       N_SYN);
 	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		ret = bench_one(dp, bpf_program__fd(pass->progs.xdp_pass),
-				sizes[i]);
+				sizes[i], &res[i]);
 		if (ret)
 			goto out;
+		fprintf(stderr, "bench_datapath: %u rules done\n", sizes[i]);
 	}
+	print_results(res, i);
+	printf("\nratio new-flow(10,000 rules) / new-flow(10 rules): "
+	       "xdp %.2f, tc %.2f\n",
+	       res[3].xdp_new / res[0].xdp_new, res[3].tc_new / res[0].tc_new);
 out:
 	if (ret)
 		fprintf(stderr, "bench_datapath: %s\n", strerror(-ret));
