@@ -289,6 +289,28 @@ static json_t *fw_jicmp(const struct policy_rule *rule, int *err)
 	return arr;
 }
 
+/*
+ * Segment definitions, in definition order: name -> its prefixes as a
+ * policy would write them (bare address for a single host), so that the
+ * document describes the whole policy and a policy can be rebuilt from it.
+ */
+static json_t *fw_jsegments(const struct policy_segment *segs, uint32_t n,
+			    int *err)
+{
+	json_t *obj = json_object();
+	json_t *arr;
+	uint32_t i, j;
+
+	for (i = 0; i < n; i++) {
+		arr = json_array();
+		for (j = 0; j < segs[i].n_prefixes; j++)
+			fw_jappend(arr, fw_jprefix(&segs[i].prefixes[j], true),
+				   err);
+		fw_jset(obj, segs[i].name, arr, err);
+	}
+	return obj;
+}
+
 static json_t *fw_jclass_set(const struct policy_tenant_view *tv,
 			     const uint64_t *set, int *err)
 {
@@ -395,6 +417,8 @@ static json_t *fw_jtenant(const struct policy_tenant_view *tv, int *err)
 	fw_jset(obj, "log_default", json_boolean(t->log_default), err);
 	fw_jset(obj, "mode", json_string(policy_mode_name(t->mode)), err);
 	fw_jset(obj, "flow_logs", json_boolean(t->flow_logs), err);
+	fw_jset(obj, "segments", fw_jsegments(t->segments, t->n_segments, err),
+		err);
 	fw_jset(obj, "classes", fw_jclasses(tv, err), err);
 	arr = json_array();
 	for (i = 0; i < tv->n_rules; i++)
@@ -519,6 +543,9 @@ static int fw_show_doc(const struct fw_policy_ctx *ctx, json_t **out)
 
 	fw_jset(doc, "policy", fw_jpolicy(ctx, &err), &err);
 	fw_jset(doc, "settings", fw_jsettings(&ctx->pol->settings, &err), &err);
+	fw_jset(doc, "segments",
+		fw_jsegments(ctx->pol->segments, ctx->pol->n_segments, &err),
+		&err);
 	arr = json_array();
 	for (i = 0; i < ctx->an->n_tenants; i++)
 		fw_jappend(arr, fw_jtenant(&ctx->an->tenants[i], &err), &err);
@@ -707,6 +734,42 @@ static const struct fw_column fw_map_fields[] = {
 
 #define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
+/* A "Segments:" section: one "NAME:  PREFIX,PREFIX" line per segment of
+ * @segs (the document's name -> prefixes object), in definition order. */
+static int fw_show_segments_text(FILE *out, unsigned int indent,
+				 const json_t *segs)
+{
+	struct fw_column *fields = NULL;
+	size_t i = 0, n = json_object_size(segs);
+	const char *name;
+	json_t *prefixes;
+	int ret;
+
+	ret = fw_out_section(out, indent, "Segments");
+	if (ret)
+		goto out;
+	if (!n) {
+		fprintf(out, "%*s(none)\n", (int)indent + 2, "");
+		goto out;
+	}
+	fields = calloc(n, sizeof(*fields));
+	if (!fields) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	/* Segment names hold no '.', so each is its own fw_out_get() path. */
+	json_object_foreach((json_t *)segs, name, prefixes) {
+		fields[i].header = name;
+		fields[i].key = name;
+		fields[i].align = FW_ALIGN_LEFT;
+		i++;
+	}
+	ret = fw_out_fields(out, indent + 2, fields, n, segs);
+out:
+	free(fields);
+	return ret;
+}
+
 static int fw_show_tenant_text(FILE *out, const json_t *tenant)
 {
 	int ret;
@@ -716,6 +779,11 @@ static int fw_show_tenant_text(FILE *out, const json_t *tenant)
 		json_integer_value(json_object_get(tenant, "id")));
 	ret = fw_out_fields(out, 2, fw_tenant_fields,
 			    FW_ARRAY_SIZE(fw_tenant_fields), tenant);
+	if (ret)
+		goto out;
+	fputc('\n', out);
+	ret = fw_show_segments_text(out, 2,
+				    json_object_get(tenant, "segments"));
 	if (ret)
 		goto out;
 	fputc('\n', out);
@@ -761,6 +829,10 @@ static int fw_show_text(FILE *out, const json_t *doc)
 			    json_object_get(doc, "settings"));
 	if (ret)
 		goto out;
+	fputc('\n', out);
+	ret = fw_show_segments_text(out, 0, json_object_get(doc, "segments"));
+	if (ret)
+		goto out;
 	json_array_foreach(json_object_get(doc, "tenants"), i, tenant) {
 		ret = fw_show_tenant_text(out, tenant);
 		if (ret)
@@ -782,11 +854,13 @@ static void fw_show_usage(FILE *out)
 {
 	fputs("Usage: plumwall show [-h] [--json] POLICY\n"
 	      "\n"
-	      "Show POLICY as plumwall compiles it: settings; per tenant its\n"
-	      "address classes (with the LPM prefixes leading to each) and its\n"
-	      "rules in evaluation order (global rules first) with the classes\n"
-	      "they match; the sizes of the datapath maps. Errors and warnings\n"
-	      "go to stderr as with 'plumwall check'.\n"
+	      "Show POLICY as plumwall compiles it: settings and global\n"
+	      "segments; per tenant its settings, segments, address classes\n"
+	      "(with the LPM prefixes leading to each) and its rules in\n"
+	      "evaluation order (global rules first) with the classes they\n"
+	      "match; the sizes of the datapath maps. The JSON document holds\n"
+	      "the whole policy: it can be rebuilt from it. Errors and\n"
+	      "warnings go to stderr as with 'plumwall check'.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --json      one JSON object on one line instead of text\n"

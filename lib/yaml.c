@@ -16,6 +16,7 @@
 #include <yaml.h>
 
 #include <plumwall/arena.h>
+#include <plumwall/strmap.h>
 #include <plumwall/yaml.h>
 
 #define PW_YAML_CORE_PREFIX "tag:yaml.org,2002:"
@@ -261,25 +262,6 @@ static bool pw_yis_merge_key(const struct pw_ynode *key)
 	       key->scalar.type == PW_YSCALAR_STR && !strcmp(key->scalar.str, "<<");
 }
 
-static bool pw_ykey_equal(const struct pw_ynode *a, const struct pw_ynode *b)
-{
-	return a->kind == PW_YNODE_SCALAR && b->kind == PW_YNODE_SCALAR &&
-	       a->scalar.len == b->scalar.len &&
-	       !memcmp(a->scalar.str, b->scalar.str, a->scalar.len);
-}
-
-static const struct pw_ypair *pw_yfind_pair(const struct pw_ypair *pairs,
-					    size_t count,
-					    const struct pw_ynode *key)
-{
-	size_t i;
-
-	for (i = 0; i < count; i++)
-		if (pw_ykey_equal(pairs[i].key, key))
-			return &pairs[i];
-	return NULL;
-}
-
 /*
  * Turn a mapping's key/value children into pairs: reject non-scalar and
  * duplicate keys, and expand merge keys. Explicit keys come first and win;
@@ -291,7 +273,11 @@ static void pw_yfinish_map(struct pw_ybuilder *b, struct pw_yframe *frame)
 	struct pw_ynode *node = frame->node;
 	struct pw_ynode *merges[PW_YAML_MAX_MERGES];
 	size_t n_merges = 0, n_pairs = 0, total, i, j, k;
+	struct pw_strmap index; /* key text -> its pair: a segments map
+				 * can hold many thousands of keys */
 	struct pw_ypair *pairs;
+	void *old;
+	int ret;
 
 	total = frame->count / 2;
 	for (i = 0; i + 1 < frame->count; i += 2) {
@@ -313,6 +299,7 @@ static void pw_yfinish_map(struct pw_ybuilder *b, struct pw_yframe *frame)
 		pw_yfail(b, -ENOMEM);
 		return;
 	}
+	pw_strmap_init(&index);
 
 	for (i = 0; i + 1 < frame->count; i += 2) {
 		struct pw_ynode *key = frame->children[i];
@@ -353,8 +340,14 @@ static void pw_yfinish_map(struct pw_ybuilder *b, struct pw_yframe *frame)
 				 PW_YAML_MAX_MERGES, pw_ynode_describe(value));
 			continue;
 		}
-		dup = pw_yfind_pair(pairs, n_pairs, key);
-		if (dup) {
+		ret = pw_strmap_add(&index, key->scalar.str, key->scalar.len,
+				    &pairs[n_pairs], &old);
+		if (ret == -ENOMEM) {
+			pw_yfail(b, ret);
+			break;
+		}
+		if (ret == -EEXIST) {
+			dup = old;
 			pw_error(b->diags, &key->loc,
 				 "duplicate key '%s' (first defined at line %u, column %u)",
 				 key->scalar.str, dup->key->loc.line,
@@ -369,11 +362,19 @@ static void pw_yfinish_map(struct pw_ybuilder *b, struct pw_yframe *frame)
 		const struct pw_ynode *m = merges[k];
 
 		for (j = 0; j < m->map.count; j++) {
-			if (pw_yfind_pair(pairs, n_pairs, m->map.pairs[j].key))
+			const struct pw_ynode *mkey = m->map.pairs[j].key;
+
+			ret = pw_strmap_add(&index, mkey->scalar.str,
+					    mkey->scalar.len, &pairs[n_pairs],
+					    NULL);
+			if (ret == -ENOMEM)
+				pw_yfail(b, ret);
+			if (ret)
 				continue;
 			pairs[n_pairs++] = m->map.pairs[j];
 		}
 	}
+	pw_strmap_free(&index);
 	node->map.pairs = pairs;
 	node->map.count = n_pairs;
 }

@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include <plumwall/arena.h>
+#include <plumwall/strmap.h>
 #include <plumwall/yaml.h>
 
 #include "policy.h"
@@ -29,6 +30,9 @@ struct policy_private {
 	struct pw_arena *arena;
 	struct pw_ydoc **docs;
 	size_t n_docs;
+	/* Segment name -> segment: global ones, and each tenant's own. */
+	struct pw_strmap global_segments;
+	struct pw_strmap *tenant_segments; /* [n_tenants] */
 };
 
 struct policy_loader {
@@ -533,7 +537,6 @@ static void policy_load_segments(struct policy_loader *ld,
 		struct policy_segment *seg;
 		const char *name = key->scalar.str;
 		char what[64];
-		uint32_t k;
 
 		if (key->scalar.type != PW_YSCALAR_STR || key->scalar.has_nul ||
 		    !policy_name_ok(name, false)) {
@@ -550,12 +553,7 @@ static void policy_load_segments(struct policy_loader *ld,
 			     name);
 			continue;
 		}
-		for (k = 0; k < pol->n_segments && !old; k++)
-			if (!strcmp(pol->segments[k].name, name))
-				old = &pol->segments[k];
-		for (k = 0; tenant >= 0 && k < *n && !old; k++)
-			if (!strcmp(segs[k].name, name))
-				old = &segs[k];
+		old = policy_find_segment(pol, tenant, name);
 		if (old) {
 			policy_segment_redefined(ld, key, old);
 			continue;
@@ -564,8 +562,15 @@ static void policy_load_segments(struct policy_loader *ld,
 		snprintf(what, sizeof(what), "segment '%s'", name);
 		if (policy_expect_list(ld, list, what, NULL))
 			continue;
-		seg = &segs[(*n)++];
+		seg = &segs[*n];
 		strcpy(seg->name, name);
+		if (pw_strmap_add(tenant < 0 ? &pol->priv->global_segments :
+					       &pol->priv->tenant_segments[tenant],
+				  seg->name, strlen(seg->name), seg, NULL)) {
+			ld->err = -ENOMEM;
+			return;
+		}
+		(*n)++;
 		seg->loc = key->loc;
 		seg->tenant = tenant;
 		seg->order = (*order)++;
@@ -594,17 +599,15 @@ static void policy_load_segments(struct policy_loader *ld,
 const struct policy_segment *policy_find_segment(const struct policy *pol,
 						 int tenant, const char *name)
 {
-	uint32_t i;
+	const struct policy_private *priv = pol->priv;
+	const struct policy_segment *seg;
+	size_t len = strlen(name);
 
-	for (i = 0; i < pol->n_segments; i++)
-		if (!strcmp(pol->segments[i].name, name))
-			return &pol->segments[i];
-	if (tenant < 0 || (uint32_t)tenant >= pol->n_tenants)
-		return NULL;
-	for (i = 0; i < pol->tenants[tenant].n_segments; i++)
-		if (!strcmp(pol->tenants[tenant].segments[i].name, name))
-			return &pol->tenants[tenant].segments[i];
-	return NULL;
+	seg = pw_strmap_get(&priv->global_segments, name, len);
+	if (seg || tenant < 0 || (uint32_t)tenant >= pol->n_tenants ||
+	    !priv->tenant_segments)
+		return seg;
+	return pw_strmap_get(&priv->tenant_segments[tenant], name, len);
 }
 
 /* ---- settings ------------------------------------------------------------ */
@@ -1087,34 +1090,41 @@ static void policy_load_rules(struct policy_loader *ld,
 			      const struct policy_scope *scope,
 			      struct policy_rule **out, uint32_t *n)
 {
+	struct pw_strmap names; /* rule name -> first rule of that name */
+	const struct policy_rule *first;
 	char where[300];
 	size_t i;
-	uint32_t j;
+	int ret;
 
 	if (policy_expect_kind(ld, list, PW_YNODE_SEQ, "'rules'"))
 		return;
 	*out = policy_alloc_array(ld, list->seq.count, sizeof(**out));
 	if (!*out)
 		return;
+	pw_strmap_init(&names);
 	for (i = 0; i < list->seq.count; i++) {
 		const struct pw_ynode *map = list->seq.items[i];
 		struct policy_rule *rule = &(*out)[*n];
 
 		policy_load_rule(ld, map, scope, rule);
-		for (j = 0; rule->name[0] && j < *n; j++) {
-			if (strcmp((*out)[j].name, rule->name))
-				continue;
+		rule->index = *n;
+		(*n)++;
+		if (!rule->name[0])
+			continue;
+		ret = pw_strmap_add(&names, rule->name, strlen(rule->name),
+				    rule, (void **)&first);
+		if (ret == -ENOMEM) {
+			ld->err = ret;
+			break;
+		}
+		if (ret == -EEXIST)
 			pw_error(ld->diags,
 				 policy_loc_in(map, pw_ymap_get(map, "name")),
 				 "duplicate rule name '%s' in %s (first defined at %s)",
 				 rule->name, scope->what,
-				 pw_loc_str(&(*out)[j].loc, where,
-					    sizeof(where)));
-			break;
-		}
-		rule->index = *n;
-		(*n)++;
+				 pw_loc_str(&first->loc, where, sizeof(where)));
 	}
+	pw_strmap_free(&names);
 }
 
 /* ---- tenants ------------------------------------------------------------ */
@@ -1548,6 +1558,12 @@ static void policy_build(struct policy_loader *ld)
 					  sizeof(*pol->tenants));
 	if (!pol->tenants)
 		return;
+	pol->priv->tenant_segments = calloc(ld->n_tenant_nodes ?: 1,
+					    sizeof(*pol->priv->tenant_segments));
+	if (!pol->priv->tenant_segments) {
+		ld->err = -ENOMEM;
+		return;
+	}
 	pol->n_tenants = (uint32_t)ld->n_tenant_nodes;
 	for (i = 0; i < pol->n_tenants; i++)
 		policy_load_tenant(ld, ld->tenant_nodes[i], &pol->tenants[i],
@@ -1792,6 +1808,11 @@ void policy_free(struct policy *pol)
 		for (i = 0; i < pol->priv->n_docs; i++)
 			pw_ydoc_free(pol->priv->docs[i]);
 		free(pol->priv->docs);
+		pw_strmap_free(&pol->priv->global_segments);
+		for (i = 0; pol->priv->tenant_segments && i < pol->n_tenants;
+		     i++)
+			pw_strmap_free(&pol->priv->tenant_segments[i]);
+		free(pol->priv->tenant_segments);
 		pw_arena_free(pol->priv->arena);
 		free(pol->priv);
 	}

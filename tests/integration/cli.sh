@@ -1,0 +1,370 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# cli.sh - the plumwall command line of cli.md for the policy tools (check,
+# show): exit statuses, what goes to stdout and what to stderr, help and
+# version, diagnostics in the FILE:LINE:COLUMN format of policy.md section 8.
+#
+# Needs the built binary ($PLUMWALL_BUILD/plumwall) and jq; no privileges.
+# Prints one line per failed check and a final "cli: N passed, N failed".
+
+set -u
+
+ROOT=${PLUMWALL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${PLUMWALL_BUILD:-$ROOT/build}
+PW=$BUILD/plumwall
+
+if [[ ! -x $PW ]]; then
+	echo "cli: $PW not built" >&2
+	exit 1
+fi
+if ! command -v jq >/dev/null 2>&1; then
+	echo "cli: jq not installed, skipped"
+	exit 77
+fi
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-cli.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+passed=0
+failed=0
+
+# run ARGS...: run plumwall; sets RC, OUT (stdout file) and ERR (stderr file).
+OUT=$TMP/stdout
+ERR=$TMP/stderr
+RC=0
+run() {
+	"$PW" "$@" >"$OUT" 2>"$ERR" </dev/null
+	RC=$?
+	LAST="plumwall $*"
+}
+
+ok() {
+	passed=$((passed + 1))
+}
+
+fail() {
+	failed=$((failed + 1))
+	echo "FAIL: $LAST: $*"
+	echo "  exit $RC; stdout:"
+	sed -n '1,10s/^/    /p' "$OUT" | cut -c1-300
+	echo "  stderr:"
+	sed -n '1,10s/^/    /p' "$ERR" | cut -c1-300
+}
+
+expect_rc() {
+	if [[ $RC -eq $1 ]]; then ok; else fail "exit $RC, expected $1"; fi
+}
+
+expect_empty() { # out|err
+	local f=$OUT
+	[[ $1 == err ]] && f=$ERR
+	if [[ ! -s $f ]]; then ok; else fail "std$1 not empty"; fi
+}
+
+expect_nonempty() { # out|err
+	local f=$OUT
+	[[ $1 == err ]] && f=$ERR
+	if [[ -s $f ]]; then ok; else fail "std$1 empty"; fi
+}
+
+expect_grep() { # out|err REGEX
+	local f=$OUT
+	[[ $1 == err ]] && f=$ERR
+	if grep -Eq -- "$2" "$f"; then ok; else fail "std$1 does not match /$2/"; fi
+}
+
+# Every line of stderr is a diagnostic of FILE, in policy.md's format.
+expect_diags() { # FILE
+	local re
+
+	re="^$(printf '%s' "$1" | sed 's/[][\.*^$/]/\\&/g'):[0-9]+:[0-9]+: (error|warning): [^ ]"
+
+	if [[ -s $ERR ]] && ! grep -Evq -- "$re" "$ERR"; then
+		ok
+	else
+		fail "stderr is not FILE:LINE:COLUMN: error|warning: MESSAGE lines"
+	fi
+}
+
+# stdout is one line holding one JSON object.
+expect_json_line() {
+	if [[ $(wc -l <"$OUT") -eq 1 ]] && jq -e 'type == "object"' "$OUT" >/dev/null 2>&1; then
+		ok
+	else
+		fail "stdout is not one JSON object on one line"
+	fi
+}
+
+expect_jq() { # FILTER: must be true on stdout
+	# No "--" before the filter: jq 1.6 does not take it.
+	if jq -e "$1" "$OUT" >/dev/null 2>&1; then ok; else fail "jq '$1' is not true"; fi
+}
+
+# A usage error: status 2, nothing on stdout, a message on stderr.
+expect_usage() {
+	expect_rc 2
+	expect_empty out
+	expect_nonempty err
+}
+
+# ---- the example policies ---------------------------------------------------
+
+shopt -s nullglob
+examples=("$ROOT"/etc/policies/*.yaml)
+shopt -u nullglob
+LAST="examples"
+RC=0
+: >"$OUT"
+: >"$ERR"
+if [[ ${#examples[@]} -ge 3 ]]; then ok; else fail "fewer than 3 example policies"; fi
+
+for p in "${examples[@]}"; do
+	run check "$p"
+	expect_rc 0
+	expect_empty err
+	expect_grep out ': ok \([0-9]+ tenants?, [0-9]+ rules?, 0 warnings\)$'
+
+	run show "$p"
+	expect_rc 0
+	expect_empty err
+	expect_grep out '^Policy:$'
+	expect_grep out '^Segments:$'
+	expect_grep out '^Tenant '
+	expect_grep out '^Map sizes:$'
+
+	run show --json "$p"
+	expect_rc 0
+	expect_empty err
+	expect_json_line
+	expect_jq '(.tenants | length) >= 1 and .policy.warnings == []'
+	expect_jq '(.segments | type) == "object" and all(.tenants[]; (.segments | type) == "object")'
+	expect_jq '.map_sizes.rules == ([.tenants[0].rules[] | select(.scope == "global")] | length) + ([.tenants[].rules[] | select(.scope == "tenant")] | length)'
+
+	# Options may follow the policy (getopt permutes).
+	run show "$p" --json
+	expect_rc 0
+	expect_json_line
+done
+
+# ---- policy errors ------------------------------------------------------------
+
+bad=$TMP/bad.yaml
+cat >"$bad" <<'EOF'
+version: 1
+tenants:
+  - name: acme
+    interfaces: [acme0]
+    segments:
+      web: [10.1.1.5/24]
+    rules:
+      - name: r1
+        from: web
+        to: nowhere
+        prots: tcp
+        action: allow
+EOF
+
+run check "$bad"
+expect_rc 1
+expect_empty out
+expect_diags "$bad"
+expect_grep err "^$bad:6:13: error: "
+# All of them, not just the first.
+if [[ $(grep -c ': error: ' "$ERR") -ge 3 ]]; then ok; else fail "fewer than 3 errors reported"; fi
+
+run show "$bad"
+expect_rc 1
+expect_empty out
+expect_diags "$bad"
+
+run show --json "$bad"
+expect_rc 1
+expect_empty out
+expect_diags "$bad"
+
+# Not YAML at all.
+notyaml=$TMP/notyaml.yaml
+printf 'version: 1\ntenants: [\n' >"$notyaml"
+run check "$notyaml"
+expect_rc 1
+expect_empty out
+expect_diags "$notyaml"
+
+# ---- missing policy ------------------------------------------------------------
+
+for cmd in check show; do
+	run $cmd "$TMP/does-not-exist.yaml"
+	expect_rc 1
+	expect_empty out
+	expect_grep err 'does-not-exist\.yaml'
+
+	run $cmd --json-not-an-option "$TMP/does-not-exist.yaml"
+	expect_usage
+done
+run show --json "$TMP/does-not-exist.yaml"
+expect_rc 1
+expect_empty out
+expect_nonempty err
+
+# ---- warnings ------------------------------------------------------------------
+
+warn=$TMP/warn.yaml
+cat >"$warn" <<'EOF'
+version: 1
+tenants:
+  - name: acme
+    interfaces: [acme0]
+    segments:
+      web: [10.1.1.0/24]
+      unused: [10.1.2.0/24]
+    rules:
+      - name: web-out
+        from: web
+        to: external
+        proto: tcp
+        ports: [443]
+        action: allow
+      - name: again
+        from: web
+        to: external
+        proto: tcp
+        ports: [443]
+        action: deny
+EOF
+
+run check "$warn"
+expect_rc 0
+expect_diags "$warn"
+expect_grep err "^$warn:7:7: warning: .*unused"
+expect_grep err "^$warn:15:9: warning: .*again"
+if ! grep -q ': error: ' "$ERR"; then ok; else fail "warnings reported as errors"; fi
+expect_grep out ': ok \(1 tenant, 2 rules, 2 warnings\)$'
+
+run show "$warn"
+expect_rc 0
+expect_diags "$warn"
+expect_grep out '^Tenant acme'
+
+run show --json "$warn"
+expect_rc 0
+expect_diags "$warn"
+expect_json_line
+expect_jq '(.policy.warnings | length) == 2 and all(.policy.warnings[]; .line > 0 and .column > 0 and (.message | length) > 0)'
+
+# ---- a directory policy --------------------------------------------------------
+
+dir=$TMP/policy.d
+mkdir "$dir"
+cat >"$dir/10-global.yaml" <<'EOF'
+version: 1
+settings:
+  log_rate: 10
+segments:
+  dns: [10.0.0.53]
+rules:
+  - name: dns
+    from: any
+    to: dns
+    proto: udp
+    ports: [53]
+    action: allow
+EOF
+cat >"$dir/20-tenants.yml" <<'EOF'
+version: 1
+tenants:
+  - name: red
+    interfaces: [red0]
+    segments:
+      web: [10.1.0.0/24]
+    rules:
+      - name: web-out
+        from: web
+        to: external
+        proto: tcp
+        ports: [443]
+        action: allow
+EOF
+echo 'not a policy' >"$dir/README"
+
+run check "$dir"
+expect_rc 0
+expect_empty err
+expect_grep out ': ok \(1 tenant, 2 rules, 0 warnings\)$'
+
+run show --json "$dir"
+expect_rc 0
+expect_empty err
+expect_json_line
+expect_jq '(.policy.files | length) == 2 and .segments == {"dns": ["10.0.0.53"]} and .tenants[0].segments == {"web": ["10.1.0.0/24"]} and .settings.log_rate == 10'
+
+# An error in one file of a directory names that file.
+cat >"$dir/30-bad.yaml" <<'EOF'
+version: 1
+tenants:
+  - name: blue
+    interfaces: [blue0]
+    default: maybe
+EOF
+run check "$dir"
+expect_rc 1
+expect_empty out
+expect_diags "$dir/30-bad.yaml"
+
+# ---- usage errors: status 2 ----------------------------------------------------
+
+p=${examples[0]:-$warn}
+
+run
+expect_usage
+run check
+expect_usage
+run show
+expect_usage
+run show --json
+expect_usage
+run check "$p" "$p"
+expect_usage
+run show "$p" extra
+expect_usage
+run check --json "$p"
+expect_usage
+run check --bogus "$p"
+expect_usage
+run show -x "$p"
+expect_usage
+run --bogus
+expect_usage
+run frobnicate "$p"
+expect_usage
+expect_grep err 'frobnicate'
+run chec "$p"
+expect_usage
+run sho "$p"
+expect_usage
+run CHECK "$p"
+expect_usage
+
+# ---- help and version: status 0, on stdout -------------------------------------
+
+for args in "-h" "--help" "check -h" "check --help" "show -h" "show --help"; do
+	# shellcheck disable=SC2086 # split on purpose
+	run $args
+	expect_rc 0
+	expect_empty err
+	expect_grep out '^Usage: plumwall'
+done
+run --help
+expect_grep out 'check'
+expect_grep out 'show'
+run show --help
+expect_grep out -- '--json'
+
+run --version
+expect_rc 0
+expect_empty err
+expect_grep out '^plumwall [0-9]+\.[0-9]+'
+if [[ $(wc -l <"$OUT") -eq 1 ]]; then ok; else fail "--version is not one line"; fi
+
+echo "cli: $passed passed, $failed failed"
+[[ $failed -eq 0 ]]
