@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "policy/analyze.h"
+#include "policy/compile.h"
 #include "policy/policy.h"
 #include "fw.h"
 #include "output.h"
@@ -476,8 +477,29 @@ static uint32_t fw_count_interfaces(const struct policy *pol)
 	return n;
 }
 
+/* What the compiler fills into each per-policy datapath map. */
+static json_t *fw_jmaps(const struct policy_compiled *c, int *err)
+{
+	json_t *arr = json_array();
+	uint32_t i;
+
+	for (i = 0; i < POLICY_MAP_COUNT; i++) {
+		const struct policy_map_size *m = &c->maps[i];
+		json_t *obj = json_object();
+
+		fw_jset(obj, "name", json_string(m->name), err);
+		fw_jset(obj, "entries", fw_jint(m->entries), err);
+		fw_jset(obj, "key_size", fw_jint(m->key_size), err);
+		fw_jset(obj, "value_size", fw_jint(m->value_size), err);
+		fw_jset(obj, "bytes", fw_jint(m->bytes), err);
+		fw_jappend(arr, obj, err);
+	}
+	return arr;
+}
+
 static json_t *fw_jmap_sizes(const struct policy *pol,
-			     const struct policy_analysis *an, int *err)
+			     const struct policy_analysis *an,
+			     const struct policy_compiled *c, int *err)
 {
 	uint64_t keys = 0, lpm = 0, classes = 0;
 	json_t *obj = json_object();
@@ -502,6 +524,10 @@ static json_t *fw_jmap_sizes(const struct policy *pol,
 	fw_jset(obj, "rules", fw_jint(pol->n_rules_total), err);
 	fw_jset(obj, "conntrack_max_entries",
 		fw_jint(pol->settings.ct_max_entries), err);
+	/* Key and value bytes only: the kernel's own overhead (hash
+	 * buckets, trie nodes, preallocated arrays) comes on top. */
+	fw_jset(obj, "maps", fw_jmaps(c, err), err);
+	fw_jset(obj, "bytes", fw_jint(c->total_bytes), err);
 	return obj;
 }
 
@@ -534,7 +560,8 @@ static json_t *fw_jpolicy(const struct fw_policy_ctx *ctx, int *err)
 	return obj;
 }
 
-static int fw_show_doc(const struct fw_policy_ctx *ctx, json_t **out)
+static int fw_show_doc(const struct fw_policy_ctx *ctx,
+		       const struct policy_compiled *c, json_t **out)
 {
 	json_t *doc = json_object();
 	json_t *arr;
@@ -550,7 +577,7 @@ static int fw_show_doc(const struct fw_policy_ctx *ctx, json_t **out)
 	for (i = 0; i < ctx->an->n_tenants; i++)
 		fw_jappend(arr, fw_jtenant(&ctx->an->tenants[i], &err), &err);
 	fw_jset(doc, "tenants", arr, &err);
-	fw_jset(doc, "map_sizes", fw_jmap_sizes(ctx->pol, ctx->an, &err), &err);
+	fw_jset(doc, "map_sizes", fw_jmap_sizes(ctx->pol, ctx->an, c, &err), &err);
 	if (err) {
 		json_decref(doc);
 		doc = NULL;
@@ -730,6 +757,15 @@ static const struct fw_column fw_map_fields[] = {
 	{ "address classes", "address_classes", FW_ALIGN_LEFT, NULL },
 	{ "rules", "rules", FW_ALIGN_LEFT, NULL },
 	{ "conntrack", "conntrack_max_entries", FW_ALIGN_LEFT, fw_fmt_entries },
+	{ "map bytes", "bytes", FW_ALIGN_LEFT, NULL },
+};
+
+static const struct fw_column fw_map_columns[] = {
+	{ "MAP", "name", FW_ALIGN_LEFT, NULL },
+	{ "ENTRIES", "entries", FW_ALIGN_RIGHT, NULL },
+	{ "KEY", "key_size", FW_ALIGN_RIGHT, NULL },
+	{ "VALUE", "value_size", FW_ALIGN_RIGHT, NULL },
+	{ "BYTES", "bytes", FW_ALIGN_RIGHT, NULL },
 };
 
 #define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -844,6 +880,12 @@ static int fw_show_text(FILE *out, const json_t *doc)
 		goto out;
 	ret = fw_out_fields(out, 2, fw_map_fields, FW_ARRAY_SIZE(fw_map_fields),
 			    json_object_get(doc, "map_sizes"));
+	if (ret)
+		goto out;
+	fputc('\n', out);
+	ret = fw_out_table(out, 2, fw_map_columns, FW_ARRAY_SIZE(fw_map_columns),
+			   json_object_get(json_object_get(doc, "map_sizes"),
+					   "maps"));
 out:
 	return ret;
 }
@@ -872,6 +914,7 @@ static void fw_show_usage(FILE *out)
 
 int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
 {
+	struct policy_compiled *compiled = NULL;
 	struct fw_policy_ctx ctx;
 	const char *path = NULL;
 	bool json = false;
@@ -890,7 +933,17 @@ int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
 		status = FW_EXIT_REFUSED;
 		goto out;
 	}
-	ret = fw_show_doc(&ctx, &doc);
+	/* The real compiler, so the sizes shown are what apply will load. */
+	ret = policy_compile(ctx.an, 0, &compiled);
+	if (ret == -E2BIG) {
+		fprintf(stderr,
+			"%s: %s: the compiled policy needs more datapath map entries than plumwall allows (more than %u decision entries)\n",
+			argv[0], path, POLICY_COMPILE_MAX_DECISIONS);
+		status = FW_EXIT_REFUSED;
+		goto out;
+	}
+	if (!ret)
+		ret = fw_show_doc(&ctx, compiled, &doc);
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-ret));
 		status = FW_EXIT_REFUSED;
@@ -905,6 +958,7 @@ int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
 	}
 out:
 	json_decref(doc);
+	policy_compiled_free(compiled);
 	fw_policy_close(&ctx);
 	return status;
 }

@@ -132,6 +132,7 @@ for p in "${examples[@]}"; do
 	expect_grep out '^Segments:$'
 	expect_grep out '^Tenant '
 	expect_grep out '^Map sizes:$'
+	expect_grep out '^  pw_decision +[0-9]+ +16 +4 +[0-9]+$'
 
 	run show --json "$p"
 	expect_rc 0
@@ -140,6 +141,13 @@ for p in "${examples[@]}"; do
 	expect_jq '(.tenants | length) >= 1 and .policy.warnings == []'
 	expect_jq '(.segments | type) == "object" and all(.tenants[]; (.segments | type) == "object")'
 	expect_jq '.map_sizes.rules == ([.tenants[0].rules[] | select(.scope == "global")] | length) + ([.tenants[].rules[] | select(.scope == "tenant")] | length)'
+	# The compiler's per-map figures agree with the derived counts.
+	expect_jq '[.map_sizes.maps[].name] == ["pw_iface","pw_tenant","pw_addr","pw_svc","pw_decision","pw_rule","pw_settings"]'
+	expect_jq '(.map_sizes.maps[] | select(.name == "pw_addr") | .entries) == .map_sizes.lpm_entries'
+	expect_jq '(.map_sizes.maps[] | select(.name == "pw_rule") | .entries) == .map_sizes.rules'
+	expect_jq '(.map_sizes.maps[] | select(.name == "pw_iface") | .entries) == .map_sizes.tenant_keys'
+	expect_jq '(.map_sizes.maps[] | select(.name == "pw_tenant") | .entries) == (.tenants | length)'
+	expect_jq 'all(.map_sizes.maps[]; .bytes == .entries * (.key_size + .value_size)) and .map_sizes.bytes == ([.map_sizes.maps[].bytes] | add)'
 
 	# Options may follow the policy (getopt permutes).
 	run show "$p" --json
