@@ -23,6 +23,7 @@
 #include <plumwall/arena.h>
 #include <plumwall/strmap.h>
 #include <plumwall/yaml.h>
+#include <plumwall/ycheck.h>
 
 #include "policy.h"
 
@@ -234,184 +235,6 @@ static void *policy_alloc_array(struct policy_loader *ld, size_t count,
 	return p;
 }
 
-/* "a string 'abc'" / "an integer 5" / "a list": what the user wrote. */
-static const char *policy_describe(const struct pw_ynode *node, char *buf,
-				   size_t size)
-{
-	const char *what = pw_ynode_describe(node);
-
-	if (node->kind == PW_YNODE_SCALAR &&
-	    node->scalar.type != PW_YSCALAR_NULL) {
-		if (node->scalar.len > 40)
-			snprintf(buf, size, "%s '%.40s...'", what,
-				 node->scalar.str);
-		else
-			snprintf(buf, size, "%s '%s'", what, node->scalar.str);
-		return buf;
-	}
-	return what;
-}
-
-/*
- * Report every key of @map not in @allowed (NULL-terminated) as an error,
- * naming @what ("rule", "tenant", ...) and a likely intended key.
- */
-static void policy_check_keys(struct policy_loader *ld,
-			      const struct pw_ynode *map, const char *what,
-			      const char *const *allowed)
-{
-	size_t i, j;
-
-	for (i = 0; i < map->map.count; i++) {
-		const struct pw_ynode *key = map->map.pairs[i].key;
-		const char *hint;
-		bool known = false;
-
-		for (j = 0; allowed[j]; j++)
-			if (!key->scalar.has_nul &&
-			    !strcmp(key->scalar.str, allowed[j]))
-				known = true;
-		if (known)
-			continue;
-		hint = pw_closest(key->scalar.str, allowed);
-		if (hint)
-			perr(ld, key, "unknown key '%s' in %s (did you mean '%s'?)",
-			     key->scalar.str, what, hint);
-		else
-			perr(ld, key, "unknown key '%s' in %s", key->scalar.str,
-			     what);
-	}
-}
-
-/* The value of required key @key, or NULL after an error at @map. */
-static const struct pw_ynode *policy_require(struct policy_loader *ld,
-					     const struct pw_ynode *map,
-					     const char *key, const char *what)
-{
-	const struct pw_ynode *node = pw_ymap_get(map, key);
-
-	if (!node)
-		perr(ld, map, "missing required key '%s' in %s", key, what);
-	return node;
-}
-
-static int policy_expect_kind(struct policy_loader *ld,
-			      const struct pw_ynode *node,
-			      enum pw_ynode_kind kind, const char *what)
-{
-	char buf[96];
-
-	if (node->kind == kind)
-		return 0;
-	perr(ld, node, "%s must be %s, not %s", what,
-	     kind == PW_YNODE_MAP ? "a mapping" : "a list",
-	     policy_describe(node, buf, sizeof(buf)));
-	return -EINVAL;
-}
-
-/* A non-empty list; @what names it in messages ("'ports'"). */
-static int policy_expect_list(struct policy_loader *ld,
-			      const struct pw_ynode *node, const char *what,
-			      const char *empty_hint)
-{
-	if (policy_expect_kind(ld, node, PW_YNODE_SEQ, what))
-		return -EINVAL;
-	if (node->seq.count == 0) {
-		perr(ld, node, "%s must not be empty%s%s", what,
-		     empty_hint ? ": " : "", empty_hint ? empty_hint : "");
-		return -EINVAL;
-	}
-	return 0;
-}
-
-static const char *policy_expect_string(struct policy_loader *ld,
-					const struct pw_ynode *node,
-					const char *what)
-{
-	char buf[96];
-
-	if (node->kind == PW_YNODE_SCALAR &&
-	    node->scalar.type == PW_YSCALAR_STR && !node->scalar.has_nul)
-		return node->scalar.str;
-	if (node->kind == PW_YNODE_SCALAR &&
-	    node->scalar.type == PW_YSCALAR_STR)
-		perr(ld, node, "%s must not contain a NUL character", what);
-	else
-		perr(ld, node, "%s must be a string, not %s", what,
-		     policy_describe(node, buf, sizeof(buf)));
-	return NULL;
-}
-
-static int policy_expect_bool(struct policy_loader *ld,
-			      const struct pw_ynode *node, const char *what,
-			      bool *value)
-{
-	char buf[96];
-
-	if (!pw_ynode_bool(node, value))
-		return 0;
-	perr(ld, node, "%s must be true or false, not %s", what,
-	     policy_describe(node, buf, sizeof(buf)));
-	return -EINVAL;
-}
-
-static int policy_expect_int(struct policy_loader *ld,
-			     const struct pw_ynode *node, const char *what,
-			     int64_t min, int64_t max, int64_t *value)
-{
-	char buf[96];
-	int ret = pw_ynode_int(node, value);
-
-	if (ret == -EINVAL) {
-		perr(ld, node, "%s must be an integer from %lld to %lld, not %s",
-		     what, (long long)min, (long long)max,
-		     policy_describe(node, buf, sizeof(buf)));
-		return ret;
-	}
-	if (ret || *value < min || *value > max) {
-		perr(ld, node, "%s must be from %lld to %lld, not %s", what,
-		     (long long)min, (long long)max, node->scalar.str);
-		return -ERANGE;
-	}
-	return 0;
-}
-
-/* One of @names (NULL-terminated), the first @n_allowed of them allowed. */
-static int policy_expect_enum(struct policy_loader *ld,
-			      const struct pw_ynode *node, const char *what,
-			      const char *const *names, int n_allowed,
-			      int *value)
-{
-	char list[128] = "", buf[96];
-	const char *s = NULL;
-	int i;
-
-	if (node->kind == PW_YNODE_SCALAR &&
-	    node->scalar.type == PW_YSCALAR_STR && !node->scalar.has_nul)
-		s = node->scalar.str;
-	for (i = 0; s && i < n_allowed; i++) {
-		if (!strcmp(s, names[i])) {
-			*value = i;
-			return 0;
-		}
-	}
-	for (i = 0; i < n_allowed; i++) {
-		strcat(list, names[i]);
-		if (i < n_allowed - 2)
-			strcat(list, ", ");
-		else if (i == n_allowed - 2)
-			strcat(list, " or ");
-	}
-	/* A string is quoted as written; anything else is described, so
-	 * `default: 1` does not read as "must be a string". */
-	if (s)
-		perr(ld, node, "%s must be %s, not '%s'", what, list, s);
-	else
-		perr(ld, node, "%s must be %s, not %s", what, list,
-		     policy_describe(node, buf, sizeof(buf)));
-	return -EINVAL;
-}
-
 static bool policy_name_ok(const char *s, bool rule)
 {
 	size_t len = strlen(s), i;
@@ -528,7 +351,7 @@ static void policy_load_segments(struct policy_loader *ld,
 	struct policy *pol = ld->pol;
 	size_t i, j;
 
-	if (policy_expect_kind(ld, map, PW_YNODE_MAP, "'segments'"))
+	if (pw_yexpect_kind(ld->diags, map, PW_YNODE_MAP, "'segments'"))
 		return;
 	for (i = 0; i < map->map.count; i++) {
 		const struct pw_ynode *key = map->map.pairs[i].key;
@@ -560,7 +383,7 @@ static void policy_load_segments(struct policy_loader *ld,
 		}
 
 		snprintf(what, sizeof(what), "segment '%s'", name);
-		if (policy_expect_list(ld, list, what, NULL))
+		if (pw_yexpect_list(ld->diags, list, what, NULL))
 			continue;
 		seg = &segs[*n];
 		strcpy(seg->name, name);
@@ -584,8 +407,8 @@ static void policy_load_segments(struct policy_loader *ld,
 			const struct pw_ynode *item = list->seq.items[j];
 			const char *text;
 
-			text = policy_expect_string(ld, item,
-						    "a segment address");
+			text = pw_yexpect_string(ld->diags, item,
+						 "a segment address");
 			if (!text)
 				continue;
 			if (policy_parse_prefix(ld, item, text,
@@ -624,46 +447,46 @@ static void policy_load_settings(struct policy_loader *ld,
 	int64_t v;
 	int e, i;
 
-	if (policy_expect_kind(ld, map, PW_YNODE_MAP, "'settings'"))
+	if (pw_yexpect_kind(ld->diags, map, PW_YNODE_MAP, "'settings'"))
 		return;
-	policy_check_keys(ld, map, "settings", keys);
+	pw_ycheck_keys(ld->diags, map, "settings", keys);
 	node = pw_ymap_get(map, "unmatched");
-	if (node && !policy_expect_enum(ld, node, "'unmatched'",
-					policy_action_names, 2, &e))
+	if (node && !pw_yexpect_enum(ld->diags, node, "'unmatched'",
+				     policy_action_names, 2, &e))
 		s->unmatched = (enum policy_action)e;
 	node = pw_ymap_get(map, "non_ip");
-	if (node && !policy_expect_enum(ld, node, "'non_ip'",
-					policy_action_names, 2, &e))
+	if (node && !pw_yexpect_enum(ld->diags, node, "'non_ip'",
+				     policy_action_names, 2, &e))
 		s->non_ip = (enum policy_action)e;
 	node = pw_ymap_get(map, "log_rate");
-	if (node && !policy_expect_int(ld, node, "'log_rate'", 0,
-				       POLICY_LOG_RATE_MAX, &v))
+	if (node && !pw_yexpect_int(ld->diags, node, "'log_rate'", 0,
+				    POLICY_LOG_RATE_MAX, &v))
 		s->log_rate = (uint32_t)v;
 
 	ct = pw_ymap_get(map, "conntrack");
-	if (!ct || policy_expect_kind(ld, ct, PW_YNODE_MAP, "'conntrack'"))
+	if (!ct || pw_yexpect_kind(ld->diags, ct, PW_YNODE_MAP, "'conntrack'"))
 		return;
-	policy_check_keys(ld, ct, "conntrack settings", ct_keys);
+	pw_ycheck_keys(ld->diags, ct, "conntrack settings", ct_keys);
 	node = pw_ymap_get(ct, "max_entries");
-	if (node && !policy_expect_int(ld, node, "'max_entries'",
-				       POLICY_CT_MAX_ENTRIES_MIN,
-				       POLICY_CT_MAX_ENTRIES_MAX, &v))
+	if (node && !pw_yexpect_int(ld->diags, node, "'max_entries'",
+				    POLICY_CT_MAX_ENTRIES_MIN,
+				    POLICY_CT_MAX_ENTRIES_MAX, &v))
 		s->ct_max_entries = (uint32_t)v;
 	timeouts = pw_ymap_get(ct, "timeouts");
 	if (!timeouts ||
-	    policy_expect_kind(ld, timeouts, PW_YNODE_MAP, "'timeouts'"))
+	    pw_yexpect_kind(ld->diags, timeouts, PW_YNODE_MAP, "'timeouts'"))
 		return;
-	policy_check_keys(ld, timeouts, "conntrack timeouts",
-			  policy_timeout_names);
+	pw_ycheck_keys(ld->diags, timeouts, "conntrack timeouts",
+		       policy_timeout_names);
 	for (i = 0; i < POLICY_TIMEOUT_COUNT; i++) {
 		char what[48];
 
 		node = pw_ymap_get(timeouts, policy_timeout_names[i]);
 		snprintf(what, sizeof(what), "timeout '%s'",
 			 policy_timeout_names[i]);
-		if (node && !policy_expect_int(ld, node, what,
-					       POLICY_TIMEOUT_MIN,
-					       POLICY_TIMEOUT_MAX, &v))
+		if (node &&
+		    !pw_yexpect_int(ld->diags, node, what, POLICY_TIMEOUT_MIN,
+				    POLICY_TIMEOUT_MAX, &v))
 			s->timeouts[i] = (uint32_t)v;
 	}
 }
@@ -701,7 +524,7 @@ static int policy_load_selector(struct policy_loader *ld,
 				struct policy_selector *sel)
 {
 	const struct policy *pol = ld->pol;
-	const char *text = policy_expect_string(ld, node, "a selector");
+	const char *text = pw_yexpect_string(ld->diags, node, "a selector");
 	const struct policy_segment *seg;
 	const char *const *names;
 	const char *hint;
@@ -776,7 +599,7 @@ static void policy_load_selectors(struct policy_loader *ld,
 
 	snprintf(what, sizeof(what), "'%s'", key);
 	if (node->kind == PW_YNODE_SEQ) {
-		if (policy_expect_list(ld, node, what, NULL))
+		if (pw_yexpect_list(ld->diags, node, what, NULL))
 			return;
 		count = node->seq.count;
 	} else if (node->kind == PW_YNODE_MAP ||
@@ -784,8 +607,9 @@ static void policy_load_selectors(struct policy_loader *ld,
 		char buf[96];
 
 		/* null, numbers, booleans: `to:` left empty, `to: 10` */
-		perr(ld, node, "%s must be a selector or a list of selectors, not %s",
-		     what, policy_describe(node, buf, sizeof(buf)));
+		perr(ld, node,
+		     "%s must be a selector or a list of selectors, not %s",
+		     what, pw_ydescribe(node, buf, sizeof(buf)));
 		return;
 	}
 	*out = policy_alloc_array(ld, count, sizeof(**out));
@@ -823,7 +647,7 @@ static int policy_load_proto(struct policy_loader *ld,
 		return 0;
 	perr(ld, node,
 	     "'proto' must be tcp, udp, icmp, icmpv6, any or a protocol number 0 to 255, not %s",
-	     policy_describe(node, buf, sizeof(buf)));
+	     pw_ydescribe(node, buf, sizeof(buf)));
 	return -EINVAL;
 }
 
@@ -863,8 +687,8 @@ static void policy_load_ports(struct policy_loader *ld,
 {
 	size_t i;
 
-	if (policy_expect_list(ld, node, "'ports'",
-			       "omit it to match every port"))
+	if (pw_yexpect_list(ld->diags, node, "'ports'",
+			    "omit it to match every port"))
 		return;
 	rule->ports = policy_alloc_array(ld, node->seq.count,
 					 sizeof(*rule->ports));
@@ -916,7 +740,7 @@ static void policy_load_ports(struct policy_loader *ld,
 		} else {
 			perr(ld, item,
 			     "a port must be a number or a range \"LOW-HIGH\", not %s",
-			     policy_describe(item, buf, sizeof(buf)));
+			     pw_ydescribe(item, buf, sizeof(buf)));
 			continue;
 		}
 		range->lo = (uint16_t)lo;
@@ -963,8 +787,8 @@ static void policy_load_icmp(struct policy_loader *ld,
 {
 	size_t i;
 
-	if (policy_expect_list(ld, node, "'icmp'",
-			       "omit it to match every type"))
+	if (pw_yexpect_list(ld->diags, node, "'icmp'",
+			    "omit it to match every type"))
 		return;
 	rule->icmp = policy_alloc_array(ld, node->seq.count,
 					sizeof(*rule->icmp));
@@ -997,7 +821,7 @@ static void policy_load_icmp(struct policy_loader *ld,
 		} else {
 			perr(ld, item,
 			     "an ICMP type must be a name or a number, not %s",
-			     policy_describe(item, buf, sizeof(buf)));
+			     pw_ydescribe(item, buf, sizeof(buf)));
 			continue;
 		}
 		t->loc = item->loc;
@@ -1022,12 +846,12 @@ static void policy_load_rule(struct policy_loader *ld,
 	rule->proto = POLICY_PROTO_ANY;
 	rule->proto_loc = map->loc;
 	rule->action = POLICY_ACTION_DENY;
-	if (policy_expect_kind(ld, map, PW_YNODE_MAP, "a rule"))
+	if (pw_yexpect_kind(ld->diags, map, PW_YNODE_MAP, "a rule"))
 		return;
-	policy_check_keys(ld, map, "rule", keys);
+	pw_ycheck_keys(ld->diags, map, "rule", keys);
 
-	node = policy_require(ld, map, "name", "rule");
-	if (node && (s = policy_expect_string(ld, node, "'name'"))) {
+	node = pw_yrequire(ld->diags, map, "name", "rule");
+	if (node && (s = pw_yexpect_string(ld->diags, node, "'name'"))) {
 		if (policy_name_ok(s, true))
 			strcpy(rule->name, s);
 		else
@@ -1035,11 +859,11 @@ static void policy_load_rule(struct policy_loader *ld,
 			     "invalid rule name '%s': names are 1 to 63 characters of a-z, A-Z, 0-9, '_', '.' and '-'",
 			     s);
 	}
-	node = policy_require(ld, map, "from", "rule");
+	node = pw_yrequire(ld->diags, map, "from", "rule");
 	if (node)
 		policy_load_selectors(ld, node, "from", scope, &rule->from,
 				      &rule->n_from);
-	node = policy_require(ld, map, "to", "rule");
+	node = pw_yrequire(ld->diags, map, "to", "rule");
 	if (node)
 		policy_load_selectors(ld, node, "to", scope, &rule->to,
 				      &rule->n_to);
@@ -1075,13 +899,13 @@ static void policy_load_rule(struct policy_loader *ld,
 	}
 	if (rule->proto == -2)
 		rule->proto = POLICY_PROTO_ANY;
-	node = policy_require(ld, map, "action", "rule");
-	if (node && !policy_expect_enum(ld, node, "'action'",
-					policy_action_names, 3, &e))
+	node = pw_yrequire(ld->diags, map, "action", "rule");
+	if (node && !pw_yexpect_enum(ld->diags, node, "'action'",
+				     policy_action_names, 3, &e))
 		rule->action = (enum policy_action)e;
 	node = pw_ymap_get(map, "log");
 	if (node)
-		policy_expect_bool(ld, node, "'log'", &rule->log);
+		pw_yexpect_bool(ld->diags, node, "'log'", &rule->log);
 }
 
 /* Rules of one list; names unique within the list. */
@@ -1096,7 +920,7 @@ static void policy_load_rules(struct policy_loader *ld,
 	size_t i;
 	int ret;
 
-	if (policy_expect_kind(ld, list, PW_YNODE_SEQ, "'rules'"))
+	if (pw_yexpect_kind(ld->diags, list, PW_YNODE_SEQ, "'rules'"))
 		return;
 	*out = policy_alloc_array(ld, list->seq.count, sizeof(**out));
 	if (!*out)
@@ -1151,7 +975,7 @@ static void policy_load_interfaces(struct policy_loader *ld,
 	size_t i;
 	uint32_t j;
 
-	if (policy_expect_list(ld, list, "'interfaces'", NULL))
+	if (pw_yexpect_list(ld->diags, list, "'interfaces'", NULL))
 		return;
 	t->interfaces = policy_alloc_array(ld, list->seq.count,
 					   sizeof(*t->interfaces));
@@ -1159,7 +983,8 @@ static void policy_load_interfaces(struct policy_loader *ld,
 		return;
 	for (i = 0; i < list->seq.count; i++) {
 		const struct pw_ynode *item = list->seq.items[i];
-		const char *s = policy_expect_string(ld, item, "an interface name");
+		const char *s =
+			pw_yexpect_string(ld->diags, item, "an interface name");
 
 		if (!s)
 			continue;
@@ -1190,8 +1015,8 @@ static void policy_load_vlans(struct policy_loader *ld,
 	uint32_t j;
 	int64_t v;
 
-	if (policy_expect_list(ld, list, "'vlans'",
-			       "omit it for untagged traffic"))
+	if (pw_yexpect_list(ld->diags, list, "'vlans'",
+			    "omit it for untagged traffic"))
 		return;
 	t->vlans = policy_alloc_array(ld, list->seq.count, sizeof(*t->vlans));
 	if (!t->vlans)
@@ -1199,8 +1024,8 @@ static void policy_load_vlans(struct policy_loader *ld,
 	for (i = 0; i < list->seq.count; i++) {
 		const struct pw_ynode *item = list->seq.items[i];
 
-		if (policy_expect_int(ld, item, "a VLAN id", POLICY_VLAN_MIN,
-				      POLICY_VLAN_MAX, &v))
+		if (pw_yexpect_int(ld->diags, item, "a VLAN id",
+				   POLICY_VLAN_MIN, POLICY_VLAN_MAX, &v))
 			continue;
 		for (j = 0; j < t->n_vlans; j++)
 			if (t->vlans[j].id == v)
@@ -1234,12 +1059,12 @@ static void policy_load_tenant(struct policy_loader *ld,
 	t->loc = map->loc;
 	t->default_action = POLICY_ACTION_DENY;
 	t->mode = POLICY_MODE_ENFORCE;
-	if (policy_expect_kind(ld, map, PW_YNODE_MAP, "a tenant"))
+	if (pw_yexpect_kind(ld->diags, map, PW_YNODE_MAP, "a tenant"))
 		return;
-	policy_check_keys(ld, map, "tenant", keys);
+	pw_ycheck_keys(ld->diags, map, "tenant", keys);
 
-	node = policy_require(ld, map, "name", "tenant");
-	if (node && (s = policy_expect_string(ld, node, "'name'"))) {
+	node = pw_yrequire(ld->diags, map, "name", "tenant");
+	if (node && (s = pw_yexpect_string(ld->diags, node, "'name'"))) {
 		if (policy_name_ok(s, false))
 			strcpy(t->name, s);
 		else
@@ -1247,33 +1072,35 @@ static void policy_load_tenant(struct policy_loader *ld,
 			     s, policy_name_rule_text);
 	}
 	node = pw_ymap_get(map, "id");
-	if (node && !policy_expect_int(ld, node, "'id'", POLICY_TENANT_ID_MIN,
-				       POLICY_TENANT_ID_MAX, &v)) {
+	if (node &&
+	    !pw_yexpect_int(ld->diags, node, "'id'", POLICY_TENANT_ID_MIN,
+			    POLICY_TENANT_ID_MAX, &v)) {
 		t->id = (uint16_t)v;
 		t->id_explicit = true;
 	}
-	node = policy_require(ld, map, "interfaces", "tenant");
+	node = pw_yrequire(ld->diags, map, "interfaces", "tenant");
 	if (node)
 		policy_load_interfaces(ld, node, t);
 	node = pw_ymap_get(map, "vlans");
 	if (node)
 		policy_load_vlans(ld, node, t);
 	node = pw_ymap_get(map, "default");
-	if (node && !policy_expect_enum(ld, node, "'default'",
-					policy_action_names, 3, &e))
+	if (node && !pw_yexpect_enum(ld->diags, node, "'default'",
+				     policy_action_names, 3, &e))
 		t->default_action = (enum policy_action)e;
 	/* log_default follows default unless given (section 3). */
 	t->log_default = t->default_action != POLICY_ACTION_ALLOW;
 	node = pw_ymap_get(map, "log_default");
 	if (node)
-		policy_expect_bool(ld, node, "'log_default'", &t->log_default);
+		pw_yexpect_bool(ld->diags, node, "'log_default'",
+				&t->log_default);
 	node = pw_ymap_get(map, "mode");
-	if (node && !policy_expect_enum(ld, node, "'mode'", policy_mode_names,
-					2, &e))
+	if (node && !pw_yexpect_enum(ld->diags, node, "'mode'",
+				     policy_mode_names, 2, &e))
 		t->mode = (enum policy_mode)e;
 	node = pw_ymap_get(map, "flow_logs");
 	if (node)
-		policy_expect_bool(ld, node, "'flow_logs'", &t->flow_logs);
+		pw_yexpect_bool(ld->diags, node, "'flow_logs'", &t->flow_logs);
 	node = pw_ymap_get(map, "segments");
 	if (node) {
 		size_t n = node->kind == PW_YNODE_MAP ? node->map.count : 0;
@@ -1457,18 +1284,19 @@ static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 	if (root->kind != PW_YNODE_MAP) {
 		perr(ld, root,
 		     "a policy file must be a mapping with 'version' and 'tenants', not %s",
-		     policy_describe(root, buf, sizeof(buf)));
+		     pw_ydescribe(root, buf, sizeof(buf)));
 		return;
 	}
 	if (!ld->first_root)
 		ld->first_root = root;
-	policy_check_keys(ld, root, "policy", keys);
+	pw_ycheck_keys(ld->diags, root, "policy", keys);
 
-	node = policy_require(ld, root, "version", "policy");
+	node = pw_yrequire(ld->diags, root, "version", "policy");
 	if (node) {
 		if (pw_ynode_int(node, &v) == -EINVAL)
-			perr(ld, node, "'version' must be the integer 1, not %s",
-			     policy_describe(node, buf, sizeof(buf)));
+			perr(ld, node,
+			     "'version' must be the integer 1, not %s",
+			     pw_ydescribe(node, buf, sizeof(buf)));
 		else if (v != POLICY_VERSION) {
 			perr(ld, node,
 			     "unsupported policy version %s: this plumwall reads version 1",
@@ -1503,8 +1331,8 @@ static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 		ld->segment_maps[ld->n_segment_maps++] = node;
 
 	node = pw_ymap_get(root, "tenants");
-	if (node && !policy_expect_list(ld, node, "'tenants'",
-					"a policy needs at least one tenant")) {
+	if (node && !pw_yexpect_list(ld->diags, node, "'tenants'",
+				     "a policy needs at least one tenant")) {
 		const struct pw_ynode **grown;
 
 		grown = realloc(ld->tenant_nodes,
