@@ -21,19 +21,12 @@
 #include "fw.h"
 #include "output.h"
 
-/* A policy read, analyzed and its diagnostics reported. */
-struct fw_policy_ctx {
-	struct pw_diags diags;
-	struct policy *pol;
-	struct policy_analysis *an;
-};
-
 /*
  * Load, analyze and warn, then print every diagnostic (sorted) to stderr.
  * Returns 0 when the policy has no errors, else a negative errno; @ctx is
  * to be closed either way.
  */
-static int fw_policy_open(const char *prog, const char *path,
+int fw_policy_open(const char *prog, const char *path,
 			  struct fw_policy_ctx *ctx)
 {
 	int ret;
@@ -59,7 +52,7 @@ out:
 	return ret;
 }
 
-static void fw_policy_close(struct fw_policy_ctx *ctx)
+void fw_policy_close(struct fw_policy_ctx *ctx)
 {
 	if (ctx->an)
 		policy_analysis_free(ctx->an);

@@ -72,6 +72,7 @@ struct fw_dp {
 	__u32 slot_id[2][SM_COUNT]; /* map ids of slot_fd[][] */
 	int barrier_fd; /* a pw_settings-like map for the RCU barrier */
 	struct pw_config cfg; /* read back before every change */
+	bool reused; /* pinned maps were reused */
 	/* ring buffer consumer target */
 	fw_dp_event_fn fn;
 	void *fn_ctx;
@@ -130,10 +131,53 @@ static int write_config(struct fw_dp *dp)
 	return ret ? -errno : 0;
 }
 
+/*
+ * Pin every map under @dir. Pinned maps exist to outlive this process, so
+ * they are found again by name; libbpf reuses a pinned map only when its
+ * type, sizes and flags match the program's definition.
+ */
+static int pin_maps(struct fw_dp *dp, const char *dir, bool must_exist)
+{
+	struct bpf_map_info info;
+	char path[256];
+	struct bpf_map *m;
+	int n = 0, found = 0, fd;
+	__u32 len;
+
+	bpf_object__for_each_map(m, dp->skel->obj) {
+		if (bpf_map__is_internal(m))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir,
+			     bpf_map__name(m)) >= (int)sizeof(path))
+			return -ENAMETOOLONG;
+		n++;
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			/* Sizes are the first apply's (conntrack size
+			 * from its policy); the layout is checked by
+			 * libbpf when it reuses the map. */
+			memset(&info, 0, sizeof(info));
+			len = sizeof(info);
+			if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
+			    info.type == bpf_map__type(m))
+				bpf_map__set_max_entries(m, info.max_entries);
+			close(fd);
+			found++;
+		}
+		if (bpf_map__set_pin_path(m, path))
+			return -ENOMEM;
+	}
+	if (must_exist && found != n)
+		return -ENOENT;
+	dp->reused = found > 0;
+	return 0;
+}
+
 int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 {
 	struct fw_dp *dp;
 	struct plumwall_bpf *s;
+	struct bpf_program *prog;
 	int ret, i, j;
 
 	*dpp = NULL;
@@ -168,15 +212,34 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 	if (opts && opts->ringbuf_bytes)
 		bpf_map__set_max_entries(s->maps.pw_events,
 					 opts->ringbuf_bytes);
+	if (opts && opts->pin_dir) {
+		ret = pin_maps(dp, opts->pin_dir, opts->pin_must_exist);
+		if (ret)
+			goto out;
+	}
+	if (opts && opts->no_progs)
+		bpf_object__for_each_program(prog, s->obj)
+			bpf_program__set_autoload(prog, false);
 	ret = plumwall_bpf__load(s);
 	if (ret)
 		goto out;
 
-	dp->cfg.active_slot = 0;
-	dp->cfg.layout_version = PW_LAYOUT_VERSION;
-	ret = write_config(dp);
-	if (ret)
-		goto out;
+	if (dp->reused) {
+		/* Someone else's datapath: its active slot is the truth. */
+		ret = read_config(dp);
+		if (ret)
+			goto out;
+		if (dp->cfg.layout_version != PW_LAYOUT_VERSION) {
+			ret = -EPROTO;
+			goto out;
+		}
+	} else {
+		dp->cfg.active_slot = 0;
+		dp->cfg.layout_version = PW_LAYOUT_VERSION;
+		ret = write_config(dp);
+		if (ret)
+			goto out;
+	}
 	dp->barrier_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pw_barrier",
 					sizeof(__u32),
 					sizeof(struct pw_settings), 1, NULL);
@@ -778,6 +841,32 @@ static int flush_map(int fd)
 		if (bpf_map_delete_elem(fd, key))
 			return -errno;
 	return errno == ENOENT ? 0 : -errno;
+}
+
+int fw_dp_ct_foreach(struct fw_dp *dp, fw_dp_ct_fn fn, void *ctx)
+{
+	struct pw_ct_key k, next;
+	struct pw_ct_val v;
+	int fd = bpf_map__fd(dp->skel->maps.pw_ct);
+	const void *prev = NULL;
+	int ret;
+
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		k = next;
+		prev = &k;
+		/* Gone since (LRU eviction, closed flow): skip it. */
+		if (bpf_map_lookup_elem(fd, &k, &v))
+			continue;
+		ret = fn(&k, &v, ctx);
+		if (ret)
+			return ret;
+	}
+	return errno == ENOENT ? 0 : -errno;
+}
+
+bool fw_dp_reused(const struct fw_dp *dp)
+{
+	return dp->reused;
 }
 
 int fw_dp_ct_flush(struct fw_dp *dp)

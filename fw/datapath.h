@@ -17,6 +17,7 @@
 #define PLUMWALL_FW_DATAPATH_H
 
 #include <linux/types.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +38,17 @@ struct fw_dp_opts {
 	__u32 frag_max_entries;
 	__u32 rate_max_entries;
 	__u32 ringbuf_bytes; /* power of two, page multiple */
+	/* Pin every map as @pin_dir/NAME, reusing the maps pinned there
+	 * (libbpf refuses a pinned map whose type, sizes or flags differ:
+	 * -EINVAL). A reused pw_config is kept as it is, and must carry
+	 * PW_LAYOUT_VERSION (-EPROTO otherwise). NULL: private maps. */
+	const char *pin_dir;
+	/* Every map must already be pinned in @pin_dir (-ENOENT): readers
+	 * never create a datapath of their own. */
+	bool pin_must_exist;
+	/* Maps only, no programs: a later apply attaches the programs pinned
+	 * by the first one, and readers need none. */
+	bool no_progs;
 };
 
 /*
@@ -154,6 +166,13 @@ int fw_dp_ct_lookup(struct fw_dp *dp, const struct pw_ct_key *key,
 		    struct pw_ct_val *val);
 int fw_dp_ct_count(struct fw_dp *dp, __u32 *count);
 int fw_dp_ct_flush(struct fw_dp *dp);
+/* Hand every conntrack entry to @fn; a nonzero return stops the walk and
+ * is returned. */
+typedef int (*fw_dp_ct_fn)(const struct pw_ct_key *key,
+			   const struct pw_ct_val *val, void *ctx);
+int fw_dp_ct_foreach(struct fw_dp *dp, fw_dp_ct_fn fn, void *ctx);
+/* True when fw_dp_open() reused pinned maps rather than creating them. */
+bool fw_dp_reused(const struct fw_dp *dp);
 /* Clear pw_frag, pw_rate, the drop counters and pending events too:
  * everything a test case may have left behind. */
 int fw_dp_reset_state(struct fw_dp *dp);

@@ -13,6 +13,8 @@
 
 #include <stdbool.h>
 
+#include <plumwall/diag.h>
+
 #ifndef PLUMWALL_VERSION
 #define PLUMWALL_VERSION "0.1.0"
 #endif
@@ -50,8 +52,29 @@ int fw_usage_error(const char *prog, const char *fmt, ...)
 /* Only the pointer to --help, after getopt_long has said what was wrong. */
 int fw_usage_hint(const char *prog);
 
+/* A policy read, analyzed and its diagnostics reported (cmd_policy.c). */
+struct fw_policy_ctx {
+	struct pw_diags diags;
+	struct policy *pol;
+	struct policy_analysis *an;
+};
+
+/*
+ * Load, analyze and warn, then print every diagnostic (sorted) to stderr.
+ * Returns 0 when the policy has no errors, else a negative errno; @ctx is
+ * to be closed either way.
+ */
+int fw_policy_open(const char *prog, const char *path,
+		   struct fw_policy_ctx *ctx);
+void fw_policy_close(struct fw_policy_ctx *ctx);
+
 /* Command handlers (cmd_*.c). */
 int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv);
 int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv);
+int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv);
+int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv);
+int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv);
+int fw_cmd_stats(const struct fw_command *cmd, int argc, char **argv);
+int fw_cmd_flows(const struct fw_command *cmd, int argc, char **argv);
 
 #endif /* PLUMWALL_FW_H */

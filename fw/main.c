@@ -27,6 +27,17 @@ static const struct fw_command fw_commands[] = {
 	  "validate a policy, print its errors and warnings", false },
 	{ "show", fw_cmd_show,
 	  "show a policy compiled: tenants, classes, rules, map sizes", false },
+	{ "apply", fw_cmd_apply,
+	  "load a policy and attach it, or replace the running one", true },
+	{ "status", fw_cmd_status,
+	  "interfaces, policy, generation and counts of the running datapath",
+	  true },
+	{ "stats", fw_cmd_stats,
+	  "per rule counters, drops by reason, conntrack use, lost events",
+	  true },
+	{ "flows", fw_cmd_flows, "tracked flows", true },
+	{ "down", fw_cmd_down, "detach and remove everything plumwall pinned",
+	  true },
 };
 
 #define FW_N_COMMANDS (sizeof(fw_commands) / sizeof(fw_commands[0]))

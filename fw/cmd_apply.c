@@ -1,0 +1,613 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * `plumwall apply POLICY [--mode xdp|tc|auto]` and `plumwall down`
+ * (cli.md). Pins and the state document: runtime.h.
+ *
+ * How apply replaces a running policy. Every policy map lives in one of
+ * two slots of map-in-map arrays, and the programs read
+ * pw_config.active_slot once per packet (shared.h). Apply fills the idle
+ * slot with fresh inner maps while the old policy keeps running, then
+ * switches with a single update of pw_config. We chose this
+ * double-buffered flip over rewriting maps in place (a packet could see
+ * half-updated maps), over replacing the programs (links would have to be
+ * updated one by one, interface by interface, a window where interfaces
+ * disagree) and over per-map swaps (several updates, not one): one map
+ * write is atomic for every packet on every interface at once, and the
+ * old slot stays intact until the next apply, so undoing is flipping
+ * back. Conntrack is global, not per slot: flows survive, and the new
+ * policy's generation (one more than the old) makes the datapath re-judge
+ * each tracked flow on its next packet and end the ones it revokes.
+ *
+ * Nothing changes on failure: the policy is compiled and every interface
+ * resolved before anything is touched; then the idle slot is filled,
+ * new interfaces attached, the state document written aside, and only
+ * then the flip. Errors before the flip detach what this run attached
+ * (and, for a first apply, remove the pins it created); an error after
+ * it flips back.
+ */
+#include <errno.h>
+#include <dirent.h>
+#include <getopt.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <jansson.h>
+
+#include "policy/compile.h"
+#include "policy/policy.h"
+#include "datapath.h"
+#include "fw.h"
+#include "runtime.h"
+
+/* An interface of the new policy, or of the running one. */
+struct fw_apply_if {
+	char name[IF_NAMESIZE];
+	uint32_t ifindex;
+	enum fw_rt_mode mode;
+	bool attached_now; /* by this run: to undo on failure */
+	bool keep; /* running and still named by the new policy */
+};
+
+struct fw_apply {
+	const char *prog;
+	struct fw_apply_if *ifs; /* the new policy's */
+	size_t n_ifs;
+	struct fw_apply_if *old; /* the running policy's */
+	size_t n_old;
+};
+
+static int fw_apply_resolve(const char *ifname, void *ctx, uint32_t *ifindex)
+{
+	const struct fw_apply *a = ctx;
+	size_t i;
+
+	for (i = 0; i < a->n_ifs; i++)
+		if (!strcmp(a->ifs[i].name, ifname)) {
+			*ifindex = a->ifs[i].ifindex;
+			return 0;
+		}
+	return -ENODEV;
+}
+
+/* The distinct interfaces of @c, each resolved; unknown ones named on
+ * stderr. Returns 0, -ENODEV, or another negative errno. */
+static int fw_apply_interfaces(struct fw_apply *a,
+			       const struct policy_compiled *c)
+{
+	uint32_t i;
+	size_t j;
+	int ret = 0;
+
+	a->ifs = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*a->ifs));
+	if (!a->ifs)
+		return -ENOMEM;
+	for (i = 0; i < c->n_ifaces; i++) {
+		const char *name = c->ifaces[i].ifname;
+		unsigned int idx;
+
+		for (j = 0; j < a->n_ifs; j++)
+			if (!strcmp(a->ifs[j].name, name))
+				break;
+		if (j < a->n_ifs)
+			continue;
+		idx = if_nametoindex(name);
+		if (!idx || strlen(name) >= IF_NAMESIZE) {
+			fprintf(stderr, "%s: unknown interface '%s'\n",
+				a->prog, name);
+			ret = -ENODEV;
+			continue;
+		}
+		snprintf(a->ifs[a->n_ifs].name, IF_NAMESIZE, "%s", name);
+		a->ifs[a->n_ifs].ifindex = idx;
+		a->n_ifs++;
+	}
+	return ret;
+}
+
+/* The running policy's interfaces and generation, from the state. */
+static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
+{
+	const json_t *arr = json_object_get(st, "interfaces"), *v;
+	size_t i;
+
+	*gen = (uint32_t)json_integer_value(json_object_get(st, "generation"));
+	a->old = calloc(json_array_size(arr) + 1, sizeof(*a->old));
+	if (!a->old)
+		return -ENOMEM;
+	json_array_foreach(arr, i, v) {
+		struct fw_apply_if *o = &a->old[a->n_old];
+		const char *name = json_string_value(json_object_get(v, "name"));
+		const char *mode = json_string_value(json_object_get(v, "mode"));
+
+		if (!name || !mode || fw_rt_mode_parse(mode, &o->mode))
+			return -EBADMSG;
+		snprintf(o->name, IF_NAMESIZE, "%s", name);
+		o->ifindex = (uint32_t)json_integer_value(
+			json_object_get(v, "ifindex"));
+		a->n_old++;
+	}
+	return 0;
+}
+
+static json_t *fw_apply_state(const struct fw_apply *a,
+			      const struct fw_policy_ctx *pc,
+			      const struct policy_compiled *c,
+			      const char *sha, const char *mode)
+{
+	const struct policy *pol = pc->pol;
+	json_t *doc, *arr, *o;
+	char abs[PATH_MAX];
+	uint32_t i, t;
+	size_t k;
+
+	doc = json_object();
+	if (!doc)
+		return NULL;
+	json_object_set_new(doc, "layout_version",
+			    json_integer(PW_LAYOUT_VERSION));
+	json_object_set_new(doc, "policy",
+			    json_string(realpath(pol->path, abs) ? abs :
+								   pol->path));
+	arr = json_array();
+	for (i = 0; i < pol->n_files; i++)
+		json_array_append_new(arr, json_string(pol->files[i]));
+	json_object_set_new(doc, "files", arr);
+	json_object_set_new(doc, "sha256", json_string(sha));
+	json_object_set_new(doc, "loaded_at", json_integer(time(NULL)));
+	json_object_set_new(doc, "generation", json_integer(c->generation));
+	json_object_set_new(doc, "mode", json_string(mode));
+	arr = json_array();
+	for (k = 0; k < a->n_ifs; k++) {
+		o = json_object();
+		json_object_set_new(o, "name", json_string(a->ifs[k].name));
+		json_object_set_new(o, "ifindex",
+				    json_integer(a->ifs[k].ifindex));
+		json_object_set_new(o, "mode", json_string(fw_rt_mode_name(
+						       a->ifs[k].mode)));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(doc, "interfaces", arr);
+	arr = json_array();
+	for (t = 0; t < pol->n_tenants; t++) {
+		o = json_object();
+		json_object_set_new(o, "id", json_integer(pol->tenants[t].id));
+		json_object_set_new(o, "name",
+				    json_string(pol->tenants[t].name));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(doc, "tenants", arr);
+	/* Rule names by id: counters and flows carry ids only. */
+	arr = json_array();
+	for (i = 0; i < pol->n_rules_total; i++) {
+		const struct policy_rule *r = policy_rule_by_id(pol, i);
+
+		o = json_object();
+		json_object_set_new(o, "id", json_integer(i));
+		json_object_set_new(o, "name", json_string(r ? r->name : ""));
+		json_object_set_new(
+			o, "tenant",
+			r && r->tenant >= 0 ?
+				json_string(pol->tenants[r->tenant].name) :
+				json_null());
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(doc, "rules", arr);
+	arr = json_array();
+	for (i = 0; i < c->n_segments; i++)
+		json_array_append_new(arr, json_string(c->segments[i]->name));
+	json_object_set_new(doc, "segments", arr);
+	return doc;
+}
+
+static int fw_pin_prog(int fd, const char *name)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", FW_RT_PROGS, name);
+	return bpf_obj_pin(fd, path) ? -errno : 0;
+}
+
+static int fw_get_prog(const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", FW_RT_PROGS, name);
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static void fw_apply_usage(FILE *out)
+{
+	fputs("Usage: plumwall apply [-h] [--mode xdp|tc|auto] POLICY\n"
+	      "\n"
+	      "Compile POLICY, load it and attach to every interface it names,\n"
+	      "or replace the running policy atomically (tracked flows survive\n"
+	      "and are re-judged by the new policy). Interfaces the new policy\n"
+	      "adds are attached, those it drops are detached. On any error\n"
+	      "nothing changes. State is pinned under " PW_PIN_ROOT ",\n"
+	      "so enforcement goes on without a plumwall process.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --mode MODE  xdp: native XDP, else generic XDP (with a warning);\n"
+	      "               tc: tcx ingress, else a clsact filter;\n"
+	      "               auto (default): native XDP, else tc.\n"
+	      "               Interfaces already attached keep their mode.\n"
+	      "  -h, --help   show this help\n"
+	      "\n"
+	      "Exit status: 0 applied, 1 policy refused, unknown interface or\n"
+	      "the operation failed (nothing changed), 2 usage error, 3 no\n"
+	      "privileges or pinned state of another layout.\n",
+	      out);
+}
+
+int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "mode", required_argument, NULL, 'm' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct fw_apply a = { .prog = argv[0] };
+	struct fw_policy_ctx pc;
+	struct policy_compiled *c = NULL;
+	struct fw_dp_policy p = {};
+	struct fw_dp_iface *pifs = NULL;
+	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS };
+	struct fw_dp *dp = NULL;
+	enum fw_rt_want want = FW_RT_WANT_AUTO;
+	const char *mode_name = "auto", *path;
+	json_t *old = NULL, *st = NULL;
+	bool first = true, flipped = false, opened = false;
+	uint32_t gen = 0, old_slot = 0, idle = 0;
+	int xdp_fd = -1, tc_fd = -1, status = FW_EXIT_REFUSED, ret, c_;
+	char sha[65], foreign[256];
+	size_t i, j;
+
+	memset(&pc, 0, sizeof(pc));
+	while ((c_ = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c_) {
+		case 'h':
+			fw_apply_usage(stdout);
+			return FW_EXIT_OK;
+		case 'm':
+			mode_name = optarg;
+			if (!strcmp(optarg, "xdp"))
+				want = FW_RT_WANT_XDP;
+			else if (!strcmp(optarg, "tc"))
+				want = FW_RT_WANT_TC;
+			else if (strcmp(optarg, "auto"))
+				return fw_usage_error(argv[0],
+						      "--mode: xdp, tc or auto, not '%s'",
+						      optarg);
+			break;
+		default:
+			return fw_usage_hint(argv[0]);
+		}
+	}
+	if (optind >= argc)
+		return fw_usage_error(argv[0], "missing POLICY");
+	if (argc - optind > 1)
+		return fw_usage_error(argv[0], "unexpected argument '%s'",
+				      argv[optind + 1]);
+	path = argv[optind];
+	status = fw_command_ready(cmd);
+	if (status)
+		return status;
+	status = FW_EXIT_REFUSED;
+
+	/* 1. Everything that can be refused, before touching anything. */
+	if (fw_policy_open(argv[0], path, &pc))
+		goto out;
+	ret = fw_rt_foreign_layout(foreign, sizeof(foreign));
+	if (ret > 0) {
+		fprintf(stderr,
+			"%s: %s/%s holds a datapath of another layout (this plumwall uses v%d); remove it with the plumwall that made it\n",
+			argv[0], PW_PIN_ROOT, foreign, PW_LAYOUT_VERSION);
+		status = FW_EXIT_STATE;
+		goto out;
+	}
+	if (fw_rt_pinned()) {
+		first = false;
+		ret = fw_rt_state_read(&old);
+		if (!ret)
+			ret = fw_apply_old(&a, old, &gen);
+		if (ret) {
+			fprintf(stderr,
+				"%s: a datapath is pinned under %s but %s is %s; run 'plumwall down' first\n",
+				argv[0], FW_RT_DIR, FW_RT_STATE,
+				ret == -ENOENT ? "missing" : "unreadable");
+			status = FW_EXIT_STATE;
+			goto out;
+		}
+	}
+	ret = policy_compile(pc.an, gen + 1, &c);
+	if (ret) {
+		fprintf(stderr, "%s: %s: cannot compile: %s\n", argv[0], path,
+			ret == -E2BIG ? "the policy needs more map entries than plumwall allows" :
+					strerror(-ret));
+		goto out;
+	}
+	if (fw_apply_interfaces(&a, c))
+		goto out;
+	ret = fw_rt_sha256_files(pc.pol->files, pc.pol->n_files, sha);
+	if (ret) {
+		fprintf(stderr, "%s: cannot hash the policy files: %s\n",
+			argv[0], strerror(-ret));
+		goto out;
+	}
+	ret = fw_dp_policy_from_compiled(c, fw_apply_resolve, &a, &p, &pifs);
+	if (ret)
+		goto fail_msg;
+
+	/* 2. Load (first apply) or reopen the pinned datapath. */
+	ret = fw_rt_bpffs();
+	if (!ret)
+		ret = fw_rt_mkdirs(FW_RT_MAPS);
+	if (!ret)
+		ret = fw_rt_mkdirs(FW_RT_PROGS);
+	if (!ret)
+		ret = fw_rt_mkdirs(FW_RT_LINKS);
+	if (ret)
+		goto fail_msg;
+	opened = true;
+	o.no_progs = !first;
+	o.ct_max_entries = pc.pol->settings.ct_max_entries;
+	ret = fw_dp_open(&dp, &o);
+	if (ret == -EINVAL || ret == -EPROTO) {
+		fprintf(stderr,
+			"%s: the maps pinned under %s do not match this plumwall's layout (v%d); run 'plumwall down' first\n",
+			argv[0], FW_RT_MAPS, PW_LAYOUT_VERSION);
+		status = FW_EXIT_STATE;
+		goto rollback;
+	}
+	if (ret)
+		goto fail_msg;
+	if (first) {
+		xdp_fd = dup(fw_dp_prog_fd(dp, FW_DP_XDP));
+		tc_fd = dup(fw_dp_prog_fd(dp, FW_DP_TC_INGRESS));
+		ret = xdp_fd < 0 || tc_fd < 0 ? -errno : 0;
+		if (!ret)
+			ret = fw_pin_prog(xdp_fd, "xdp");
+		if (!ret)
+			ret = fw_pin_prog(tc_fd, "tc_ingress");
+	} else {
+		xdp_fd = fw_get_prog("xdp");
+		tc_fd = fw_get_prog("tc_ingress");
+		ret = xdp_fd < 0 ? xdp_fd : tc_fd < 0 ? tc_fd : 0;
+	}
+	if (ret)
+		goto fail_msg;
+
+	/* 3. The new policy into the idle slot. A first apply may flip at
+	 * once: nothing is attached yet, and attaching to a datapath whose
+	 * active slot is empty would drop every packet until the flip. */
+	ret = fw_dp_active_slot(dp, &old_slot);
+	if (ret)
+		goto fail_msg;
+	if (first) {
+		ret = fw_dp_load(dp, &p);
+		if (ret)
+			goto fail_msg;
+	} else {
+		idle = old_slot ^ 1;
+		ret = fw_dp_slot_fill(dp, idle, &p);
+		if (ret)
+			goto fail_msg;
+	}
+
+	/* 4. Attach interfaces the running policy does not have. Until the
+	 * flip they are judged by the old policy, which does not name them
+	 * (settings.unmatched): they were not enforced before either. */
+	for (i = 0; i < a.n_ifs; i++) {
+		for (j = 0; j < a.n_old; j++)
+			if (!strcmp(a.old[j].name, a.ifs[i].name) &&
+			    a.old[j].ifindex == a.ifs[i].ifindex)
+				break;
+		if (j < a.n_old) {
+			a.old[j].keep = true;
+			a.ifs[i].mode = a.old[j].mode;
+			continue;
+		}
+		ret = fw_rt_attach_want(argv[0], a.ifs[i].name,
+					a.ifs[i].ifindex, want, xdp_fd, tc_fd,
+					&a.ifs[i].mode);
+		if (ret) {
+			fprintf(stderr, "%s: cannot attach to %s: %s\n",
+				argv[0], a.ifs[i].name, strerror(-ret));
+			goto rollback;
+		}
+		a.ifs[i].attached_now = true;
+	}
+
+	/* 5. The state aside, the flip, the state in place. */
+	st = fw_apply_state(&a, &pc, c, sha, mode_name);
+	ret = st ? fw_rt_state_write_tmp(st) : -ENOMEM;
+	if (ret)
+		goto fail_msg;
+	if (!first) {
+		ret = fw_dp_flip(dp, idle);
+		if (ret)
+			goto fail_msg;
+		flipped = true;
+	}
+	ret = fw_rt_state_commit();
+	if (ret)
+		goto fail_msg;
+
+	/* 6. Interfaces the new policy no longer names. The new policy does
+	 * not judge them any more; a detach that fails leaves a harmless
+	 * attachment (unmatched traffic) that down removes. */
+	for (j = 0; j < a.n_old; j++) {
+		if (a.old[j].keep)
+			continue;
+		ret = fw_rt_detach(a.old[j].name, a.old[j].ifindex,
+				   a.old[j].mode);
+		if (ret)
+			fprintf(stderr, "%s: warning: cannot detach from %s: %s\n",
+				argv[0], a.old[j].name, strerror(-ret));
+	}
+	printf("applied %s: generation %u, %zu interface%s\n", path,
+	       c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s");
+	for (i = 0; i < a.n_ifs; i++)
+		printf("  %s: %s%s\n", a.ifs[i].name,
+		       fw_rt_mode_name(a.ifs[i].mode),
+		       a.ifs[i].attached_now ? " (attached)" : "");
+	status = FW_EXIT_OK;
+	goto out;
+
+fail_msg:
+	fprintf(stderr, "%s: %s\n", argv[0], strerror(-ret));
+rollback:
+	if (flipped && fw_dp_flip(dp, old_slot))
+		fprintf(stderr, "%s: cannot restore the running policy\n",
+			argv[0]);
+	for (i = 0; i < a.n_ifs; i++)
+		if (a.ifs[i].attached_now)
+			fw_rt_detach(a.ifs[i].name, a.ifs[i].ifindex,
+				     a.ifs[i].mode);
+	fw_rt_state_drop_tmp();
+	if (first && opened)
+		fw_rt_remove_tree(PW_PIN_ROOT);
+	fprintf(stderr, "%s: nothing changed\n", argv[0]);
+out:
+	if (xdp_fd >= 0)
+		close(xdp_fd);
+	if (tc_fd >= 0)
+		close(tc_fd);
+	fw_dp_close(dp);
+	free(pifs);
+	json_decref(st);
+	json_decref(old);
+	policy_compiled_free(c);
+	fw_policy_close(&pc);
+	free(a.ifs);
+	free(a.old);
+	return status;
+}
+
+/* ------------------------------------------------------------------ down */
+
+static void fw_down_usage(FILE *out)
+{
+	fputs("Usage: plumwall down [-h]\n"
+	      "\n"
+	      "Detach plumwall from every interface and remove everything it\n"
+	      "pinned under " PW_PIN_ROOT " and its state " FW_RT_STATE ".\n"
+	      "\n"
+	      "Exit status: 0 removed, 1 something could not be removed,\n"
+	      "2 usage error, 3 not loaded or no privileges.\n",
+	      out);
+}
+
+/* Detach every link pinned in any layout's links/ directory. */
+static int fw_down_links(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de, *le;
+	DIR *d, *ld;
+	int fd, ret = 0;
+
+	d = opendir(PW_PIN_ROOT);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/links", PW_PIN_ROOT,
+			 de->d_name);
+		ld = opendir(path);
+		if (!ld)
+			continue;
+		while ((le = readdir(ld))) {
+			if (le->d_name[0] == '.')
+				continue;
+			snprintf(path, sizeof(path), "%s/%s/links/%s",
+				 PW_PIN_ROOT, de->d_name, le->d_name);
+			fd = bpf_obj_get(path);
+			if (fd < 0)
+				continue;
+			if (bpf_link_detach(fd) && errno != ENOLINK && !ret)
+				ret = -errno;
+			close(fd);
+		}
+		closedir(ld);
+	}
+	closedir(d);
+	return ret;
+}
+
+int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const json_t *v;
+	json_t *st = NULL;
+	enum fw_rt_mode mode;
+	int status, ret, c, r;
+	size_t i;
+
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fw_down_usage(stdout);
+			return FW_EXIT_OK;
+		default:
+			return fw_usage_hint(argv[0]);
+		}
+	}
+	if (optind < argc)
+		return fw_usage_error(argv[0], "unexpected argument '%s'",
+				      argv[optind]);
+	status = fw_command_ready(cmd);
+	if (status)
+		return status;
+	if (access(PW_PIN_ROOT, F_OK) && access(FW_RT_STATE, F_OK)) {
+		fprintf(stderr, "%s: plumwall is not loaded\n", argv[0]);
+		return FW_EXIT_STATE;
+	}
+	/* clsact filters hold no pin: the state names them. */
+	ret = 0;
+	if (!fw_rt_state_read(&st)) {
+		json_array_foreach(json_object_get(st, "interfaces"), i, v) {
+			const char *name =
+				json_string_value(json_object_get(v, "name"));
+			const char *m =
+				json_string_value(json_object_get(v, "mode"));
+
+			if (!name || !m || fw_rt_mode_parse(m, &mode) ||
+			    mode != FW_RT_CLSACT)
+				continue;
+			r = fw_rt_detach(name,
+					 (int)json_integer_value(
+						 json_object_get(v, "ifindex")),
+					 mode);
+			if (r && !ret)
+				ret = r;
+		}
+	}
+	r = fw_down_links();
+	if (r && !ret)
+		ret = r;
+	r = fw_rt_remove_tree(PW_PIN_ROOT);
+	if (r && !ret)
+		ret = r;
+	r = fw_rt_state_remove();
+	if (r && !ret)
+		ret = r;
+	json_decref(st);
+	if (ret) {
+		fprintf(stderr, "%s: %s\n", argv[0], strerror(-ret));
+		return FW_EXIT_REFUSED;
+	}
+	printf("plumwall is down\n");
+	return FW_EXIT_OK;
+}

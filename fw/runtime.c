@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fw_rt: pins, attachments and the state document of the running
+ * datapath. See runtime.h.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <linux/if_link.h>
+#include <linux/magic.h>
+
+#include "runtime.h"
+#include "sha256.h"
+
+/* tc handle and priority of our clsact filter ("pw"). */
+#define FW_RT_TC_HANDLE 0x7077
+#define FW_RT_TC_PRIO 1
+
+/* Debian 12's UAPI headers (6.1) predate tcx (6.6); the value is ABI. */
+#define FW_RT_BPF_TCX_INGRESS 46
+
+static const char *const fw_rt_modes[FW_RT_MODE_COUNT] = {
+	[FW_RT_XDP] = "xdp",
+	[FW_RT_XDP_GENERIC] = "xdp-generic",
+	[FW_RT_TCX] = "tcx",
+	[FW_RT_CLSACT] = "clsact",
+};
+
+const char *fw_rt_mode_name(enum fw_rt_mode mode)
+{
+	return mode < FW_RT_MODE_COUNT ? fw_rt_modes[mode] : "?";
+}
+
+int fw_rt_mode_parse(const char *name, enum fw_rt_mode *mode)
+{
+	int i;
+
+	for (i = 0; i < FW_RT_MODE_COUNT; i++)
+		if (!strcmp(fw_rt_modes[i], name)) {
+			*mode = i;
+			return 0;
+		}
+	return -EINVAL;
+}
+
+int fw_rt_bpffs(void)
+{
+	struct statfs st;
+
+	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
+		return 0;
+	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST)
+		return -errno;
+	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return -errno;
+	return 0;
+}
+
+int fw_rt_mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+int fw_rt_foreign_layout(char *name, size_t size)
+{
+	const char *ours = strrchr(FW_RT_DIR, '/') + 1;
+	struct dirent *de;
+	DIR *d;
+	int ret = 0;
+
+	d = opendir(PW_PIN_ROOT);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, ours))
+			continue;
+		snprintf(name, size, "%s", de->d_name);
+		ret = 1;
+		break;
+	}
+	closedir(d);
+	return ret;
+}
+
+bool fw_rt_pinned(void)
+{
+	return !access(FW_RT_MAPS "/pw_config", F_OK);
+}
+
+static int fw_rt_link_path(char *buf, size_t size, const char *ifname,
+			   enum fw_rt_mode mode)
+{
+	if (snprintf(buf, size, "%s/%s@%s", FW_RT_LINKS, ifname,
+		     fw_rt_mode_name(mode)) >= (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int fw_rt_clsact(int ifindex, int prog_fd, bool attach)
+{
+	LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+		    .attach_point = BPF_TC_INGRESS);
+	LIBBPF_OPTS(bpf_tc_opts, o, .handle = FW_RT_TC_HANDLE,
+		    .priority = FW_RT_TC_PRIO);
+	int ret;
+
+	if (!attach) {
+		ret = bpf_tc_detach(&hook, &o);
+		return ret == -ENOENT || ret == -ENODEV ? 0 : ret;
+	}
+	ret = bpf_tc_hook_create(&hook);
+	if (ret && ret != -EEXIST)
+		return ret;
+	o.prog_fd = prog_fd;
+	o.flags = BPF_TC_F_REPLACE;
+	return bpf_tc_attach(&hook, &o);
+}
+
+int fw_rt_attach(const char *ifname, int ifindex, enum fw_rt_mode mode,
+		 int prog_fd)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	enum bpf_attach_type type = BPF_XDP;
+	char path[PATH_MAX];
+	int fd = -1, ret;
+
+	if (mode == FW_RT_CLSACT)
+		return fw_rt_clsact(ifindex, prog_fd, true);
+	ret = fw_rt_link_path(path, sizeof(path), ifname, mode);
+	if (ret)
+		goto out;
+	if (mode == FW_RT_XDP)
+		o.flags = XDP_FLAGS_DRV_MODE;
+	else if (mode == FW_RT_XDP_GENERIC)
+		o.flags = XDP_FLAGS_SKB_MODE;
+	else
+		type = (enum bpf_attach_type)FW_RT_BPF_TCX_INGRESS;
+	fd = bpf_link_create(prog_fd, ifindex, type, &o);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+	/* The pin, not this process, keeps the link (and so the
+	 * attachment) alive. */
+	if (bpf_obj_pin(fd, path)) {
+		ret = -errno;
+		bpf_link_detach(fd);
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int fw_rt_attach_want(const char *prog, const char *ifname, int ifindex,
+		      enum fw_rt_want want, int xdp_fd, int tc_fd,
+		      enum fw_rt_mode *mode)
+{
+	int ret;
+
+	if (want != FW_RT_WANT_TC) {
+		*mode = FW_RT_XDP;
+		ret = fw_rt_attach(ifname, ifindex, FW_RT_XDP, xdp_fd);
+		if (!ret || (want == FW_RT_WANT_AUTO && ret == -EEXIST))
+			return ret;
+		if (want == FW_RT_WANT_XDP) {
+			fprintf(stderr,
+				"%s: warning: %s: no native XDP (%s), using generic XDP (slower)\n",
+				prog, ifname, strerror(-ret));
+			*mode = FW_RT_XDP_GENERIC;
+			return fw_rt_attach(ifname, ifindex, FW_RT_XDP_GENERIC,
+					    xdp_fd);
+		}
+		fprintf(stderr, "%s: %s: no native XDP (%s), using tc\n", prog,
+			ifname, strerror(-ret));
+	}
+	*mode = FW_RT_TCX;
+	ret = fw_rt_attach(ifname, ifindex, FW_RT_TCX, tc_fd);
+	if (ret != -EINVAL && ret != -EOPNOTSUPP && ret != -524)
+		return ret;
+	/* Kernels before 6.6 have no tcx: a clsact filter holds no link
+	 * and stays attached without a pin anyway. */
+	*mode = FW_RT_CLSACT;
+	return fw_rt_attach(ifname, ifindex, FW_RT_CLSACT, tc_fd);
+}
+
+int fw_rt_detach(const char *ifname, int ifindex, enum fw_rt_mode mode)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	if (mode == FW_RT_CLSACT)
+		return fw_rt_clsact(ifindex, -1, false);
+	ret = fw_rt_link_path(path, sizeof(path), ifname, mode);
+	if (ret)
+		return ret;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -errno;
+	/* Detach first: another holder of the link (a process that opened
+	 * the pin) must not keep the program attached. */
+	if (bpf_link_detach(fd) && errno != ENOLINK)
+		ret = -errno;
+	close(fd);
+	if (unlink(path) && errno != ENOENT && !ret)
+		ret = -errno;
+	return ret;
+}
+
+int fw_rt_remove_tree(const char *dir)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	struct stat st;
+	int ret = 0, r;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (lstat(path, &st))
+			continue;
+		if (S_ISDIR(st.st_mode))
+			r = fw_rt_remove_tree(path);
+		else
+			r = unlink(path) ? -errno : 0;
+		if (r && !ret)
+			ret = r;
+	}
+	closedir(d);
+	if (rmdir(dir) && errno != ENOENT && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/*
+ * The hash of the policy files. The dependencies have no SHA-256, and the
+ * kernel's AF_ALG sockets are often not built in, so this is the small
+ * implementation of sha256.c: no new dependency either way.
+ */
+int fw_rt_sha256_files(char *const *files, size_t n, char hex[65])
+{
+	struct fw_sha256 s;
+	unsigned char buf[65536], md[32];
+	int fd = -1, ret = 0, i;
+	ssize_t len;
+	size_t f;
+
+	fw_sha256_init(&s);
+	for (f = 0; f < n; f++) {
+		fd = open(files[f], O_RDONLY | O_CLOEXEC);
+		if (fd < 0) {
+			ret = -errno;
+			goto out;
+		}
+		while ((len = read(fd, buf, sizeof(buf))) > 0)
+			fw_sha256_update(&s, buf, (size_t)len);
+		if (len < 0) {
+			ret = -errno;
+			goto out;
+		}
+		close(fd);
+		fd = -1;
+	}
+	fw_sha256_final(&s, md);
+	for (i = 0; i < 32; i++)
+		sprintf(hex + 2 * i, "%02x", md[i]);
+out:
+	if (fd >= 0)
+		close(fd);
+	return ret;
+}
+
+int fw_rt_state_read(json_t **doc)
+{
+	json_error_t err;
+
+	*doc = json_load_file(FW_RT_STATE, 0, &err);
+	if (*doc)
+		return 0;
+	return access(FW_RT_STATE, F_OK) ? -ENOENT : -EBADMSG;
+}
+
+int fw_rt_state_write_tmp(const json_t *doc)
+{
+	int ret;
+
+	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
+	if (ret)
+		return ret;
+	if (json_dump_file(doc, FW_RT_STATE ".tmp", JSON_COMPACT))
+		return -EIO;
+	return 0;
+}
+
+int fw_rt_state_commit(void)
+{
+	return rename(FW_RT_STATE ".tmp", FW_RT_STATE) ? -errno : 0;
+}
+
+void fw_rt_state_drop_tmp(void)
+{
+	unlink(FW_RT_STATE ".tmp");
+}
+
+int fw_rt_state_remove(void)
+{
+	fw_rt_state_drop_tmp();
+	if (unlink(FW_RT_STATE) && errno != ENOENT)
+		return -errno;
+	return 0;
+}

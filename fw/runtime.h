@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fw_rt: the running datapath as apply leaves it for the later commands
+ * (status, stats, flows, down) and a later apply.
+ *
+ * Pins (bpffs, mounted at /sys/fs/bpf by apply if it is not):
+ *
+ *   PW_PIN_ROOT/vN/maps/NAME         every map of bpf/pw_maps.h
+ *   PW_PIN_ROOT/vN/progs/xdp         the programs, loaded once by the
+ *   PW_PIN_ROOT/vN/progs/tc_ingress  first apply
+ *   PW_PIN_ROOT/vN/links/IF@MODE     one bpf_link per attachment (XDP and
+ *                                    tcx), so it outlives the process
+ *
+ * N is PW_LAYOUT_VERSION: a plumwall of another layout finds its own
+ * directory, and apply refuses to start next to a foreign one instead of
+ * misreading its maps.
+ *
+ * What the maps cannot tell (the policy file and its hash, load time,
+ * attach mode per interface, the names of tenants, rules and segments
+ * behind the ids the datapath counts by) is in FW_RT_STATE, one JSON
+ * document replaced atomically (write + rename) by each apply. bpffs
+ * holds no regular files, and a pinned array map would need a fixed
+ * layout of its own for variable-length names; /run is tmpfs like bpffs,
+ * so both disappear together at reboot. The document is written to a
+ * temporary name before the flip and renamed over the old one after it.
+ *
+ * Functions return 0 or a negative errno.
+ */
+#ifndef PLUMWALL_FW_RUNTIME_H
+#define PLUMWALL_FW_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include <plumwall/shared.h>
+
+#define FW_RT_STATE_DIR "/run/plumwall"
+#define FW_RT_STATE FW_RT_STATE_DIR "/state.json"
+
+#define FW_RT_STR2(x) #x
+#define FW_RT_STR(x) FW_RT_STR2(x)
+#define FW_RT_DIR PW_PIN_ROOT "/v" FW_RT_STR(PW_LAYOUT_VERSION)
+#define FW_RT_MAPS FW_RT_DIR "/maps"
+#define FW_RT_PROGS FW_RT_DIR "/progs"
+#define FW_RT_LINKS FW_RT_DIR "/links"
+
+/* How an interface is attached; the names are those status shows. */
+enum fw_rt_mode {
+	FW_RT_XDP, /* native XDP, bpf_link */
+	FW_RT_XDP_GENERIC, /* generic (skb) XDP, bpf_link */
+	FW_RT_TCX, /* tcx ingress, bpf_link */
+	FW_RT_CLSACT, /* clsact ingress filter (no link: kernels < 6.6) */
+	FW_RT_MODE_COUNT,
+};
+
+/* What apply was asked for (--mode). */
+enum fw_rt_want {
+	FW_RT_WANT_AUTO, /* native XDP, else tc */
+	FW_RT_WANT_XDP, /* native XDP, else generic XDP with a warning */
+	FW_RT_WANT_TC, /* tcx, else clsact */
+};
+
+const char *fw_rt_mode_name(enum fw_rt_mode mode);
+int fw_rt_mode_parse(const char *name, enum fw_rt_mode *mode);
+
+/* Make sure /sys/fs/bpf is a bpffs (mount one if not). */
+int fw_rt_bpffs(void);
+/* mkdir -p for @path (mode 0700). */
+int fw_rt_mkdirs(const char *path);
+/* A pinned-state directory of another layout version under PW_PIN_ROOT:
+ * 1 and its name in @name, 0 if none. */
+int fw_rt_foreign_layout(char *name, size_t size);
+/* The datapath of this layout is pinned. */
+bool fw_rt_pinned(void);
+
+/*
+ * Attach @prog_fd (XDP or TC program, per @mode) to @ifindex and pin the
+ * link as FW_RT_LINKS/@ifname@MODE (bpffs refuses names with a dot). For FW_RT_WANT_* choice and fallback
+ * see fw_rt_attach_want(), which also prints the warning a fallback
+ * deserves.
+ */
+int fw_rt_attach(const char *ifname, int ifindex, enum fw_rt_mode mode,
+		 int prog_fd);
+int fw_rt_attach_want(const char *prog, const char *ifname, int ifindex,
+		      enum fw_rt_want want, int xdp_fd, int tc_fd,
+		      enum fw_rt_mode *mode);
+/* Undo fw_rt_attach(); an attachment already gone is not an error. */
+int fw_rt_detach(const char *ifname, int ifindex, enum fw_rt_mode mode);
+
+/* Remove @dir and everything below it (bpffs or not). */
+int fw_rt_remove_tree(const char *dir);
+
+/* sha256 of the files' contents, concatenated in order, as 64 hex
+ * digits. */
+int fw_rt_sha256_files(char *const *files, size_t n, char hex[65]);
+
+/* The state document: read (-ENOENT: none), write to FW_RT_STATE.tmp,
+ * commit (rename over FW_RT_STATE), drop the temporary, remove. */
+int fw_rt_state_read(json_t **doc);
+int fw_rt_state_write_tmp(const json_t *doc);
+int fw_rt_state_commit(void);
+void fw_rt_state_drop_tmp(void);
+int fw_rt_state_remove(void);
+
+#endif /* PLUMWALL_FW_RUNTIME_H */
