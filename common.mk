@@ -42,7 +42,7 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		libyaml-dev libjansson-dev libnftnl-dev libmnl-dev \
 		libpcap-dev check pkg-config iproute2 nftables tcpdump jq \
-		libsystemd-dev make gcc
+		libsystemd-dev make gcc netcat-openbsd iputils-ping
 
 # ---------------------------------------------------------------------------
 # pkg-config modules. PW_PKGS is linked into every user-space binary;

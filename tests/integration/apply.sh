@@ -1,0 +1,222 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# apply.sh - plumwall apply/status/stats/flows/down on real interfaces.
+#
+# Three network namespaces: a client and a server joined through a middle
+# one by veth pairs; plumwall runs in the middle one (nsenter --net, so the
+# host's bpffs with the pins stays visible: `ip netns exec` would mount a
+# fresh /sys) and judges what arrives on the client side (m1).
+# Needs root, nc and ping; exit 77 otherwise. Waits on conditions with
+# bounded timeouts, never on sleeps. Cleans up in an EXIT trap.
+# Prints one line per failed check and a final "apply: N passed, N failed".
+
+set -u
+
+ROOT=${PLUMWALL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+BUILD=${PLUMWALL_BUILD:-$ROOT/build}
+PW=$BUILD/plumwall
+
+if [[ $(id -u) != 0 ]]; then
+	echo "apply: needs root, skipped"
+	exit 77
+fi
+for t in nc ping jq ip nsenter; do
+	if ! command -v $t >/dev/null 2>&1; then
+		echo "apply: $t not installed, skipped"
+		exit 77
+	fi
+done
+if [[ ! -x $PW ]]; then
+	echo "apply: $PW not built" >&2
+	exit 1
+fi
+if [[ -e /sys/fs/bpf/plumwall || -e /run/plumwall/state.json ]]; then
+	echo "apply: a plumwall is already loaded on this machine, skipped"
+	exit 77
+fi
+
+S=pwt$$
+NSC=${S}c NSM=${S}m NSS=${S}s
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-apply.XXXXXX") || exit 1
+PIDS=()
+
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	nsenter --net=/var/run/netns/$NSM "$PW" down >/dev/null 2>&1
+	ip netns del $NSC 2>/dev/null
+	ip netns del $NSM 2>/dev/null
+	ip netns del $NSS 2>/dev/null
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+passed=0
+failed=0
+not() { ! "$@"; }
+ok() { passed=$((passed + 1)); }
+ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
+check() { # check DESCRIPTION COMMAND...
+	local d=$1
+	shift
+	if "$@"; then ok; else ko "$d"; fi
+}
+
+inc() { ip netns exec $NSC "$@"; }
+ins() { ip netns exec $NSS "$@"; }
+pw() {
+	nsenter --net=/var/run/netns/$NSM "$PW" "$@" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+}
+
+# wait_for TIMEOUT_S COMMAND...: until COMMAND succeeds, at most TIMEOUT_S.
+wait_for() {
+	local end=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		((SECONDS < end)) || return 1
+		read -r -t 0.05 <> <(:) || true
+	done
+}
+
+ip netns add $NSC && ip netns add $NSM && ip netns add $NSS || exit 1
+ip link add c0 netns $NSC type veth peer name m1 netns $NSM
+ip link add s0 netns $NSS type veth peer name m2 netns $NSM
+ip -n $NSC addr add 10.99.1.2/24 dev c0
+ip -n $NSM addr add 10.99.1.1/24 dev m1
+ip -n $NSM addr add 10.99.2.1/24 dev m2
+ip -n $NSS addr add 10.99.2.2/24 dev s0
+for l in "$NSC c0" "$NSM m1" "$NSM m2" "$NSS s0" "$NSC lo" "$NSM lo" "$NSS lo"; do
+	set -- $l
+	ip -n $1 link set $2 up
+done
+ip -n $NSC route add default via 10.99.1.1
+ip -n $NSS route add default via 10.99.2.1
+ip netns exec $NSM sysctl -qw net.ipv4.ip_forward=1
+
+policy() { # policy FILE TCP_PORTS
+	cat >"$1" <<EOT
+version: 1
+settings:
+  unmatched: deny
+tenants:
+  - name: lab
+    interfaces: [m1]
+    default: deny
+    segments:
+      clients: [10.99.1.0/24]
+      servers: [10.99.2.0/24]
+    rules:
+      - name: web
+        from: clients
+        to: servers
+        proto: tcp
+        ports: [$2]
+        action: allow
+      - name: dns
+        from: clients
+        to: servers
+        proto: udp
+        ports: [5353]
+        action: allow
+      - name: ping
+        from: clients
+        to: servers
+        proto: icmp
+        action: allow
+EOT
+}
+policy "$TMP/p1.yaml" 8080
+policy "$TMP/p2.yaml" 8081
+
+# Servers: a TCP and a UDP echo-ish listener in the server namespace.
+serve_tcp() { # port
+	ins bash -c "while :; do echo hello | nc -l -N -w 5 10.99.2.2 $1 >/dev/null 2>&1; done" &
+	PIDS+=($!)
+}
+serve_tcp 8080
+serve_tcp 8081
+serve_tcp 9090
+ins bash -c "while :; do echo pong | nc -u -l -W 1 -w 2 10.99.2.2 5353 >/dev/null 2>&1; done" &
+PIDS+=($!)
+tcp_ok() { inc nc -w 2 -N 10.99.2.2 "$1" </dev/null 2>/dev/null | grep -q hello; }
+udp_ok() { echo ping | inc nc -u -w 1 10.99.2.2 5353 2>/dev/null | grep -q pong; }
+ping_ok() { inc ping -c 1 -W 1 10.99.2.2 >/dev/null 2>&1; }
+check "path works before apply" wait_for 10 tcp_ok 8080
+
+# --- apply
+pw apply "$TMP/p1.yaml"
+check "apply exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
+check "tcp 8080 allowed" wait_for 5 tcp_ok 8080
+check "udp 5353 allowed" wait_for 5 udp_ok
+check "icmp allowed" wait_for 5 ping_ok
+check "tcp 9090 denied" not tcp_ok 9090
+check "pins exist" test -e /sys/fs/bpf/plumwall/v2/maps/pw_config
+check "link pinned" test -e /sys/fs/bpf/plumwall/v2/links/m1@xdp
+
+# a long-lived flow on 8080, to be revoked by the second policy
+inc bash -c "while :; do echo x; read -r -t 0.2 <> <(:); done | nc 10.99.2.2 8080 >/dev/null 2>&1" &
+PIDS+=($!)
+
+pw status
+check "status exits 0" test "$RC" = 0
+check "status text names m1" grep -q "^m1 .*xdp" "$TMP/out"
+pw status --json
+check "status json generation 1" test "$(jq .generation "$TMP/out")" = 1
+check "status json interface" test "$(jq -r '.interfaces[0].name + " " + .interfaces[0].mode' "$TMP/out")" = "m1 xdp"
+check "status json sha256" test "$(jq -r .sha256 "$TMP/out")" = "$(sha256sum "$TMP/p1.yaml" | cut -d' ' -f1)"
+check "status json counts" test "$(jq -c '[.counts.tenants,.counts.rules]' "$TMP/out")" = "[1,3]"
+pw stats --json
+check "stats web counted" test "$(jq '.rules[] | select(.name=="web") | .packets' "$TMP/out")" -gt 0
+check "stats default drops" test "$(jq '.drops[] | select(.reason=="default") | .packets' "$TMP/out")" -gt 0
+check "stats conntrack max" test "$(jq .conntrack.max_entries "$TMP/out")" -gt 0
+pw stats
+check "stats text" grep -q "^Conntrack max:" "$TMP/out"
+flow_8080() {
+	pw flows --json --tenant lab
+	jq -e '.flows[] | select(.dst=="10.99.2.2:8080" and .rule=="web" and .packets_out > 0)' "$TMP/out" >/dev/null
+}
+check "flows shows the 8080 flow" wait_for 5 flow_8080
+pw flows
+check "flows text" grep -q "10.99.2.2:8080" "$TMP/out"
+pw flows --json --tenant nosuch
+check "flows --tenant filters" test "$(jq '.flows | length' "$TMP/out")" = 0
+
+# --- bad policy, missing interface: exit 1, nothing changes
+echo "version: [" >"$TMP/bad.yaml"
+pw apply "$TMP/bad.yaml"
+check "bad policy exits 1" test "$RC" = 1
+sed 's/\[m1\]/[m1, nosuch0]/' "$TMP/p2.yaml" >"$TMP/noif.yaml"
+pw apply "$TMP/noif.yaml"
+check "missing interface exits 1" test "$RC" = 1
+check "missing interface named" grep -q "nosuch0" "$TMP/err"
+pw status --json
+check "generation unchanged" test "$(jq .generation "$TMP/out")" = 1
+
+# --- second apply: 8080 revoked, 8081 allowed
+pw apply "$TMP/p2.yaml"
+check "second apply exits 0" test "$RC" = 0
+pw status --json
+check "generation 2" test "$(jq .generation "$TMP/out")" = 2
+check "tcp 8081 allowed" wait_for 5 tcp_ok 8081
+check "tcp 8080 denied now" not tcp_ok 8080
+revoked() {
+	pw stats --json
+	test "$(jq '.drops[] | select(.reason=="policy_revoked") | .packets' "$TMP/out")" -gt 0
+}
+check "revoked flow stops" wait_for 5 revoked
+
+# --- down
+pw down
+check "down exits 0" test "$RC" = 0
+check "no pins" test ! -e /sys/fs/bpf/plumwall
+check "no xdp on m1" bash -c "! ip -n $NSM link show m1 | grep -q xdp"
+check "tcp 9090 passes after down" wait_for 5 tcp_ok 9090
+pw status
+check "status after down exits 3" test "$RC" = 3
+pw down
+check "down again exits 3" test "$RC" = 3
+
+echo "apply: $passed passed, $failed failed"
+((failed == 0))
