@@ -369,6 +369,15 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	}
 	if (ret)
 		goto fail_msg;
+	/* The conntrack table is shared by every policy and its flows must
+	 * survive the switch, so it cannot be resized here: say so rather
+	 * than ignore the setting. */
+	if (!first &&
+	    fw_dp_ct_max_entries(dp) != pc.pol->settings.ct_max_entries)
+		fprintf(stderr,
+			"%s: warning: conntrack.max_entries %u is not applied: the running table keeps %u entries until 'plumwall down'\n",
+			argv[0], pc.pol->settings.ct_max_entries,
+			fw_dp_ct_max_entries(dp));
 	if (first) {
 		xdp_fd = dup(fw_dp_prog_fd(dp, FW_DP_XDP));
 		tc_fd = dup(fw_dp_prog_fd(dp, FW_DP_TC_INGRESS));

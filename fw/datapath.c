@@ -869,6 +869,11 @@ bool fw_dp_reused(const struct fw_dp *dp)
 	return dp->reused;
 }
 
+uint32_t fw_dp_ct_max_entries(const struct fw_dp *dp)
+{
+	return bpf_map__max_entries(dp->skel->maps.pw_ct);
+}
+
 int fw_dp_ct_flush(struct fw_dp *dp)
 {
 	return flush_map(bpf_map__fd(dp->skel->maps.pw_ct));

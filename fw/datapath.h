@@ -173,6 +173,9 @@ typedef int (*fw_dp_ct_fn)(const struct pw_ct_key *key,
 int fw_dp_ct_foreach(struct fw_dp *dp, fw_dp_ct_fn fn, void *ctx);
 /* True when fw_dp_open() reused pinned maps rather than creating them. */
 bool fw_dp_reused(const struct fw_dp *dp);
+/* Size of the conntrack table: a reused (pinned) table keeps the size the
+ * first apply gave it. */
+uint32_t fw_dp_ct_max_entries(const struct fw_dp *dp);
 /* Clear pw_frag, pw_rate, the drop counters and pending events too:
  * everything a test case may have left behind. */
 int fw_dp_reset_state(struct fw_dp *dp);

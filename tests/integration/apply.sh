@@ -42,9 +42,15 @@ TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-apply.XXXXXX") || exit 1
 PIDS=()
 
 cleanup() {
-	local p
+	local p ns
 	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	nsenter --net=/var/run/netns/$NSM "$PW" down >/dev/null 2>&1
+	# A backgrounded `ip netns exec` leaves its command running when the
+	# wrapper is killed: end everything still inside our namespaces.
+	for ns in $NSC $NSM $NSS; do
+		p=$(ip netns pids "$ns" 2>/dev/null)
+		[ -n "$p" ] && kill $p 2>/dev/null
+	done
 	ip netns del $NSC 2>/dev/null
 	ip netns del $NSM 2>/dev/null
 	ip netns del $NSS 2>/dev/null
@@ -206,6 +212,15 @@ revoked() {
 	test "$(jq '.drops[] | select(.reason=="policy_revoked") | .packets' "$TMP/out")" -gt 0
 }
 check "revoked flow stops" wait_for 5 revoked
+
+# --- a setting that cannot change on a running table is said, not ignored
+sed 's/^  unmatched: deny$/  unmatched: deny\n  conntrack:\n    max_entries: 4096/' \
+	"$TMP/p2.yaml" >"$TMP/p3.yaml"
+pw apply "$TMP/p3.yaml"
+check "apply with another conntrack size exits 0" test "$RC" = 0
+check "conntrack size change is warned" grep -q "conntrack.max_entries 4096 is not applied" "$TMP/err"
+pw status --json
+check "generation 3" test "$(jq .generation "$TMP/out")" = 3
 
 # --- down
 pw down

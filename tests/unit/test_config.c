@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fw/config.h"
+#include <plumwall/config.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_EXPECT 12
@@ -39,15 +39,15 @@ static char *diags_text(struct pw_diags *diags)
 }
 
 /* Load @yaml as @name; it must load without any diagnostic. */
-static struct fw_config *load_ok_named(const char *name, const char *yaml)
+static struct pw_config *load_ok_named(const char *name, const char *yaml)
 {
-	struct fw_config *cfg = NULL;
+	struct pw_config *cfg = NULL;
 	struct pw_diags diags;
 	char *text;
 	int ret;
 
 	pw_diags_init(&diags);
-	ret = fw_config_load_buffer(name, yaml, strlen(yaml), &diags, &cfg);
+	ret = pw_config_load_buffer(name, yaml, strlen(yaml), &diags, &cfg);
 	text = diags_text(&diags);
 	ck_assert_msg(ret == 0 && diags.count == 0,
 		      "expected a clean load, got %d:\n%s", ret, text);
@@ -57,7 +57,7 @@ static struct fw_config *load_ok_named(const char *name, const char *yaml)
 	return cfg;
 }
 
-static struct fw_config *load_ok(const char *yaml)
+static struct pw_config *load_ok(const char *yaml)
 {
 	return load_ok_named("test.yaml", yaml);
 }
@@ -419,7 +419,7 @@ static const struct bad_config bad_configs[] = {
 START_TEST(test_bad_config)
 {
 	const struct bad_config *bc = &bad_configs[_i];
-	struct fw_config *cfg = (struct fw_config *)1;
+	struct pw_config *cfg = (struct pw_config *)1;
 	struct pw_diags diags;
 	char *text, *want = NULL;
 	size_t len = 0, n = 0;
@@ -427,7 +427,7 @@ START_TEST(test_bad_config)
 	int ret;
 
 	pw_diags_init(&diags);
-	ret = fw_config_load_buffer("test.yaml", bc->yaml, strlen(bc->yaml),
+	ret = pw_config_load_buffer("test.yaml", bc->yaml, strlen(bc->yaml),
 				    &diags, &cfg);
 	text = diags_text(&diags);
 
@@ -438,7 +438,7 @@ START_TEST(test_bad_config)
 	fclose(f);
 
 	ck_assert_msg(ret == -EINVAL,
-		      "%s: fw_config_load returned %d, not -EINVAL", bc->name,
+		      "%s: pw_config_load returned %d, not -EINVAL", bc->name,
 		      ret);
 	ck_assert_msg(cfg == NULL, "%s: *out set on failure", bc->name);
 	ck_assert_msg(!strcmp(text, want),
@@ -457,33 +457,33 @@ END_TEST
 
 START_TEST(test_defaults)
 {
-	struct fw_config *cfg = load_ok("policy: /etc/p.yaml\n");
+	struct pw_config *cfg = load_ok("policy: /etc/p.yaml\n");
 
 	ck_assert_str_eq(cfg->path, "test.yaml");
 	ck_assert_str_eq(cfg->policy, "/etc/p.yaml");
-	ck_assert_int_eq(cfg->mode, FW_CONFIG_MODE_AUTO);
+	ck_assert_int_eq(cfg->mode, PW_CONFIG_MODE_AUTO);
 	ck_assert_str_eq(cfg->pin_path, "/sys/fs/bpf/plumwall");
 	ck_assert_uint_eq(cfg->conntrack_sweep_interval, 10);
 	ck_assert(!cfg->has_logging);
 	ck_assert_ptr_null(cfg->logging.hostname);
 	ck_assert_int_eq(cfg->logging.facility, 20);
-	ck_assert_str_eq(fw_syslog_facility_name(cfg->logging.facility),
+	ck_assert_str_eq(pw_syslog_facility_name(cfg->logging.facility),
 			 "local4");
-	ck_assert_int_eq(cfg->logging.severity[FW_LOG_DROP], FW_SYSLOG_WARNING);
-	ck_assert_int_eq(cfg->logging.severity[FW_LOG_AUDIT],
-			 FW_SYSLOG_WARNING);
-	ck_assert_int_eq(cfg->logging.severity[FW_LOG_FLOW], FW_SYSLOG_INFO);
-	ck_assert_int_eq(cfg->logging.severity[FW_LOG_SUPPRESSED],
-			 FW_SYSLOG_NOTICE);
-	ck_assert_int_eq(cfg->logging.severity[FW_LOG_LOST], FW_SYSLOG_WARNING);
+	ck_assert_int_eq(cfg->logging.severity[PW_LOG_DROP], PW_SYSLOG_WARNING);
+	ck_assert_int_eq(cfg->logging.severity[PW_LOG_AUDIT],
+			 PW_SYSLOG_WARNING);
+	ck_assert_int_eq(cfg->logging.severity[PW_LOG_FLOW], PW_SYSLOG_INFO);
+	ck_assert_int_eq(cfg->logging.severity[PW_LOG_SUPPRESSED],
+			 PW_SYSLOG_NOTICE);
+	ck_assert_int_eq(cfg->logging.severity[PW_LOG_LOST], PW_SYSLOG_WARNING);
 	ck_assert_uint_eq(cfg->logging.n_sinks, 0);
-	fw_config_free(cfg);
+	pw_config_free(cfg);
 }
 END_TEST
 
 START_TEST(test_sink_defaults)
 {
-	struct fw_config *cfg = load_ok(
+	struct pw_config *cfg = load_ok(
 		"policy: /etc/p.yaml\n"
 		"logging:\n"
 		"  sinks:\n"
@@ -491,15 +491,15 @@ START_TEST(test_sink_defaults)
 		"    - {name: s, format: cef, transport: unix}\n"
 		"    - {name: p, format: pcap, path: /var/log/d.pcap}\n"
 		"    - {name: u, format: syslog, transport: udp, address: 192.0.2.1, port: 514}\n");
-	const struct fw_sink *k = cfg->logging.sinks;
+	const struct pw_sink *k = cfg->logging.sinks;
 
 	ck_assert(cfg->has_logging);
 	ck_assert_uint_eq(cfg->logging.n_sinks, 4);
 
 	ck_assert_str_eq(k[0].name, "f");
-	ck_assert_int_eq(k[0].format, FW_SINK_JSON);
-	ck_assert_int_eq(k[0].transport, FW_SINK_FILE);
-	ck_assert_uint_eq(k[0].kinds, FW_LOG_KINDS_ALL);
+	ck_assert_int_eq(k[0].format, PW_SINK_JSON);
+	ck_assert_int_eq(k[0].transport, PW_SINK_FILE);
+	ck_assert_uint_eq(k[0].kinds, PW_LOG_KINDS_ALL);
 	ck_assert_str_eq(k[0].path, "/var/log/e.json");
 	ck_assert_uint_eq(k[0].queue, 4096);
 	ck_assert_uint_eq(k[0].rotate_bytes, 0);
@@ -509,26 +509,26 @@ START_TEST(test_sink_defaults)
 	ck_assert_uint_eq(k[0].loc.line, 4);
 	ck_assert_uint_eq(k[0].loc.col, 7);
 
-	ck_assert_int_eq(k[1].transport, FW_SINK_UNIX);
+	ck_assert_int_eq(k[1].transport, PW_SINK_UNIX);
 	ck_assert_str_eq(k[1].path, "/dev/log");
 
-	ck_assert_int_eq(k[2].format, FW_SINK_PCAP);
-	ck_assert_int_eq(k[2].transport, FW_SINK_FILE);
+	ck_assert_int_eq(k[2].format, PW_SINK_PCAP);
+	ck_assert_int_eq(k[2].transport, PW_SINK_FILE);
 	ck_assert_uint_eq(k[2].snaplen, 128);
-	ck_assert_uint_eq(k[2].kinds, FW_LOG_KIND_BIT(FW_LOG_DROP) |
-					      FW_LOG_KIND_BIT(FW_LOG_AUDIT));
+	ck_assert_uint_eq(k[2].kinds, PW_LOG_KIND_BIT(PW_LOG_DROP) |
+					      PW_LOG_KIND_BIT(PW_LOG_AUDIT));
 
-	ck_assert_int_eq(k[3].transport, FW_SINK_UDP);
+	ck_assert_int_eq(k[3].transport, PW_SINK_UDP);
 	ck_assert_str_eq(k[3].address, "192.0.2.1");
 	ck_assert_uint_eq(k[3].port, 514);
 	ck_assert_ptr_null(k[3].path);
-	fw_config_free(cfg);
+	pw_config_free(cfg);
 }
 END_TEST
 
 START_TEST(test_every_key)
 {
-	struct fw_config *cfg = load_ok(
+	struct pw_config *cfg = load_ok(
 		"policy: /etc/plumwall/policies\n"
 		"mode: tc\n"
 		"pin_path: /sys/fs/bpf/pw2\n"
@@ -556,48 +556,48 @@ START_TEST(test_every_key)
 		"      rotate_bytes: 1099511627776\n"
 		"    - {name: v6, format: json, transport: tcp, address: '2001:db8::1', port: 1}\n"
 		"    - {name: out, format: cef, transport: stdout, queue: 1}\n");
-	const struct fw_logging *lg = &cfg->logging;
+	const struct pw_logging *lg = &cfg->logging;
 
 	ck_assert_str_eq(cfg->policy, "/etc/plumwall/policies");
-	ck_assert_int_eq(cfg->mode, FW_CONFIG_MODE_TC);
-	ck_assert_str_eq(fw_config_mode_name(cfg->mode), "tc");
+	ck_assert_int_eq(cfg->mode, PW_CONFIG_MODE_TC);
+	ck_assert_str_eq(pw_config_mode_name(cfg->mode), "tc");
 	ck_assert_str_eq(cfg->pin_path, "/sys/fs/bpf/pw2");
 	ck_assert_uint_eq(cfg->conntrack_sweep_interval, 3600);
 	ck_assert_str_eq(lg->hostname, "fw1.example.net");
 	ck_assert_int_eq(lg->facility, 0);
-	ck_assert_int_eq(lg->severity[FW_LOG_DROP], FW_SYSLOG_ERR);
-	ck_assert_int_eq(lg->severity[FW_LOG_AUDIT], FW_SYSLOG_NOTICE);
-	ck_assert_int_eq(lg->severity[FW_LOG_FLOW], FW_SYSLOG_DEBUG);
-	ck_assert_int_eq(lg->severity[FW_LOG_SUPPRESSED], FW_SYSLOG_INFO);
-	ck_assert_int_eq(lg->severity[FW_LOG_LOST], FW_SYSLOG_EMERG);
+	ck_assert_int_eq(lg->severity[PW_LOG_DROP], PW_SYSLOG_ERR);
+	ck_assert_int_eq(lg->severity[PW_LOG_AUDIT], PW_SYSLOG_NOTICE);
+	ck_assert_int_eq(lg->severity[PW_LOG_FLOW], PW_SYSLOG_DEBUG);
+	ck_assert_int_eq(lg->severity[PW_LOG_SUPPRESSED], PW_SYSLOG_INFO);
+	ck_assert_int_eq(lg->severity[PW_LOG_LOST], PW_SYSLOG_EMERG);
 	ck_assert_uint_eq(lg->n_sinks, 4);
 
 	ck_assert_str_eq(lg->sinks[0].name, "siem.tls_1");
-	ck_assert_int_eq(lg->sinks[0].transport, FW_SINK_TLS);
+	ck_assert_int_eq(lg->sinks[0].transport, PW_SINK_TLS);
 	ck_assert_str_eq(lg->sinks[0].address, "siem.example.net.");
 	ck_assert_uint_eq(lg->sinks[0].port, 6514);
 	ck_assert_str_eq(lg->sinks[0].ca_file, "/etc/ssl/ca.pem");
 	ck_assert_uint_eq(lg->sinks[0].kinds,
-			  FW_LOG_KIND_BIT(FW_LOG_LOST) |
-				  FW_LOG_KIND_BIT(FW_LOG_DROP));
+			  PW_LOG_KIND_BIT(PW_LOG_LOST) |
+				  PW_LOG_KIND_BIT(PW_LOG_DROP));
 	ck_assert_uint_eq(lg->sinks[0].queue, 1000000);
 
-	ck_assert_uint_eq(lg->sinks[1].kinds, FW_LOG_KIND_BIT(FW_LOG_AUDIT));
+	ck_assert_uint_eq(lg->sinks[1].kinds, PW_LOG_KIND_BIT(PW_LOG_AUDIT));
 	ck_assert_uint_eq(lg->sinks[1].snaplen, 65535);
 	ck_assert_uint_eq(lg->sinks[1].rotate_bytes, 1ULL << 40);
 
 	ck_assert_str_eq(lg->sinks[2].address, "2001:db8::1");
 	ck_assert_uint_eq(lg->sinks[2].port, 1);
-	ck_assert_int_eq(lg->sinks[3].transport, FW_SINK_STDOUT);
+	ck_assert_int_eq(lg->sinks[3].transport, PW_SINK_STDOUT);
 	ck_assert_uint_eq(lg->sinks[3].queue, 1);
 	ck_assert_ptr_null(lg->sinks[3].path);
-	fw_config_free(cfg);
+	pw_config_free(cfg);
 }
 END_TEST
 
 START_TEST(test_relative_paths)
 {
-	struct fw_config *cfg = load_ok_named(
+	struct pw_config *cfg = load_ok_named(
 		"/etc/plumwall/plumwall.yaml",
 		"policy: policies/three-tier.yaml\n"
 		"logging:\n"
@@ -609,42 +609,42 @@ START_TEST(test_relative_paths)
 	ck_assert_str_eq(cfg->logging.sinks[0].ca_file, "/etc/plumwall/ca.pem");
 	ck_assert_str_eq(cfg->logging.sinks[1].path,
 			 "/etc/plumwall/../../var/e.json");
-	fw_config_free(cfg);
+	pw_config_free(cfg);
 
 	/* No directory in the name: relative to the working directory. */
 	cfg = load_ok_named("plumwall.yaml", "policy: p.yaml\n");
 	ck_assert_str_eq(cfg->policy, "p.yaml");
-	fw_config_free(cfg);
+	pw_config_free(cfg);
 	cfg = load_ok_named("/plumwall.yaml", "policy: p.yaml\n");
 	ck_assert_str_eq(cfg->policy, "/p.yaml");
-	fw_config_free(cfg);
+	pw_config_free(cfg);
 }
 END_TEST
 
 START_TEST(test_names)
 {
-	ck_assert_str_eq(fw_config_mode_name(FW_CONFIG_MODE_XDP), "xdp");
-	ck_assert_str_eq(fw_config_mode_name(FW_CONFIG_MODE_AUTO), "auto");
-	ck_assert_str_eq(fw_log_kind_name(FW_LOG_SUPPRESSED), "suppressed");
-	ck_assert_str_eq(fw_log_kind_name(FW_LOG_KIND_COUNT), "?");
-	ck_assert_str_eq(fw_sink_format_name(FW_SINK_CEF), "cef");
-	ck_assert_str_eq(fw_sink_transport_name(FW_SINK_UNIX), "unix");
-	ck_assert_str_eq(fw_syslog_facility_name(23), "local7");
-	ck_assert_str_eq(fw_syslog_facility_name(24), "?");
-	ck_assert_str_eq(fw_syslog_facility_name(-1), "?");
-	ck_assert_str_eq(fw_syslog_severity_name(FW_SYSLOG_WARNING), "warning");
-	ck_assert_str_eq(fw_syslog_severity_name(FW_SYSLOG_DEBUG), "debug");
+	ck_assert_str_eq(pw_config_mode_name(PW_CONFIG_MODE_XDP), "xdp");
+	ck_assert_str_eq(pw_config_mode_name(PW_CONFIG_MODE_AUTO), "auto");
+	ck_assert_str_eq(pw_log_kind_name(PW_LOG_SUPPRESSED), "suppressed");
+	ck_assert_str_eq(pw_log_kind_name(PW_LOG_KIND_COUNT), "?");
+	ck_assert_str_eq(pw_sink_format_name(PW_SINK_CEF), "cef");
+	ck_assert_str_eq(pw_sink_transport_name(PW_SINK_UNIX), "unix");
+	ck_assert_str_eq(pw_syslog_facility_name(23), "local7");
+	ck_assert_str_eq(pw_syslog_facility_name(24), "?");
+	ck_assert_str_eq(pw_syslog_facility_name(-1), "?");
+	ck_assert_str_eq(pw_syslog_severity_name(PW_SYSLOG_WARNING), "warning");
+	ck_assert_str_eq(pw_syslog_severity_name(PW_SYSLOG_DEBUG), "debug");
 }
 END_TEST
 
 START_TEST(test_missing_file)
 {
-	struct fw_config *cfg = (struct fw_config *)1;
+	struct pw_config *cfg = (struct pw_config *)1;
 	struct pw_diags diags;
 	int ret;
 
 	pw_diags_init(&diags);
-	ret = fw_config_load("/nonexistent/plumwall.yaml", &diags, &cfg);
+	ret = pw_config_load("/nonexistent/plumwall.yaml", &diags, &cfg);
 	ck_assert_int_eq(ret, -ENOENT);
 	ck_assert_ptr_null(cfg);
 	ck_assert_uint_eq(diags.n_errors, 1);
@@ -662,34 +662,34 @@ static const char *root_dir(void)
 /* The shipped etc/plumwall.yaml loads without a diagnostic. */
 START_TEST(test_shipped_config)
 {
-	struct fw_config *cfg = NULL;
+	struct pw_config *cfg = NULL;
 	struct pw_diags diags;
 	char path[4096], *text;
 	int ret;
 
 	snprintf(path, sizeof(path), "%s/etc/plumwall.yaml", root_dir());
 	pw_diags_init(&diags);
-	ret = fw_config_load(path, &diags, &cfg);
+	ret = pw_config_load(path, &diags, &cfg);
 	text = diags_text(&diags);
 	ck_assert_msg(ret == 0 && diags.count == 0, "%s: %d\n%s", path, ret,
 		      text);
 	free(text);
 	ck_assert_str_eq(cfg->policy, "/etc/plumwall/policies/three-tier.yaml");
-	ck_assert_int_eq(cfg->mode, FW_CONFIG_MODE_AUTO);
+	ck_assert_int_eq(cfg->mode, PW_CONFIG_MODE_AUTO);
 	ck_assert_str_eq(cfg->pin_path, "/sys/fs/bpf/plumwall");
 	ck_assert_uint_eq(cfg->conntrack_sweep_interval, 10);
 	ck_assert_ptr_null(cfg->logging.hostname);
-	ck_assert_str_eq(fw_syslog_facility_name(cfg->logging.facility),
+	ck_assert_str_eq(pw_syslog_facility_name(cfg->logging.facility),
 			 "local4");
 	ck_assert_uint_eq(cfg->logging.n_sinks, 1);
 	ck_assert_str_eq(cfg->logging.sinks[0].name, "events");
-	ck_assert_int_eq(cfg->logging.sinks[0].format, FW_SINK_JSON);
-	ck_assert_int_eq(cfg->logging.sinks[0].transport, FW_SINK_FILE);
+	ck_assert_int_eq(cfg->logging.sinks[0].format, PW_SINK_JSON);
+	ck_assert_int_eq(cfg->logging.sinks[0].transport, PW_SINK_FILE);
 	ck_assert_str_eq(cfg->logging.sinks[0].path,
 			 "/var/log/plumwall/events.json");
-	ck_assert_uint_eq(cfg->logging.sinks[0].kinds, FW_LOG_KINDS_ALL);
+	ck_assert_uint_eq(cfg->logging.sinks[0].kinds, PW_LOG_KINDS_ALL);
 	ck_assert_uint_eq(cfg->logging.sinks[0].queue, 4096);
-	fw_config_free(cfg);
+	pw_config_free(cfg);
 	pw_diags_free(&diags);
 }
 END_TEST

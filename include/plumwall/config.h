@@ -28,8 +28,8 @@
  * sink path, ca_file) are taken relative to the directory of the
  * configuration file.
  */
-#ifndef PLUMWALL_FW_CONFIG_H
-#define PLUMWALL_FW_CONFIG_H
+#ifndef PLUMWALL_CONFIG_H
+#define PLUMWALL_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -37,80 +37,80 @@
 
 #include <plumwall/diag.h>
 
-#define FW_CONFIG_PATH "/etc/plumwall/plumwall.yaml"
-#define FW_CONFIG_PIN_PATH "/sys/fs/bpf/plumwall"
+#define PW_CONFIG_PATH "/etc/plumwall/plumwall.yaml"
+#define PW_CONFIG_PIN_PATH "/sys/fs/bpf/plumwall"
 
-#define FW_CONFIG_SWEEP_DEFAULT 10 /* seconds */
-#define FW_CONFIG_SWEEP_MIN 1
-#define FW_CONFIG_SWEEP_MAX 3600
+#define PW_CONFIG_SWEEP_DEFAULT 10 /* seconds */
+#define PW_CONFIG_SWEEP_MIN 1
+#define PW_CONFIG_SWEEP_MAX 3600
 
-#define FW_SINK_QUEUE_DEFAULT 4096 /* events */
-#define FW_SINK_QUEUE_MIN 1
-#define FW_SINK_QUEUE_MAX 1000000
-#define FW_SINK_SNAPLEN_DEFAULT 128 /* bytes */
-#define FW_SINK_SNAPLEN_MIN 1
-#define FW_SINK_SNAPLEN_MAX 65535
-#define FW_SINK_ROTATE_MIN 4096ULL /* bytes */
-#define FW_SINK_ROTATE_MAX (1ULL << 40) /* 1 TiB */
-#define FW_SINK_UNIX_PATH "/dev/log"
+#define PW_SINK_QUEUE_DEFAULT 4096 /* events */
+#define PW_SINK_QUEUE_MIN 1
+#define PW_SINK_QUEUE_MAX 1000000
+#define PW_SINK_SNAPLEN_DEFAULT 128 /* bytes */
+#define PW_SINK_SNAPLEN_MIN 1
+#define PW_SINK_SNAPLEN_MAX 65535
+#define PW_SINK_ROTATE_MIN 4096ULL /* bytes */
+#define PW_SINK_ROTATE_MAX (1ULL << 40) /* 1 TiB */
+#define PW_SINK_UNIX_PATH "/dev/log"
 
-#define FW_SYSLOG_FACILITY_DEFAULT 20 /* local4 */
+#define PW_SYSLOG_FACILITY_DEFAULT 20 /* local4 */
 
-enum fw_config_mode {
-	FW_CONFIG_MODE_XDP,
-	FW_CONFIG_MODE_TC,
-	FW_CONFIG_MODE_AUTO,
+enum pw_config_mode {
+	PW_CONFIG_MODE_XDP,
+	PW_CONFIG_MODE_TC,
+	PW_CONFIG_MODE_AUTO,
 };
 
-/* Event kinds (events.md), as bits of fw_sink.kinds. */
-enum fw_log_kind {
-	FW_LOG_DROP,
-	FW_LOG_AUDIT,
-	FW_LOG_FLOW,
-	FW_LOG_SUPPRESSED,
-	FW_LOG_LOST,
-	FW_LOG_KIND_COUNT,
+/* Event kinds (events.md), as bits of pw_sink.kinds. */
+enum pw_log_kind {
+	PW_LOG_DROP,
+	PW_LOG_AUDIT,
+	PW_LOG_FLOW,
+	PW_LOG_SUPPRESSED,
+	PW_LOG_LOST,
+	PW_LOG_KIND_COUNT,
 };
 
-#define FW_LOG_KIND_BIT(kind) (1u << (kind))
-#define FW_LOG_KINDS_ALL ((1u << FW_LOG_KIND_COUNT) - 1)
+#define PW_LOG_KIND_BIT(kind) (1u << (kind))
+#define PW_LOG_KINDS_ALL ((1u << PW_LOG_KIND_COUNT) - 1)
 /* A pcap sink records packets: only drop and audit events carry one. */
-#define FW_LOG_KINDS_PCAP \
-	(FW_LOG_KIND_BIT(FW_LOG_DROP) | FW_LOG_KIND_BIT(FW_LOG_AUDIT))
+#define PW_LOG_KINDS_PCAP \
+	(PW_LOG_KIND_BIT(PW_LOG_DROP) | PW_LOG_KIND_BIT(PW_LOG_AUDIT))
 
-enum fw_sink_format {
-	FW_SINK_JSON,
-	FW_SINK_SYSLOG,
-	FW_SINK_CEF,
-	FW_SINK_PCAP,
+enum pw_sink_format {
+	PW_SINK_JSON,
+	PW_SINK_SYSLOG,
+	PW_SINK_CEF,
+	PW_SINK_PCAP,
 };
 
-enum fw_sink_transport {
-	FW_SINK_FILE,
-	FW_SINK_STDOUT,
-	FW_SINK_UDP,
-	FW_SINK_TCP,
-	FW_SINK_TLS,
-	FW_SINK_UNIX,
+enum pw_sink_transport {
+	PW_SINK_FILE,
+	PW_SINK_STDOUT,
+	PW_SINK_UDP,
+	PW_SINK_TCP,
+	PW_SINK_TLS,
+	PW_SINK_UNIX,
 };
 
 /* RFC 5424 severities, numbered as on the wire. */
-enum fw_syslog_severity {
-	FW_SYSLOG_EMERG,
-	FW_SYSLOG_ALERT,
-	FW_SYSLOG_CRIT,
-	FW_SYSLOG_ERR,
-	FW_SYSLOG_WARNING,
-	FW_SYSLOG_NOTICE,
-	FW_SYSLOG_INFO,
-	FW_SYSLOG_DEBUG,
+enum pw_syslog_severity {
+	PW_SYSLOG_EMERG,
+	PW_SYSLOG_ALERT,
+	PW_SYSLOG_CRIT,
+	PW_SYSLOG_ERR,
+	PW_SYSLOG_WARNING,
+	PW_SYSLOG_NOTICE,
+	PW_SYSLOG_INFO,
+	PW_SYSLOG_DEBUG,
 };
 
-struct fw_sink {
+struct pw_sink {
 	const char *name;
-	enum fw_sink_format format;
-	enum fw_sink_transport transport; /* default file */
-	uint32_t kinds; /* FW_LOG_KIND_BIT()s; default all (pcap: drop, audit) */
+	enum pw_sink_format format;
+	enum pw_sink_transport transport; /* default file */
+	uint32_t kinds; /* PW_LOG_KIND_BIT()s; default all (pcap: drop, audit) */
 	const char *path; /* file, unix (default /dev/log); else NULL */
 	const char *address; /* udp, tcp, tls: host name or IP; else NULL */
 	uint16_t port; /* udp, tcp, tls; else 0 */
@@ -121,46 +121,46 @@ struct fw_sink {
 	struct pw_loc loc; /* of the sink's mapping */
 };
 
-struct fw_logging {
+struct pw_logging {
 	const char *hostname; /* NULL: the system's host name */
 	int facility; /* RFC 5424 facility number, 0..23 */
-	enum fw_syslog_severity severity[FW_LOG_KIND_COUNT];
-	struct fw_sink *sinks;
+	enum pw_syslog_severity severity[PW_LOG_KIND_COUNT];
+	struct pw_sink *sinks;
 	size_t n_sinks; /* 0 when the file has no 'logging' section */
 };
 
-struct fw_config {
+struct pw_config {
 	const char *path; /* the configuration file */
 	const char *policy; /* policy file or directory */
-	enum fw_config_mode mode;
+	enum pw_config_mode mode;
 	const char *pin_path;
 	uint32_t conntrack_sweep_interval; /* seconds */
 	bool has_logging; /* a 'logging' section was given */
-	struct fw_logging logging;
-	struct fw_config_private *priv;
+	struct pw_logging logging;
+	struct pw_config_private *priv;
 };
 
 /*
  * Read the configuration file @path. Problems go to @diags. Returns 0 and
- * sets *@out (free with fw_config_free()) when no error was found; a
+ * sets *@out (free with pw_config_free()) when no error was found; a
  * negative errno otherwise (-EINVAL: the file is wrong, see @diags; -ENOENT
  * and the like: it cannot be read), *@out NULL. Every default is filled in.
  */
-int fw_config_load(const char *path, struct pw_diags *diags,
-		   struct fw_config **out);
+int pw_config_load(const char *path, struct pw_diags *diags,
+		   struct pw_config **out);
 /* Same, from memory; @name is used in locations and to resolve relative
  * paths. */
-int fw_config_load_buffer(const char *name, const char *buf, size_t len,
-			  struct pw_diags *diags, struct fw_config **out);
-void fw_config_free(struct fw_config *cfg);
+int pw_config_load_buffer(const char *name, const char *buf, size_t len,
+			  struct pw_diags *diags, struct pw_config **out);
+void pw_config_free(struct pw_config *cfg);
 
 /* Names as written in the file ("auto", "drop", "json", "udp", "local4",
  * "warning"); "?" when out of range. */
-const char *fw_config_mode_name(enum fw_config_mode mode);
-const char *fw_log_kind_name(enum fw_log_kind kind);
-const char *fw_sink_format_name(enum fw_sink_format format);
-const char *fw_sink_transport_name(enum fw_sink_transport transport);
-const char *fw_syslog_facility_name(int facility);
-const char *fw_syslog_severity_name(enum fw_syslog_severity severity);
+const char *pw_config_mode_name(enum pw_config_mode mode);
+const char *pw_log_kind_name(enum pw_log_kind kind);
+const char *pw_sink_format_name(enum pw_sink_format format);
+const char *pw_sink_transport_name(enum pw_sink_transport transport);
+const char *pw_syslog_facility_name(int facility);
+const char *pw_syslog_severity_name(enum pw_syslog_severity severity);
 
-#endif /* PLUMWALL_FW_CONFIG_H */
+#endif /* PLUMWALL_CONFIG_H */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The configuration file: YAML -> validated struct fw_config (config.h).
+ * The configuration file: YAML -> validated struct pw_config (config.h).
  *
  * Like the policy loader, every check records a diagnostic pointing at the
  * offending node and the walk goes on, so one run reports every problem;
@@ -19,17 +19,17 @@
 #include <plumwall/yaml.h>
 #include <plumwall/ycheck.h>
 
-#include "fw/config.h"
+#include <plumwall/config.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
-struct fw_config_private {
+struct pw_config_private {
 	struct pw_arena *arena;
 	struct pw_ydoc *doc;
 };
 
 struct cfg_loader {
-	struct fw_config *cfg;
+	struct pw_config *cfg;
 	struct pw_arena *arena;
 	struct pw_diags *diags;
 	char *dir; /* of the configuration file, for relative paths; or NULL */
@@ -58,12 +58,12 @@ static const char *const cfg_facility_names[] = {
 static const char *const cfg_severity_names[] = { "emerg", "alert",   "crit",
 						  "err",   "warning", "notice",
 						  "info",  "debug",   NULL };
-static const enum fw_syslog_severity cfg_severity_defaults[] = {
-	[FW_LOG_DROP] = FW_SYSLOG_WARNING,
-	[FW_LOG_AUDIT] = FW_SYSLOG_WARNING,
-	[FW_LOG_FLOW] = FW_SYSLOG_INFO,
-	[FW_LOG_SUPPRESSED] = FW_SYSLOG_NOTICE,
-	[FW_LOG_LOST] = FW_SYSLOG_WARNING,
+static const enum pw_syslog_severity cfg_severity_defaults[] = {
+	[PW_LOG_DROP] = PW_SYSLOG_WARNING,
+	[PW_LOG_AUDIT] = PW_SYSLOG_WARNING,
+	[PW_LOG_FLOW] = PW_SYSLOG_INFO,
+	[PW_LOG_SUPPRESSED] = PW_SYSLOG_NOTICE,
+	[PW_LOG_LOST] = PW_SYSLOG_WARNING,
 };
 
 static const char *cfg_name(const char *const *names, size_t n, int i)
@@ -71,34 +71,34 @@ static const char *cfg_name(const char *const *names, size_t n, int i)
 	return i >= 0 && (size_t)i < n - 1 ? names[i] : "?";
 }
 
-const char *fw_config_mode_name(enum fw_config_mode mode)
+const char *pw_config_mode_name(enum pw_config_mode mode)
 {
 	return cfg_name(cfg_mode_names, ARRAY_SIZE(cfg_mode_names), mode);
 }
 
-const char *fw_log_kind_name(enum fw_log_kind kind)
+const char *pw_log_kind_name(enum pw_log_kind kind)
 {
 	return cfg_name(cfg_kind_names, ARRAY_SIZE(cfg_kind_names), kind);
 }
 
-const char *fw_sink_format_name(enum fw_sink_format format)
+const char *pw_sink_format_name(enum pw_sink_format format)
 {
 	return cfg_name(cfg_format_names, ARRAY_SIZE(cfg_format_names), format);
 }
 
-const char *fw_sink_transport_name(enum fw_sink_transport transport)
+const char *pw_sink_transport_name(enum pw_sink_transport transport)
 {
 	return cfg_name(cfg_transport_names, ARRAY_SIZE(cfg_transport_names),
 			transport);
 }
 
-const char *fw_syslog_facility_name(int facility)
+const char *pw_syslog_facility_name(int facility)
 {
 	return cfg_name(cfg_facility_names, ARRAY_SIZE(cfg_facility_names),
 			facility);
 }
 
-const char *fw_syslog_severity_name(enum fw_syslog_severity severity)
+const char *pw_syslog_severity_name(enum pw_syslog_severity severity)
 {
 	return cfg_name(cfg_severity_names, ARRAY_SIZE(cfg_severity_names),
 			severity);
@@ -237,7 +237,7 @@ static bool cfg_sink_name_ok(const char *s)
 static void cfg_load_syslog(struct cfg_loader *ld, const struct pw_ynode *map)
 {
 	static const char *const keys[] = { "facility", "severity", NULL };
-	struct fw_logging *lg = &ld->cfg->logging;
+	struct pw_logging *lg = &ld->cfg->logging;
 	const struct pw_ynode *node, *sev;
 	int v;
 	size_t i;
@@ -256,7 +256,7 @@ static void cfg_load_syslog(struct cfg_loader *ld, const struct pw_ynode *map)
 	if (!sev || pw_yexpect_kind(ld->diags, sev, PW_YNODE_MAP, "'severity'"))
 		return;
 	pw_ycheck_keys(ld->diags, sev, "syslog severities", cfg_kind_names);
-	for (i = 0; i < FW_LOG_KIND_COUNT; i++) {
+	for (i = 0; i < PW_LOG_KIND_COUNT; i++) {
 		char what[64];
 
 		node = pw_ymap_get(sev, cfg_kind_names[i]);
@@ -271,7 +271,7 @@ static void cfg_load_syslog(struct cfg_loader *ld, const struct pw_ynode *map)
 }
 
 static void cfg_load_kinds(struct cfg_loader *ld, const struct pw_ynode *list,
-			   bool pcap, struct fw_sink *sink)
+			   bool pcap, struct pw_sink *sink)
 {
 	uint32_t seen = 0;
 	size_t i;
@@ -284,15 +284,15 @@ static void cfg_load_kinds(struct cfg_loader *ld, const struct pw_ynode *list,
 		const struct pw_ynode *item = list->seq.items[i];
 
 		if (pw_yexpect_enum(ld->diags, item, "an event kind",
-				    cfg_kind_names, FW_LOG_KIND_COUNT, &v))
+				    cfg_kind_names, PW_LOG_KIND_COUNT, &v))
 			continue;
-		if (seen & FW_LOG_KIND_BIT(v)) {
+		if (seen & PW_LOG_KIND_BIT(v)) {
 			cerr(ld, item, "kind '%s' is listed twice",
 			     cfg_kind_names[v]);
 			continue;
 		}
-		seen |= FW_LOG_KIND_BIT(v);
-		if (pcap && !(FW_LOG_KINDS_PCAP & FW_LOG_KIND_BIT(v)))
+		seen |= PW_LOG_KIND_BIT(v);
+		if (pcap && !(PW_LOG_KINDS_PCAP & PW_LOG_KIND_BIT(v)))
 			cerr(ld, item,
 			     "a pcap sink takes only drop and audit events, not '%s'",
 			     cfg_kind_names[v]);
@@ -312,7 +312,7 @@ static void cfg_not_for(struct cfg_loader *ld, const struct pw_ynode *map,
 }
 
 static void cfg_missing(struct cfg_loader *ld, const struct pw_ynode *map,
-			const struct fw_sink *sink, const char *key,
+			const struct pw_sink *sink, const char *key,
 			const char *why)
 {
 	if (sink->name)
@@ -326,7 +326,7 @@ static void cfg_missing(struct cfg_loader *ld, const struct pw_ynode *map,
 /* Sink @i of the list; @names[j] is the name node of each earlier sink
  * with a valid name, for "already used". */
 static void cfg_load_sink(struct cfg_loader *ld, const struct pw_ynode *map,
-			  struct fw_sink *sink, const struct pw_ynode **names,
+			  struct pw_sink *sink, const struct pw_ynode **names,
 			  size_t i)
 {
 	static const char *const keys[] = {
@@ -342,9 +342,9 @@ static void cfg_load_sink(struct cfg_loader *ld, const struct pw_ynode *map,
 	size_t j;
 	int e;
 
-	sink->transport = FW_SINK_FILE;
-	sink->kinds = FW_LOG_KINDS_ALL;
-	sink->queue = FW_SINK_QUEUE_DEFAULT;
+	sink->transport = PW_SINK_FILE;
+	sink->kinds = PW_LOG_KINDS_ALL;
+	sink->queue = PW_SINK_QUEUE_DEFAULT;
 	sink->loc = map->loc;
 
 	if (pw_yexpect_kind(ld->diags, map, PW_YNODE_MAP, "a sink"))
@@ -383,9 +383,9 @@ static void cfg_load_sink(struct cfg_loader *ld, const struct pw_ynode *map,
 		sink->format = e;
 		format_ok = true;
 	}
-	if (format_ok && sink->format == FW_SINK_PCAP) {
-		sink->kinds = FW_LOG_KINDS_PCAP;
-		sink->snaplen = FW_SINK_SNAPLEN_DEFAULT;
+	if (format_ok && sink->format == PW_SINK_PCAP) {
+		sink->kinds = PW_LOG_KINDS_PCAP;
+		sink->snaplen = PW_SINK_SNAPLEN_DEFAULT;
 	}
 
 	tr_node = pw_ymap_get(map, "transport");
@@ -398,12 +398,12 @@ static void cfg_load_sink(struct cfg_loader *ld, const struct pw_ynode *map,
 	}
 	tr = cfg_transport_names[sink->transport];
 	fmt = format_ok ? cfg_format_names[sink->format] : "?";
-	network = sink->transport == FW_SINK_UDP ||
-		  sink->transport == FW_SINK_TCP ||
-		  sink->transport == FW_SINK_TLS;
+	network = sink->transport == PW_SINK_UDP ||
+		  sink->transport == PW_SINK_TCP ||
+		  sink->transport == PW_SINK_TLS;
 
-	if (format_ok && transport_ok && sink->format == FW_SINK_PCAP &&
-	    sink->transport != FW_SINK_FILE)
+	if (format_ok && transport_ok && sink->format == PW_SINK_PCAP &&
+	    sink->transport != PW_SINK_FILE)
 		cerr(ld, tr_node,
 		     "a pcap sink writes files: 'transport' must be file, not '%s'",
 		     tr);
@@ -411,24 +411,24 @@ static void cfg_load_sink(struct cfg_loader *ld, const struct pw_ynode *map,
 	node = pw_ymap_get(map, "kinds");
 	if (node)
 		cfg_load_kinds(ld, node,
-			       format_ok && sink->format == FW_SINK_PCAP, sink);
+			       format_ok && sink->format == PW_SINK_PCAP, sink);
 
 	/* path: file and unix */
 	node = pw_ymap_get(map, "path");
 	if (node)
 		sink->path = cfg_path(ld, node, "'path'");
 	if (transport_ok) {
-		if (sink->transport == FW_SINK_FILE && !node)
+		if (sink->transport == PW_SINK_FILE && !node)
 			cfg_missing(ld, map, sink, "path",
 				    "transport file writes to it");
-		else if (sink->transport == FW_SINK_UNIX && !node)
-			sink->path = FW_SINK_UNIX_PATH;
-		else if (sink->transport != FW_SINK_FILE &&
-			 sink->transport != FW_SINK_UNIX)
+		else if (sink->transport == PW_SINK_UNIX && !node)
+			sink->path = PW_SINK_UNIX_PATH;
+		else if (sink->transport != PW_SINK_FILE &&
+			 sink->transport != PW_SINK_UNIX)
 			cfg_not_for(ld, map, "path", "transports file and unix",
 				    tr);
 	}
-	if (sink->transport != FW_SINK_FILE && sink->transport != FW_SINK_UNIX)
+	if (sink->transport != PW_SINK_FILE && sink->transport != PW_SINK_UNIX)
 		sink->path = NULL;
 
 	/* address, port: udp, tcp, tls */
@@ -457,32 +457,32 @@ static void cfg_load_sink(struct cfg_loader *ld, const struct pw_ynode *map,
 	node = pw_ymap_get(map, "ca_file");
 	if (node)
 		sink->ca_file = cfg_path(ld, node, "'ca_file'");
-	if (transport_ok && sink->transport == FW_SINK_TLS && !node)
+	if (transport_ok && sink->transport == PW_SINK_TLS && !node)
 		cfg_missing(ld, map, sink, "ca_file",
 			    "transport tls verifies the server with it");
-	if (transport_ok && sink->transport != FW_SINK_TLS)
+	if (transport_ok && sink->transport != PW_SINK_TLS)
 		cfg_not_for(ld, map, "ca_file", "transport tls", tr);
-	if (sink->transport != FW_SINK_TLS)
+	if (sink->transport != PW_SINK_TLS)
 		sink->ca_file = NULL;
 
 	node = pw_ymap_get(map, "queue");
 	if (node && !pw_yexpect_int(ld->diags, node, "'queue'",
-				    FW_SINK_QUEUE_MIN, FW_SINK_QUEUE_MAX, &v))
+				    PW_SINK_QUEUE_MIN, PW_SINK_QUEUE_MAX, &v))
 		sink->queue = v;
 
 	node = pw_ymap_get(map, "rotate_bytes");
 	if (node && !pw_yexpect_int(ld->diags, node, "'rotate_bytes'",
-				    FW_SINK_ROTATE_MIN, FW_SINK_ROTATE_MAX, &v))
+				    PW_SINK_ROTATE_MIN, PW_SINK_ROTATE_MAX, &v))
 		sink->rotate_bytes = v;
-	if (transport_ok && sink->transport != FW_SINK_FILE)
+	if (transport_ok && sink->transport != PW_SINK_FILE)
 		cfg_not_for(ld, map, "rotate_bytes", "transport file", tr);
 
 	node = pw_ymap_get(map, "snaplen");
 	if (node &&
-	    !pw_yexpect_int(ld->diags, node, "'snaplen'", FW_SINK_SNAPLEN_MIN,
-			    FW_SINK_SNAPLEN_MAX, &v))
+	    !pw_yexpect_int(ld->diags, node, "'snaplen'", PW_SINK_SNAPLEN_MIN,
+			    PW_SINK_SNAPLEN_MAX, &v))
 		sink->snaplen = v;
-	if (format_ok && sink->format != FW_SINK_PCAP) {
+	if (format_ok && sink->format != PW_SINK_PCAP) {
 		cfg_not_for(ld, map, "snaplen", "format pcap", fmt);
 		sink->snaplen = 0;
 	}
@@ -492,7 +492,7 @@ static void cfg_load_logging(struct cfg_loader *ld, const struct pw_ynode *map)
 {
 	static const char *const keys[] = { "hostname", "syslog", "sinks",
 					    NULL };
-	struct fw_logging *lg = &ld->cfg->logging;
+	struct pw_logging *lg = &ld->cfg->logging;
 	const struct pw_ynode *node, *list, **names;
 	size_t i;
 
@@ -536,7 +536,7 @@ static void cfg_build(struct cfg_loader *ld, const struct pw_ydoc *doc)
 		"logging", NULL
 	};
 	const struct pw_ynode *root = pw_ydoc_root(doc), *node;
-	struct fw_config *cfg = ld->cfg;
+	struct pw_config *cfg = ld->cfg;
 	const char *s;
 	int64_t v;
 	int e;
@@ -572,7 +572,7 @@ static void cfg_build(struct cfg_loader *ld, const struct pw_ydoc *doc)
 	node = pw_ymap_get(root, "conntrack_sweep_interval");
 	if (node &&
 	    !pw_yexpect_int(ld->diags, node, "'conntrack_sweep_interval'",
-			    FW_CONFIG_SWEEP_MIN, FW_CONFIG_SWEEP_MAX, &v))
+			    PW_CONFIG_SWEEP_MIN, PW_CONFIG_SWEEP_MAX, &v))
 		cfg->conntrack_sweep_interval = v;
 
 	node = pw_ymap_get(root, "logging");
@@ -582,24 +582,24 @@ static void cfg_build(struct cfg_loader *ld, const struct pw_ydoc *doc)
 	}
 }
 
-static void cfg_defaults(struct fw_config *cfg)
+static void cfg_defaults(struct pw_config *cfg)
 {
 	size_t i;
 
-	cfg->mode = FW_CONFIG_MODE_AUTO;
-	cfg->pin_path = FW_CONFIG_PIN_PATH;
-	cfg->conntrack_sweep_interval = FW_CONFIG_SWEEP_DEFAULT;
-	cfg->logging.facility = FW_SYSLOG_FACILITY_DEFAULT;
-	for (i = 0; i < FW_LOG_KIND_COUNT; i++)
+	cfg->mode = PW_CONFIG_MODE_AUTO;
+	cfg->pin_path = PW_CONFIG_PIN_PATH;
+	cfg->conntrack_sweep_interval = PW_CONFIG_SWEEP_DEFAULT;
+	cfg->logging.facility = PW_SYSLOG_FACILITY_DEFAULT;
+	for (i = 0; i < PW_LOG_KIND_COUNT; i++)
 		cfg->logging.severity[i] = cfg_severity_defaults[i];
 }
 
 static int cfg_load_common(const char *path, const char *buf, size_t len,
-			   struct pw_diags *diags, struct fw_config **out)
+			   struct pw_diags *diags, struct pw_config **out)
 {
 	struct cfg_loader ld = { .diags = diags };
 	size_t errors_before = diags->n_errors;
-	struct fw_config *cfg;
+	struct pw_config *cfg;
 	const char *slash;
 	int ret;
 
@@ -642,26 +642,26 @@ static int cfg_load_common(const char *path, const char *buf, size_t len,
 		ret = -EINVAL;
 out:
 	if (ret) {
-		fw_config_free(cfg);
+		pw_config_free(cfg);
 		return ret;
 	}
 	*out = cfg;
 	return 0;
 }
 
-int fw_config_load(const char *path, struct pw_diags *diags,
-		   struct fw_config **out)
+int pw_config_load(const char *path, struct pw_diags *diags,
+		   struct pw_config **out)
 {
 	return cfg_load_common(path, NULL, 0, diags, out);
 }
 
-int fw_config_load_buffer(const char *name, const char *buf, size_t len,
-			  struct pw_diags *diags, struct fw_config **out)
+int pw_config_load_buffer(const char *name, const char *buf, size_t len,
+			  struct pw_diags *diags, struct pw_config **out)
 {
 	return cfg_load_common(name, buf, len, diags, out);
 }
 
-void fw_config_free(struct fw_config *cfg)
+void pw_config_free(struct pw_config *cfg)
 {
 	if (!cfg)
 		return;
