@@ -98,6 +98,32 @@ static __always_inline int pw_rate_admit(const struct pw_env *env,
 }
 
 /*
+ * One ring-buffer record stamped with the next sequence number of this CPU.
+ * A failed reservation still takes a sequence number, so the consumer sees
+ * the gap, and is counted as lost and as pending for the next LOST event.
+ */
+static __always_inline struct pw_event *
+pw_ev_reserve_raw(const struct pw_env *env, struct pw_producer *pr, __u16 cpu,
+		  __u8 type)
+{
+	struct pw_event *ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
+
+	if (!ev) {
+		pr->seq++;
+		pr->lost++;
+		pr->lost_pending++;
+		return NULL;
+	}
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->ts_ns = env->now;
+	ev->seq = pr->seq++;
+	ev->cpu = cpu;
+	ev->type = type;
+	ev->dir = env->dir;
+	return ev;
+}
+
+/*
  * Reserve an event of @type with the common header filled in and the rest
  * zeroed, after a LOST event if this CPU has failures to report. NULL when
  * the ring buffer is full (counted).
@@ -114,36 +140,16 @@ static __always_inline struct pw_event *pw_ev_reserve(const struct pw_env *env,
 	if (!pr)
 		return NULL;
 	if (pr->lost_pending) {
-		ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
-		if (!ev) {
-			pr->seq++;
-			pr->lost++;
-			pr->lost_pending++;
+		ev = pw_ev_reserve_raw(env, pr, cpu, PW_EVENT_LOST);
+		if (!ev)
 			return NULL;
-		}
-		__builtin_memset(ev, 0, sizeof(*ev));
-		ev->ts_ns = env->now;
-		ev->seq = pr->seq++;
-		ev->cpu = cpu;
-		ev->type = PW_EVENT_LOST;
 		ev->count = (__u32)pr->lost_pending;
-		ev->dir = env->dir;
 		pr->lost_pending = 0;
 		bpf_ringbuf_submit(ev, 0);
 	}
-	ev = bpf_ringbuf_reserve(&pw_events, sizeof(*ev), 0);
-	if (!ev) {
-		pr->seq++;
-		pr->lost++;
-		pr->lost_pending++;
+	ev = pw_ev_reserve_raw(env, pr, cpu, type);
+	if (!ev)
 		return NULL;
-	}
-	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->ts_ns = env->now;
-	ev->seq = pr->seq++;
-	ev->cpu = cpu;
-	ev->type = type;
-	ev->dir = env->dir;
 	ev->tenant = env->tenant;
 	ev->generation = env->generation;
 	return ev;

@@ -16,22 +16,7 @@
 #include <time.h>
 
 #include "policy/analyze.h"
-
-static struct policy *load(const char *yaml)
-{
-	struct pw_diags diags;
-	struct policy *pol = NULL;
-	int ret;
-
-	pw_diags_init(&diags);
-	ret = policy_load_buffer("test.yaml", yaml, strlen(yaml), &diags, &pol);
-	if (ret || diags.count)
-		pw_diags_print(&diags, stderr);
-	ck_assert_int_eq(ret, 0);
-	ck_assert_uint_eq(diags.count, 0);
-	pw_diags_free(&diags);
-	return pol;
-}
+#include "fixtures.h"
 
 /* The warnings for @yaml, sorted and printed as `plumwall check` does. */
 static char *warnings(const char *yaml)
@@ -39,20 +24,14 @@ static char *warnings(const char *yaml)
 	struct policy_analysis *an = NULL;
 	struct pw_diags diags;
 	struct policy *pol;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f;
+	char *text;
 
-	pol = load(yaml);
+	pol = fixture_load_ok(yaml);
 	pw_diags_init(&diags);
 	ck_assert_int_eq(policy_analyze(pol, &an), 0);
 	ck_assert_int_eq(policy_warn(an, &diags), 0);
 	ck_assert_uint_eq(diags.n_errors, 0);
-	f = open_memstream(&text, &len);
-	ck_assert_ptr_nonnull(f);
-	pw_diags_sort(&diags);
-	pw_diags_print(&diags, f);
-	ck_assert_int_eq(fclose(f), 0);
+	text = fixture_diags_text(&diags);
 	pw_diags_free(&diags);
 	policy_analysis_free(an);
 	policy_free(pol);
@@ -483,37 +462,7 @@ END_TEST
 START_TEST(test_no_warnings)
 {
 	/* The example of policy.md section 9 is clean. */
-	ck_assert_warnings("version: 1\n"
-			   "segments:\n"
-			   "  dns: [10.0.0.53]\n"
-			   "rules:\n"
-			   "  - name: dns\n"
-			   "    from: any\n"
-			   "    to: dns\n"
-			   "    proto: udp\n"
-			   "    ports: [53]\n"
-			   "    action: allow\n"
-			   "tenants:\n"
-			   "  - name: acme\n"
-			   "    interfaces: [acme0]\n"
-			   "    segments:\n"
-			   "      web: [10.1.1.0/24]\n"
-			   "      db:  [10.1.2.0/24]\n"
-			   "    rules:\n"
-			   "      - name: web-to-db\n"
-			   "        from: web\n"
-			   "        to: db\n"
-			   "        proto: tcp\n"
-			   "        ports: [5432]\n"
-			   "        action: allow\n"
-			   "      - name: web-out\n"
-			   "        from: web\n"
-			   "        to: external\n"
-			   "        proto: tcp\n"
-			   "        ports: [80, 443]\n"
-			   "        action: allow\n"
-			   "        log: true\n",
-			   "");
+	ck_assert_warnings(fixture_spec_example, "");
 }
 END_TEST
 
@@ -613,7 +562,7 @@ START_TEST(test_classes)
 	};
 	struct policy_analysis *an = NULL;
 	const struct policy_tenant_view *tv;
-	struct policy *pol = load(classes_yaml);
+	struct policy *pol = fixture_load_ok(classes_yaml);
 	char buf[128], pbuf[PW_PREFIX_STRLEN];
 	uint32_t i, j;
 	size_t len;
@@ -683,7 +632,7 @@ START_TEST(test_external_views)
 	/* `external` in a global rule is per tenant: a has no segments, so
 	 * its only class per family is the default one. */
 	struct policy_analysis *an = NULL;
-	struct policy *pol = load(
+	struct policy *pol = fixture_load_ok(
 		"version: 1\n"
 		"segments:\n"
 		"  g: [10.9.0.0/16]\n"
@@ -743,7 +692,7 @@ static void assert_svc(const struct policy_svc_set *svc, const char *expect)
 START_TEST(test_services)
 {
 	struct policy_analysis *an = NULL;
-	struct policy *pol = load(
+	struct policy *pol = fixture_load_ok(
 		ACME
 		"      - {name: a, from: web, to: db, proto: tcp, ports: [443, \"80-85\", \"86-90\", 88], action: allow}\n"
 		"      - {name: b, from: web, to: db, proto: udp, action: allow}\n"
@@ -788,6 +737,54 @@ START_TEST(test_services)
 END_TEST
 
 /*
+ * The scale tests' policy: one tenant 'big' on big0, whose segments and
+ * rules a test writes to @f after big_open(). big_analyze() loads it,
+ * analyses it and collects its warnings, and prints the time taken.
+ */
+struct big {
+	char *yaml;
+	size_t len;
+	FILE *f;
+	struct policy *pol;
+	struct policy_analysis *an;
+	struct pw_diags diags;
+};
+
+static void big_open(struct big *b)
+{
+	memset(b, 0, sizeof(*b));
+	b->f = open_memstream(&b->yaml, &b->len);
+	ck_assert_ptr_nonnull(b->f);
+	fprintf(b->f, "version: 1\ntenants:\n  - name: big\n"
+		      "    interfaces: [big0]\n    segments:\n");
+}
+
+static void big_analyze(struct big *b, const char *test, int n_rules)
+{
+	struct timespec t0, t1;
+
+	ck_assert_int_eq(fclose(b->f), 0);
+	b->pol = fixture_load_ok(b->yaml);
+	free(b->yaml);
+
+	pw_diags_init(&b->diags);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	ck_assert_int_eq(policy_analyze(b->pol, &b->an), 0);
+	ck_assert_int_eq(policy_warn(b->an, &b->diags), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	fprintf(stderr, "%s: %d rules analysed in %.3f s\n", test, n_rules,
+		(double)(t1.tv_sec - t0.tv_sec) +
+			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+}
+
+static void big_free(struct big *b)
+{
+	pw_diags_free(&b->diags);
+	policy_analysis_free(b->an);
+	policy_free(b->pol);
+}
+
+/*
  * 10,000 rules between distinct /32 segments and external, a rule from
  * external, a catch-all that stays reachable and one shadowed rule. Guards
  * against quadratic blow-ups turning seconds into minutes; the time taken
@@ -796,19 +793,12 @@ END_TEST
 START_TEST(test_scale)
 {
 	enum { N = 10000 };
-	struct policy_analysis *an = NULL;
-	struct timespec t0, t1;
-	struct pw_diags diags;
-	struct policy *pol;
-	char *yaml = NULL, *text;
-	size_t len = 0;
+	struct big b;
 	FILE *f;
 	int i;
 
-	f = open_memstream(&yaml, &len);
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "version: 1\ntenants:\n  - name: big\n"
-		   "    interfaces: [big0]\n    segments:\n");
+	big_open(&b);
+	f = b.f;
 	for (i = 0; i < N; i++)
 		fprintf(f, "      s%d: [10.%d.%d.%d]\n", i, i >> 16,
 			(i >> 8) & 255, i & 255);
@@ -824,29 +814,16 @@ START_TEST(test_scale)
 		   "ports: [1], action: deny}\n");
 	fprintf(f, "      - {name: dup, from: s5, to: external, proto: tcp, "
 		   "ports: [6], action: deny}\n");
-	ck_assert_int_eq(fclose(f), 0);
-	pol = load(yaml);
-	free(yaml);
+	big_analyze(&b, "test_scale", N + 3);
+	ck_assert_uint_eq(b.an->tenants[0].n_classes, N + 2);
 
-	pw_diags_init(&diags);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(policy_analyze(pol, &an), 0);
-	ck_assert_int_eq(policy_warn(an, &diags), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "test_scale: %d rules analysed in %.3f s\n", N + 3,
-		(double)(t1.tv_sec - t0.tv_sec) +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-	ck_assert_uint_eq(an->tenants[0].n_classes, N + 2);
-
-	ck_assert_uint_eq(diags.count, 1);
-	ck_assert_uint_eq(diags.items[0].loc.line, 2 * N + 9);
-	ck_assert_uint_eq(diags.items[0].loc.col, 9);
-	text = diags.items[0].message;
-	ck_assert_str_eq(text, "rule 'dup' is shadowed by earlier rules and "
-			       "can never match (covered by 'r5')");
-	pw_diags_free(&diags);
-	policy_analysis_free(an);
-	policy_free(pol);
+	ck_assert_uint_eq(b.diags.count, 1);
+	ck_assert_uint_eq(b.diags.items[0].loc.line, 2 * N + 9);
+	ck_assert_uint_eq(b.diags.items[0].loc.col, 9);
+	ck_assert_str_eq(b.diags.items[0].message,
+			 "rule 'dup' is shadowed by earlier rules and "
+			 "can never match (covered by 'r5')");
+	big_free(&b);
 }
 END_TEST
 
@@ -858,19 +835,12 @@ END_TEST
 START_TEST(test_scale_shadowed)
 {
 	enum { N = 5000 };
-	struct policy_analysis *an = NULL;
-	struct timespec t0, t1;
-	struct pw_diags diags;
-	struct policy *pol;
-	char *yaml = NULL;
-	size_t len = 0;
+	struct big b;
 	FILE *f;
 	int i;
 
-	f = open_memstream(&yaml, &len);
-	ck_assert_ptr_nonnull(f);
-	fprintf(f, "version: 1\ntenants:\n  - name: big\n"
-		   "    interfaces: [big0]\n    segments:\n");
+	big_open(&b);
+	f = b.f;
 	for (i = 0; i < N; i++)
 		fprintf(f, "      s%d: [10.%d.%d.%d, \"fd00::%x\"]\n", i,
 			i >> 16, (i >> 8) & 255, i & 255, i);
@@ -885,28 +855,14 @@ START_TEST(test_scale_shadowed)
 		   "action: allow}\n");
 	fprintf(f, "      - {name: last, from: any, to: any, proto: tcp, "
 		   "action: deny}\n");
-	ck_assert_int_eq(fclose(f), 0);
-	pol = load(yaml);
-	free(yaml);
+	big_analyze(&b, "test_scale_shadowed", 2 * N + 2);
 
-	pw_diags_init(&diags);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ck_assert_int_eq(policy_analyze(pol, &an), 0);
-	ck_assert_int_eq(policy_warn(an, &diags), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	fprintf(stderr, "test_scale_shadowed: %d rules analysed in %.3f s\n",
-		2 * N + 2,
-		(double)(t1.tv_sec - t0.tv_sec) +
-			(double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-
-	ck_assert_uint_eq(diags.count, 1);
-	ck_assert_uint_eq(diags.items[0].loc.line, 3 * N + 8);
-	ck_assert_str_eq(diags.items[0].message,
+	ck_assert_uint_eq(b.diags.count, 1);
+	ck_assert_uint_eq(b.diags.items[0].loc.line, 3 * N + 8);
+	ck_assert_str_eq(b.diags.items[0].message,
 			 "rule 'last' is shadowed by earlier rules and can "
 			 "never match (covered by 'a0', 'a1', 'a2', ...)");
-	pw_diags_free(&diags);
-	policy_analysis_free(an);
-	policy_free(pol);
+	big_free(&b);
 }
 END_TEST
 
@@ -957,11 +913,5 @@ static Suite *analyze_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(analyze_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fixture_run_suite(analyze_suite());
 }

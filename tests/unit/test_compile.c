@@ -17,6 +17,7 @@
 #include "policy/benchgen.h"
 #include "policy/compile.h"
 #include "policy/eval.h"
+#include "fixtures.h"
 #include "gen.h"
 
 struct fixture {
@@ -29,19 +30,8 @@ struct fixture {
  * diagnostics. */
 static void build(struct fixture *f, const char *yaml)
 {
-	struct pw_diags diags;
-	int ret;
-
 	memset(f, 0, sizeof(*f));
-	pw_diags_init(&diags);
-	ret = policy_load_buffer("test.yaml", yaml, strlen(yaml), &diags,
-				 &f->pol);
-	if (ret) {
-		pw_diags_print(&diags, stderr);
-		fprintf(stderr, "%s\n", yaml);
-	}
-	pw_diags_free(&diags);
-	ck_assert_int_eq(ret, 0);
+	f->pol = fixture_load_ok(yaml);
 	ck_assert_int_eq(policy_analyze(f->pol, &f->an), 0);
 	ck_assert_int_eq(policy_compile(f->an, 7, &f->c), 0);
 }
@@ -736,12 +726,8 @@ static Suite *compile_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(compile_suite());
-	int failed;
+	int ret = fixture_run_suite(compile_suite());
 
-	srunner_run_all(sr, CK_NORMAL);
 	gen_release();
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ret;
 }

@@ -35,6 +35,7 @@
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "dp_pkt.h"
+#include "fixtures.h"
 
 #define NSEC 1000000000ULL
 #define LO 1 /* loopback ifindex: where test runs take place by default */
@@ -1698,16 +1699,12 @@ START_TEST(test_compiled_policy)
 	static uint8_t frame[TPKT_MAX];
 	struct policy_analysis *an = NULL;
 	struct policy_compiled *c = NULL;
-	struct policy *pol = NULL;
-	struct pw_diags diags;
 	struct pw_event ev[2];
 	struct fw_dp_run run = { .events = ev, .events_cap = 2 };
+	struct policy *pol;
 	size_t len, i;
 
-	pw_diags_init(&diags);
-	ck_assert_int_eq(policy_load_buffer("t.yaml", yaml, sizeof(yaml) - 1,
-					    &diags, &pol),
-			 0);
+	pol = fixture_load_ok(yaml);
 	ck_assert_int_eq(policy_analyze(pol, &an), 0);
 	ck_assert_int_eq(policy_compile(an, 1000, &c), 0);
 	ck_assert_int_eq(fw_dp_load_compiled(dp, c, NULL, NULL), 0);
@@ -1730,7 +1727,6 @@ START_TEST(test_compiled_policy)
 	policy_compiled_free(c);
 	policy_analysis_free(an);
 	policy_free(pol);
-	pw_diags_free(&diags);
 }
 END_TEST
 
@@ -1794,17 +1790,10 @@ static Suite *datapath_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	if (geteuid() != 0) {
 		printf("test_datapath: needs root (BPF_PROG_TEST_RUN), skipped\n");
 		return 77;
 	}
 	printf("datapath table: %zu cases\n", N_CASES);
-	sr = srunner_create(datapath_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return fixture_run_suite(datapath_suite());
 }

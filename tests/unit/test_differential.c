@@ -63,6 +63,7 @@
 #include "policy/eval.h"
 #include "policy/policy.h"
 #include "dp_pkt.h"
+#include "fixtures.h"
 #include "gen.h"
 
 #define N_POLICIES 24
@@ -176,18 +177,10 @@ static void diff_load(struct diff *d, char *yaml)
 {
 	struct policy_analysis *an = NULL;
 	struct policy_compiled *c = NULL;
-	struct policy *pol = NULL;
-	struct pw_diags diags;
+	struct policy *pol;
 	int ret;
 
-	pw_diags_init(&diags);
-	ret = policy_load_buffer("diff.yaml", yaml, strlen(yaml), &diags, &pol);
-	if (ret) {
-		pw_diags_print(&diags, stderr);
-		fprintf(stderr, "%s\n", yaml);
-	}
-	pw_diags_free(&diags);
-	ck_assert_int_eq(ret, 0);
+	pol = fixture_load_ok(yaml);
 	ck_assert_int_eq(policy_analyze(pol, &an), 0);
 	ck_assert_int_eq(policy_compile(an, ++d->generation, &c), 0);
 	ck_assert_uint_le(c->n_rules, MAX_RULES);
@@ -798,25 +791,6 @@ static int ct_compare_all(struct diff *d, struct report *r)
 	return 0;
 }
 
-static void print_events(FILE *f, const struct pw_event *ev, unsigned int n)
-{
-	unsigned int i;
-
-	for (i = 0; i < n; i++)
-		fprintf(f,
-			"  event type %u verdict %s reason %s rule %u tenant %u "
-			"seg %u/%u gen %u end %u pkts %llu/%llu bytes "
-			"%llu/%llu\n",
-			ev[i].type, policy_verdict_name(ev[i].verdict),
-			policy_reason_name(ev[i].reason), ev[i].rule_id,
-			ev[i].tenant, ev[i].src_segment, ev[i].dst_segment,
-			ev[i].generation, ev[i].end_reason,
-			(unsigned long long)ev[i].packets[0],
-			(unsigned long long)ev[i].packets[1],
-			(unsigned long long)ev[i].bytes[0],
-			(unsigned long long)ev[i].bytes[1]);
-}
-
 static void print_xevents(FILE *f, const struct xev *x, unsigned int n)
 {
 	unsigned int i;
@@ -833,6 +807,30 @@ static void print_xevents(FILE *f, const struct xev *x, unsigned int n)
 			(unsigned long long)x[i].packets[1],
 			(unsigned long long)x[i].bytes[0],
 			(unsigned long long)x[i].bytes[1]);
+}
+
+/* Events of the datapath, printed as the expected ones are. */
+static void print_events(FILE *f, const struct pw_event *ev, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		struct xev x = {
+			.type = ev[i].type,
+			.verdict = ev[i].verdict,
+			.reason = ev[i].reason,
+			.end = ev[i].end_reason,
+			.rule = ev[i].rule_id,
+			.tenant = ev[i].tenant,
+			.src_seg = ev[i].src_segment,
+			.dst_seg = ev[i].dst_segment,
+			.generation = ev[i].generation,
+			.packets = { ev[i].packets[0], ev[i].packets[1] },
+			.bytes = { ev[i].bytes[0], ev[i].bytes[1] },
+		};
+
+		print_xevents(f, &x, 1);
+	}
 }
 
 static int ev_match(const struct xev *x, const struct pw_event *e)
@@ -1308,9 +1306,6 @@ static int make_netns(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	if (geteuid() != 0) {
 		printf("test_differential: needs root, skipped\n");
 		return 77;
@@ -1323,9 +1318,5 @@ int main(void)
 		"differential: %d policies x %d frames, %d policy "
 		"replacements each\n",
 		N_POLICIES, N_FRAMES, N_RELOADS);
-	sr = srunner_create(differential_suite());
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fixture_run_suite(differential_suite());
 }

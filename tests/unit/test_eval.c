@@ -12,23 +12,9 @@
 #include <string.h>
 
 #include "policy/eval.h"
+#include "fixtures.h"
 
 #define S(x) ((uint64_t)(x)*1000000000ULL)
-
-static struct policy *load(const char *yaml)
-{
-	struct pw_diags diags;
-	struct policy *pol = NULL;
-	int ret;
-
-	pw_diags_init(&diags);
-	ret = policy_load_buffer("test.yaml", yaml, strlen(yaml), &diags, &pol);
-	if (ret)
-		pw_diags_print(&diags, stderr);
-	pw_diags_free(&diags);
-	ck_assert_int_eq(ret, 0);
-	return pol;
-}
 
 static struct policy_packet pkt(const char *ifname, uint16_t vlan,
 				const char *src, const char *dst, int proto)
@@ -140,7 +126,7 @@ static const char basic_yaml[] =
 
 START_TEST(test_tenant_and_settings)
 {
-	struct policy *pol = load(basic_yaml);
+	struct policy *pol = fixture_load_ok(basic_yaml);
 	struct policy_eval_result r;
 	struct policy_packet p;
 
@@ -166,9 +152,9 @@ START_TEST(test_tenant_and_settings)
 	ck_assert(r.log);
 	policy_free(pol);
 
-	pol = load("version: 1\n"
-		   "tenants: [{name: a, interfaces: [eth0]}]\n"
-		   "settings: {unmatched: allow}\n");
+	pol = fixture_load_ok("version: 1\n"
+			      "tenants: [{name: a, interfaces: [eth0]}]\n"
+			      "settings: {unmatched: allow}\n");
 	p = pkt("eth1", 0, "10.1.1.1", "10.1.2.1", 6);
 	eval(pol, &p, &r);
 	expect(&r, PW_VERDICT_ALLOW, PW_REASON_UNMATCHED, NULL);
@@ -182,7 +168,7 @@ END_TEST
 
 START_TEST(test_rules_first_match)
 {
-	struct policy *pol = load(basic_yaml);
+	struct policy *pol = fixture_load_ok(basic_yaml);
 	struct policy_eval_result r;
 	struct policy_packet p;
 
@@ -243,7 +229,7 @@ END_TEST
 
 START_TEST(test_external_and_segments)
 {
-	struct policy *pol = load(basic_yaml);
+	struct policy *pol = fixture_load_ok(basic_yaml);
 	struct policy_eval_result r;
 	struct policy_packet p;
 
@@ -283,7 +269,7 @@ END_TEST
 
 START_TEST(test_audit_mode)
 {
-	struct policy *pol = load(basic_yaml);
+	struct policy *pol = fixture_load_ok(basic_yaml);
 	struct policy_eval_result r;
 	struct policy_packet p;
 
@@ -360,7 +346,7 @@ struct ct {
 static void ct_open(struct ct *c, const char *yaml)
 {
 	memset(c, 0, sizeof(*c));
-	c->pol = load(yaml);
+	c->pol = fixture_load_ok(yaml);
 	ck_assert_int_eq(policy_ct_model_new(c->pol, 1, &c->m), 0);
 	policy_ct_model_on_end(c->m, on_end, &c->ends);
 }
@@ -663,7 +649,7 @@ START_TEST(test_revalidation)
 	step(&c, udp(WEB, 5000, "192.0.2.53", 53), S(1), &r);
 	ck_assert_uint_eq(policy_ct_model_count(c.m), 2);
 
-	pol2 = load(ct_yaml_revoked);
+	pol2 = fixture_load_ok(ct_yaml_revoked);
 	ck_assert_int_eq(policy_ct_model_set_policy(c.m, pol2, 1), -EINVAL);
 	ck_assert_int_eq(policy_ct_model_set_policy(c.m, pol2, 2), 0);
 
@@ -706,7 +692,7 @@ START_TEST(test_revalidation_audit)
 
 	ct_open(&c, ct_yaml);
 	step(&c, tcp(WEB, 40000, DB, 5432, SYN), S(1), &r);
-	pol2 = load(audit_yaml);
+	pol2 = fixture_load_ok(audit_yaml);
 	ck_assert_int_eq(policy_ct_model_set_policy(c.m, pol2, 9), 0);
 	step(&c, tcp(DB, 5432, WEB, 40000, SYN | ACK), S(2), &r);
 	expect(&r, PW_VERDICT_AUDIT, PW_REASON_REPLY, NULL);
@@ -1356,7 +1342,7 @@ static struct policy_packet nd(const char *ifname, const char *src,
 
 START_TEST(test_ndp)
 {
-	struct policy *pol = load(ndp_yaml), *deny;
+	struct policy *pol = fixture_load_ok(ndp_yaml), *deny;
 	struct policy_eval_result r;
 	struct policy_packet p;
 	unsigned int t;
@@ -1414,11 +1400,12 @@ START_TEST(test_ndp)
 	policy_free(pol);
 
 	/* non_ip deny: dropped as non-IP, unlogged, even in audit mode */
-	deny = load("version: 1\n"
-		    "settings: {non_ip: deny}\n"
-		    "tenants:\n"
-		    "  - {name: a, interfaces: [eth0], default: allow}\n"
-		    "  - {name: b, interfaces: [eth1], mode: audit}\n");
+	deny = fixture_load_ok(
+		"version: 1\n"
+		"settings: {non_ip: deny}\n"
+		"tenants:\n"
+		"  - {name: a, interfaces: [eth0], default: allow}\n"
+		"  - {name: b, interfaces: [eth1], mode: audit}\n");
 	p = nd("eth0", "fd00:1::5", "ff02::1:ff00:7", 135, 255);
 	eval(deny, &p, &r);
 	expect(&r, PW_VERDICT_DENY, PW_REASON_NON_IP, NULL);
@@ -1554,7 +1541,7 @@ START_TEST(test_related_icmp)
 	expect(&r, PW_VERDICT_ALLOW, PW_REASON_REPLY, "ping");
 
 	/* a flow of the previous policy generation: judged */
-	pol2 = load(ct_yaml);
+	pol2 = fixture_load_ok(ct_yaml);
 	ck_assert_int_eq(policy_ct_model_set_policy(c.m, pol2, 2), 0);
 	step(&c, p, S(8), &r);
 	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
@@ -1606,11 +1593,5 @@ static Suite *eval_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(eval_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fixture_run_suite(eval_suite());
 }

@@ -12,6 +12,7 @@
  * dependency beyond jansson, which keeps that possible.
  */
 #include "fw/output.h"
+#include "fixtures.h"
 
 /* Output captured in memory, checked with exact strings. */
 struct capture {
@@ -436,11 +437,5 @@ static Suite *output_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(output_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fixture_run_suite(output_suite());
 }

@@ -11,8 +11,6 @@
  */
 #include <check.h>
 #include <errno.h>
-#include <ftw.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +18,7 @@
 #include <unistd.h>
 
 #include "policy/policy.h"
+#include "fixtures.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_EXPECT 16
@@ -30,39 +29,6 @@ struct bad_policy {
 	/* Sorted diagnostics as printed, NULL-terminated. */
 	const char *expect[MAX_EXPECT];
 };
-
-/* Diagnostics sorted and printed as `plumwall check` shows them. */
-static char *diags_text(struct pw_diags *diags)
-{
-	char *text = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&text, &len);
-
-	ck_assert_ptr_nonnull(f);
-	pw_diags_sort(diags);
-	pw_diags_print(diags, f);
-	ck_assert_int_eq(fclose(f), 0);
-	return text;
-}
-
-/* Load @yaml as "test.yaml"; the policy must load without any diagnostic. */
-static struct policy *load_ok(const char *yaml)
-{
-	struct pw_diags diags;
-	struct policy *pol = NULL;
-	char *text;
-	int ret;
-
-	pw_diags_init(&diags);
-	ret = policy_load_buffer("test.yaml", yaml, strlen(yaml), &diags, &pol);
-	text = diags_text(&diags);
-	ck_assert_msg(ret == 0 && diags.count == 0,
-		      "expected a clean load, got %d:\n%s", ret, text);
-	ck_assert_ptr_nonnull(pol);
-	free(text);
-	pw_diags_free(&diags);
-	return pol;
-}
 
 /* Load @yaml; it must fail with exactly the diagnostics @expect. */
 static void load_bad(const char *name, const char *yaml,
@@ -77,7 +43,7 @@ static void load_bad(const char *name, const char *yaml,
 
 	pw_diags_init(&diags);
 	ret = policy_load_buffer("test.yaml", yaml, strlen(yaml), &diags, &pol);
-	text = diags_text(&diags);
+	text = fixture_diags_text(&diags);
 
 	f = open_memstream(&want, &len);
 	ck_assert_ptr_nonnull(f);
@@ -2020,39 +1986,6 @@ END_TEST
 
 /* ---- what loads, and how -------------------------------------------------- */
 
-/* policy.md section 9, verbatim. */
-static const char example_policy[] =
-	"version: 1\n"
-	"segments:\n"
-	"  dns: [10.0.0.53]\n"
-	"rules:\n"
-	"  - name: dns\n"
-	"    from: any\n"
-	"    to: dns\n"
-	"    proto: udp\n"
-	"    ports: [53]\n"
-	"    action: allow\n"
-	"tenants:\n"
-	"  - name: acme\n"
-	"    interfaces: [acme0]\n"
-	"    segments:\n"
-	"      web: [10.1.1.0/24]\n"
-	"      db:  [10.1.2.0/24]\n"
-	"    rules:\n"
-	"      - name: web-to-db\n"
-	"        from: web\n"
-	"        to: db\n"
-	"        proto: tcp\n"
-	"        ports: [5432]\n"
-	"        action: allow\n"
-	"      - name: web-out\n"
-	"        from: web\n"
-	"        to: external\n"
-	"        proto: tcp\n"
-	"        ports: [80, 443]\n"
-	"        action: allow\n"
-	"        log: true\n";
-
 static void assert_loc(const struct pw_loc *loc, uint32_t line, uint32_t col)
 {
 	ck_assert_str_eq(loc->file, "test.yaml");
@@ -2069,7 +2002,7 @@ static void assert_prefix(const struct pw_prefix *p, const char *text)
 
 START_TEST(test_example_policy)
 {
-	struct policy *pol = load_ok(example_policy);
+	struct policy *pol = fixture_load_ok(fixture_spec_example);
 	const struct policy_segment *dns, *web, *db;
 	const struct policy_tenant *t;
 	const struct policy_rule *r;
@@ -2171,31 +2104,31 @@ START_TEST(test_defaults)
 		[POLICY_TIMEOUT_ICMP] = 30,
 		[POLICY_TIMEOUT_OTHER] = 60,
 	};
-	struct policy *pol = load_ok("version: 1\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    interfaces: [eth0]\n"
-				     "    rules:\n"
-				     "      - name: r\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        action: reject\n"
-				     "  - name: b\n"
-				     "    interfaces: [eth1]\n"
-				     "    default: allow\n"
-				     "  - name: c\n"
-				     "    interfaces: [eth2]\n"
-				     "    default: reject\n"
-				     "  - name: d\n"
-				     "    interfaces: [eth3]\n"
-				     "    default: deny\n"
-				     "    log_default: false\n"
-				     "  - name: e\n"
-				     "    interfaces: [eth4]\n"
-				     "    default: allow\n"
-				     "    log_default: true\n"
-				     "    mode: audit\n"
-				     "    flow_logs: true\n");
+	struct policy *pol = fixture_load_ok("version: 1\n"
+					     "tenants:\n"
+					     "  - name: a\n"
+					     "    interfaces: [eth0]\n"
+					     "    rules:\n"
+					     "      - name: r\n"
+					     "        from: any\n"
+					     "        to: any\n"
+					     "        action: reject\n"
+					     "  - name: b\n"
+					     "    interfaces: [eth1]\n"
+					     "    default: allow\n"
+					     "  - name: c\n"
+					     "    interfaces: [eth2]\n"
+					     "    default: reject\n"
+					     "  - name: d\n"
+					     "    interfaces: [eth3]\n"
+					     "    default: deny\n"
+					     "    log_default: false\n"
+					     "  - name: e\n"
+					     "    interfaces: [eth4]\n"
+					     "    default: allow\n"
+					     "    log_default: true\n"
+					     "    mode: audit\n"
+					     "    flow_logs: true\n");
 	const struct policy_tenant *t = pol->tenants;
 	const struct policy_rule *r = &t[0].rules[0];
 	int i;
@@ -2242,19 +2175,19 @@ END_TEST
 
 START_TEST(test_settings)
 {
-	struct policy *pol = load_ok("version: 1\n"
-				     "settings:\n"
-				     "  unmatched: allow\n"
-				     "  non_ip: deny\n"
-				     "  log_rate: 0\n"
-				     "  conntrack:\n"
-				     "    max_entries: 1024\n"
-				     "    timeouts:\n"
-				     "      tcp_established: 2419200\n"
-				     "      icmp: 1\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    interfaces: [eth0]\n");
+	struct policy *pol = fixture_load_ok("version: 1\n"
+					     "settings:\n"
+					     "  unmatched: allow\n"
+					     "  non_ip: deny\n"
+					     "  log_rate: 0\n"
+					     "  conntrack:\n"
+					     "    max_entries: 1024\n"
+					     "    timeouts:\n"
+					     "      tcp_established: 2419200\n"
+					     "      icmp: 1\n"
+					     "tenants:\n"
+					     "  - name: a\n"
+					     "    interfaces: [eth0]\n");
 
 	ck_assert_int_eq(pol->settings.unmatched, POLICY_ACTION_ALLOW);
 	ck_assert_int_eq(pol->settings.non_ip, POLICY_ACTION_DENY);
@@ -2276,15 +2209,15 @@ END_TEST
  */
 START_TEST(test_tenant_ids)
 {
-	struct policy *pol = load_ok("version: 1\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    interfaces: [eth0]\n"
-				     "  - name: b\n"
-				     "    id: 1\n"
-				     "    interfaces: [eth1]\n"
-				     "  - name: c\n"
-				     "    interfaces: [eth2]\n");
+	struct policy *pol = fixture_load_ok("version: 1\n"
+					     "tenants:\n"
+					     "  - name: a\n"
+					     "    interfaces: [eth0]\n"
+					     "  - name: b\n"
+					     "    id: 1\n"
+					     "    interfaces: [eth1]\n"
+					     "  - name: c\n"
+					     "    interfaces: [eth2]\n");
 
 	ck_assert_uint_eq(pol->tenants[0].id, 2);
 	ck_assert(!pol->tenants[0].id_explicit);
@@ -2293,23 +2226,23 @@ START_TEST(test_tenant_ids)
 	ck_assert_uint_eq(pol->tenants[2].id, 3);
 	policy_free(pol);
 
-	pol = load_ok("version: 1\n"
-		      "tenants:\n"
-		      "  - name: a\n"
-		      "    id: 2\n"
-		      "    interfaces: [eth0]\n"
-		      "  - name: b\n"
-		      "    interfaces: [eth1]\n"
-		      "  - name: c\n"
-		      "    interfaces: [eth2]\n"
-		      "  - name: d\n"
-		      "    id: 3\n"
-		      "    interfaces: [eth3]\n"
-		      "  - name: e\n"
-		      "    interfaces: [eth4]\n"
-		      "  - name: f\n"
-		      "    id: 65535\n"
-		      "    interfaces: [eth5]\n");
+	pol = fixture_load_ok("version: 1\n"
+			      "tenants:\n"
+			      "  - name: a\n"
+			      "    id: 2\n"
+			      "    interfaces: [eth0]\n"
+			      "  - name: b\n"
+			      "    interfaces: [eth1]\n"
+			      "  - name: c\n"
+			      "    interfaces: [eth2]\n"
+			      "  - name: d\n"
+			      "    id: 3\n"
+			      "    interfaces: [eth3]\n"
+			      "  - name: e\n"
+			      "    interfaces: [eth4]\n"
+			      "  - name: f\n"
+			      "    id: 65535\n"
+			      "    interfaces: [eth5]\n");
 	ck_assert_uint_eq(pol->tenants[0].id, 2);
 	ck_assert_uint_eq(pol->tenants[1].id, 1);
 	ck_assert_uint_eq(pol->tenants[2].id, 4);
@@ -2323,21 +2256,22 @@ END_TEST
 /* `5` is an integer, `"5"` a string (the table has the refusals). */
 START_TEST(test_scalar_types)
 {
-	struct policy *pol = load_ok("version: 1\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    id: 5\n"
-				     "    interfaces: [eth0]\n"
-				     "    vlans: [1, 4094, 0x10]\n"
-				     "    flow_logs: True\n"
-				     "    rules:\n"
-				     "      - name: r\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        proto: tcp\n"
-				     "        ports: [80, \"443\", 8000-8100]\n"
-				     "        action: allow\n"
-				     "        log: FALSE\n");
+	struct policy *pol =
+		fixture_load_ok("version: 1\n"
+				"tenants:\n"
+				"  - name: a\n"
+				"    id: 5\n"
+				"    interfaces: [eth0]\n"
+				"    vlans: [1, 4094, 0x10]\n"
+				"    flow_logs: True\n"
+				"    rules:\n"
+				"      - name: r\n"
+				"        from: any\n"
+				"        to: any\n"
+				"        proto: tcp\n"
+				"        ports: [80, \"443\", 8000-8100]\n"
+				"        action: allow\n"
+				"        log: FALSE\n");
 	const struct policy_tenant *t = &pol->tenants[0];
 
 	ck_assert_uint_eq(t->id, 5);
@@ -2360,18 +2294,18 @@ END_TEST
 /* Explicit core-schema tags are fine and decide the type. */
 START_TEST(test_core_tags)
 {
-	struct policy *pol = load_ok("version: !!int 1\n"
-				     "tenants: !!seq\n"
-				     "  - !!map\n"
-				     "    name: !!str a\n"
-				     "    id: !!int \"7\"\n"
-				     "    interfaces: [!!str eth0]\n"
-				     "    flow_logs: !!bool \"true\"\n"
-				     "    rules:\n"
-				     "      - name: !!str 42\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        action: allow\n");
+	struct policy *pol = fixture_load_ok("version: !!int 1\n"
+					     "tenants: !!seq\n"
+					     "  - !!map\n"
+					     "    name: !!str a\n"
+					     "    id: !!int \"7\"\n"
+					     "    interfaces: [!!str eth0]\n"
+					     "    flow_logs: !!bool \"true\"\n"
+					     "    rules:\n"
+					     "      - name: !!str 42\n"
+					     "        from: any\n"
+					     "        to: any\n"
+					     "        action: allow\n");
 
 	ck_assert_uint_eq(pol->tenants[0].id, 7);
 	ck_assert(pol->tenants[0].flow_logs);
@@ -2382,17 +2316,18 @@ END_TEST
 
 START_TEST(test_selectors_and_prefixes)
 {
-	struct policy *pol = load_ok("version: 1\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    interfaces: [eth0]\n"
-				     "    segments:\n"
-				     "      web: [10.1.1.0/24, \"fd00:1::/64\", 10.1.9.10, \"fd00::10\", 0.0.0.0/0]\n"
-				     "    rules:\n"
-				     "      - name: r\n"
-				     "        from: [web, 192.0.2.1, \"2001:db8::/32\", 10.0.0.0/8]\n"
-				     "        to: [any, external]\n"
-				     "        action: deny\n");
+	struct policy *pol = fixture_load_ok(
+		"version: 1\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [eth0]\n"
+		"    segments:\n"
+		"      web: [10.1.1.0/24, \"fd00:1::/64\", 10.1.9.10, \"fd00::10\", 0.0.0.0/0]\n"
+		"    rules:\n"
+		"      - name: r\n"
+		"        from: [web, 192.0.2.1, \"2001:db8::/32\", 10.0.0.0/8]\n"
+		"        to: [any, external]\n"
+		"        action: deny\n");
 	const struct policy_segment *web = &pol->tenants[0].segments[0];
 	const struct policy_rule *r = &pol->tenants[0].rules[0];
 
@@ -2423,45 +2358,46 @@ END_TEST
 
 START_TEST(test_protocols)
 {
-	struct policy *pol = load_ok("version: 1\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    interfaces: [eth0]\n"
-				     "    rules:\n"
-				     "      - name: tcp-by-number\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        proto: 6\n"
-				     "        ports: [22, \"0-65535\", 0]\n"
-				     "        action: allow\n"
-				     "      - name: ping\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        proto: icmp\n"
-				     "        icmp: [echo-request, destination-unreachable, 3, 255, timestamp-reply]\n"
-				     "        action: allow\n"
-				     "      - name: nd\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        proto: icmpv6\n"
-				     "        icmp: [neighbor-solicitation, neighbor-advertisement, echo-request, packet-too-big]\n"
-				     "        action: allow\n"
-				     "      - name: ra-by-number\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        proto: 58\n"
-				     "        icmp: [router-advertisement]\n"
-				     "        action: allow\n"
-				     "      - name: gre\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        proto: 47\n"
-				     "        action: allow\n"
-				     "      - name: everything\n"
-				     "        from: any\n"
-				     "        to: any\n"
-				     "        proto: any\n"
-				     "        action: deny\n");
+	struct policy *pol = fixture_load_ok(
+		"version: 1\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [eth0]\n"
+		"    rules:\n"
+		"      - name: tcp-by-number\n"
+		"        from: any\n"
+		"        to: any\n"
+		"        proto: 6\n"
+		"        ports: [22, \"0-65535\", 0]\n"
+		"        action: allow\n"
+		"      - name: ping\n"
+		"        from: any\n"
+		"        to: any\n"
+		"        proto: icmp\n"
+		"        icmp: [echo-request, destination-unreachable, 3, 255, timestamp-reply]\n"
+		"        action: allow\n"
+		"      - name: nd\n"
+		"        from: any\n"
+		"        to: any\n"
+		"        proto: icmpv6\n"
+		"        icmp: [neighbor-solicitation, neighbor-advertisement, echo-request, packet-too-big]\n"
+		"        action: allow\n"
+		"      - name: ra-by-number\n"
+		"        from: any\n"
+		"        to: any\n"
+		"        proto: 58\n"
+		"        icmp: [router-advertisement]\n"
+		"        action: allow\n"
+		"      - name: gre\n"
+		"        from: any\n"
+		"        to: any\n"
+		"        proto: 47\n"
+		"        action: allow\n"
+		"      - name: everything\n"
+		"        from: any\n"
+		"        to: any\n"
+		"        proto: any\n"
+		"        action: deny\n");
 	const struct policy_rule *r = pol->tenants[0].rules;
 
 	ck_assert_int_eq(r[0].proto, POLICY_PROTO_TCP);
@@ -2499,36 +2435,36 @@ END_TEST
  */
 START_TEST(test_no_conflict)
 {
-	struct policy *pol = load_ok("version: 1\n"
-				     "rules:\n"
-				     "  - name: r\n"
-				     "    from: any\n"
-				     "    to: any\n"
-				     "    proto: icmp\n"
-				     "    action: allow\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    interfaces: [eth0]\n"
-				     "    segments:\n"
-				     "      web: [10.0.0.0/24]\n"
-				     "    rules:\n"
-				     "      - name: r\n"
-				     "        from: web\n"
-				     "        to: any\n"
-				     "        action: allow\n"
-				     "  - name: b\n"
-				     "    interfaces: [eth0]\n"
-				     "    vlans: [10]\n"
-				     "    segments:\n"
-				     "      web: [10.0.0.0/24]\n"
-				     "    rules:\n"
-				     "      - name: r\n"
-				     "        from: web\n"
-				     "        to: any\n"
-				     "        action: allow\n"
-				     "  - name: c\n"
-				     "    interfaces: [eth1]\n"
-				     "    vlans: [10]\n");
+	struct policy *pol = fixture_load_ok("version: 1\n"
+					     "rules:\n"
+					     "  - name: r\n"
+					     "    from: any\n"
+					     "    to: any\n"
+					     "    proto: icmp\n"
+					     "    action: allow\n"
+					     "tenants:\n"
+					     "  - name: a\n"
+					     "    interfaces: [eth0]\n"
+					     "    segments:\n"
+					     "      web: [10.0.0.0/24]\n"
+					     "    rules:\n"
+					     "      - name: r\n"
+					     "        from: web\n"
+					     "        to: any\n"
+					     "        action: allow\n"
+					     "  - name: b\n"
+					     "    interfaces: [eth0]\n"
+					     "    vlans: [10]\n"
+					     "    segments:\n"
+					     "      web: [10.0.0.0/24]\n"
+					     "    rules:\n"
+					     "      - name: r\n"
+					     "        from: web\n"
+					     "        to: any\n"
+					     "        action: allow\n"
+					     "  - name: c\n"
+					     "    interfaces: [eth1]\n"
+					     "    vlans: [10]\n");
 
 	ck_assert_uint_eq(pol->n_tenants, 3);
 	ck_assert_ptr_eq(pol->tenants[0].rules[0].from[0].segment,
@@ -2547,34 +2483,35 @@ END_TEST
  */
 START_TEST(test_anchors_and_merge_keys)
 {
-	struct policy *pol = load_ok("version: 1\n"
-				     "segments:\n"
-				     "  dns: &resolvers [10.0.0.53, \"fd00::53\"]\n"
-				     "  dns-backup: *resolvers\n"
-				     "tenants:\n"
-				     "  - name: a\n"
-				     "    interfaces: &trunk [eth1, eth2]\n"
-				     "    vlans: [100]\n"
-				     "    rules:\n"
-				     "      - &tcp-allow\n"
-				     "        name: ssh\n"
-				     "        from: any\n"
-				     "        to: dns\n"
-				     "        proto: tcp\n"
-				     "        ports: [22]\n"
-				     "        action: allow\n"
-				     "        log: true\n"
-				     "      - <<: *tcp-allow\n"
-				     "        name: https\n"
-				     "        ports: [443]\n"
-				     "      - <<: [*tcp-allow, {proto: udp, action: reject, to: dns-backup}]\n"
-				     "        name: merged-list\n"
-				     "        ports: [\"1-1024\"]\n"
-				     "  - name: b\n"
-				     "    interfaces: *trunk\n"
-				     "    vlans: [200]\n"
-				     "    rules:\n"
-				     "      - *tcp-allow\n");
+	struct policy *pol = fixture_load_ok(
+		"version: 1\n"
+		"segments:\n"
+		"  dns: &resolvers [10.0.0.53, \"fd00::53\"]\n"
+		"  dns-backup: *resolvers\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: &trunk [eth1, eth2]\n"
+		"    vlans: [100]\n"
+		"    rules:\n"
+		"      - &tcp-allow\n"
+		"        name: ssh\n"
+		"        from: any\n"
+		"        to: dns\n"
+		"        proto: tcp\n"
+		"        ports: [22]\n"
+		"        action: allow\n"
+		"        log: true\n"
+		"      - <<: *tcp-allow\n"
+		"        name: https\n"
+		"        ports: [443]\n"
+		"      - <<: [*tcp-allow, {proto: udp, action: reject, to: dns-backup}]\n"
+		"        name: merged-list\n"
+		"        ports: [\"1-1024\"]\n"
+		"  - name: b\n"
+		"    interfaces: *trunk\n"
+		"    vlans: [200]\n"
+		"    rules:\n"
+		"      - *tcp-allow\n");
 	const struct policy_tenant *a = &pol->tenants[0], *b = &pol->tenants[1];
 	const struct policy_rule *r;
 
@@ -2644,19 +2581,9 @@ static void tmpdir_write(const struct tmpdir *d, const char *name,
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void tmpdir_remove(const struct tmpdir *d)
 {
-	ck_assert_int_eq(nftw(d->path, remove_entry, 16, FTW_DEPTH | FTW_PHYS),
-			 0);
+	ck_assert_int_eq(fixture_remove_tree(d->path), 0);
 }
 
 /* policy_load(@path) fails with @ret and exactly @expect, with "DIR" in
@@ -2674,7 +2601,7 @@ static void load_path_bad(const struct tmpdir *d, const char *path, int ret_want
 
 	pw_diags_init(&diags);
 	ret = policy_load(path, &diags, &pol);
-	text = diags_text(&diags);
+	text = fixture_diags_text(&diags);
 	f = open_memstream(&want, &len);
 	ck_assert_ptr_nonnull(f);
 	for (e = expect; *e;) {
@@ -2917,52 +2844,24 @@ END_TEST
 
 /* ---- the shipped example policies ------------------------------------------ */
 
-static struct policy *load_file_ok(const char *path)
+static void load_and_free(const char *path)
 {
-	struct pw_diags diags;
-	struct policy *pol = NULL;
-	char *text;
-	int ret;
-
-	pw_diags_init(&diags);
-	ret = policy_load(path, &diags, &pol);
-	text = diags_text(&diags);
-	ck_assert_msg(ret == 0 && diags.count == 0, "%s: %d\n%s", path, ret,
-		      text);
-	free(text);
-	pw_diags_free(&diags);
-	return pol;
-}
-
-static const char *root_dir(void)
-{
-	const char *root = getenv("PLUMWALL_ROOT");
-
-	return root && *root ? root : ".";
+	policy_free(fixture_load_path_ok(path));
 }
 
 START_TEST(test_example_policies)
 {
-	char pattern[4096];
-	glob_t gl;
-	size_t i;
-
-	snprintf(pattern, sizeof(pattern), "%s/etc/policies/*.yaml",
-		 root_dir());
-	ck_assert_int_eq(glob(pattern, 0, NULL, &gl), 0);
-	ck_assert_uint_ge(gl.gl_pathc, 3);
-	for (i = 0; i < gl.gl_pathc; i++)
-		policy_free(load_file_ok(gl.gl_pathv[i]));
-	globfree(&gl);
+	fixture_for_each_example(load_and_free);
 }
 END_TEST
 
 static struct policy *load_example(const char *name)
 {
-	char path[4096];
+	char *path = fixture_example_path(name);
+	struct policy *pol = fixture_load_path_ok(path);
 
-	snprintf(path, sizeof(path), "%s/etc/policies/%s", root_dir(), name);
-	return load_file_ok(path);
+	free(path);
+	return pol;
 }
 
 /* The examples show what their names promise. */
@@ -3082,11 +2981,5 @@ static Suite *policy_load_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(policy_load_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return fixture_run_suite(policy_load_suite());
 }

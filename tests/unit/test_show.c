@@ -14,10 +14,7 @@
  * point into different files).
  */
 #include <check.h>
-#include <ftw.h>
-#include <sys/stat.h>
 #include <errno.h>
-#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,26 +25,15 @@
 #include <jansson.h>
 
 #include "policy/policy.h"
+#include "fixtures.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- environment ----------------------------------------------------------- */
 
-static const char *env_or(const char *name, const char *fallback)
-{
-	const char *value = getenv(name);
-
-	return value && *value ? value : fallback;
-}
-
-static const char *root_dir(void)
-{
-	return env_or("PLUMWALL_ROOT", ".");
-}
-
 static const char *build_dir(void)
 {
-	return env_or("PLUMWALL_BUILD", "build");
+	return fixture_env_or("PLUMWALL_BUILD", "build");
 }
 
 /* A private directory for the test's files, removed with its files. */
@@ -60,7 +46,7 @@ struct tmpdir {
 static void tmpdir_make(struct tmpdir *d)
 {
 	snprintf(d->path, sizeof(d->path), "%s/plumwall-show.XXXXXX",
-		 env_or("TMPDIR", "/tmp"));
+		 fixture_env_or("TMPDIR", "/tmp"));
 	ck_assert_ptr_nonnull(mkdtemp(d->path));
 	d->n_files = 0;
 }
@@ -130,21 +116,6 @@ static json_t *show_json(const char *path)
 	ck_assert(json_is_object(doc));
 	free(out);
 	return doc;
-}
-
-static struct policy *load(const char *path)
-{
-	struct pw_diags diags;
-	struct policy *pol = NULL;
-	int ret;
-
-	pw_diags_init(&diags);
-	ret = policy_load(path, &diags, &pol);
-	if (ret)
-		pw_diags_print(&diags, stderr);
-	ck_assert_msg(ret == 0 && diags.n_errors == 0, "%s: %d", path, ret);
-	pw_diags_free(&diags);
-	return pol;
 }
 
 /* ---- rebuilding a policy from the document --------------------------------- */
@@ -464,8 +435,8 @@ static json_t *round_trip(const char *path)
 	tmpdir_make(&d);
 	rebuilt = tmpdir_write(&d, "rebuilt.yaml", text);
 
-	orig = load(path);
-	again = load(rebuilt);
+	orig = fixture_load_path_ok(path);
+	again = fixture_load_path_ok(rebuilt);
 	policies_eq(orig, again);
 	policy_free(again);
 	policy_free(orig);
@@ -686,28 +657,14 @@ static const struct case_policy policies[] = {
 	},
 };
 
-static char *example_path(const char *name)
+static void round_trip_and_free(const char *path)
 {
-	char *path;
-
-	ck_assert_int_gt(
-		asprintf(&path, "%s/etc/policies/%s", root_dir(), name), 0);
-	return path;
+	json_decref(round_trip(path));
 }
 
 START_TEST(test_round_trip_examples)
 {
-	char pattern[4096];
-	glob_t gl;
-	size_t i;
-
-	snprintf(pattern, sizeof(pattern), "%s/etc/policies/*.yaml",
-		 root_dir());
-	ck_assert_int_eq(glob(pattern, 0, NULL, &gl), 0);
-	ck_assert_uint_ge(gl.gl_pathc, 3);
-	for (i = 0; i < gl.gl_pathc; i++)
-		json_decref(round_trip(gl.gl_pathv[i]));
-	globfree(&gl);
+	fixture_for_each_example(round_trip_and_free);
 }
 END_TEST
 
@@ -840,7 +797,7 @@ START_TEST(test_example_three_tier)
 	static const char *const admin[] = { "10.99.0.10", "10.99.0.11", NULL };
 	static const char *const lb[] = { "10.20.0.0/28", "2001:db8:20::/64",
 					  NULL };
-	char *path = example_path("three-tier.yaml");
+	char *path = fixture_example_path("three-tier.yaml");
 	const json_t *t, *segs;
 	json_t *doc = show_json(path);
 
@@ -867,7 +824,7 @@ END_TEST
 START_TEST(test_example_vlan_tenants)
 {
 	static const char *const ops[] = { "10.0.1.250", NULL };
-	char *path = example_path("vlan-tenants.yaml");
+	char *path = fixture_example_path("vlan-tenants.yaml");
 	const json_t *red, *blue;
 	json_t *doc = show_json(path);
 
@@ -896,7 +853,7 @@ START_TEST(test_example_shared_services)
 {
 	static const char *const dns[] = { "172.16.0.53", "172.16.0.54",
 					   "fd00:172:16::53", NULL };
-	char *path = example_path("shared-services.yaml");
+	char *path = fixture_example_path("shared-services.yaml");
 	const json_t *t, *ct;
 	json_t *doc = show_json(path);
 
@@ -940,15 +897,6 @@ static Suite *show_suite(void)
 	return s;
 }
 
-static int remove_entry(const char *path, const struct stat *st, int flag,
-			struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /*
  * Every test's temporary directory lives under one root made here, in the
  * parent process: a failing check ends its forked test before the test's
@@ -957,20 +905,16 @@ static int remove_entry(const char *path, const struct stat *st, int flag,
 int main(void)
 {
 	char root[256];
-	SRunner *sr;
-	int failed;
+	int ret;
 
 	snprintf(root, sizeof(root), "%s/plumwall-show-tests.XXXXXX",
-		 env_or("TMPDIR", "/tmp"));
+		 fixture_env_or("TMPDIR", "/tmp"));
 	if (!mkdtemp(root)) {
 		perror("mkdtemp");
 		return EXIT_FAILURE;
 	}
 	setenv("TMPDIR", root, 1);
-	sr = srunner_create(show_suite());
-	srunner_run_all(sr, CK_ENV);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	nftw(root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	ret = fixture_run_suite(show_suite());
+	fixture_remove_tree(root);
+	return ret;
 }
