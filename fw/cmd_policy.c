@@ -761,8 +761,6 @@ static const struct fw_column fw_map_columns[] = {
 	{ "BYTES", "bytes", FW_ALIGN_RIGHT, NULL },
 };
 
-#define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-
 /* A "Segments:" section: one "NAME:  PREFIX,PREFIX" line per segment of
  * @segs (the document's name -> prefixes object), in definition order. */
 static int fw_show_segments_text(FILE *out, unsigned int indent,

@@ -16,11 +16,11 @@
 #include <jansson.h>
 
 #include "datapath.h"
+#include "policy/eval.h"
 #include "fw.h"
 #include "output.h"
 #include "runtime.h"
 
-#define FW_N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Parse -h, --json and (flows) --tenant. 1: help shown. */
 static int fw_rd_args(int argc, char **argv, void (*usage)(FILE *), bool *json,
@@ -143,11 +143,11 @@ static int fw_status_text(FILE *out, const json_t *doc)
 {
 	int ret;
 
-	ret = fw_out_fields(out, 0, fw_status_fields, FW_N(fw_status_fields),
+	ret = fw_out_fields(out, 0, fw_status_fields, FW_ARRAY_SIZE(fw_status_fields),
 			    doc);
 	if (!ret) {
 		fputc('\n', out);
-		ret = fw_out_table(out, 0, fw_status_ifs, FW_N(fw_status_ifs),
+		ret = fw_out_table(out, 0, fw_status_ifs, FW_ARRAY_SIZE(fw_status_ifs),
 				   json_object_get(doc, "interfaces"));
 	}
 	return ret;
@@ -226,17 +226,6 @@ out:
 
 /* ----------------------------------------------------------------- stats */
 
-static const char *const fw_reason_names[PW_REASON_COUNT] = {
-	[PW_REASON_POLICY] = "policy",
-	[PW_REASON_DEFAULT] = "default",
-	[PW_REASON_UNMATCHED] = "unmatched",
-	[PW_REASON_MALFORMED] = "malformed",
-	[PW_REASON_FRAGMENT] = "fragment",
-	[PW_REASON_POLICY_REVOKED] = "policy_revoked",
-	[PW_REASON_NON_IP] = "non_ip",
-	[PW_REASON_ESTABLISHED] = "established",
-	[PW_REASON_REPLY] = "reply",
-};
 
 static const struct fw_column fw_stats_rules[] = {
 	{ "ID", "id", FW_ALIGN_RIGHT, NULL },
@@ -264,19 +253,19 @@ static int fw_stats_text(FILE *out, const json_t *doc)
 
 	ret = fw_out_section(out, 0, "Rules");
 	if (!ret)
-		ret = fw_out_table(out, 2, fw_stats_rules, FW_N(fw_stats_rules),
+		ret = fw_out_table(out, 2, fw_stats_rules, FW_ARRAY_SIZE(fw_stats_rules),
 				   json_object_get(doc, "rules"));
 	if (!ret) {
 		fputc('\n', out);
 		ret = fw_out_section(out, 0, "Drops");
 	}
 	if (!ret)
-		ret = fw_out_table(out, 2, fw_stats_drops, FW_N(fw_stats_drops),
+		ret = fw_out_table(out, 2, fw_stats_drops, FW_ARRAY_SIZE(fw_stats_drops),
 				   json_object_get(doc, "drops"));
 	if (!ret) {
 		fputc('\n', out);
 		ret = fw_out_fields(out, 0, fw_stats_fields,
-				    FW_N(fw_stats_fields), doc);
+				    FW_ARRAY_SIZE(fw_stats_fields), doc);
 	}
 	return ret;
 }
@@ -355,7 +344,7 @@ int fw_cmd_stats(const struct fw_command *cmd, int argc, char **argv)
 			continue;
 		o = json_object();
 		json_object_set_new(o, "reason",
-				    json_string(fw_reason_names[i]));
+				    json_string(policy_reason_name(i)));
 		json_object_set_new(o, "packets",
 				    json_integer((json_int_t)drops[i].packets));
 		json_object_set_new(o, "bytes",
@@ -453,7 +442,7 @@ static int fw_flow_one(const struct pw_ct_key *k, const struct pw_ct_val *v,
 					a_init ? k->port_b : k->port_a,
 					k->proto));
 	json_object_set_new(o, "state",
-			    json_string(v->state < FW_N(fw_ct_states) ?
+			    json_string(v->state < FW_ARRAY_SIZE(fw_ct_states) ?
 						fw_ct_states[v->state] :
 						"?"));
 	json_object_set_new(o, "packets_out", json_integer(v->packets[0]));
@@ -493,7 +482,7 @@ static const struct fw_column fw_flow_columns[] = {
 
 static int fw_flows_text(FILE *out, const json_t *doc)
 {
-	return fw_out_table(out, 0, fw_flow_columns, FW_N(fw_flow_columns),
+	return fw_out_table(out, 0, fw_flow_columns, FW_ARRAY_SIZE(fw_flow_columns),
 			    json_object_get(doc, "flows"));
 }
 

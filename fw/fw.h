@@ -20,6 +20,8 @@
 #endif
 
 /* Exit statuses of cli.md. */
+#define FW_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 enum fw_exit {
 	FW_EXIT_OK = 0,
 	FW_EXIT_REFUSED = 1, /* input refused, or the operation failed */

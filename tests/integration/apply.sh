@@ -209,7 +209,7 @@ check "tcp 8081 allowed" wait_for 5 tcp_ok 8081
 check "tcp 8080 denied now" not tcp_ok 8080
 revoked() {
 	pw stats --json
-	test "$(jq '.drops[] | select(.reason=="policy_revoked") | .packets' "$TMP/out")" -gt 0
+	test "$(jq '.drops[] | select(.reason=="policy-revoked") | .packets' "$TMP/out")" -gt 0
 }
 check "revoked flow stops" wait_for 5 revoked
 
