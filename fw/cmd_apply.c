@@ -301,6 +301,14 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	if (status)
 		return status;
 	status = FW_EXIT_REFUSED;
+	/* Held until this process exits: nothing else changes the datapath
+	 * between reading the running state and the flip. */
+	ret = fw_rt_lock();
+	if (ret < 0) {
+		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0],
+			FW_RT_LOCK, strerror(-ret));
+		return FW_EXIT_STATE;
+	}
 
 	/* 1. Everything that can be refused, before touching anything. */
 	if (fw_policy_open(argv[0], path, &pc))
@@ -579,6 +587,13 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	status = fw_command_ready(cmd);
 	if (status)
 		return status;
+	/* Held until this process exits (see apply). */
+	ret = fw_rt_lock();
+	if (ret < 0) {
+		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0],
+			FW_RT_LOCK, strerror(-ret));
+		return FW_EXIT_STATE;
+	}
 	if (access(PW_PIN_ROOT, F_OK) && access(FW_RT_STATE, F_OK)) {
 		fprintf(stderr, "%s: plumwall is not loaded\n", argv[0]);
 		return FW_EXIT_STATE;

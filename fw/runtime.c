@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
@@ -331,6 +332,26 @@ int fw_rt_state_commit(void)
 void fw_rt_state_drop_tmp(void)
 {
 	unlink(FW_RT_STATE ".tmp");
+}
+
+int fw_rt_lock(void)
+{
+	int fd, ret;
+
+	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
+	if (ret)
+		return ret;
+	fd = open(FW_RT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (flock(fd, LOCK_EX)) {
+		if (errno == EINTR)
+			continue;
+		ret = -errno;
+		close(fd);
+		return ret;
+	}
+	return fd;
 }
 
 int fw_rt_state_remove(void)

@@ -39,6 +39,7 @@
 
 #define FW_RT_STATE_DIR "/run/plumwall"
 #define FW_RT_STATE FW_RT_STATE_DIR "/state.json"
+#define FW_RT_LOCK FW_RT_STATE_DIR "/lock"
 
 #define FW_RT_STR2(x) #x
 #define FW_RT_STR(x) FW_RT_STR2(x)
@@ -99,6 +100,14 @@ int fw_rt_sha256_files(char *const *files, size_t n, char hex[65]);
 
 /* The state document: read (-ENOENT: none), write to FW_RT_STATE.tmp,
  * commit (rename over FW_RT_STATE), drop the temporary, remove. */
+/*
+ * Take the lock that serialises the commands changing the datapath (apply,
+ * down): two applies filling the idle slot at once would mix policies.
+ * Blocks until the lock is free; returns its fd (>= 0), which holds the lock
+ * until closed or the process exits, or a negative errno.
+ */
+int fw_rt_lock(void);
+
 int fw_rt_state_read(json_t **doc);
 int fw_rt_state_write_tmp(const json_t *doc);
 int fw_rt_state_commit(void);

@@ -222,6 +222,20 @@ check "conntrack size change is warned" grep -q "conntrack.max_entries 4096 is n
 pw status --json
 check "generation 3" test "$(jq .generation "$TMP/out")" = 3
 
+# --- two applies at once take turns (a lock), both succeed
+nsenter --net=/var/run/netns/$NSM "$PW" apply "$TMP/p2.yaml" >/dev/null 2>"$TMP/err_a" &
+pa=$!
+nsenter --net=/var/run/netns/$NSM "$PW" apply "$TMP/p2.yaml" >/dev/null 2>"$TMP/err_b" &
+pb=$!
+wait $pa
+rca=$?
+wait $pb
+rcb=$?
+check "concurrent applies both exit 0 ($(cat "$TMP/err_a" "$TMP/err_b"))" test "$rca$rcb" = 00
+pw status --json
+check "concurrent applies: generation 5" test "$(jq .generation "$TMP/out")" = 5
+check "lock file in the state directory" test -e /run/plumwall/lock
+
 # --- down
 pw down
 check "down exits 0" test "$RC" = 0
