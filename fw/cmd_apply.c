@@ -231,8 +231,9 @@ static void fw_apply_usage(FILE *out)
 	      "or replace the running policy atomically (tracked flows survive\n"
 	      "and are re-judged by the new policy). Interfaces the new policy\n"
 	      "adds are attached, those it drops are detached. On any error\n"
-	      "nothing changes. State is pinned under " PW_PIN_ROOT ",\n"
-	      "so enforcement goes on without a plumwall process.\n"
+	      "nothing changes. State is pinned under /sys/fs/bpf/plumwall\n"
+	      "(or $PLUMWALL_PIN_PATH), so enforcement goes on without a\n"
+	      "plumwall process.\n"
 	      "\n"
 	      "Options:\n"
 	      "  --mode MODE  xdp: native XDP, else generic XDP (with a warning);\n"
@@ -317,7 +318,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	if (ret > 0) {
 		fprintf(stderr,
 			"%s: %s/%s holds a datapath of another layout (this plumwall uses v%d); remove it with the plumwall that made it\n",
-			argv[0], PW_PIN_ROOT, foreign, PW_LAYOUT_VERSION);
+			argv[0], FW_RT_ROOT, foreign, PW_LAYOUT_VERSION);
 		status = FW_EXIT_STATE;
 		goto out;
 	}
@@ -491,7 +492,7 @@ rollback:
 				     a.ifs[i].mode);
 	fw_rt_state_drop_tmp();
 	if (first && opened)
-		fw_rt_remove_tree(PW_PIN_ROOT);
+		fw_rt_remove_tree(FW_RT_ROOT);
 	fprintf(stderr, "%s: nothing changed\n", argv[0]);
 out:
 	if (xdp_fd >= 0)
@@ -516,7 +517,8 @@ static void fw_down_usage(FILE *out)
 	fputs("Usage: plumwall down [-h]\n"
 	      "\n"
 	      "Detach plumwall from every interface and remove everything it\n"
-	      "pinned under " PW_PIN_ROOT " and its state " FW_RT_STATE ".\n"
+	      "pinned under /sys/fs/bpf/plumwall (PLUMWALL_PIN_PATH) and its\n"
+	      "state in /run/plumwall (PLUMWALL_RUN_DIR).\n"
 	      "\n"
 	      "Exit status: 0 removed, 1 something could not be removed,\n"
 	      "2 usage error, 3 not loaded or no privileges.\n",
@@ -531,13 +533,13 @@ static int fw_down_links(void)
 	DIR *d, *ld;
 	int fd, ret = 0;
 
-	d = opendir(PW_PIN_ROOT);
+	d = opendir(FW_RT_ROOT);
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(path, sizeof(path), "%s/%s/links", PW_PIN_ROOT,
+		snprintf(path, sizeof(path), "%s/%s/links", FW_RT_ROOT,
 			 de->d_name);
 		ld = opendir(path);
 		if (!ld)
@@ -546,7 +548,7 @@ static int fw_down_links(void)
 			if (le->d_name[0] == '.')
 				continue;
 			snprintf(path, sizeof(path), "%s/%s/links/%s",
-				 PW_PIN_ROOT, de->d_name, le->d_name);
+				 FW_RT_ROOT, de->d_name, le->d_name);
 			fd = bpf_obj_get(path);
 			if (fd < 0)
 				continue;
@@ -594,7 +596,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 			FW_RT_LOCK, strerror(-ret));
 		return FW_EXIT_STATE;
 	}
-	if (access(PW_PIN_ROOT, F_OK) && access(FW_RT_STATE, F_OK)) {
+	if (access(FW_RT_ROOT, F_OK) && access(FW_RT_STATE, F_OK)) {
 		fprintf(stderr, "%s: plumwall is not loaded\n", argv[0]);
 		return FW_EXIT_STATE;
 	}
@@ -621,7 +623,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	r = fw_down_links();
 	if (r && !ret)
 		ret = r;
-	r = fw_rt_remove_tree(PW_PIN_ROOT);
+	r = fw_rt_remove_tree(FW_RT_ROOT);
 	if (r && !ret)
 		ret = r;
 	r = fw_rt_state_remove();

@@ -19,6 +19,7 @@
 #include <linux/capability.h>
 
 #include "fw.h"
+#include "runtime.h"
 
 /* To add a command: a handler in cmd_*.c, declared in fw.h, and a line
  * here. The order is the order of `plumwall --help`. */
@@ -171,6 +172,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	if (fw_rt_paths_set(NULL, NULL)) {
+		status = fw_usage_error(prog,
+					"PLUMWALL_PIN_PATH and PLUMWALL_RUN_DIR "
+					"must be absolute paths");
+		goto out;
+	}
 	snprintf(cmd_prog, sizeof(cmd_prog), "plumwall %s", cmd->name);
 	argv += optind;
 	argc -= optind;

@@ -55,10 +55,58 @@ int fw_rt_mode_parse(const char *name, enum fw_rt_mode *mode)
 	return -EINVAL;
 }
 
+#define FW_RT_STR2(x) #x
+#define FW_RT_STR(x) FW_RT_STR2(x)
+
+struct fw_rt_paths fw_rt_paths;
+
+static int fw_rt_paths_ensure(void)
+{
+	return fw_rt_paths.root[0] ? 0 : fw_rt_paths_set(NULL, NULL);
+}
+
+int fw_rt_paths_set(const char *pin_root, const char *state_dir)
+{
+	struct fw_rt_paths p;
+	const char *v = "/v" FW_RT_STR(PW_LAYOUT_VERSION);
+	int n = 0;
+
+	if (!pin_root)
+		pin_root = getenv("PLUMWALL_PIN_PATH");
+	if (!pin_root || !*pin_root)
+		pin_root = PW_PIN_ROOT;
+	if (!state_dir)
+		state_dir = getenv("PLUMWALL_RUN_DIR");
+	if (!state_dir || !*state_dir)
+		state_dir = FW_RT_RUN_DIR;
+	if (pin_root[0] != '/' || state_dir[0] != '/')
+		return -EINVAL;
+	if (strlen(pin_root) >= sizeof(p.root) ||
+	    strlen(state_dir) >= sizeof(p.state_dir))
+		return -ENAMETOOLONG;
+	memset(&p, 0, sizeof(p));
+	strcpy(p.root, pin_root);
+	strcpy(p.state_dir, state_dir);
+	n |= snprintf(p.dir, sizeof(p.dir), "%s%s", p.root, v) >= (int)sizeof(p.dir);
+	snprintf(p.maps, sizeof(p.maps), "%s/maps", p.dir);
+	snprintf(p.progs, sizeof(p.progs), "%s/progs", p.dir);
+	snprintf(p.links, sizeof(p.links), "%s/links", p.dir);
+	snprintf(p.state, sizeof(p.state), "%s/state.json", p.state_dir);
+	snprintf(p.state_tmp, sizeof(p.state_tmp), "%s.tmp", p.state);
+	snprintf(p.lock, sizeof(p.lock), "%s/lock", p.state_dir);
+	if (n)
+		return -ENAMETOOLONG;
+	fw_rt_paths = p;
+	return 0;
+}
+
 int fw_rt_bpffs(void)
 {
 	struct statfs st;
 
+	fw_rt_paths_ensure();
+	if (strncmp(FW_RT_ROOT, "/sys/fs/bpf/", 12))
+		return 0;
 	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
 		return 0;
 	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST)
@@ -90,12 +138,14 @@ int fw_rt_mkdirs(const char *path)
 
 int fw_rt_foreign_layout(char *name, size_t size)
 {
-	const char *ours = strrchr(FW_RT_DIR, '/') + 1;
+	const char *ours;
 	struct dirent *de;
 	DIR *d;
 	int ret = 0;
 
-	d = opendir(PW_PIN_ROOT);
+	fw_rt_paths_ensure();
+	ours = strrchr(FW_RT_DIR, '/') + 1;
+	d = opendir(FW_RT_ROOT);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
 	while ((de = readdir(d))) {
@@ -111,12 +161,17 @@ int fw_rt_foreign_layout(char *name, size_t size)
 
 bool fw_rt_pinned(void)
 {
-	return !access(FW_RT_MAPS "/pw_config", F_OK);
+	char path[PATH_MAX];
+
+	fw_rt_paths_ensure();
+	snprintf(path, sizeof(path), "%s/pw_config", FW_RT_MAPS);
+	return !access(path, F_OK);
 }
 
 static int fw_rt_link_path(char *buf, size_t size, const char *ifname,
 			   enum fw_rt_mode mode)
 {
+	fw_rt_paths_ensure();
 	if (snprintf(buf, size, "%s/%s@%s", FW_RT_LINKS, ifname,
 		     fw_rt_mode_name(mode)) >= (int)size)
 		return -ENAMETOOLONG;
@@ -306,6 +361,7 @@ int fw_rt_state_read(json_t **doc)
 {
 	json_error_t err;
 
+	fw_rt_paths_ensure();
 	*doc = json_load_file(FW_RT_STATE, 0, &err);
 	if (*doc)
 		return 0;
@@ -316,28 +372,30 @@ int fw_rt_state_write_tmp(const json_t *doc)
 {
 	int ret;
 
+	fw_rt_paths_ensure();
 	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
 	if (ret)
 		return ret;
-	if (json_dump_file(doc, FW_RT_STATE ".tmp", JSON_COMPACT))
+	if (json_dump_file(doc, fw_rt_paths.state_tmp, JSON_COMPACT))
 		return -EIO;
 	return 0;
 }
 
 int fw_rt_state_commit(void)
 {
-	return rename(FW_RT_STATE ".tmp", FW_RT_STATE) ? -errno : 0;
+	return rename(fw_rt_paths.state_tmp, FW_RT_STATE) ? -errno : 0;
 }
 
 void fw_rt_state_drop_tmp(void)
 {
-	unlink(FW_RT_STATE ".tmp");
+	unlink(fw_rt_paths.state_tmp);
 }
 
 int fw_rt_lock(void)
 {
 	int fd, ret;
 
+	fw_rt_paths_ensure();
 	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
 	if (ret)
 		return ret;

@@ -37,16 +37,44 @@
 
 #include <plumwall/shared.h>
 
-#define FW_RT_STATE_DIR "/run/plumwall"
-#define FW_RT_STATE FW_RT_STATE_DIR "/state.json"
-#define FW_RT_LOCK FW_RT_STATE_DIR "/lock"
+/*
+ * Where the pins and the state live. The defaults are PW_PIN_ROOT and
+ * FW_RT_RUN_DIR; plumwalld takes the pin root from its configuration file
+ * (pin_path), and the environment variables PLUMWALL_PIN_PATH and
+ * PLUMWALL_RUN_DIR move both for every command, so that a test can run a
+ * private plumwall next to a loaded one.
+ */
+#define FW_RT_RUN_DIR "/run/plumwall"
 
-#define FW_RT_STR2(x) #x
-#define FW_RT_STR(x) FW_RT_STR2(x)
-#define FW_RT_DIR PW_PIN_ROOT "/v" FW_RT_STR(PW_LAYOUT_VERSION)
-#define FW_RT_MAPS FW_RT_DIR "/maps"
-#define FW_RT_PROGS FW_RT_DIR "/progs"
-#define FW_RT_LINKS FW_RT_DIR "/links"
+struct fw_rt_paths {
+	char root[256]; /* pin root, e.g. /sys/fs/bpf/plumwall */
+	char dir[288]; /* root/vN: this layout's pins */
+	char maps[320];
+	char progs[320];
+	char links[320];
+	char state_dir[256]; /* /run/plumwall */
+	char state[288]; /* state_dir/state.json */
+	char state_tmp[296];
+	char lock[288];
+};
+
+extern struct fw_rt_paths fw_rt_paths;
+
+/*
+ * Set the paths from @pin_root and @state_dir (NULL: the environment, else
+ * the defaults). Both must be absolute. Returns 0 or -EINVAL /
+ * -ENAMETOOLONG; the previous paths stay on error.
+ */
+int fw_rt_paths_set(const char *pin_root, const char *state_dir);
+
+#define FW_RT_ROOT (fw_rt_paths.root)
+#define FW_RT_DIR (fw_rt_paths.dir)
+#define FW_RT_MAPS (fw_rt_paths.maps)
+#define FW_RT_PROGS (fw_rt_paths.progs)
+#define FW_RT_LINKS (fw_rt_paths.links)
+#define FW_RT_STATE_DIR (fw_rt_paths.state_dir)
+#define FW_RT_STATE (fw_rt_paths.state)
+#define FW_RT_LOCK (fw_rt_paths.lock)
 
 /* How an interface is attached; the names are those status shows. */
 enum fw_rt_mode {
@@ -67,7 +95,8 @@ enum fw_rt_want {
 const char *fw_rt_mode_name(enum fw_rt_mode mode);
 int fw_rt_mode_parse(const char *name, enum fw_rt_mode *mode);
 
-/* Make sure /sys/fs/bpf is a bpffs (mount one if not). */
+/* Make sure /sys/fs/bpf is a bpffs (mount one if not) when the pin root
+ * is below it. */
 int fw_rt_bpffs(void);
 /* mkdir -p for @path (mode 0700). */
 int fw_rt_mkdirs(const char *path);

@@ -31,14 +31,13 @@ if [[ ! -x $PW ]]; then
 	echo "apply: $PW not built" >&2
 	exit 1
 fi
-if [[ -e /sys/fs/bpf/plumwall || -e /run/plumwall/state.json ]]; then
-	echo "apply: a plumwall is already loaded on this machine, skipped"
-	exit 77
-fi
-
 S=pwt$$
 NSC=${S}c NSM=${S}m NSS=${S}s
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-apply.XXXXXX") || exit 1
+# A private pin root and state directory: the test runs next to a loaded
+# plumwall (or another test) without touching it.
+export PLUMWALL_PIN_PATH=/sys/fs/bpf/$S PLUMWALL_RUN_DIR=$TMP/run
+PIN=$PLUMWALL_PIN_PATH
 PIDS=()
 
 cleanup() {
@@ -54,7 +53,7 @@ cleanup() {
 	ip netns del $NSC 2>/dev/null
 	ip netns del $NSM 2>/dev/null
 	ip netns del $NSS 2>/dev/null
-	rm -rf "$TMP"
+	rm -rf "$TMP" "$PIN"
 }
 trap cleanup EXIT
 
@@ -158,8 +157,8 @@ check "tcp 8080 allowed" wait_for 5 tcp_ok 8080
 check "udp 5353 allowed" wait_for 5 udp_ok
 check "icmp allowed" wait_for 5 ping_ok
 check "tcp 9090 denied" not tcp_ok 9090
-check "pins exist" test -e /sys/fs/bpf/plumwall/v2/maps/pw_config
-check "link pinned" test -e /sys/fs/bpf/plumwall/v2/links/m1@xdp
+check "pins exist" test -e $PIN/v2/maps/pw_config
+check "link pinned" test -e $PIN/v2/links/m1@xdp
 
 # a long-lived flow on 8080, to be revoked by the second policy
 inc bash -c "while :; do echo x; read -r -t 0.2 <> <(:); done | nc 10.99.2.2 8080 >/dev/null 2>&1" &
@@ -234,18 +233,20 @@ rcb=$?
 check "concurrent applies both exit 0 ($(cat "$TMP/err_a" "$TMP/err_b"))" test "$rca$rcb" = 00
 pw status --json
 check "concurrent applies: generation 5" test "$(jq .generation "$TMP/out")" = 5
-check "lock file in the state directory" test -e /run/plumwall/lock
+check "lock file in the state directory" test -e $PLUMWALL_RUN_DIR/lock
 
 # --- down
 pw down
 check "down exits 0" test "$RC" = 0
-check "no pins" test ! -e /sys/fs/bpf/plumwall
+check "no pins" test ! -e $PIN
 check "no xdp on m1" bash -c "! ip -n $NSM link show m1 | grep -q xdp"
 check "tcp 9090 passes after down" wait_for 5 tcp_ok 9090
 pw status
 check "status after down exits 3" test "$RC" = 3
 pw down
 check "down again exits 3" test "$RC" = 3
+PLUMWALL_PIN_PATH=relative/pins pw status
+check "relative PLUMWALL_PIN_PATH is a usage error" test "$RC" = 2
 
 echo "apply: $passed passed, $failed failed"
 ((failed == 0))
