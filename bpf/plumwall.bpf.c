@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * plumwall datapath programs: one packet path (pw_datapath.h) compiled
- * into an XDP ingress program and TC ingress and egress programs.
+ * into an XDP ingress program and TC ingress and egress programs, and
+ * the conntrack sweep of plumwalld.
  */
 #include "pw_datapath.h"
+#include "pw_sweep.h"
 
 SEC("xdp")
 int pw_xdp_ingress(struct xdp_md *ctx)
@@ -21,6 +23,13 @@ SEC("tc")
 int pw_tc_egress(struct __sk_buff *skb)
 {
 	return pw_process(skb, PW_HOOK_TC_EGRESS);
+}
+
+/* plumwalld's conntrack sweep, run with BPF_PROG_TEST_RUN (pw_sweep.h). */
+SEC("syscall")
+int pw_sweep_flows(struct pw_sweep_args *args)
+{
+	return pw_sweep(args);
 }
 
 char LICENSE[] SEC("license") = "GPL";

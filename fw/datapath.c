@@ -217,9 +217,11 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 		if (ret)
 			goto out;
 	}
-	if (opts && opts->no_progs)
+	if (opts && (opts->no_progs || opts->sweep_only))
 		bpf_object__for_each_program(prog, s->obj)
-			bpf_program__set_autoload(prog, false);
+			bpf_program__set_autoload(
+				prog, !opts->no_progs &&
+					      prog == s->progs.pw_sweep_flows);
 	ret = plumwall_bpf__load(s);
 	if (ret)
 		goto out;
@@ -286,6 +288,8 @@ int fw_dp_prog_fd(const struct fw_dp *dp, enum fw_dp_prog prog)
 		return bpf_program__fd(dp->skel->progs.pw_tc_ingress);
 	case FW_DP_TC_EGRESS:
 		return bpf_program__fd(dp->skel->progs.pw_tc_egress);
+	case FW_DP_SWEEP:
+		return bpf_program__fd(dp->skel->progs.pw_sweep_flows);
 	default:
 		return -EINVAL;
 	}
@@ -1082,4 +1086,27 @@ int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
 		ret = fw_dp_events_drain(dp, collect_event, run);
 out:
 	return ret;
+}
+
+int fw_dp_sweep(struct fw_dp *dp, __u32 flags, struct pw_sweep_args *out)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, o);
+	struct pw_sweep_args a = { .flags = flags };
+	int fd, ret;
+
+	fd = fw_dp_prog_fd(dp, FW_DP_SWEEP);
+	if (fd < 0)
+		return fd;
+	/* A syscall program's context is copied back into ctx_in (the
+	 * kernel refuses ctx_out for this program type). */
+	o.ctx_in = &a;
+	o.ctx_size_in = sizeof(a);
+	ret = bpf_prog_test_run_opts(fd, &o);
+	if (ret)
+		return -errno;
+	if ((int)o.retval < 0)
+		return -ENOENT;
+	if (out)
+		*out = a;
+	return 0;
 }

@@ -29,6 +29,7 @@ enum fw_dp_prog {
 	FW_DP_XDP = 0, /* XDP ingress */
 	FW_DP_TC_INGRESS = 1,
 	FW_DP_TC_EGRESS = 2,
+	FW_DP_SWEEP = 3, /* conntrack sweep (syscall program, plumwalld) */
 	FW_DP_PROG_COUNT,
 };
 
@@ -49,6 +50,9 @@ struct fw_dp_opts {
 	/* Maps only, no programs: a later apply attaches the programs pinned
 	 * by the first one, and readers need none. */
 	bool no_progs;
+	/* Only the sweep program (plumwalld): it walks the pinned maps and
+	 * attaches nowhere. */
+	bool sweep_only;
 };
 
 /*
@@ -144,6 +148,14 @@ int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p);
 int fw_dp_flip(struct fw_dp *dp, __u32 slot);
 /* Fill the idle slot and flip to it. */
 int fw_dp_load(struct fw_dp *dp, const struct fw_dp_policy *p);
+
+/*
+ * End expired flows (flags 0) or every flow (PW_SWEEP_SHUTDOWN) with the
+ * pw_sweep program, which emits their flow end events (shared.h, struct
+ * pw_sweep_args). @out (may be NULL) gets the counts. -ENOENT: no policy
+ * is active.
+ */
+int fw_dp_sweep(struct fw_dp *dp, __u32 flags, struct pw_sweep_args *out);
 
 /* Tests: move the datapath clock. */
 int fw_dp_set_clock_offset(struct fw_dp *dp, __u64 offset_ns);

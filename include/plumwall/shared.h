@@ -402,6 +402,29 @@ struct pw_producer {
 };
 _Static_assert(sizeof(struct pw_producer) == 24, "pw_producer layout");
 
+/* ---- conntrack sweep (program pw_sweep) ----------------------------------- */
+
+/*
+ * Context of the pw_sweep program, run by plumwalld with BPF_PROG_TEST_RUN
+ * (a syscall program: ctx in and out). It walks pw_ct once, in the kernel,
+ * under the active slot's timeouts and the datapath clock, and ends every
+ * flow that has expired: a logged flow not already closed gets its flow
+ * end event (end reason timeout) from the same producers as the packet
+ * path, then the entry is deleted. With PW_SWEEP_SHUTDOWN every flow is
+ * ended (end reason shutdown), as `plumwall down` does before removing the
+ * datapath. The counts come back in the same struct.
+ */
+#define PW_SWEEP_SHUTDOWN (1U << 0)
+
+struct pw_sweep_args {
+	__u32 flags; /* in: PW_SWEEP_* */
+	__u32 pad;
+	__u64 scanned; /* out: entries looked at */
+	__u64 ended; /* out: flow end events emitted */
+	__u64 removed; /* out: entries deleted */
+};
+_Static_assert(sizeof(struct pw_sweep_args) == 32, "pw_sweep_args layout");
+
 /* ---- events (ring buffer pw_events) --------------------------------------- */
 
 struct pw_event {

@@ -1740,6 +1740,82 @@ START_TEST(test_map_memory)
 }
 END_TEST
 
+/* plumwalld's sweep: expired flows end with a flow end event (timeout),
+ * live ones stay; a shutdown sweep ends everything. */
+struct sweep_events {
+	struct pw_event ev[4];
+	size_t n;
+};
+
+static int sweep_collect(const struct pw_event *ev, void *ctx)
+{
+	struct sweep_events *se = ctx;
+
+	if (se->n < 4)
+		se->ev[se->n] = *ev;
+	se->n++;
+	return 0;
+}
+
+START_TEST(test_sweep)
+{
+	static uint8_t frame[TPKT_MAX];
+	const struct tpkt syn = WEB_DB_SYN, synack = DB_WEB_SYNACK;
+	struct fw_dp_run run = {};
+	struct pw_sweep_args a;
+	struct sweep_events se = {};
+	__u32 count;
+	size_t l1, l2;
+
+	use_policy(P_BASE);
+	reset();
+	run_frame(&syn, FW_DP_XDP, &run, frame, &l1);
+	run_frame(&synack, FW_DP_TC_EGRESS, &run, frame, &l2);
+	ck_assert_int_eq(fw_dp_events_drain(dp, sweep_collect, &se), 0);
+	se.n = 0;
+
+	/* fresh: looked at, kept */
+	ck_assert_int_eq(fw_dp_sweep(dp, 0, &a), 0);
+	ck_assert_uint_eq(a.scanned, 1);
+	ck_assert_uint_eq(a.ended, 0);
+	ck_assert_uint_eq(a.removed, 0);
+	ck_assert_int_eq(fw_dp_ct_count(dp, &count), 0);
+	ck_assert_uint_eq(count, 1);
+
+	/* ten days later: ended, with its counters */
+	ck_assert_int_eq(fw_dp_set_clock_offset(dp, 864000ULL * 1000000000ULL),
+			 0);
+	ck_assert_int_eq(fw_dp_sweep(dp, 0, &a), 0);
+	ck_assert_uint_eq(a.ended, 1);
+	ck_assert_uint_eq(a.removed, 1);
+	ck_assert_int_eq(fw_dp_ct_count(dp, &count), 0);
+	ck_assert_uint_eq(count, 0);
+	ck_assert_int_eq(fw_dp_events_drain(dp, sweep_collect, &se), 0);
+	ck_assert_uint_eq(se.n, 1);
+	ck_assert_uint_eq(se.ev[0].type, PW_EVENT_FLOW_END);
+	ck_assert_uint_eq(se.ev[0].end_reason, PW_END_TIMEOUT);
+	ck_assert_uint_eq(se.ev[0].sport, 40000);
+	ck_assert_uint_eq(se.ev[0].dport, 5432);
+	ck_assert_uint_eq(se.ev[0].packets[0], 1);
+	ck_assert_uint_eq(se.ev[0].packets[1], 1);
+	ck_assert_uint_eq(se.ev[0].bytes[0], l1);
+	ck_assert_uint_eq(se.ev[0].bytes[1], l2);
+
+	/* shutdown ends live flows too */
+	se.n = 0;
+	run_frame(&syn, FW_DP_XDP, &run, frame, &l1);
+	ck_assert_int_eq(fw_dp_events_drain(dp, sweep_collect, &se), 0);
+	se.n = 0;
+	ck_assert_int_eq(fw_dp_sweep(dp, PW_SWEEP_SHUTDOWN, &a), 0);
+	ck_assert_uint_eq(a.ended, 1);
+	ck_assert_uint_eq(a.removed, 1);
+	ck_assert_int_eq(fw_dp_events_drain(dp, sweep_collect, &se), 0);
+	ck_assert_uint_eq(se.n, 1);
+	ck_assert_uint_eq(se.ev[0].end_reason, PW_END_SHUTDOWN);
+	reset();
+}
+END_TEST
+
 static void setup(void)
 {
 	int r = fw_dp_open(&dp, NULL);
@@ -1784,6 +1860,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_slots);
 	tcase_add_test(tc, test_compiled_policy);
 	tcase_add_test(tc, test_map_memory);
+	tcase_add_test(tc, test_sweep);
 	suite_add_tcase(s, tc);
 	return s;
 }
