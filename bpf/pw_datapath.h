@@ -370,7 +370,7 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	struct pw_pkt p = {};
 	struct pw_env env = {};
 	struct pw_ct_key ck = {};
-	struct pw_config *cfg;
+	struct pw_dp_config *cfg;
 	struct pw_settings *st = NULL;
 	struct pw_tenant_val *tv;
 	struct pw_ct_val *ct;

@@ -146,7 +146,7 @@ struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct pw_config);
+	__type(value, struct pw_dp_config);
 } pw_config SEC(".maps");
 
 /* Sizes below are defaults; user space may resize before load. */

@@ -53,7 +53,7 @@ static long pw_sweep_one(void *map, struct pw_ct_key *k, struct pw_ct_val *v,
 static __always_inline int pw_sweep(struct pw_sweep_args *args)
 {
 	struct pw_sweep_ctx c = {};
-	struct pw_config *cfg;
+	struct pw_dp_config *cfg;
 	__u32 zero = 0;
 	void *m;
 

@@ -41,6 +41,7 @@
 
 #include "policy/compile.h"
 #include "policy/policy.h"
+#include "apply.h"
 #include "datapath.h"
 #include "fw.h"
 #include "runtime.h"
@@ -255,35 +256,18 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 		{ "mode", required_argument, NULL, 'm' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct fw_apply a = { .prog = argv[0] };
-	struct fw_policy_ctx pc;
-	struct policy_compiled *c = NULL;
-	struct fw_dp_policy p = {};
-	struct fw_dp_iface *pifs = NULL;
-	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS };
-	struct fw_dp *dp = NULL;
 	enum fw_rt_want want = FW_RT_WANT_AUTO;
-	const char *mode_name = "auto", *path;
-	json_t *old = NULL, *st = NULL;
-	bool first = true, flipped = false, opened = false;
-	uint32_t gen = 0, old_slot = 0, idle = 0;
-	int xdp_fd = -1, tc_fd = -1, status = FW_EXIT_REFUSED, ret, c_;
-	char sha[65], foreign[256];
-	size_t i, j;
+	const char *mode_name = "auto";
+	int status, c;
 
-	memset(&pc, 0, sizeof(pc));
-	while ((c_ = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c_) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
 		case 'h':
 			fw_apply_usage(stdout);
 			return FW_EXIT_OK;
 		case 'm':
 			mode_name = optarg;
-			if (!strcmp(optarg, "xdp"))
-				want = FW_RT_WANT_XDP;
-			else if (!strcmp(optarg, "tc"))
-				want = FW_RT_WANT_TC;
-			else if (strcmp(optarg, "auto"))
+			if (fw_apply_want_parse(optarg, &want))
 				return fw_usage_error(argv[0],
 						      "--mode: xdp, tc or auto, not '%s'",
 						      optarg);
@@ -297,28 +281,60 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	if (argc - optind > 1)
 		return fw_usage_error(argv[0], "unexpected argument '%s'",
 				      argv[optind + 1]);
-	path = argv[optind];
 	status = fw_command_ready(cmd);
 	if (status)
 		return status;
-	status = FW_EXIT_REFUSED;
-	/* Held until this process exits: nothing else changes the datapath
-	 * between reading the running state and the flip. */
-	ret = fw_rt_lock();
-	if (ret < 0) {
-		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0],
-			FW_RT_LOCK, strerror(-ret));
+	return fw_apply_policy(argv[0], argv[optind], want, mode_name, NULL);
+}
+
+int fw_apply_want_parse(const char *name, enum fw_rt_want *want)
+{
+	if (!strcmp(name, "xdp"))
+		*want = FW_RT_WANT_XDP;
+	else if (!strcmp(name, "tc"))
+		*want = FW_RT_WANT_TC;
+	else if (!strcmp(name, "auto"))
+		*want = FW_RT_WANT_AUTO;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
+		    const char *mode_name, uint32_t *generation)
+{
+	struct fw_apply a = { .prog = prog };
+	struct fw_policy_ctx pc;
+	struct policy_compiled *c = NULL;
+	struct fw_dp_policy p = {};
+	struct fw_dp_iface *pifs = NULL;
+	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS };
+	struct fw_dp *dp = NULL;
+	json_t *old = NULL, *st = NULL;
+	bool first = true, flipped = false, opened = false;
+	uint32_t gen = 0, old_slot = 0, idle = 0;
+	int xdp_fd = -1, tc_fd = -1, lock_fd, status = FW_EXIT_REFUSED, ret;
+	char sha[65], foreign[256];
+	size_t i, j;
+
+	memset(&pc, 0, sizeof(pc));
+	/* Held until the end: nothing else changes the datapath between
+	 * reading the running state and the flip. */
+	lock_fd = fw_rt_lock();
+	if (lock_fd < 0) {
+		fprintf(stderr, "%s: cannot lock %s: %s\n", prog, FW_RT_LOCK,
+			strerror(-lock_fd));
 		return FW_EXIT_STATE;
 	}
 
 	/* 1. Everything that can be refused, before touching anything. */
-	if (fw_policy_open(argv[0], path, &pc))
+	if (fw_policy_open(prog, path, &pc))
 		goto out;
 	ret = fw_rt_foreign_layout(foreign, sizeof(foreign));
 	if (ret > 0) {
 		fprintf(stderr,
 			"%s: %s/%s holds a datapath of another layout (this plumwall uses v%d); remove it with the plumwall that made it\n",
-			argv[0], FW_RT_ROOT, foreign, PW_LAYOUT_VERSION);
+			prog, FW_RT_ROOT, foreign, PW_LAYOUT_VERSION);
 		status = FW_EXIT_STATE;
 		goto out;
 	}
@@ -330,7 +346,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 		if (ret) {
 			fprintf(stderr,
 				"%s: a datapath is pinned under %s but %s is %s; run 'plumwall down' first\n",
-				argv[0], FW_RT_DIR, FW_RT_STATE,
+				prog, FW_RT_DIR, FW_RT_STATE,
 				ret == -ENOENT ? "missing" : "unreadable");
 			status = FW_EXIT_STATE;
 			goto out;
@@ -338,7 +354,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	}
 	ret = policy_compile(pc.an, gen + 1, &c);
 	if (ret) {
-		fprintf(stderr, "%s: %s: cannot compile: %s\n", argv[0], path,
+		fprintf(stderr, "%s: %s: cannot compile: %s\n", prog, path,
 			ret == -E2BIG ? "the policy needs more map entries than plumwall allows" :
 					strerror(-ret));
 		goto out;
@@ -348,7 +364,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	ret = fw_rt_sha256_files(pc.pol->files, pc.pol->n_files, sha);
 	if (ret) {
 		fprintf(stderr, "%s: cannot hash the policy files: %s\n",
-			argv[0], strerror(-ret));
+			prog, strerror(-ret));
 		goto out;
 	}
 	ret = fw_dp_policy_from_compiled(c, fw_apply_resolve, &a, &p, &pifs);
@@ -372,7 +388,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	if (ret == -EINVAL || ret == -EPROTO) {
 		fprintf(stderr,
 			"%s: the maps pinned under %s do not match this plumwall's layout (v%d); run 'plumwall down' first\n",
-			argv[0], FW_RT_MAPS, PW_LAYOUT_VERSION);
+			prog, FW_RT_MAPS, PW_LAYOUT_VERSION);
 		status = FW_EXIT_STATE;
 		goto rollback;
 	}
@@ -385,7 +401,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	    fw_dp_ct_max_entries(dp) != pc.pol->settings.ct_max_entries)
 		fprintf(stderr,
 			"%s: warning: conntrack.max_entries %u is not applied: the running table keeps %u entries until 'plumwall down'\n",
-			argv[0], pc.pol->settings.ct_max_entries,
+			prog, pc.pol->settings.ct_max_entries,
 			fw_dp_ct_max_entries(dp));
 	if (first) {
 		xdp_fd = dup(fw_dp_prog_fd(dp, FW_DP_XDP));
@@ -433,12 +449,12 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 			a.ifs[i].mode = a.old[j].mode;
 			continue;
 		}
-		ret = fw_rt_attach_want(argv[0], a.ifs[i].name,
+		ret = fw_rt_attach_want(prog, a.ifs[i].name,
 					a.ifs[i].ifindex, want, xdp_fd, tc_fd,
 					&a.ifs[i].mode);
 		if (ret) {
 			fprintf(stderr, "%s: cannot attach to %s: %s\n",
-				argv[0], a.ifs[i].name, strerror(-ret));
+				prog, a.ifs[i].name, strerror(-ret));
 			goto rollback;
 		}
 		a.ifs[i].attached_now = true;
@@ -469,8 +485,10 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 				   a.old[j].mode);
 		if (ret)
 			fprintf(stderr, "%s: warning: cannot detach from %s: %s\n",
-				argv[0], a.old[j].name, strerror(-ret));
+				prog, a.old[j].name, strerror(-ret));
 	}
+	if (generation)
+		*generation = c->generation;
 	printf("applied %s: generation %u, %zu interface%s\n", path,
 	       c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s");
 	for (i = 0; i < a.n_ifs; i++)
@@ -481,11 +499,11 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	goto out;
 
 fail_msg:
-	fprintf(stderr, "%s: %s\n", argv[0], strerror(-ret));
+	fprintf(stderr, "%s: %s\n", prog, strerror(-ret));
 rollback:
 	if (flipped && fw_dp_flip(dp, old_slot))
 		fprintf(stderr, "%s: cannot restore the running policy\n",
-			argv[0]);
+			prog);
 	for (i = 0; i < a.n_ifs; i++)
 		if (a.ifs[i].attached_now)
 			fw_rt_detach(a.ifs[i].name, a.ifs[i].ifindex,
@@ -493,8 +511,9 @@ rollback:
 	fw_rt_state_drop_tmp();
 	if (first && opened)
 		fw_rt_remove_tree(FW_RT_ROOT);
-	fprintf(stderr, "%s: nothing changed\n", argv[0]);
+	fprintf(stderr, "%s: nothing changed\n", prog);
 out:
+	close(lock_fd);
 	if (xdp_fd >= 0)
 		close(xdp_fd);
 	if (tc_fd >= 0)
@@ -562,6 +581,32 @@ static int fw_down_links(void)
 	return ret;
 }
 
+/*
+ * Once nothing is attached any more: end every tracked flow with a flow
+ * end event (reason shutdown), so that a logged flow's start has its end.
+ * plumwall-logd still holds the ring buffer and reads them after the pins
+ * are gone. Best effort: down goes on without it.
+ */
+static void fw_down_end_flows(const char *prog)
+{
+	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS,
+				.pin_must_exist = true,
+				.sweep_only = true };
+	struct pw_sweep_args a;
+	struct fw_dp *dp = NULL;
+	int ret;
+
+	if (!fw_rt_pinned())
+		return;
+	ret = fw_dp_open(&dp, &o);
+	if (!ret)
+		ret = fw_dp_sweep(dp, PW_SWEEP_SHUTDOWN, &a);
+	if (ret && ret != -ENOENT)
+		fprintf(stderr, "%s: warning: cannot end the tracked flows: %s\n",
+			prog, strerror(-ret));
+	fw_dp_close(dp);
+}
+
 int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -623,6 +668,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	r = fw_down_links();
 	if (r && !ret)
 		ret = r;
+	fw_down_end_flows(argv[0]);
 	r = fw_rt_remove_tree(FW_RT_ROOT);
 	if (r && !ret)
 		ret = r;

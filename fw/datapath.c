@@ -71,7 +71,7 @@ struct fw_dp {
 	int slot_fd[2][SM_COUNT];
 	__u32 slot_id[2][SM_COUNT]; /* map ids of slot_fd[][] */
 	int barrier_fd; /* a pw_settings-like map for the RCU barrier */
-	struct pw_config cfg; /* read back before every change */
+	struct pw_dp_config cfg; /* read back before every change */
 	bool reused; /* pinned maps were reused */
 	/* ring buffer consumer target */
 	fw_dp_event_fn fn;

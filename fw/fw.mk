@@ -23,6 +23,9 @@ endif
 
 ifneq ($(PLUMWALLD_SRCS),)
 BINS += $(BUILD)/plumwalld
+# sd_notify (Type=notify): only the daemon links libsystemd.
+$(call objs,$(PLUMWALLD_SRCS)): PW_CFLAGS += $(shell $(PKG_CONFIG) --cflags libsystemd 2>/dev/null)
+$(BUILD)/plumwalld: PW_LDLIBS += $(shell $(PKG_CONFIG) --libs libsystemd 2>/dev/null)
 $(BUILD)/plumwalld: $(call objs,$(PLUMWALLD_SRCS)) $(LIBFW) $(LIBPW)
 	$(LINK)
 endif

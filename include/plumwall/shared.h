@@ -288,12 +288,12 @@ _Static_assert(sizeof(struct pw_settings) == 64, "pw_settings layout");
  */
 
 /* pw_config: ARRAY of one. Flipping active_slot switches policy. */
-struct pw_config {
+struct pw_dp_config {
 	__u32 active_slot; /* 0 or 1 */
 	__u32 layout_version; /* PW_LAYOUT_VERSION */
 	__u64 clock_offset_ns; /* added to the clock: tests inject time */
 };
-_Static_assert(sizeof(struct pw_config) == 16, "pw_config layout");
+_Static_assert(sizeof(struct pw_dp_config) == 16, "pw_dp_config layout");
 
 /*
  * pw_ct: LRU hash keyed by tenant and normalised 5-tuple: the endpoint

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Applying a policy, shared by `plumwall apply` and plumwalld.
+ */
+#ifndef PLUMWALL_FW_APPLY_H
+#define PLUMWALL_FW_APPLY_H
+
+#include <stdint.h>
+
+#include "runtime.h"
+
+/* "xdp", "tc" or "auto"; -EINVAL for anything else. */
+int fw_apply_want_parse(const char *name, enum fw_rt_want *want);
+
+/*
+ * Compile the policy at @path and load it: attach to its interfaces, or
+ * replace the running policy atomically (cmd_apply.c explains how). On any
+ * error nothing changes. Serialised with other appliers by fw_rt_lock(),
+ * held for the call. Messages go to stdout (what was applied) and stderr
+ * (errors), prefixed with @prog. Returns an FW_EXIT_* status; on success
+ * *@generation (may be NULL) is the new policy's generation.
+ */
+int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
+		    const char *mode_name, uint32_t *generation);
+
+#endif /* PLUMWALL_FW_APPLY_H */

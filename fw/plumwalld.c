@@ -1,0 +1,589 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plumwalld [-c /etc/plumwall/plumwall.yaml]: keeps the configured policy
+ * applied (cli.md, "Daemons").
+ *
+ * - At start: read the configuration, apply its policy. A policy already
+ *   running from the same files with the same contents (sha256) is kept
+ *   as it is: a restart of the daemon changes nothing, not even the
+ *   generation, so no tracked flow is re-judged, let alone flushed.
+ * - SIGHUP: read the configuration again and re-apply the policy (always:
+ *   the operator asked for it). inotify on the policy file (its directory,
+ *   so that editors that write a new file and rename it over the old one
+ *   are seen) or the policy directory: re-apply once the changes have
+ *   settled (PWD_SETTLE_MS without a further change) and only if the
+ *   contents differ from the running policy's.
+ * - A configuration or policy with errors is reported (every error, as
+ *   FILE:LINE:COLUMN) and the running policy and flows stay. At start,
+ *   with nothing running yet, that is fatal (exit 1).
+ * - Every conntrack_sweep_interval seconds: the pw_sweep program ends the
+ *   flows that expired without a packet to notice it and emits their flow
+ *   end events (bpf/pw_sweep.h).
+ * - systemd: Type=notify; READY=1 once the policy is in place, RELOADING=1
+ *   during a SIGHUP reload, STOPPING=1 on SIGTERM, STATUS= with the
+ *   generation.
+ * - SIGTERM / SIGINT: exit 0 and leave enforcement in place: the datapath
+ *   is pinned and works without any process (`plumwall down` removes it).
+ *
+ * One thread, one epoll loop over a signalfd, the inotify descriptor and
+ * two timerfds (sweep, settle).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <jansson.h>
+#include <systemd/sd-daemon.h>
+
+#include <plumwall/config.h>
+#include <plumwall/diag.h>
+
+#include "policy/policy.h"
+#include "apply.h"
+#include "datapath.h"
+#include "fw.h"
+#include "runtime.h"
+
+/* Quiet time after the last change of the policy files before a reload:
+ * an editor's save is several events (write, rename, chmod). */
+#define PWD_SETTLE_MS 300
+
+enum pwd_level { PWD_ERR = 3, PWD_WARNING = 4, PWD_INFO = 6 };
+
+struct pwd {
+	const char *prog;
+	const char *cfg_path;
+	struct pw_config *cfg;
+	bool journal; /* stderr is the journal: prefix messages with <N> */
+	int ep_fd;
+	int sig_fd;
+	int ino_fd;
+	int ino_wd;
+	char watch_name[NAME_MAX + 1]; /* "": every file of the directory */
+	int sweep_fd;
+	int settle_fd;
+	struct fw_dp *dp; /* sweep program on the pinned maps */
+	__u32 dp_ct_id; /* pw_ct of that datapath, to notice a new one */
+};
+
+static struct pwd pwd = {
+	.ep_fd = -1,
+	.sig_fd = -1,
+	.ino_fd = -1,
+	.ino_wd = -1,
+	.sweep_fd = -1,
+	.settle_fd = -1,
+};
+
+static void pwd_log(enum pwd_level level, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void pwd_log(enum pwd_level level, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (pwd.journal)
+		fprintf(stderr, "<%d>", level);
+	else
+		fprintf(stderr, "%s: ", pwd.prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+static void pwd_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: plumwalld [-h] [--version] [-c FILE]\n"
+		"\n"
+		"Apply the configured policy and keep it applied: re-apply on\n"
+		"SIGHUP or when the policy files change (a policy with errors\n"
+		"is reported and the running one kept), end expired flows with\n"
+		"their flow end events, report to systemd (Type=notify).\n"
+		"SIGTERM leaves enforcement in place.\n"
+		"\n"
+		"Options:\n"
+		"  -c, --config FILE  configuration file (default %s)\n"
+		"  -h, --help         show this help\n"
+		"      --version      show the version\n"
+		"\n"
+		"Exit status: 0 stopped by SIGTERM or SIGINT, 1 the configuration\n"
+		"or policy was refused at start, 2 usage error, 3 no privileges.\n",
+		PW_CONFIG_PATH);
+}
+
+/* The configuration at @path, its errors printed. */
+static int pwd_config_load(const char *path, struct pw_config **out)
+{
+	struct pw_diags diags;
+	int ret;
+
+	pw_diags_init(&diags);
+	ret = pw_config_load(path, &diags, out);
+	pw_diags_sort(&diags);
+	pw_diags_print(&diags, stderr);
+	if (ret && !diags.n_errors)
+		pwd_log(PWD_ERR, "%s: %s", path, strerror(-ret));
+	pw_diags_free(&diags);
+	return ret;
+}
+
+static const char *pwd_mode_name(enum pw_config_mode mode)
+{
+	return pw_config_mode_name(mode);
+}
+
+/* The running policy's generation; 0 when nothing runs. */
+static uint32_t pwd_running_generation(void)
+{
+	json_t *st = NULL;
+	uint32_t gen = 0;
+
+	if (fw_rt_pinned() && !fw_rt_state_read(&st))
+		gen = (uint32_t)json_integer_value(
+			json_object_get(st, "generation"));
+	json_decref(st);
+	return gen;
+}
+
+/*
+ * Whether the running policy is the configured one with the same
+ * contents: same absolute path, same sha256 over the same files. Any
+ * doubt (unreadable state, a policy that does not load) answers no, and
+ * the apply that follows reports what is wrong.
+ */
+static bool pwd_policy_unchanged(const char *path)
+{
+	struct pw_diags diags;
+	struct policy *pol = NULL;
+	const char *run_path, *run_sha;
+	char abs[PATH_MAX], sha[65];
+	json_t *st = NULL;
+	bool same = false;
+
+	if (!fw_rt_pinned() || fw_rt_state_read(&st))
+		goto out;
+	run_path = json_string_value(json_object_get(st, "policy"));
+	run_sha = json_string_value(json_object_get(st, "sha256"));
+	if (!run_path || !run_sha || !realpath(path, abs) ||
+	    strcmp(abs, run_path))
+		goto out;
+	pw_diags_init(&diags);
+	if (!policy_load(path, &diags, &pol) && !diags.n_errors &&
+	    !fw_rt_sha256_files(pol->files, pol->n_files, sha))
+		same = !strcmp(sha, run_sha);
+	if (pol)
+		policy_free(pol);
+	pw_diags_free(&diags);
+out:
+	json_decref(st);
+	return same;
+}
+
+static void pwd_notify_status(const char *what)
+{
+	sd_notifyf(0, "STATUS=%s, generation %u", what,
+		   pwd_running_generation());
+}
+
+/*
+ * Apply the configured policy (@force: even when unchanged). Returns
+ * FW_EXIT_OK when the configured policy is what runs afterwards.
+ */
+static int pwd_apply(const char *why, bool force)
+{
+	enum fw_rt_want want;
+	const char *mode = pwd_mode_name(pwd.cfg->mode);
+	uint32_t gen = 0, old = pwd_running_generation();
+	int status;
+
+	if (!force && pwd_policy_unchanged(pwd.cfg->policy)) {
+		pwd_log(PWD_INFO, "%s: %s unchanged, generation %u kept", why,
+			pwd.cfg->policy, old);
+		return FW_EXIT_OK;
+	}
+	if (fw_apply_want_parse(mode, &want))
+		want = FW_RT_WANT_AUTO;
+	pwd_log(PWD_INFO, "%s: applying %s", why, pwd.cfg->policy);
+	fflush(stdout);
+	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want, mode, &gen);
+	fflush(stdout);
+	if (status == FW_EXIT_OK)
+		pwd_log(PWD_INFO, "%s: policy %s applied, generation %u", why,
+			pwd.cfg->policy, gen);
+	else if (old)
+		pwd_log(PWD_ERR,
+			"%s: policy %s not applied; the running policy (generation %u) and its flows are kept",
+			why, pwd.cfg->policy, old);
+	else
+		pwd_log(PWD_ERR, "%s: policy %s not applied; nothing runs",
+			why, pwd.cfg->policy);
+	return status;
+}
+
+/* ---- inotify ------------------------------------------------------------ */
+
+/* Watch what the policy is made of: the directory, or the file's
+ * directory for events naming the file. */
+static int pwd_watch(void)
+{
+	char dir[PATH_MAX], base[PATH_MAX];
+	struct stat sb;
+	int ret;
+
+	if (pwd.ino_wd >= 0) {
+		inotify_rm_watch(pwd.ino_fd, pwd.ino_wd);
+		pwd.ino_wd = -1;
+	}
+	snprintf(dir, sizeof(dir), "%s", pwd.cfg->policy);
+	snprintf(base, sizeof(base), "%s", pwd.cfg->policy);
+	if (!stat(pwd.cfg->policy, &sb) && S_ISDIR(sb.st_mode)) {
+		pwd.watch_name[0] = '\0';
+	} else {
+		snprintf(pwd.watch_name, sizeof(pwd.watch_name), "%s",
+			 basename(base));
+		snprintf(dir, sizeof(dir), "%s", dirname(base));
+	}
+	pwd.ino_wd = inotify_add_watch(pwd.ino_fd, dir,
+				       IN_CLOSE_WRITE | IN_MOVED_TO |
+					       IN_MOVED_FROM | IN_CREATE |
+					       IN_DELETE | IN_ATTRIB);
+	if (pwd.ino_wd < 0) {
+		ret = -errno;
+		pwd_log(PWD_WARNING, "cannot watch %s: %s", dir,
+			strerror(-ret));
+		return ret;
+	}
+	return 0;
+}
+
+static void pwd_settle_arm(void)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_sec = PWD_SETTLE_MS / 1000,
+			      .tv_nsec = (PWD_SETTLE_MS % 1000) * 1000000L },
+	};
+
+	timerfd_settime(pwd.settle_fd, 0, &its, NULL);
+}
+
+static void pwd_inotify_read(void)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event *ev;
+	bool relevant = false;
+	ssize_t n;
+	char *p;
+
+	for (;;) {
+		n = read(pwd.ino_fd, buf, sizeof(buf));
+		if (n <= 0)
+			break;
+		for (p = buf; p < buf + n; p += sizeof(*ev) + ev->len) {
+			ev = (const struct inotify_event *)p;
+			if (ev->mask & IN_IGNORED)
+				pwd.ino_wd = -1;
+			if (!pwd.watch_name[0] ||
+			    (ev->len && !strcmp(ev->name, pwd.watch_name)))
+				relevant = true;
+		}
+	}
+	if (relevant)
+		pwd_settle_arm();
+}
+
+/* ---- sweep -------------------------------------------------------------- */
+
+static __u32 pwd_pinned_ct_id(void)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/pw_ct", FW_RT_MAPS);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
+}
+
+/* The sweep program on the pinned maps, reopened when `down` and a new
+ * `apply` made another datapath since. */
+static int pwd_sweep_dp(void)
+{
+	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS,
+				.pin_must_exist = true,
+				.sweep_only = true };
+	__u32 id = pwd_pinned_ct_id();
+	int ret;
+
+	if (!id)
+		return -ENOENT;
+	if (pwd.dp && id == pwd.dp_ct_id)
+		return 0;
+	fw_dp_close(pwd.dp);
+	pwd.dp = NULL;
+	ret = fw_dp_open(&pwd.dp, &o);
+	if (ret)
+		return ret;
+	pwd.dp_ct_id = id;
+	return 0;
+}
+
+static void pwd_sweep(void)
+{
+	struct pw_sweep_args a;
+	int ret;
+
+	ret = pwd_sweep_dp();
+	if (!ret)
+		ret = fw_dp_sweep(pwd.dp, 0, &a);
+	if (ret == -ENOENT)
+		return; /* nothing loaded (plumwall down): nothing expires */
+	if (ret)
+		pwd_log(PWD_WARNING, "conntrack sweep failed: %s",
+			strerror(-ret));
+}
+
+static int pwd_sweep_arm(void)
+{
+	struct itimerspec its = {
+		.it_interval = { .tv_sec = pwd.cfg->conntrack_sweep_interval },
+		.it_value = { .tv_sec = pwd.cfg->conntrack_sweep_interval },
+	};
+
+	return timerfd_settime(pwd.sweep_fd, 0, &its, NULL) ? -errno : 0;
+}
+
+/* ---- reload ------------------------------------------------------------- */
+
+static void pwd_reload(void)
+{
+	struct pw_config *cfg = NULL;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=reloading",
+		   (unsigned long long)now.tv_sec * 1000000ULL +
+			   (unsigned long long)now.tv_nsec / 1000);
+	pwd_log(PWD_INFO, "SIGHUP: reading %s", pwd.cfg_path);
+	if (pwd_config_load(pwd.cfg_path, &cfg)) {
+		pwd_log(PWD_ERR,
+			"SIGHUP: %s refused; the running configuration and policy (generation %u) are kept",
+			pwd.cfg_path, pwd_running_generation());
+		goto out;
+	}
+	if (strcmp(cfg->pin_path, pwd.cfg->pin_path))
+		/* The pins cannot move under a running datapath. */
+		pwd_log(PWD_WARNING,
+			"SIGHUP: pin_path %s is not applied: the datapath stays pinned under %s until plumwalld restarts",
+			cfg->pin_path, FW_RT_ROOT);
+	pw_config_free(pwd.cfg);
+	pwd.cfg = cfg;
+	pwd_watch();
+	pwd_sweep_arm();
+	pwd_apply("SIGHUP", true);
+out:
+	pwd_notify_status("running");
+	sd_notify(0, "READY=1");
+}
+
+/* ---- main --------------------------------------------------------------- */
+
+static int pwd_add(int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(pwd.ep_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int pwd_setup(void)
+{
+	sigset_t mask;
+	int ret;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL))
+		return -errno;
+	pwd.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	pwd.ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+	pwd.sweep_fd = timerfd_create(CLOCK_MONOTONIC,
+				      TFD_CLOEXEC | TFD_NONBLOCK);
+	pwd.settle_fd = timerfd_create(CLOCK_MONOTONIC,
+				       TFD_CLOEXEC | TFD_NONBLOCK);
+	pwd.ep_fd = epoll_create1(EPOLL_CLOEXEC);
+	if (pwd.sig_fd < 0 || pwd.ino_fd < 0 || pwd.sweep_fd < 0 ||
+	    pwd.settle_fd < 0 || pwd.ep_fd < 0)
+		return -errno;
+	ret = pwd_add(pwd.sig_fd);
+	if (!ret)
+		ret = pwd_add(pwd.ino_fd);
+	if (!ret)
+		ret = pwd_add(pwd.sweep_fd);
+	if (!ret)
+		ret = pwd_add(pwd.settle_fd);
+	return ret;
+}
+
+static void pwd_drain_timer(int fd)
+{
+	uint64_t n;
+
+	while (read(fd, &n, sizeof(n)) == sizeof(n))
+		;
+}
+
+/* Returns the exit status once SIGTERM or SIGINT came. */
+static int pwd_loop(void)
+{
+	struct epoll_event evs[8];
+	struct signalfd_siginfo si;
+	int n, i;
+
+	for (;;) {
+		n = epoll_wait(pwd.ep_fd, evs, FW_ARRAY_SIZE(evs), -1);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			pwd_log(PWD_ERR, "epoll: %s", strerror(errno));
+			return FW_EXIT_REFUSED;
+		}
+		for (i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+
+			if (fd == pwd.sig_fd) {
+				while (read(pwd.sig_fd, &si, sizeof(si)) ==
+				       sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						pwd_reload();
+						continue;
+					}
+					sd_notify(0, "STOPPING=1");
+					pwd_log(PWD_INFO,
+						"%s: exiting; enforcement stays in place",
+						strsignal((int)si.ssi_signo));
+					return FW_EXIT_OK;
+				}
+			} else if (fd == pwd.ino_fd) {
+				pwd_inotify_read();
+			} else if (fd == pwd.settle_fd) {
+				pwd_drain_timer(fd);
+				if (pwd.ino_wd < 0)
+					pwd_watch(); /* the directory went */
+				pwd_apply("policy changed", false);
+				pwd_notify_status("running");
+			} else if (fd == pwd.sweep_fd) {
+				pwd_drain_timer(fd);
+				pwd_sweep();
+			}
+		}
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const struct fw_command self = { .name = "plumwalld",
+						.privileged = true };
+	static char prog[] = "plumwalld";
+	int c, ret, status = FW_EXIT_REFUSED;
+
+	pwd.prog = prog;
+	pwd.cfg_path = PW_CONFIG_PATH;
+	pwd.journal = getenv("JOURNAL_STREAM") != NULL;
+	if (argc > 0)
+		argv[0] = prog;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			pwd.cfg_path = optarg;
+			break;
+		case 'h':
+			pwd_usage(stdout);
+			return FW_EXIT_OK;
+		case 'V':
+			printf("plumwalld %s\n", PLUMWALL_VERSION);
+			return FW_EXIT_OK;
+		default:
+			return fw_usage_hint(prog);
+		}
+	}
+	if (optind < argc)
+		return fw_usage_error(prog, "unexpected argument '%s'",
+				      argv[optind]);
+	/* Messages of the apply go to the journal line by line. */
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	status = fw_command_ready(&self);
+	if (status)
+		return status;
+	status = FW_EXIT_REFUSED;
+	if (pwd_config_load(pwd.cfg_path, &pwd.cfg))
+		goto out;
+	ret = fw_rt_paths_set(pwd.cfg->pin_path, NULL);
+	if (ret) {
+		pwd_log(PWD_ERR, "pin_path %s: %s", pwd.cfg->pin_path,
+			strerror(-ret));
+		goto out;
+	}
+	ret = pwd_setup();
+	if (ret) {
+		pwd_log(PWD_ERR, "cannot set up: %s", strerror(-ret));
+		goto out;
+	}
+	pwd_watch();
+	if (pwd_apply("start", false) != FW_EXIT_OK &&
+	    !pwd_running_generation())
+		goto out;
+	ret = pwd_sweep_arm();
+	if (ret) {
+		pwd_log(PWD_ERR, "cannot start the sweep timer: %s",
+			strerror(-ret));
+		goto out;
+	}
+	pwd_notify_status("running");
+	sd_notify(0, "READY=1");
+	status = pwd_loop();
+out:
+	fw_dp_close(pwd.dp);
+	if (pwd.ep_fd >= 0)
+		close(pwd.ep_fd);
+	if (pwd.sig_fd >= 0)
+		close(pwd.sig_fd);
+	if (pwd.ino_fd >= 0)
+		close(pwd.ino_fd);
+	if (pwd.sweep_fd >= 0)
+		close(pwd.sweep_fd);
+	if (pwd.settle_fd >= 0)
+		close(pwd.settle_fd);
+	pw_config_free(pwd.cfg);
+	return status;
+}
