@@ -3,102 +3,12 @@
 #
 # apply.sh - plumwall apply/status/stats/flows/down on real interfaces.
 #
-# Three network namespaces: a client and a server joined through a middle
-# one by veth pairs; plumwall runs in the middle one (nsenter --net, so the
-# host's bpffs with the pins stays visible: `ip netns exec` would mount a
-# fresh /sys) and judges what arrives on the client side (m1).
-# Needs root, nc and ping; exit 77 otherwise. Waits on conditions with
-# bounded timeouts, never on sleeps. Cleans up in an EXIT trap.
-# Prints one line per failed check and a final "apply: N passed, N failed".
+# The topology and plumbing are netns.bash's. Needs root, nc and ping;
+# exit 77 otherwise. Prints one line per failed check and a final
+# "apply: N passed, N failed".
 
-set -u
-
-ROOT=${PLUMWALL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-BUILD=${PLUMWALL_BUILD:-$ROOT/build}
-PW=$BUILD/plumwall
-
-if [[ $(id -u) != 0 ]]; then
-	echo "apply: needs root, skipped"
-	exit 77
-fi
-for t in nc ping jq ip nsenter; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "apply: $t not installed, skipped"
-		exit 77
-	fi
-done
-if [[ ! -x $PW ]]; then
-	echo "apply: $PW not built" >&2
-	exit 1
-fi
-S=pwt$$
-NSC=${S}c NSM=${S}m NSS=${S}s
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-apply.XXXXXX") || exit 1
-# A private pin root and state directory: the test runs next to a loaded
-# plumwall (or another test) without touching it.
-export PLUMWALL_PIN_PATH=/sys/fs/bpf/$S PLUMWALL_RUN_DIR=$TMP/run
-PIN=$PLUMWALL_PIN_PATH
-PIDS=()
-
-cleanup() {
-	local p ns
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	nsenter --net=/var/run/netns/$NSM "$PW" down >/dev/null 2>&1
-	# A backgrounded `ip netns exec` leaves its command running when the
-	# wrapper is killed: end everything still inside our namespaces.
-	for ns in $NSC $NSM $NSS; do
-		p=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$p" ] && kill $p 2>/dev/null
-	done
-	ip netns del $NSC 2>/dev/null
-	ip netns del $NSM 2>/dev/null
-	ip netns del $NSS 2>/dev/null
-	rm -rf "$TMP" "$PIN"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-not() { ! "$@"; }
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok; else ko "$d"; fi
-}
-
-inc() { ip netns exec $NSC "$@"; }
-ins() { ip netns exec $NSS "$@"; }
-pw() {
-	nsenter --net=/var/run/netns/$NSM "$PW" "$@" >"$TMP/out" 2>"$TMP/err"
-	RC=$?
-}
-
-# wait_for TIMEOUT_S COMMAND...: until COMMAND succeeds, at most TIMEOUT_S.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < end)) || return 1
-		read -r -t 0.05 <> <(:) || true
-	done
-}
-
-ip netns add $NSC && ip netns add $NSM && ip netns add $NSS || exit 1
-ip link add c0 netns $NSC type veth peer name m1 netns $NSM
-ip link add s0 netns $NSS type veth peer name m2 netns $NSM
-ip -n $NSC addr add 10.99.1.2/24 dev c0
-ip -n $NSM addr add 10.99.1.1/24 dev m1
-ip -n $NSM addr add 10.99.2.1/24 dev m2
-ip -n $NSS addr add 10.99.2.2/24 dev s0
-for l in "$NSC c0" "$NSM m1" "$NSM m2" "$NSS s0" "$NSC lo" "$NSM lo" "$NSS lo"; do
-	set -- $l
-	ip -n $1 link set $2 up
-done
-ip -n $NSC route add default via 10.99.1.1
-ip -n $NSS route add default via 10.99.2.1
-ip netns exec $NSM sysctl -qw net.ipv4.ip_forward=1
+. "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
+nt_init apply nc ping
 
 policy() { # policy FILE TCP_PORTS
 	cat >"$1" <<EOT
@@ -248,5 +158,4 @@ check "down again exits 3" test "$RC" = 3
 PLUMWALL_PIN_PATH=relative/pins pw status
 check "relative PLUMWALL_PIN_PATH is a usage error" test "$RC" = 2
 
-echo "apply: $passed passed, $failed failed"
-((failed == 0))
+nt_done
