@@ -4,7 +4,8 @@
 #                                   writer, ...; unit tests link it)
 #   logging/main.c               -> build/plumwall-logd, built only once
 #                                   it exists
-# All link build/libplumwall.a.
+# All link build/libplumwall.a; plumwall-logd also build/libfw.a (pin
+# and state paths, fw/runtime.h).
 LIBLOGD_SRCS := $(filter-out logging/main.c,$(wildcard logging/*.c))
 LIBLOGD      := $(BUILD)/liblogd.a
 
@@ -15,7 +16,7 @@ $(LIBLOGD): $(call objs,$(LIBLOGD_SRCS))
 
 ifneq ($(wildcard logging/main.c),)
 BINS += $(BUILD)/plumwall-logd
-$(BUILD)/plumwall-logd: $(call objs,logging/main.c) $(LIBLOGD) $(LIBPW)
+$(BUILD)/plumwall-logd: $(call objs,logging/main.c) $(LIBLOGD) $(LIBFW) $(LIBPW)
 	$(LINK)
 endif
 
