@@ -54,6 +54,9 @@ struct logd_sink {
 	bool stop, reopen, done;
 	uint64_t deadline_ns;
 	uint64_t pending_lost; /* dropped, not reported yet */
+	/* popped into the batch, not delivered yet: they count against
+	 * the configured queue size like queued ones */
+	uint32_t inflight;
 
 	/* counters, read by logd_sink_stats() from other threads */
 	atomic_uint_least64_t queued, delivered, dropped, lost_reported;
@@ -149,7 +152,12 @@ void logd_sink_push(struct logd_sink *s, const struct logd_item *it)
 	int ret;
 
 	pthread_mutex_lock(&s->q.lock);
-	ret = s->stop ? -ESHUTDOWN : logd_queue_push_locked(&s->q, it);
+	if (s->stop)
+		ret = -ESHUTDOWN;
+	else if (s->q.count + s->inflight >= s->q.cap)
+		ret = -ENOSPC;
+	else
+		ret = logd_queue_push_locked(&s->q, it);
 	if (ret) {
 		s->pending_lost++;
 	} else {
@@ -421,6 +429,9 @@ static void logd_batch_done(struct logd_sink *s, size_t n)
 	memmove(&s->batch[0], &s->batch[n],
 		(s->n_batch - n) * sizeof(s->batch[0]));
 	s->n_batch -= n;
+	pthread_mutex_lock(&s->q.lock);
+	s->inflight = s->n_batch;
+	pthread_mutex_unlock(&s->q.lock);
 }
 
 static void logd_count_drop(struct logd_sink *s, uint64_t n)
@@ -552,6 +563,9 @@ static void logd_report_lost(struct logd_sink *s)
 	it.ev.seq = s->seq;
 	it.ev.count = n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
 	s->batch[s->n_batch++] = it; /* the batch is empty here */
+	pthread_mutex_lock(&s->q.lock);
+	s->inflight = s->n_batch;
+	pthread_mutex_unlock(&s->q.lock);
 	ret = logd_deliver(s);
 	if (ret || s->n_batch) {
 		/* still undelivered: report it with the next success */
@@ -605,6 +619,7 @@ static void *logd_sink_main(void *arg)
 		while (s->n_batch < LOGD_BATCH &&
 		       !logd_queue_pop_locked(&s->q, &s->batch[s->n_batch]))
 			s->n_batch++;
+		s->inflight = s->n_batch;
 		reopen = s->reopen;
 		s->reopen = false;
 		stop = s->stop;
