@@ -112,8 +112,7 @@ static int put_ext_u64(struct log_buf *b, const char *key, uint64_t v)
 }
 
 /* A custom string pair: csNLabel=LABEL csN=VALUE, both or neither. */
-static int put_cs(struct log_buf *b, int n, const char *label,
-		  const char *val)
+static int put_cs(struct log_buf *b, int n, const char *label, const char *val)
 {
 	char key[16];
 	int err;

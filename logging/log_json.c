@@ -286,12 +286,13 @@ static void jw_event(struct jw *w, const struct log_event *e)
 		else if (ev->type == PW_EVENT_AUDIT)
 			jw_str(w, NULL, "allowed");
 		else
-			jw_str(w, NULL, ev->type == PW_EVENT_FLOW_START ?
-						"start" :
-						"end");
+			jw_str(w, NULL,
+			       ev->type == PW_EVENT_FLOW_START ? "start" :
+								 "end");
 		jw_close(w, ']');
 		jw_str(w, "action", action_of(ev));
-		jw_str(w, "outcome", log_is_blocked(ev) ? "failure" : "success");
+		jw_str(w, "outcome",
+		       log_is_blocked(ev) ? "failure" : "success");
 		jw_str(w, "reason", log_reason_name(ev->reason));
 	} else {
 		/* A count of events, not one: ECS kind metric. */

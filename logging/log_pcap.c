@@ -90,8 +90,7 @@ static void blk_pad(struct block *b)
 	blk_put(b, zero, (4 - b->len % 4) % 4);
 }
 
-static void blk_opt(struct block *b, uint16_t code, const void *data,
-		    size_t n)
+static void blk_opt(struct block *b, uint16_t code, const void *data, size_t n)
 {
 	blk_u16(b, code);
 	blk_u16(b, (uint16_t)n);
@@ -273,9 +272,8 @@ out:
 	return err;
 }
 
-int log_pcap_open(struct log_pcap **out, const char *path,
-		  unsigned int snaplen, uint64_t rotate_bytes,
-		  unsigned int keep)
+int log_pcap_open(struct log_pcap **out, const char *path, unsigned int snaplen,
+		  uint64_t rotate_bytes, unsigned int keep)
 {
 	struct log_pcap *w;
 	int err;

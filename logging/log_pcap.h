@@ -32,9 +32,8 @@ struct log_pcap;
  * more than PW_SNAPLEN bytes in an event). @rotate_bytes: 0 never
  * rotates; otherwise @keep (>= 1) rotated files are kept. 0 or -errno.
  */
-int log_pcap_open(struct log_pcap **out, const char *path,
-		  unsigned int snaplen, uint64_t rotate_bytes,
-		  unsigned int keep);
+int log_pcap_open(struct log_pcap **out, const char *path, unsigned int snaplen,
+		  uint64_t rotate_bytes, unsigned int keep);
 
 /*
  * Write the packet of @e (raw->snap, snap_len bytes, original length

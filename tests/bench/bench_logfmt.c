@@ -37,8 +37,8 @@ static int fmt_cid(const struct log_event *e, struct log_buf *out)
 	return log_community_id(e->raw, 0, id);
 }
 
-static int run(const char *name, int (*fn)(const struct log_event *,
-					   struct log_buf *),
+static int run(const char *name,
+	       int (*fn)(const struct log_event *, struct log_buf *),
 	       struct log_event *e, struct pw_event *ev)
 {
 	struct log_buf b = {};

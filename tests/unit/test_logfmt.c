@@ -501,7 +501,9 @@ static const char x_ev_nasty_json[] =
 	"\":\"event\",\"category\":[\"network\"],\"type\":[\"connection\","
 	"\"denied\"],\"action\":\"dropped\",\"outcome\":\"failure\",\"reaso"
 	"n\":\"policy\",\"dataset\":\"plumwall.drop\",\"sequence\":184467},"
-	"\"rule\":{\"name\":\"r]=|\\\\\\n\\r\\t\\u0001\\u007f\xc3""\xa9""\""
+	"\"rule\":{\"name\":\"r]=|\\\\\\n\\r\\t\\u0001\\u007f\xc3"
+	"\xa9"
+	"\""
 	",\"ruleset\":\"a\\\"b\\\\c\"},\"source\":{\"ip\":\"10.1.1.5\",\"po"
 	"rt\":40000},\"destination\":{\"ip\":\"10.1.2.7\",\"port\":5432},\""
 	"network\":{\"transport\":\"tcp\",\"iana_number\":\"6\",\"type\":\""
@@ -515,7 +517,9 @@ static const char x_ev_nasty_json[] =
 
 static const char x_ev_nasty_syslog_head[] =
 	"<164>1 2026-11-24T10:00:00.123456Z fw_1 plumwall 1234 DROP [plumwa"
-	"ll@32473 tenant=\"a\\\"b\\\\c\" rule=\"r\\]=|\\\\?????\xc3""\xa9"""
+	"ll@32473 tenant=\"a\\\"b\\\\c\" rule=\"r\\]=|\\\\?????\xc3"
+	"\xa9"
+	""
 	"\" verdict=\"deny\" src=\"10.1.1.5\" dst=\"10.1.2.7\" proto=\"tcp"
 	"\" spt=\"40000\" dpt=\"5432\"] ";
 
@@ -524,12 +528,18 @@ static const char x_ev_nasty_cef[] =
 	"4400123 src=10.1.1.5 dst=10.1.2.7 spt=40000 dpt=5432 proto=TCP act"
 	"=deny reason=policy deviceInboundInterface=if|0 dvchost=fw 1 cs1La"
 	"bel=tenant cs1=a\"b\\\\c cs2Label=rule cs2=r]\\=|\\\\\\n\\r\t"
-	"\x01""\x7f""\xc3""\xa9"" cs3Label=srcSegment cs3=x y cs4Label=dstS"
+	"\x01"
+	"\x7f"
+	"\xc3"
+	"\xa9"
+	" cs3Label=srcSegment cs3=x y cs4Label=dstS"
 	"egment cs4=d\\=b cn1Label=sequence cn1=184467";
 
 static const char x_ev_nasty_syslog_cef_head[] =
 	"<166>1 2026-11-24T10:00:00.123456Z fw_1 plumwall - DROP [plumwall@"
-	"32473 tenant=\"a\\\"b\\\\c\" rule=\"r\\]=|\\\\?????\xc3""\xa9""\" "
+	"32473 tenant=\"a\\\"b\\\\c\" rule=\"r\\]=|\\\\?????\xc3"
+	"\xa9"
+	"\" "
 	"verdict=\"deny\" src=\"10.1.1.5\" dst=\"10.1.2.7\" proto=\"tcp\" s"
 	"pt=\"40000\" dpt=\"5432\"] ";
 
@@ -695,8 +705,9 @@ START_TEST(test_tcp_flags)
 	ev_example(&t);
 	t.raw.tcp_flags = 0xff;
 	s = json_text(&t);
-	ck_assert_ptr_nonnull(strstr(s, "\"tcp_flags\":[\"FIN\",\"SYN\",\"RST\","
-					"\"PSH\",\"ACK\",\"URG\",\"ECE\",\"CWR\"]"));
+	ck_assert_ptr_nonnull(
+		strstr(s, "\"tcp_flags\":[\"FIN\",\"SYN\",\"RST\","
+			  "\"PSH\",\"ACK\",\"URG\",\"ECE\",\"CWR\"]"));
 	free(s);
 	t.raw.tcp_flags = 0x12;
 	s = json_text(&t);
@@ -718,9 +729,9 @@ END_TEST
 START_TEST(test_reasons)
 {
 	static const char *const names[] = {
-		"policy",	"default", "unmatched", "malformed",
-		"fragment",	"policy-revoked", "non-ip", "established",
-		"reply",
+		"policy",    "default",	    "unmatched",
+		"malformed", "fragment",    "policy-revoked",
+		"non-ip",    "established", "reply",
 	};
 	char want[64], *s;
 	struct tev t;
@@ -746,12 +757,14 @@ START_TEST(test_egress)
 	ev_example(&t);
 	t.raw.dir = PW_DIR_EGRESS;
 	s = json_text(&t);
-	ck_assert_ptr_nonnull(strstr(s, "\"egress\":{\"interface\":{\"name\":"
-					"\"acme0\"},\"vlan\":{\"id\":\"100\"}}"));
+	ck_assert_ptr_nonnull(strstr(s,
+				     "\"egress\":{\"interface\":{\"name\":"
+				     "\"acme0\"},\"vlan\":{\"id\":\"100\"}}"));
 	ck_assert_ptr_null(strstr(s, "ingress"));
 	free(s);
 	ck_assert_int_eq(log_format_cef(&t.e, &b), 0);
-	ck_assert_ptr_nonnull(strstr(b.data, " deviceOutboundInterface=acme0 "));
+	ck_assert_ptr_nonnull(
+		strstr(b.data, " deviceOutboundInterface=acme0 "));
 	ck_assert_ptr_null(strstr(b.data, "deviceInboundInterface"));
 	log_buf_free(&b);
 }
@@ -774,9 +787,10 @@ START_TEST(test_flow_revoked)
 	ck_assert_ptr_nonnull(strstr(s, "\"end_reason\":\"policy-revoked\""));
 	free(s);
 	ck_assert_int_eq(log_format_cef(&t.e, &b), 0);
-	ck_assert_ptr_nonnull(strstr(
-		b.data, "|FLOW_REVOKED|Flow revoked by policy|5|rt="));
-	ck_assert_ptr_nonnull(strstr(b.data, " act=deny reason=policy-revoked "));
+	ck_assert_ptr_nonnull(
+		strstr(b.data, "|FLOW_REVOKED|Flow revoked by policy|5|rt="));
+	ck_assert_ptr_nonnull(
+		strstr(b.data, " act=deny reason=policy-revoked "));
 	ck_assert_ptr_nonnull(strstr(b.data, " cs5=policy-revoked "));
 	log_buf_free(&b);
 }
@@ -810,8 +824,9 @@ START_TEST(test_lost_by_logd)
 	t.raw.cpu = LOG_PRODUCER_LOGD;
 	t.raw.count = 4000000000U;
 	s = json_text(&t);
-	ck_assert_ptr_nonnull(
-		strstr(s, "\"plumwall\":{\"count\":4000000000,\"producer\":\"logd\"}}"));
+	ck_assert_ptr_nonnull(strstr(
+		s,
+		"\"plumwall\":{\"count\":4000000000,\"producer\":\"logd\"}}"));
 	free(s);
 }
 END_TEST
@@ -867,11 +882,10 @@ START_TEST(test_syslog_header)
 	host[300] = '\0';
 	host[10] = '\t';
 	t.e.hostname = host;
-	ck_assert_int_eq(log_format_syslog(&t.e, 23, 7, "",
-					   LOG_SYSLOG_BODY_CEF, &b),
-			 0);
-	ck_assert(!strncmp(b.data, "<191>1 2026-11-24T10:00:00.123456Z hhhhhhhhhh_h",
-			   47));
+	ck_assert_int_eq(
+		log_format_syslog(&t.e, 23, 7, "", LOG_SYSLOG_BODY_CEF, &b), 0);
+	ck_assert(!strncmp(
+		b.data, "<191>1 2026-11-24T10:00:00.123456Z hhhhhhhhhh_h", 47));
 	/* HOSTNAME is cut at 255 characters; empty PROCID is "-". */
 	ck_assert_ptr_nonnull(strstr(b.data + 35 + 255, " plumwall - LOST "));
 	ck_assert_int_eq(b.data[35 + 255], ' ');
@@ -918,8 +932,10 @@ START_TEST(test_time)
 		ev_lost(&t);
 		t.e.time_ns = v[i].ns;
 		s = json_text(&t);
-		snprintf(want, sizeof(want), "{\"@timestamp\":\"%s\",", v[i].text);
-		ck_assert_msg(!strncmp(s, want, strlen(want)), "%s: %s", want, s);
+		snprintf(want, sizeof(want), "{\"@timestamp\":\"%s\",",
+			 v[i].text);
+		ck_assert_msg(!strncmp(s, want, strlen(want)), "%s: %s", want,
+			      s);
 		free(s);
 	}
 }
@@ -948,12 +964,12 @@ static const struct cid_vec {
 	  "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=" },
 	{ 1, "10.0.0.1", "10.0.0.2", 11, 0, 0,
 	  "1:YHxtAirCG//0OzkcVAukqKQN9xM=" },
-	{ 58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 135, 0,
-	  0, "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=" },
-	{ 58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 136, 0,
-	  0, "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=" },
-	{ 58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 135, 0,
-	  0, "1:zavyT/cezQr1fmImYCwYnMXbgck=" },
+	{ 58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 135, 0, 0,
+	  "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=" },
+	{ 58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 136, 0, 0,
+	  "1:dGHyGvjMfljg6Bppwm3bg0LO8TY=" },
+	{ 58, "fe80::260:97ff:fe07:69ea", "fe80::200:86ff:fe05:80da", 135, 0, 0,
+	  "1:zavyT/cezQr1fmImYCwYnMXbgck=" },
 	{ 58, "3ffe:501:1800:2345::2", "3ffe:507:0:1:200:86ff:fe05:80da", 3, 0,
 	  0, "1:2ObVBgIn28oZvibYZhZMBgh7WdQ=" },
 	{ 58, "3ffe:501:410:0:2c0:dfff:fe47:33e",
@@ -984,8 +1000,8 @@ static const struct cid_vec {
 	  "1:03g6IloqVBdcZlPyX8r0hgoE7kA=" },
 	{ 1, "10.0.0.1", "10.0.0.2", 11, 0, 1,
 	  "1:XjUibYHaafLQ3pxQeiMI8g25q20=" },
-	{ 58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 135, 0,
-	  1, "1:kHa1FhMYIT6Ym2Vm2AOtoOARDzY=" },
+	{ 58, "fe80::200:86ff:fe05:80da", "fe80::260:97ff:fe07:69ea", 135, 0, 1,
+	  "1:kHa1FhMYIT6Ym2Vm2AOtoOARDzY=" },
 	{ 58, "3ffe:501:410:0:2c0:dfff:fe47:33e",
 	  "3ffe:507:0:1:200:86ff:fe05:80da", 1, 4, 1,
 	  "1:W8MHwXpWzpoSTD+cGcaJr4u0ys8=" },
@@ -1037,9 +1053,10 @@ START_TEST(test_community_id_refused)
 	{
 		char *s = json_text(&t);
 
-		ck_assert_ptr_nonnull(strstr(s, "\"transport\":\"132\","
-						"\"iana_number\":\"132\","
-						"\"type\":\"ipv4\",\"bytes\":1400}"));
+		ck_assert_ptr_nonnull(
+			strstr(s, "\"transport\":\"132\","
+				  "\"iana_number\":\"132\","
+				  "\"type\":\"ipv4\",\"bytes\":1400}"));
 		free(s);
 	}
 }
@@ -1076,7 +1093,8 @@ START_TEST(test_sha1)
 	ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
 	for (chunk = 1; chunk <= 64; chunk++) {
 		sha1_hex(abc448, strlen(abc448), chunk, hex);
-		ck_assert_str_eq(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+		ck_assert_str_eq(hex,
+				 "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
 	}
 	million = malloc(1000000);
 	ck_assert_ptr_nonnull(million);
@@ -1150,13 +1168,62 @@ static char *tmp_path(const char *name)
 static void ev_with_frame(struct tev *t, uint64_t time_ns)
 {
 	static const unsigned char frame[60] = {
-		0x02, 0, 0, 0, 0, 2, 0x02, 0, 0, 0, 0, 1, 0x08, 0x00,
+		0x02,
+		0,
+		0,
+		0,
+		0,
+		2,
+		0x02,
+		0,
+		0,
+		0,
+		0,
+		1,
+		0x08,
+		0x00,
 		/* IPv4: 40 bytes, TTL 64, TCP, 10.1.1.5 -> 10.1.2.7 */
-		0x45, 0, 0, 40, 0, 1, 0x40, 0, 64, 6, 0, 0, 10, 1, 1, 5, 10, 1,
-		2, 7,
+		0x45,
+		0,
+		0,
+		40,
+		0,
+		1,
+		0x40,
+		0,
+		64,
+		6,
+		0,
+		0,
+		10,
+		1,
+		1,
+		5,
+		10,
+		1,
+		2,
+		7,
 		/* TCP 40000 -> 5432, SYN */
-		0x9c, 0x40, 0x15, 0x38, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02,
-		0xff, 0xff, 0, 0, 0, 0,
+		0x9c,
+		0x40,
+		0x15,
+		0x38,
+		0,
+		0,
+		0,
+		1,
+		0,
+		0,
+		0,
+		0,
+		0x50,
+		0x02,
+		0xff,
+		0xff,
+		0,
+		0,
+		0,
+		0,
 	};
 
 	ev_example(t);
@@ -1199,7 +1266,8 @@ static int read_capture(const char *path, struct readback *r)
 		r->caplen = h->caplen;
 		r->len = h->len;
 		memcpy(r->data, data,
-		       h->caplen < sizeof(r->data) ? h->caplen : sizeof(r->data));
+		       h->caplen < sizeof(r->data) ? h->caplen :
+						     sizeof(r->data));
 	}
 	pcap_close(p);
 	return rc == PCAP_ERROR_BREAK ? 0 : -1;
@@ -1257,10 +1325,13 @@ START_TEST(test_pcap_readback)
 	ck_assert_mem_eq(r.data, t.raw.snap, 60);
 
 	text = file_text(path, &len);
-	ck_assert_ptr_nonnull(memmem(text, len,
+	ck_assert_ptr_nonnull(memmem(
+		text, len,
 		"iface=acme0 vlan=100 verdict=deny reason=policy tenant=acme "
-		"rule=no-ping-db", 75));
-	ck_assert_ptr_nonnull(memmem(text, len,
+		"rule=no-ping-db",
+		75));
+	ck_assert_ptr_nonnull(memmem(
+		text, len,
 		"iface=eth1 verdict=reject reason=policy tenant=acme\0", 52));
 	ck_assert_ptr_nonnull(memmem(text, len, "eth1", 4));
 	free(text);
@@ -1408,7 +1479,8 @@ START_TEST(test_pcap_tcpdump)
 	ck_assert_int_eq(log_pcap_write(w, &t.e), 0);
 	ck_assert_int_eq(log_pcap_write(w, &t.e), 0);
 	log_pcap_close(w);
-	ck_assert_int_ge(asprintf(&cmd, "tcpdump -nn -tt -r '%s' 2>&1", path), 0);
+	ck_assert_int_ge(asprintf(&cmd, "tcpdump -nn -tt -r '%s' 2>&1", path),
+			 0);
 	p = popen(cmd, "r");
 	ck_assert_ptr_nonnull(p);
 	while (fgets(line, sizeof(line), p)) {
