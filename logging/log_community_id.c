@@ -82,7 +82,8 @@ static void log_base64(const unsigned char *in, size_t len, char *out)
 	uint32_t v;
 
 	for (i = 0; i + 2 < len; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		*out++ = tab[v >> 18];
 		*out++ = tab[(v >> 12) & 63];
 		*out++ = tab[(v >> 6) & 63];

@@ -54,7 +54,8 @@ static size_t utf8_len(const unsigned char *s, size_t n)
 }
 
 /*
- * A JSON string: quote, backslash and control characters escaped, valid
+ * A JSON string: quote, backslash and control characters (DEL too, which
+ * JSON would allow raw) escaped, valid
  * UTF-8 passed through, invalid bytes replaced by U+FFFD (names come from
  * YAML and are valid UTF-8, but the output must be valid JSON whatever).
  */
@@ -70,7 +71,7 @@ static void jw_quoted(struct jw *w, const char *str)
 		return;
 	log_buf_putc(b, '"');
 	while (n) {
-		for (run = 0; run < n && s[run] >= 0x20 && s[run] < 0x80 &&
+		for (run = 0; run < n && s[run] >= 0x20 && s[run] < 0x7f &&
 			      s[run] != '"' && s[run] != '\\';
 		     run++)
 			;
@@ -285,12 +286,13 @@ static void jw_event(struct jw *w, const struct log_event *e)
 		else if (ev->type == PW_EVENT_AUDIT)
 			jw_str(w, NULL, "allowed");
 		else
-			jw_str(w, NULL, ev->type == PW_EVENT_FLOW_START ?
-						"start" :
-						"end");
+			jw_str(w, NULL,
+			       ev->type == PW_EVENT_FLOW_START ? "start" :
+								 "end");
 		jw_close(w, ']');
 		jw_str(w, "action", action_of(ev));
-		jw_str(w, "outcome", log_is_blocked(ev) ? "failure" : "success");
+		jw_str(w, "outcome",
+		       log_is_blocked(ev) ? "failure" : "success");
 		jw_str(w, "reason", log_reason_name(ev->reason));
 	} else {
 		/* A count of events, not one: ECS kind metric. */
