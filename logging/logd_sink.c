@@ -34,8 +34,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "logging/logd.h" /* first: see the note on pw_config there */
+
 #include "fw/fw.h" /* PLUMWALL_VERSION */
-#include "logging/logd.h"
+#include "logging/log_pcap.h"
 #include "logging/logd_net.h"
 
 #define LOGD_BATCH 64
@@ -67,6 +69,7 @@ struct logd_sink {
 	size_t ends[LOGD_BATCH]; /* end offset of each message in buf */
 	bool refused[LOGD_BATCH]; /* the formatter refused it: dropped */
 	int fd; /* file and stdout; -1: closed */
+	struct log_pcap *pcap; /* format pcap; NULL: closed */
 	uint64_t file_size;
 	struct logd_conn conn;
 	bool failing; /* last attempt failed: say so once */
@@ -381,11 +384,29 @@ static bool logd_is_file(const struct logd_sink *s)
 
 static bool logd_is_open(const struct logd_sink *s)
 {
+	if (s->cfg.format == PW_SINK_PCAP)
+		return s->pcap;
 	return logd_is_file(s) ? s->fd >= 0 : s->conn.fd >= 0;
+}
+
+static int logd_pcap_open(struct logd_sink *s, char *err, size_t errlen)
+{
+	int ret;
+
+	logd_mkdirs(s->cfg.path);
+	ret = log_pcap_open(&s->pcap, s->cfg.path, s->cfg.snaplen,
+			    s->cfg.rotate_bytes, LOGD_ROTATE_KEEP);
+	if (ret)
+		snprintf(err, errlen, "cannot open %s: %s", s->cfg.path,
+			 strerror(-ret));
+	return ret;
 }
 
 static void logd_close(struct logd_sink *s)
 {
+	if (s->pcap)
+		log_pcap_close(s->pcap);
+	s->pcap = NULL;
 	logd_file_close(s);
 	logd_conn_close(&s->conn);
 }
@@ -402,9 +423,12 @@ static int logd_open(struct logd_sink *s)
 		fprintf(stderr, "plumwall-logd: sink %s: connection closed by the peer, reconnecting\n",
 			s->cfg.name);
 	}
-	ret = logd_is_file(s) ? logd_file_open(s, err, sizeof(err)) :
-				logd_conn_open(&s->conn, &s->cfg, err,
-					       sizeof(err));
+	if (s->cfg.format == PW_SINK_PCAP)
+		ret = logd_pcap_open(s, err, sizeof(err));
+	else if (logd_is_file(s))
+		ret = logd_file_open(s, err, sizeof(err));
+	else
+		ret = logd_conn_open(&s->conn, &s->cfg, err, sizeof(err));
 	if (ret) {
 		if (!s->failing)
 			fprintf(stderr, "plumwall-logd: sink %s: %s (retrying)\n",
@@ -527,8 +551,27 @@ static int logd_deliver_stream(struct logd_sink *s)
 	return 0;
 }
 
+/* pcap: one block per packet, the writer rotates. */
+static int logd_deliver_pcap(struct logd_sink *s)
+{
+	struct log_event e;
+	int ret;
+
+	while (s->n_batch) {
+		logd_fill(s, &s->batch[0], &e);
+		ret = log_pcap_write(s->pcap, &e);
+		if (ret)
+			return ret;
+		atomic_fetch_add(&s->delivered, 1);
+		logd_batch_done(s, 1);
+	}
+	return 0;
+}
+
 static int logd_deliver(struct logd_sink *s)
 {
+	if (s->cfg.format == PW_SINK_PCAP)
+		return logd_deliver_pcap(s);
 	if (s->cfg.transport == PW_SINK_UDP || s->cfg.transport == PW_SINK_UNIX)
 		return logd_deliver_dgram(s);
 	return logd_deliver_stream(s);
@@ -697,8 +740,6 @@ int logd_sink_start(const struct pw_sink *cfg, const struct logd_globals *g,
 	int ret;
 
 	*out = NULL;
-	if (cfg->format == PW_SINK_PCAP)
-		return -EOPNOTSUPP;
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
