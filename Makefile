@@ -114,6 +114,7 @@ demo: deps
 	$(Q)if [ -f etc/demo.sh ]; then bash etc/demo.sh; else echo "demo: not built yet"; fi
 
 # ---------------------------------------------------------------------------
+PREFIX      ?= /usr
 SBINDIR     ?= $(PREFIX)/sbin
 SYSCONFDIR  ?= /etc/plumwall
 UNITDIR     ?= /lib/systemd/system
@@ -132,7 +133,10 @@ install: all
 	$(if $(INST_POLICIES),$(Q)$(INSTALL) -m 0644 $(INST_POLICIES) $(DESTDIR)$(SYSCONFDIR)/policies/)
 	$(if $(INST_UNITS),$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)))
 	$(if $(INST_UNITS),$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(UNITDIR))
-	$(if $(INST_UNITS),$(Q)$(INSTALL) -m 0644 $(INST_UNITS) $(DESTDIR)$(UNITDIR)/)
+	$(Q)for u in $(INST_UNITS); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
+	done
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
