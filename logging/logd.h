@@ -172,6 +172,7 @@ struct logd_sink_stats {
 	uint64_t delivered;
 	uint64_t dropped; /* queue full, or undeliverable */
 	uint64_t lost_reported; /* of those, reported in plumwall.lost */
+	uint64_t failures; /* open, connect or write attempts that failed */
 };
 void logd_sink_stats(const struct logd_sink *s, struct logd_sink_stats *st);
 

@@ -62,6 +62,7 @@ struct logd_sink {
 
 	/* counters, read by logd_sink_stats() from other threads */
 	atomic_uint_least64_t queued, delivered, dropped, lost_reported;
+	atomic_uint_least64_t failures;
 
 	/* the thread's own */
 	struct logd_item batch[LOGD_BATCH];
@@ -146,6 +147,7 @@ void logd_sink_stats(const struct logd_sink *s, struct logd_sink_stats *st)
 	st->delivered = atomic_load(&s->delivered);
 	st->dropped = atomic_load(&s->dropped);
 	st->lost_reported = atomic_load(&s->lost_reported);
+	st->failures = atomic_load(&s->failures);
 }
 
 /* ---- the reader's side --------------------------------------------------- */
@@ -621,6 +623,8 @@ static void logd_report_lost(struct logd_sink *s)
 		return;
 	}
 	s->seq++;
+	/* delivered counts events, not this report */
+	atomic_fetch_sub(&s->delivered, 1);
 	atomic_fetch_add(&s->lost_reported, n);
 	if (n > UINT32_MAX) /* the rest in the next report */
 		logd_count_drop(s, n - UINT32_MAX);
@@ -685,6 +689,7 @@ static void *logd_sink_main(void *arg)
 			s->failing = ret != 0;
 		}
 		if (ret) {
+			atomic_fetch_add(&s->failures, 1);
 			logd_close(s);
 			logd_backoff(s);
 			continue;

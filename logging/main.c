@@ -415,11 +415,12 @@ static void logd_report(const struct logd *d)
 	for (i = 0; i < d->rd.n_sinks; i++) {
 		logd_sink_stats(d->rd.sinks[i], &st);
 		fprintf(stderr,
-			"plumwall-logd: sink %s: %llu delivered, %llu dropped (%llu reported as lost)\n",
+			"plumwall-logd: sink %s: %llu delivered, %llu dropped (%llu reported as lost), %llu failed attempts\n",
 			logd_sink_name(d->rd.sinks[i]),
 			(unsigned long long)st.delivered,
 			(unsigned long long)st.dropped,
-			(unsigned long long)st.lost_reported);
+			(unsigned long long)st.lost_reported,
+			(unsigned long long)st.failures);
 	}
 }
 
