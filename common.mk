@@ -42,12 +42,14 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		libyaml-dev libjansson-dev libnftnl-dev libmnl-dev \
 		libpcap-dev check pkg-config iproute2 nftables tcpdump jq \
-		libsystemd-dev make gcc netcat-openbsd iputils-ping
+		libsystemd-dev make gcc netcat-openbsd iputils-ping \
+		libssl-dev rsyslog
 
 # ---------------------------------------------------------------------------
 # pkg-config modules. PW_PKGS is linked into every user-space binary;
 # TEST_PKGS additionally into test binaries. Fragments may append.
-PW_PKGS   := libbpf yaml-0.1 jansson libnftnl libmnl libpcap libelf zlib
+PW_PKGS   := libbpf yaml-0.1 jansson libnftnl libmnl libpcap libelf zlib \
+	     openssl
 TEST_PKGS := check
 
 # pkg-config is only consulted when something is going to be compiled, so

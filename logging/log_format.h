@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/types.h> /* shared.h needs it first */
 #include <plumwall/shared.h>
 
 /* A growable byte buffer; zero-initialised is empty. */

@@ -4,8 +4,9 @@
 #   tests/unit/*.c not named test_*.c are helpers linked into every test
 #   tests/bench/NAME.c     -> build/bench/NAME       (run by 'make bench')
 #   tests/integration/*.sh  executable scripts run by tests/run-tests
-# Tests and benchmarks link build/libplumwall.a, the PW_PKGS libraries and
-# the 'check' library.
+# Tests and benchmarks link build/liblogd.a, build/libfw.a,
+# build/libplumwall.a (in that order: each may use the ones after it), the
+# PW_PKGS libraries and the 'check' library.
 TEST_SRCS        := $(wildcard tests/unit/test_*.c)
 TEST_HELPER_SRCS := $(filter-out $(TEST_SRCS),$(wildcard tests/unit/*.c))
 TEST_HELPER_OBJS := $(call objs,$(TEST_HELPER_SRCS))
@@ -19,8 +20,8 @@ $(call objs,$(TEST_SRCS) $(TEST_HELPER_SRCS) $(BENCH_SRCS)): PW_CFLAGS += $(TEST
 $(TEST_BINS) $(BENCH_BINS): PW_LDLIBS += $(TEST_LIBS)
 endif
 
-$(BUILD)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(TEST_HELPER_OBJS) $(LIBFW) $(LIBPW)
+$(BUILD)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(TEST_HELPER_OBJS) $(LIBLOGD) $(LIBFW) $(LIBPW)
 	$(LINK)
 
-$(BUILD)/bench/%: $(OBJDIR)/tests/bench/%.o $(LIBFW) $(LIBPW)
+$(BUILD)/bench/%: $(OBJDIR)/tests/bench/%.o $(LIBLOGD) $(LIBFW) $(LIBPW)
 	$(LINK)

@@ -1,0 +1,329 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * plumwall-logd's parts without a datapath: the sink queue, the name
+ * tables of the state document, sequence-gap accounting of the reader,
+ * and a file sink that cannot write for a while (its drops come back as
+ * one plumwall.lost event with the count).
+ */
+#include "logging/logd.h" /* first: see the note on pw_config there */
+
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char tmpdir[] = "/tmp/plumwall-test-logd.XXXXXX";
+
+static void setup(void)
+{
+	strcpy(tmpdir, "/tmp/plumwall-test-logd.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(tmpdir));
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+/* Lines of @path containing @needle. */
+static int count_lines(const char *path, const char *needle)
+{
+	char line[8192];
+	FILE *f = fopen(path, "r");
+	int n = 0;
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+static int wait_lines(const char *path, const char *needle, int want)
+{
+	int i, n = 0;
+
+	for (i = 0; i < 500; i++) { /* at most 5 s */
+		n = count_lines(path, needle);
+		if (n >= want)
+			break;
+		usleep(10000);
+	}
+	return n;
+}
+
+START_TEST(queue_bounded_fifo)
+{
+	struct logd_queue q;
+	struct logd_item it = {}, out;
+	uint32_t i;
+
+	ck_assert_int_eq(logd_queue_init(&q, 3), 0);
+	for (i = 0; i < 3; i++) {
+		it.ev.seq = i;
+		ck_assert_int_eq(logd_queue_push_locked(&q, &it), 0);
+	}
+	it.ev.seq = 99;
+	ck_assert_int_eq(logd_queue_push_locked(&q, &it), -ENOSPC);
+	/* wrap around */
+	for (i = 3; i < 10; i++) {
+		ck_assert_int_eq(logd_queue_pop_locked(&q, &out), 0);
+		ck_assert_uint_eq(out.ev.seq, i - 3);
+		it.ev.seq = i;
+		ck_assert_int_eq(logd_queue_push_locked(&q, &it), 0);
+	}
+	for (i = 7; i < 10; i++) {
+		ck_assert_int_eq(logd_queue_pop_locked(&q, &out), 0);
+		ck_assert_uint_eq(out.ev.seq, i);
+	}
+	ck_assert_int_eq(logd_queue_pop_locked(&q, &out), -ENOENT);
+	logd_queue_destroy(&q);
+	ck_assert_int_eq(logd_queue_init(&q, 0), -EINVAL);
+}
+END_TEST
+
+static const char state_g7[] =
+	"{\"layout_version\":2,\"generation\":7,"
+	"\"interfaces\":[{\"name\":\"acme0\",\"ifindex\":12,\"mode\":\"xdp\"}],"
+	"\"tenants\":[{\"id\":1,\"name\":\"acme\"},{\"id\":3,\"name\":\"beta\"}],"
+	"\"rules\":[{\"id\":0,\"name\":\"g\",\"tenant\":null},"
+	"{\"id\":1,\"name\":\"web\",\"tenant\":\"acme\"}],"
+	"\"segments\":[\"web\",\"db\"]}";
+
+START_TEST(names_from_state)
+{
+	struct logd_names *n;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/state.json", tmpdir);
+	ck_assert_int_eq(logd_names_load(path, &n), -ENOENT);
+	write_file(path, state_g7);
+	ck_assert_int_eq(logd_names_load(path, &n), 0);
+	ck_assert_uint_eq(n->generation, 7);
+	ck_assert_str_eq(logd_names_tenant(n, 1), "acme");
+	ck_assert_ptr_null(logd_names_tenant(n, 2));
+	ck_assert_str_eq(logd_names_tenant(n, 3), "beta");
+	ck_assert_ptr_null(logd_names_tenant(n, 4));
+	ck_assert_ptr_null(logd_names_rule(n, 0)->tenant); /* global */
+	ck_assert_str_eq(logd_names_rule(n, 1)->tenant, "acme");
+	ck_assert_ptr_null(logd_names_rule(n, 2));
+	ck_assert_str_eq(logd_names_segment(n, 1), "db");
+	ck_assert_ptr_null(logd_names_segment(n, 2));
+	ck_assert_str_eq(logd_names_ifname(n, 12), "acme0");
+	ck_assert_ptr_null(logd_names_ifname(n, 13));
+	logd_names_put(n);
+
+	/* not a state document of this layout */
+	write_file(path, "{\"layout_version\":1,\"generation\":7}");
+	ck_assert_int_eq(logd_names_load(path, &n), -EBADMSG);
+	write_file(path, "not json");
+	ck_assert_int_eq(logd_names_load(path, &n), -EBADMSG);
+}
+END_TEST
+
+START_TEST(names_cache_generations)
+{
+	struct logd_names_cache c = {};
+	char state[256], tmp[256];
+	char doc[1024];
+	uint32_t g;
+
+	snprintf(state, sizeof(state), "%s/state.json", tmpdir);
+	snprintf(tmp, sizeof(tmp), "%s/state.json.tmp", tmpdir);
+	ck_assert_ptr_null(logd_names_cache_find(&c, 7, state, tmp));
+	write_file(state, state_g7);
+	/* a miss is not retried at once */
+	ck_assert_ptr_null(logd_names_cache_find(&c, 7, state, tmp));
+	ck_assert_int_eq(logd_names_cache_refresh(&c, state), 0);
+	ck_assert_ptr_nonnull(logd_names_cache_find(&c, 7, state, tmp));
+	/* generation 8 only in the temporary document (apply mid-flip) */
+	snprintf(doc, sizeof(doc), "%s", state_g7);
+	memcpy(strstr(doc, ":7,") + 1, "8", 1);
+	write_file(tmp, doc);
+	ck_assert_uint_eq(logd_names_cache_find(&c, 8, state, tmp)->generation,
+			  8);
+	ck_assert_uint_eq(logd_names_cache_find(&c, 7, state, tmp)->generation,
+			  7);
+	/* older unknown generations are never looked for */
+	ck_assert_ptr_null(logd_names_cache_find(&c, 5, state, tmp));
+	/* bounded */
+	for (g = 9; g < 9 + 2 * LOGD_NAMES_KEEP; g++) {
+		snprintf(doc, sizeof(doc),
+			 "{\"layout_version\":2,\"generation\":%u}", g);
+		write_file(state, doc);
+		ck_assert_int_eq(logd_names_cache_refresh(&c, state), 0);
+	}
+	ck_assert_uint_eq(c.n, LOGD_NAMES_KEEP);
+	ck_assert_ptr_null(logd_names_cache_find(&c, 7, state, tmp));
+	logd_names_cache_clear(&c);
+	ck_assert_uint_eq(c.n, 0);
+}
+END_TEST
+
+static struct logd_sink *file_sink(const char *path, uint32_t queue)
+{
+	struct pw_sink cfg = {
+		.name = "t",
+		.format = PW_SINK_JSON,
+		.transport = PW_SINK_FILE,
+		.kinds = PW_LOG_KINDS_ALL,
+		.path = path,
+		.queue = queue,
+	};
+	struct logd_globals g = { .hostname = "h", .facility = 20 };
+	struct logd_sink *s;
+
+	ck_assert_int_eq(logd_sink_start(&cfg, &g, &s), 0);
+	return s;
+}
+
+static void drop_event(struct pw_event *ev, uint16_t cpu, uint64_t seq)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->type = PW_EVENT_DROP;
+	ev->verdict = PW_VERDICT_DENY;
+	ev->family = PW_FAMILY_IPV4;
+	ev->proto = 17;
+	ev->saddr[0] = 10;
+	ev->daddr[0] = 10;
+	ev->sport = 1000;
+	ev->dport = 2000;
+	ev->rule_id = PW_RULE_NONE;
+	ev->cpu = cpu;
+	ev->seq = seq;
+}
+
+START_TEST(reader_sequence_gaps)
+{
+	struct logd_reader r;
+	struct logd_sink *s;
+	struct pw_event ev;
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/out.json", tmpdir);
+	logd_reader_init(&r);
+	s = file_sink(path, 64);
+	r.sinks = &s;
+	r.n_sinks = 1;
+
+	drop_event(&ev, 0, 10);
+	logd_reader_event(&r, &ev); /* first of cpu 0: no expectation */
+	drop_event(&ev, 1, 0);
+	logd_reader_event(&r, &ev);
+	drop_event(&ev, 0, 11);
+	logd_reader_event(&r, &ev);
+	/* the datapath lost seq 12 and says so in LOST seq 13 */
+	drop_event(&ev, 0, 13);
+	ev.type = PW_EVENT_LOST;
+	ev.count = 1;
+	logd_reader_event(&r, &ev);
+	ck_assert_uint_eq(r.kernel_lost, 1);
+	ck_assert_uint_eq(r.gap_lost, 0);
+	/* seq 14, 15 vanished with no LOST record */
+	drop_event(&ev, 0, 16);
+	logd_reader_event(&r, &ev);
+	ck_assert_uint_eq(r.gap_lost, 2);
+	/* going backwards: a new datapath, no gap */
+	drop_event(&ev, 0, 0);
+	logd_reader_event(&r, &ev);
+	ck_assert_uint_eq(r.gap_lost, 2);
+	ck_assert_uint_eq(r.events, 6);
+
+	ck_assert_int_eq(wait_lines(path, "\"dataset\":\"plumwall.", 7), 7);
+	ck_assert_int_eq(count_lines(path, "\"plumwall.drop\""), 5);
+	ck_assert_int_eq(count_lines(path, "\"count\":1,\"producer\":\"cpu0\""),
+			 1);
+	ck_assert_int_eq(count_lines(path, "\"count\":2,\"producer\":\"logd\""),
+			 1);
+	logd_sink_stop(s, logd_now_ns() + 5000000000ULL);
+	logd_sink_join(s, true);
+	r.n_sinks = 0;
+	logd_reader_close(&r);
+}
+END_TEST
+
+START_TEST(sink_loss_reported_after_recovery)
+{
+	struct logd_sink_stats st;
+	struct logd_item it = {};
+	struct logd_sink *s;
+	char dir[256], path[300];
+	int i;
+
+	/* the sink's directory cannot be made: a file is in the way */
+	snprintf(dir, sizeof(dir), "%s/log", tmpdir);
+	snprintf(path, sizeof(path), "%s/events.json", dir);
+	write_file(dir, "in the way");
+	s = file_sink(path, 2);
+	for (i = 0; i < 10; i++) {
+		drop_event(&it.ev, 0, i);
+		logd_sink_push(s, &it);
+	}
+	for (i = 0; i < 500; i++) { /* the sink has tried and failed */
+		logd_sink_stats(s, &st);
+		if (st.failures)
+			break;
+		usleep(10000);
+	}
+	ck_assert_uint_ge(st.failures, 1);
+	ck_assert_uint_eq(st.queued, 2);
+	ck_assert_uint_eq(st.dropped, 8);
+	ck_assert_uint_eq(st.delivered, 0);
+
+	/* writable again; the reopen skips the backoff */
+	ck_assert_int_eq(unlink(dir), 0);
+	logd_sink_reopen(s);
+	ck_assert_int_eq(wait_lines(path, "\"dataset\":\"plumwall.", 3), 3);
+	ck_assert_int_eq(count_lines(path, "\"plumwall.drop\""), 2);
+	ck_assert_int_eq(count_lines(path, "\"action\":\"lost\""), 1);
+	ck_assert_int_eq(count_lines(path, "\"count\":8,\"producer\":\"logd\""),
+			 1);
+	logd_sink_stop(s, logd_now_ns() + 5000000000ULL);
+	logd_sink_stats(s, &st);
+	ck_assert_uint_eq(st.delivered, 2);
+	ck_assert_uint_eq(st.lost_reported, 8);
+	logd_sink_join(s, true);
+}
+END_TEST
+
+static Suite *logd_suite(void)
+{
+	Suite *s = suite_create("logd");
+	TCase *tc = tcase_create("logd");
+
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, queue_bounded_fifo);
+	tcase_add_test(tc, names_from_state);
+	tcase_add_test(tc, names_cache_generations);
+	tcase_add_test(tc, reader_sequence_gaps);
+	tcase_add_test(tc, sink_loss_reported_after_recovery);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	SRunner *sr = srunner_create(logd_suite());
+	int failed;
+
+	srunner_run_all(sr, CK_ENV);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? 1 : 0;
+}
