@@ -29,15 +29,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/*
- * shared.h (the datapath's pw_config map value) and config.h (the
- * configuration file) both define a struct pw_config; logd needs both.
- * The map value is struct pw_dp_config here. Include this header before
- * anything else that includes shared.h.
- */
-#define pw_config pw_dp_config
 #include <plumwall/shared.h>
-#undef pw_config
 #include <plumwall/config.h>
 
 #include "logging/log_format.h"
