@@ -65,7 +65,8 @@ PW_HOOK_FUNCS(tc, struct __sk_buff, PW_HOOK_TC_INGRESS)
  * plumwall trace: what each packet got, for the private datapath of
  * `plumwall trace` only (fw/trace.c sets pw_trace_on before loading).
  * Live datapaths leave it 0: the verifier knows the rodata value and drops
- * every pw_trace() below as dead code. The record is a global, not a map,
+ * every pw_trace() call below as dead code (the flag's load and branch
+ * stay: a few instructions). The record is a global, not a map,
  * so nothing is pinned and user space reads it through the skeleton's
  * mmap without a syscall. Segments are looked up here, for every outcome
  * alike (also for tracked flows, which skip the lookups otherwise).

@@ -406,7 +406,8 @@ _Static_assert(sizeof(struct pw_producer) == 24, "pw_producer layout");
  * pw_trace_rec: a global (.bss) of the programs, not a pinned map: what the
  * last packet got, for `plumwall trace`. Written only when the rodata
  * pw_trace_on is set, which only trace's private datapath does; with it
- * clear the verifier removes every write, so the live path pays nothing.
+ * clear the verifier removes every write as dead code, leaving the live
+ * path a flag load and a branch per trace point.
  * seq grows by one per packet noted (a run that noted nothing is an error).
  */
 struct pw_trace {
