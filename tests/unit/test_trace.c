@@ -88,6 +88,9 @@ struct step {
 #define U4(s, d, sp, dp) \
 	.family = 4, .src = s, .dst = d, .proto = 17, .sport = sp, .dport = dp
 
+/* the packet an ICMP error below quotes */
+static const struct tpkt quoted = { T4(WEB, DB, 40010, 5432, SYN) };
+
 static const struct step steps[] = {
 	/* TCP handshake and teardown, web -> db */
 	{ { T4(WEB, DB, 40000, 5432, SYN) },
@@ -170,6 +173,28 @@ static const struct step steps[] = {
 	{ { T4(WEB, DB, 40000, 5432, RST) },
 	  0,
 	  { "allow", "web-to-db", "acme", "web", "db", "established" } },
+	/* an ICMP error about a live flow passes with it, against it */
+	{ { T4(WEB, DB, 40010, 5432, SYN) },
+	  0,
+	  { "allow", "web-to-db", "acme", "web", "db", "new" } },
+	{ { .family = 4, .src = DB, .dst = WEB, .proto = 1, .type = 3,
+	    .code = 4, .inner = &quoted },
+	  0,
+	  { "allow", "web-to-db", "acme", "db", "web", "reply" } },
+	/* fragments: a later one without its first, then a first and its
+	 * later one (which belongs to the flow the first started) */
+	{ { U4(WEB, DNS, 7000, 53), .frag = 1, .frag_off = 2, .frag_id = 9,
+	    .payload = 16 },
+	  0,
+	  { "deny", NULL, "acme", "web", "dns", "new" } },
+	{ { U4(WEB, DNS, 7000, 53), .frag = 1, .mf = 1, .frag_id = 10,
+	    .payload = 16 },
+	  0,
+	  { "allow", "dns", "acme", "web", "dns", "new" } },
+	{ { U4(WEB, DNS, 7000, 53), .frag = 1, .frag_off = 3, .frag_id = 10,
+	    .payload = 16 },
+	  0,
+	  { "allow", "dns", "acme", "web", "dns", "established" } },
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))
