@@ -101,9 +101,10 @@ static int fw_trace_args(int argc, char **argv, struct fw_trace_args *a)
 			errno = 0;
 			v = strtol(optarg, &end, 10);
 			if (errno || end == optarg || *end || v < 1 || v > 4094)
-				return fw_usage_error(argv[0],
-						      "--vlan must be 1..4094, not '%s'",
-						      optarg);
+				return fw_usage_error(
+					argv[0],
+					"--vlan must be 1..4094, not '%s'",
+					optarg);
 			a->vlan = (uint16_t)v;
 			break;
 		case 'e':
@@ -112,9 +113,10 @@ static int fw_trace_args(int argc, char **argv, struct fw_trace_args *a)
 			else if (!strcmp(optarg, "model"))
 				a->engine = FW_TRACE_MODEL;
 			else
-				return fw_usage_error(argv[0],
-						      "--engine must be bpf or model, not '%s'",
-						      optarg);
+				return fw_usage_error(
+					argv[0],
+					"--engine must be bpf or model, not '%s'",
+					optarg);
 			break;
 		case 'p':
 			a->pcap = optarg;
@@ -128,8 +130,9 @@ static int fw_trace_args(int argc, char **argv, struct fw_trace_args *a)
 	}
 	n_pol = a->diff ? 2 : 1;
 	if (argc - optind < n_pol)
-		return fw_usage_error(argv[0], a->diff ? "--diff needs OLD and NEW policies" :
-							 "missing POLICY");
+		return fw_usage_error(
+			argv[0], a->diff ? "--diff needs OLD and NEW policies" :
+					   "missing POLICY");
 	a->policy[0] = argv[optind];
 	if (a->diff)
 		a->policy[1] = argv[optind + 1];
@@ -138,10 +141,12 @@ static int fw_trace_args(int argc, char **argv, struct fw_trace_args *a)
 	if (!a->iface)
 		return fw_usage_error(argv[0], "missing --iface IF");
 	if (!*a->iface)
-		return fw_usage_error(argv[0], "--iface needs an interface name");
-	if (a->pcap && a->n_packet)
 		return fw_usage_error(argv[0],
-				      "give either --pcap FILE or a PACKET, not both");
+				      "--iface needs an interface name");
+	if (a->pcap && a->n_packet)
+		return fw_usage_error(
+			argv[0],
+			"give either --pcap FILE or a PACKET, not both");
 	if (!a->pcap && !a->n_packet)
 		return fw_usage_error(argv[0], "missing --pcap FILE or PACKET");
 	return 0;
@@ -157,8 +162,8 @@ static int fw_trace_jfields(json_t *obj, const struct fw_trace_answer *a)
 {
 	int err = 0;
 
-	err |= json_object_set_new(obj, "verdict",
-				   json_string(policy_verdict_name(a->verdict)));
+	err |= json_object_set_new(
+		obj, "verdict", json_string(policy_verdict_name(a->verdict)));
 	err |= json_object_set_new(obj, "rule", fw_jstr(a->rule));
 	err |= json_object_set_new(obj, "tenant", fw_jstr(a->tenant));
 	err |= json_object_set_new(obj, "src_segment", fw_jstr(a->src_segment));
@@ -283,9 +288,8 @@ static int fw_trace_pcap(struct fw_trace_run *r)
 	while ((ret = fw_pcap_next(pc, &frame, &len, &ts, err, sizeof(err))) >
 	       0) {
 		if (r->a->vlan)
-			len = fw_trace_vlan_tag(frame, len,
-						FW_TRACE_FRAME_MAX + 4,
-						r->a->vlan);
+			len = fw_trace_vlan_tag(
+				frame, len, FW_TRACE_FRAME_MAX + 4, r->a->vlan);
 		status = fw_trace_frame(r, frame, len, ts);
 		if (status)
 			goto out;

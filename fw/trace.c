@@ -125,7 +125,8 @@ int fw_tracer_open(struct fw_tracer **out, enum fw_trace_engine engine,
 	int ret;
 
 	*out = NULL;
-	if (strlen(ifname) >= IF_NAMESIZE || !fw_trace_policy_has_iface(pol, ifname))
+	if (strlen(ifname) >= IF_NAMESIZE ||
+	    !fw_trace_policy_has_iface(pol, ifname))
 		return -ENODEV;
 	t = calloc(1, sizeof(*t));
 	if (!t)
@@ -444,9 +445,10 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 		return l4 + l4len;
 	}
 	sum = fw_sum(buf + l4, l4len, sum);
-	fw_put16(buf + l4 + (p->proto == POLICY_PROTO_TCP ? 16 :
-			     p->proto == POLICY_PROTO_UDP ? 6 :
-							   2),
+	fw_put16(buf + l4 +
+			 (p->proto == POLICY_PROTO_TCP ? 16 :
+			  p->proto == POLICY_PROTO_UDP ? 6 :
+							 2),
 		 fw_fold(sum));
 	return l4 + l4len;
 }
@@ -636,10 +638,12 @@ int fw_trace_packet_build(int argc, char *const *argv, uint16_t vlan,
 	} else if (!fw_parse_uint(argv[0], 255, &v)) {
 		proto = (int)v;
 		if (proto == POLICY_PROTO_TCP || proto == POLICY_PROTO_UDP ||
-		    proto == POLICY_PROTO_ICMP || proto == POLICY_PROTO_ICMPV6) {
+		    proto == POLICY_PROTO_ICMP ||
+		    proto == POLICY_PROTO_ICMPV6) {
 			fw_err(err, errlen,
 			       "protocol %d is %s: write it as '%s'%s", proto,
-			       policy_proto_name(proto), policy_proto_name(proto),
+			       policy_proto_name(proto),
+			       policy_proto_name(proto),
 			       proto == POLICY_PROTO_TCP ||
 					       proto == POLICY_PROTO_UDP ?
 				       " SRC:PORT DST:PORT" :

@@ -96,15 +96,20 @@ static int write_capture(const char *path)
 	for (k = 0; k < N_FLOWS && !ret; k++) {
 		int c = 1 + k % 250, s = 1024 + k;
 
-		snprintf(line, sizeof(line), "tcp 10.1.1.%d:%d 10.1.2.7:5432 syn", c, s);
+		snprintf(line, sizeof(line),
+			 "tcp 10.1.1.%d:%d 10.1.2.7:5432 syn", c, s);
 		ret |= add(d, n++, line);
-		snprintf(line, sizeof(line), "tcp 10.1.2.7:5432 10.1.1.%d:%d syn ack", c, s);
+		snprintf(line, sizeof(line),
+			 "tcp 10.1.2.7:5432 10.1.1.%d:%d syn ack", c, s);
 		ret |= add(d, n++, line);
-		snprintf(line, sizeof(line), "tcp 10.1.1.%d:%d 10.1.2.7:5432 ack", c, s);
+		snprintf(line, sizeof(line),
+			 "tcp 10.1.1.%d:%d 10.1.2.7:5432 ack", c, s);
 		ret |= add(d, n++, line);
-		snprintf(line, sizeof(line), "tcp 10.1.2.7:%d 10.1.1.%d:22 syn", s, c);
+		snprintf(line, sizeof(line), "tcp 10.1.2.7:%d 10.1.1.%d:22 syn",
+			 s, c);
 		ret |= add(d, n++, line);
-		snprintf(line, sizeof(line), "udp 10.1.1.%d:%d 10.0.0.53:53", c, s);
+		snprintf(line, sizeof(line), "udp 10.1.1.%d:%d 10.0.0.53:53", c,
+			 s);
 		ret |= add(d, n++, line);
 	}
 out:

@@ -79,10 +79,10 @@ struct step {
 #define WEB6 "fd00:1:1::5"
 #define EXT6 "2001:db8::1"
 
-#define T4(s, d, sp, dp, f) \
+#define T4(s, d, sp, dp, f)                                                    \
 	.family = 4, .src = s, .dst = d, .proto = 6, .sport = sp, .dport = dp, \
 	.flags = f
-#define T6(s, d, sp, dp, f) \
+#define T6(s, d, sp, dp, f)                                                    \
 	.family = 6, .src = s, .dst = d, .proto = 6, .sport = sp, .dport = dp, \
 	.flags = f
 #define U4(s, d, sp, dp) \
@@ -127,8 +127,7 @@ static const struct step steps[] = {
 	  0,
 	  { "allow", "dns", "acme", "dns", "web", "reply" } },
 	/* ICMP */
-	{ { .family = 4, .src = WEB, .dst = DB, .proto = 1, .type = 8,
-	    .id = 7 },
+	{ { .family = 4, .src = WEB, .dst = DB, .proto = 1, .type = 8, .id = 7 },
 	  0,
 	  { "reject", "no-ping", "acme", "web", "db", "new" } },
 	/* IPv6 */
@@ -177,8 +176,13 @@ static const struct step steps[] = {
 	{ { T4(WEB, DB, 40010, 5432, SYN) },
 	  0,
 	  { "allow", "web-to-db", "acme", "web", "db", "new" } },
-	{ { .family = 4, .src = DB, .dst = WEB, .proto = 1, .type = 3,
-	    .code = 4, .inner = &quoted },
+	{ { .family = 4,
+	    .src = DB,
+	    .dst = WEB,
+	    .proto = 1,
+	    .type = 3,
+	    .code = 4,
+	    .inner = &quoted },
 	  0,
 	  { "allow", "web-to-db", "acme", "db", "web", "reply" } },
 	/* fragments: a later one without its first, then a first and its
@@ -328,9 +332,8 @@ START_TEST(tc_other_iface)
 			continue;
 		ck_assert_int_eq(fw_tracer_open(&t, e, l.pol, l.an, "gamma0"),
 				 0);
-		ck_assert_int_eq(fw_tracer_run(t, frames[6].b, frames[6].len,
-					       0, &a),
-				 0);
+		ck_assert_int_eq(
+			fw_tracer_run(t, frames[6].b, frames[6].len, 0, &a), 0);
 		check_str("verdict", 6, policy_verdict_name(a.verdict),
 			  "allow");
 		check_str("tenant", 6, a.tenant, "gamma");
@@ -378,9 +381,10 @@ static void parse_form(const char *line, uint16_t vlan,
 	/* every checksum right (other protocols have no layer 4 header) */
 	if (pkt->proto == 1 || pkt->proto == 6 || pkt->proto == 17 ||
 	    pkt->proto == 58)
-		ck_assert_int_eq(tpkt_verify_csums(buf + (vlan ? 18 : 14),
-					   (size_t)len - (vlan ? 18 : 14)),
-			 0);
+		ck_assert_int_eq(
+			tpkt_verify_csums(buf + (vlan ? 18 : 14),
+					  (size_t)len - (vlan ? 18 : 14)),
+			0);
 }
 
 static void check_addr(const uint8_t *got, int family, const char *want)
@@ -713,9 +717,14 @@ END_TEST
 START_TEST(tc_pcap_cut_and_long)
 {
 	struct tpkt big = { U4(WEB, DNS, 1, 53), .payload = 5000 };
-	struct tpkt big6 = { .family = 6, .src = WEB6, .dst = EXT6,
-			     .proto = 6, .sport = 5, .dport = 443,
-			     .flags = SYN, .payload = 4000 };
+	struct tpkt big6 = { .family = 6,
+			     .src = WEB6,
+			     .dst = EXT6,
+			     .proto = 6,
+			     .sport = 5,
+			     .dport = 443,
+			     .flags = SYN,
+			     .payload = 4000 };
 	struct fw_trace_answer a;
 	struct pcap_pkthdr h = { 0 };
 	struct policy_packet pkt;
@@ -758,11 +767,11 @@ START_TEST(tc_pcap_cut_and_long)
 			ck_assert_int_eq(fw_pcap_next(pc, &frame, &len, &ts,
 						      err, sizeof(err)),
 					 1);
-			ck_assert_uint_eq(len, i ? FW_TRACE_FRAME_MAX :
-						   14 + 20 + 8 + 5000 <
-							   FW_TRACE_FRAME_MAX ?
-						   14 + 20 + 8 + 5000 :
-						   FW_TRACE_FRAME_MAX);
+			ck_assert_uint_eq(
+				len, i ? FW_TRACE_FRAME_MAX :
+				     14 + 20 + 8 + 5000 < FW_TRACE_FRAME_MAX ?
+					 14 + 20 + 8 + 5000 :
+					 FW_TRACE_FRAME_MAX);
 			ck_assert_int_eq(policy_packet_parse(frame, len,
 							     "acme0", &pkt),
 					 0);
@@ -831,12 +840,11 @@ START_TEST(tc_pcap_bad)
 	size = ftell(f);
 	ck_assert_int_eq(ftruncate(fileno(f), size - 5), 0);
 	fclose(f);
-	ck_assert_int_eq(fw_pcap_open(tmp_path("cut.pcap"), &pc, err,
-				      sizeof(err)),
-			 0);
+	ck_assert_int_eq(
+		fw_pcap_open(tmp_path("cut.pcap"), &pc, err, sizeof(err)), 0);
 	err[0] = 0;
-	while ((ret = fw_pcap_next(pc, &frame, &len, &ts, err,
-				   sizeof(err))) == 1)
+	while ((ret = fw_pcap_next(pc, &frame, &len, &ts, err, sizeof(err))) ==
+	       1)
 		n++;
 	ck_assert_int_eq(ret, -EINVAL);
 	ck_assert_uint_eq(n, N_STEPS - 1);
@@ -859,18 +867,16 @@ START_TEST(tc_engines_agree)
 	build_frames();
 	load(&l, trace_policy);
 	for (e = 0; e < 2; e++)
-		ck_assert_int_eq(fw_tracer_open(&t[e], e, l.pol, l.an,
-						"acme0"),
+		ck_assert_int_eq(fw_tracer_open(&t[e], e, l.pol, l.an, "acme0"),
 				 0);
 	/* the sequence three times, in changing order, times far apart */
 	for (n = 0; n < 3 * N_STEPS; n++) {
 		i = (n * 7) % N_STEPS;
 		for (e = 0; e < 2; e++)
-			ck_assert_int_eq(fw_tracer_run(t[e], frames[i].b,
-						       frames[i].len,
-						       n * 20000000000ULL,
-						       &a[e]),
-					 0);
+			ck_assert_int_eq(
+				fw_tracer_run(t[e], frames[i].b, frames[i].len,
+					      n * 20000000000ULL, &a[e]),
+				0);
 		ck_assert_uint_eq(a[0].verdict, a[1].verdict);
 		ck_assert_uint_eq(a[0].reason, a[1].reason);
 		check_str("rule", i, a[0].rule, a[1].rule);
