@@ -238,7 +238,8 @@ static __always_inline int pw_icmp_error(const struct pw_pkt *p)
  * bytes of its layer 4 (ports, or the echo identifier). The quoted packet
  * went the other way, so its source must be the error's destination;
  * anything else (including a quote too short to hold the ports) is not
- * related. Returns 0 and fills @k, or -1.
+ * related. Fills @k and returns 1 when the quoted packet's source is its
+ * "a" end, 0 when it is "b"; -1: not related.
  */
 static __always_inline int pw_related_key(void *ctx, const int hook,
 					  const struct pw_pkt *p, __u32 tenant,
@@ -289,8 +290,9 @@ static __always_inline int pw_related_key(void *ctx, const int hook,
 			return -1;
 		sp = dp = (__u16)l4[4] << 8 | l4[5];
 	}
-	pw_ct_key_fill(k, (__u16)tenant, p->family, proto, sa, da, sp, dp);
-	return 0;
+	/* 1 when the quoted packet's source is the key's "a" end */
+	return pw_ct_key_fill(k, (__u16)tenant, p->family, proto, sa, da, sp,
+			      dp);
 }
 
 #endif /* PW_CT_H */

@@ -61,6 +61,54 @@
 PW_HOOK_FUNCS(xdp, struct xdp_md, PW_HOOK_XDP)
 PW_HOOK_FUNCS(tc, struct __sk_buff, PW_HOOK_TC_INGRESS)
 
+/*
+ * plumwall trace: what each packet got, for the private datapath of
+ * `plumwall trace` only (fw/trace.c sets pw_trace_on before loading).
+ * Live datapaths leave it 0: the verifier knows the rodata value and drops
+ * every pw_trace() call below as dead code (the flag's load and branch
+ * stay: a few instructions). The record is a global, not a map,
+ * so nothing is pinned and user space reads it through the skeleton's
+ * mmap without a syscall. Segments are looked up here, for every outcome
+ * alike (also for tracked flows, which skip the lookups otherwise).
+ */
+const volatile __u8 pw_trace_on = 0;
+struct pw_trace pw_trace_rec = {};
+
+__pw_noinline int pw_trace_note(const struct pw_pkt *p, __u32 slot,
+				__u32 tenant, __u32 rule_id, __u32 vr)
+{
+	struct pw_trace *t = &pw_trace_rec;
+	__u32 cls;
+	void *m;
+
+	if (!p)
+		return 0;
+	t->rule_id = rule_id;
+	t->tenant = (__u16)tenant;
+	t->verdict = vr & 0xff;
+	t->reason = (vr >> 8) & 0xff;
+	t->src_segment = PW_SEGMENT_NONE;
+	t->dst_segment = PW_SEGMENT_NONE;
+	if (tenant != PW_TENANT_NONE) {
+		m = pw_slot_map(&pw_addr, slot);
+		pw_lookup_addr(m, tenant, p->family, p->saddr, &cls,
+			       &t->src_segment);
+		pw_lookup_addr(m, tenant, p->family, p->daddr, &cls,
+			       &t->dst_segment);
+	}
+	t->seq++;
+	return 0;
+}
+
+static __always_inline void pw_trace(const struct pw_pkt *p, __u32 slot,
+				     __u32 tenant, __u32 rule_id, __u8 verdict,
+				     __u8 reason)
+{
+	if (pw_trace_on)
+		pw_trace_note(p, slot, tenant, rule_id,
+			      verdict | (__u32)reason << 8);
+}
+
 static __always_inline int pw_parse_any(void *ctx, const int hook,
 					struct pw_pkt *p)
 {
@@ -110,6 +158,10 @@ static __always_inline int pw_drop_logged(void *ctx, const int hook,
 		.reason = reason,
 	};
 
+	/* Malformed and unmatched frames have no tenant to report. */
+	pw_trace(p, env->slot,
+		 reason == PW_REASON_FRAGMENT ? env->tenant : PW_TENANT_NONE,
+		 PW_RULE_NONE, PW_VERDICT_DENY, reason);
 	pw_emit_any(ctx, hook, env, p, &ei);
 	pw_count_drop(reason, p->len);
 	return ctx_drop(hook);
@@ -178,7 +230,7 @@ pw_ct_hit(void *ctx, const int hook, const struct pw_env *env,
 	struct pw_judgement j = {};
 	struct pw_tuple t = {};
 	int dir = (!!(ct->flags & PW_CT_INIT_IS_A)) == src_is_a ? 0 : 1;
-	__u8 end;
+	__u8 end, verdict = PW_VERDICT_ALLOW;
 
 	if (pw_ct_expired(st, ck, ct, env->now)) {
 		if ((ct->flags & PW_CT_LOG) && ct->state != PW_CT_TCP_CLOSED)
@@ -218,6 +270,7 @@ pw_ct_hit(void *ctx, const int hook, const struct pw_env *env,
 				};
 
 				ct->flags |= PW_CT_AUDIT;
+				verdict = PW_VERDICT_AUDIT;
 				pw_emit_any(ctx, hook, env, p, &ei);
 			}
 		} else {
@@ -234,12 +287,16 @@ pw_ct_hit(void *ctx, const int hook, const struct pw_env *env,
 					     PW_REASON_POLICY_REVOKED, 0);
 			bpf_map_delete_elem(&pw_ct, ck);
 			pw_count_drop(PW_REASON_POLICY_REVOKED, p->len);
+			pw_trace(p, env->slot, env->tenant, j.rule_id,
+				 PW_VERDICT_DENY, PW_REASON_POLICY_REVOKED);
 			return ctx_drop(hook);
 		}
 		ct->generation = env->generation;
 		ct->rule_id = j.rule_id;
 	}
 
+	pw_trace(p, env->slot, env->tenant, ct->rule_id, verdict,
+		 dir ? PW_REASON_REPLY : PW_REASON_ESTABLISHED);
 	end = pw_ct_update(ct, dir, src_is_a, p, env->now);
 	if (end != PW_END_NONE && (ct->flags & PW_CT_LOG))
 		pw_emit_flow(env, ck, ct, PW_EVENT_FLOW_END, end,
@@ -301,6 +358,12 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 		j.log = 0;
 		tenant_audit = 0;
 	}
+
+	pw_trace(p, env->slot, env->tenant, j.rule_id,
+		 j.action == PW_ACTION_ALLOW ? PW_VERDICT_ALLOW :
+		 tenant_audit		     ? PW_VERDICT_AUDIT :
+					       j.action,
+		 j.reason);
 
 	ei.rule_id = j.rule_id;
 	ei.src_segment = j.src_segment;
@@ -375,7 +438,7 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	struct pw_tenant_val *tv;
 	struct pw_ct_val *ct;
 	__u32 zero = 0;
-	int pr, r, trackable, src_is_a = 0;
+	int pr, r, rel, trackable, src_is_a = 0;
 	void *m;
 
 	if (ctx_is_our_answer(ctx, hook))
@@ -400,6 +463,8 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	env.log_rate = st->log_rate;
 
 	if (pr == PW_PARSE_NON_IP) {
+		pw_trace(&p, env.slot, PW_TENANT_NONE, PW_RULE_NONE,
+			 st->non_ip, PW_REASON_NON_IP);
 		if (st->non_ip == PW_ACTION_ALLOW)
 			return ctx_pass(hook);
 		pw_count_drop(PW_REASON_NON_IP, p.len);
@@ -416,8 +481,11 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	if (pr != PW_PARSE_IP)
 		return pw_drop_logged(ctx, hook, &env, &p, PW_REASON_MALFORMED);
 	if (!tv) {
-		if (st->unmatched == PW_ACTION_ALLOW)
+		if (st->unmatched == PW_ACTION_ALLOW) {
+			pw_trace(&p, env.slot, PW_TENANT_NONE, PW_RULE_NONE,
+				 PW_VERDICT_ALLOW, PW_REASON_UNMATCHED);
 			return ctx_pass(hook);
+		}
 		return pw_drop_logged(ctx, hook, &env, &p, PW_REASON_UNMATCHED);
 	}
 	if (p.frag != PW_FRAG_NONE && pw_frag_track(&env, &p))
@@ -425,7 +493,7 @@ static __always_inline int pw_process(void *ctx, const int hook)
 
 	trackable = pw_flow_trackable(&p);
 	if (!trackable && pw_icmp_error(&p) &&
-	    !pw_related_any(ctx, hook, &p, env.tenant, &ck)) {
+	    (rel = pw_related_any(ctx, hook, &p, env.tenant, &ck)) >= 0) {
 		/* An ICMP error about a packet of a flow we track (e.g.
 		 * fragmentation needed / packet too big for path MTU
 		 * discovery) belongs to that flow, like a reply. Only a
@@ -435,8 +503,15 @@ static __always_inline int pw_process(void *ctx, const int hook)
 		ct = bpf_map_lookup_elem(&pw_ct, &ck);
 		if (ct && ct->generation == env.generation &&
 		    ct->state != PW_CT_TCP_CLOSED &&
-		    !pw_ct_expired(st, &ck, ct, env.now))
+		    !pw_ct_expired(st, &ck, ct, env.now)) {
+			/* the error travels against the packet it quotes */
+			pw_trace(&p, env.slot, env.tenant, ct->rule_id,
+				 PW_VERDICT_ALLOW,
+				 rel == !!(ct->flags & PW_CT_INIT_IS_A) ?
+					 PW_REASON_REPLY :
+					 PW_REASON_ESTABLISHED);
 			return ctx_pass(hook);
+		}
 		__builtin_memset(&ck, 0, sizeof(ck));
 	}
 	if (trackable) {

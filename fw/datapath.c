@@ -14,8 +14,9 @@
 #include <bpf/libbpf.h>
 #include <linux/bpf.h>
 
-#include "bpf/plumwall.skel.h"
+/* Before the skeleton: its globals have types of shared.h. */
 #include "datapath.h"
+#include "bpf/plumwall.skel.h"
 
 /* The per-slot maps, in the order of struct fw_dp.slot_fd[slot][]. */
 enum {
@@ -212,6 +213,13 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 	if (opts && opts->ringbuf_bytes)
 		bpf_map__set_max_entries(s->maps.pw_events,
 					 opts->ringbuf_bytes);
+	if (opts && opts->trace) {
+		if (opts->pin_dir) {
+			ret = -EINVAL;
+			goto out;
+		}
+		s->rodata->pw_trace_on = 1;
+	}
 	if (opts && opts->pin_dir) {
 		ret = pin_maps(dp, opts->pin_dir, opts->pin_must_exist);
 		if (ret)
@@ -1035,6 +1043,7 @@ int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
 	LIBBPF_OPTS(bpf_test_run_opts, o);
 	struct xdp_md xctx = {};
 	struct __sk_buff sctx = {};
+	__u64 trace_seq = 0;
 	int fd, ret;
 
 	run->retval = 0;
@@ -1072,10 +1081,26 @@ int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
 		o.ctx_out = &sctx;
 		o.ctx_size_out = sizeof(sctx);
 	}
+	if (run->trace) {
+		if (!dp->skel->bss) {
+			ret = -EOPNOTSUPP;
+			goto out;
+		}
+		trace_seq = dp->skel->bss->pw_trace_rec.seq;
+	}
 	ret = bpf_prog_test_run_opts(fd, &o);
 	if (ret) {
 		ret = -errno;
 		goto out;
+	}
+	if (run->trace) {
+		/* The program wrote it through the skeleton's mmap. */
+		*run->trace = *(volatile struct pw_trace *)&dp->skel->bss
+				       ->pw_trace_rec;
+		if (run->trace->seq == trace_seq) {
+			ret = -ENODATA;
+			goto out;
+		}
 	}
 	run->retval = o.retval;
 	run->duration_ns = o.duration;

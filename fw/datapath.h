@@ -53,6 +53,10 @@ struct fw_dp_opts {
 	/* Only the sweep program (plumwalld): it walks the pinned maps and
 	 * attaches nowhere. */
 	bool sweep_only;
+	/* plumwall trace: the programs note what every packet got
+	 * (struct pw_trace, fw_dp_run.trace). Private datapaths only
+	 * (-EINVAL with @pin_dir): live ones never pay for it. */
+	bool trace;
 };
 
 /*
@@ -237,6 +241,9 @@ struct fw_dp_run {
 	struct pw_event *events; /* optional, events emitted (drained) */
 	__u32 events_cap;
 	__u32 n_events; /* may exceed events_cap: the rest was dropped */
+	/* optional, with fw_dp_opts.trace: what the packet got; the run
+	 * fails with -ENODATA when the program noted nothing */
+	struct pw_trace *trace;
 };
 
 int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run);

@@ -78,5 +78,6 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv);
 int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv);
 int fw_cmd_stats(const struct fw_command *cmd, int argc, char **argv);
 int fw_cmd_flows(const struct fw_command *cmd, int argc, char **argv);
+int fw_cmd_trace(const struct fw_command *cmd, int argc, char **argv);
 
 #endif /* PLUMWALL_FW_H */

@@ -39,6 +39,10 @@ static const struct fw_command fw_commands[] = {
 	{ "flows", fw_cmd_flows, "tracked flows", true },
 	{ "down", fw_cmd_down, "detach and remove everything plumwall pinned",
 	  true },
+	/* privileged with --engine bpf only: the handler checks */
+	{ "trace", fw_cmd_trace,
+	  "what a policy does to packets or a capture, privately (--engine bpf: privileged)",
+	  false },
 };
 
 #define FW_N_COMMANDS (sizeof(fw_commands) / sizeof(fw_commands[0]))

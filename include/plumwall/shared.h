@@ -425,6 +425,25 @@ struct pw_sweep_args {
 };
 _Static_assert(sizeof(struct pw_sweep_args) == 32, "pw_sweep_args layout");
 
+/*
+ * pw_trace_rec: a global (.bss) of the programs, not a pinned map: what the
+ * last packet got, for `plumwall trace`. Written only when the rodata
+ * pw_trace_on is set, which only trace's private datapath does; with it
+ * clear the verifier removes every write as dead code, leaving the live
+ * path a flag load and a branch per trace point.
+ * seq grows by one per packet noted (a run that noted nothing is an error).
+ */
+struct pw_trace {
+	__u64 seq;
+	__u32 rule_id; /* rule that decided or allowed the flow, PW_RULE_NONE */
+	__u32 src_segment; /* PW_SEGMENT_NONE: external, or no tenant */
+	__u32 dst_segment;
+	__u16 tenant; /* PW_TENANT_NONE: none looked up (or none owns it) */
+	__u8 verdict; /* enum pw_verdict */
+	__u8 reason; /* enum pw_reason: ESTABLISHED / REPLY = tracked flow */
+};
+_Static_assert(sizeof(struct pw_trace) == 24, "pw_trace layout");
+
 /* ---- events (ring buffer pw_events) --------------------------------------- */
 
 struct pw_event {
