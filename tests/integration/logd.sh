@@ -13,12 +13,11 @@
 # BPF_PROG_TEST_RUN (bpftool prog run ... repeat N gives N drop events).
 # Needs root, rsyslogd, bpftool, openssl, jq, ss; exit 77 otherwise.
 # Waits on conditions with bounded timeouts; cleans up in an EXIT trap.
+# check, wait_for and nt_done come from netns.bash; its three-namespace
+# topology (nt_init) is not used: one namespace with lo is enough here.
 
-set -u
-
-ROOT=${PLUMWALL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-BUILD=${PLUMWALL_BUILD:-$ROOT/build}
-PW=$BUILD/plumwall
+. "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
+NT_NAME=logd
 LOGD=$BUILD/plumwall-logd
 
 if [[ $(id -u) != 0 ]]; then
@@ -59,25 +58,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-passed=0
-failed=0
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok; else ko "$d"; fi
-}
-not() { ! "$@"; }
-# wait_for TIMEOUT_S COMMAND...: until COMMAND succeeds, at most TIMEOUT_S.
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < end)) || return 1
-		read -r -t 0.05 <> <(:) || true
-	done
-}
 lines() { [[ -f $1 ]] && wc -l <"$1" || echo 0; }
 has_lines() { [[ $(lines "$1") -ge $2 ]]; }
 grep_count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
@@ -340,5 +320,4 @@ LOGD_PID=
 check "SIGTERM exits 0" test $RC = 0
 check "exit summary" grep -q "sink events: $SENT delivered, 0 dropped" "$TMP/logd.err"
 
-echo "logd: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+nt_done

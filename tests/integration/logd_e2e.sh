@@ -5,118 +5,57 @@
 # network namespaces (client, middle with plumwall applied, server), events
 # to a JSON file. Denied traffic gives exactly the expected drop events;
 # an allowed logged TCP connection gives a flow start and, when it closes
-# with FIN, a flow end whose packet and byte counts match what tcpdump saw.
-# Needs root, nc, ping, jq, tcpdump; exit 77 otherwise. Waits on
-# conditions with bounded timeouts; cleans up in an EXIT trap.
+# with FIN, a flow end whose packet and byte counts match what tcpdump saw;
+# plumwalld's conntrack sweep ends an expired logged UDP flow (end reason
+# timeout) and `plumwall down` ends a still-open logged TCP flow (end
+# reason shutdown), both read by logd from the ring buffer it holds.
+# Needs root, nc, ping, jq, tcpdump; exit 77 otherwise. Topology and
+# plumbing: netns.bash.
 
-set -u
-
-ROOT=${PLUMWALL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
-BUILD=${PLUMWALL_BUILD:-$ROOT/build}
-PW=$BUILD/plumwall
+. "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
+nt_init logd_e2e nc ping tcpdump ss
 LOGD=$BUILD/plumwall-logd
-
-if [[ $(id -u) != 0 ]]; then
-	echo "logd_e2e: needs root, skipped"
-	exit 77
-fi
-for t in nc ping jq tcpdump ip nsenter; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "logd_e2e: $t not installed, skipped"
-		exit 77
-	fi
+PWD_BIN=$BUILD/plumwalld
+for b in "$LOGD" "$PWD_BIN"; do
+	[[ -x $b ]] || { echo "logd_e2e: $b not built" >&2; exit 1; }
 done
-if [[ ! -x $PW || ! -x $LOGD ]]; then
-	echo "logd_e2e: $PW or $LOGD not built" >&2
-	exit 1
-fi
-S=pwe$$
-NSC=${S}c NSM=${S}m NSS=${S}s
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-logd-e2e.XXXXXX") || exit 1
-export PLUMWALL_PIN_PATH=/sys/fs/bpf/$S PLUMWALL_RUN_DIR=$TMP/run
-PIN=$PLUMWALL_PIN_PATH
-LOGD_PID= TD_PID=
-PIDS=()
-
-cleanup() {
-	local p ns
-	[[ -n $LOGD_PID ]] && kill "$LOGD_PID" 2>/dev/null
-	[[ -n $TD_PID ]] && kill "$TD_PID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	nsenter --net=/var/run/netns/$NSM "$PW" down >/dev/null 2>&1
-	for ns in $NSC $NSM $NSS; do
-		p=$(ip netns pids "$ns" 2>/dev/null)
-		[ -n "$p" ] && kill $p 2>/dev/null
-	done
-	ip netns del $NSC 2>/dev/null
-	ip netns del $NSM 2>/dev/null
-	ip netns del $NSS 2>/dev/null
-	rm -rf "$TMP" "$PIN"
-}
-trap cleanup EXIT
-
-passed=0
-failed=0
-not() { ! "$@"; }
-ok() { passed=$((passed + 1)); }
-ko() { failed=$((failed + 1)); echo "FAIL: $*"; }
-check() { # check DESCRIPTION COMMAND...
-	local d=$1
-	shift
-	if "$@"; then ok; else ko "$d"; fi
-}
-wait_for() {
-	local end=$((SECONDS + $1))
-	shift
-	until "$@"; do
-		((SECONDS < end)) || return 1
-		read -r -t 0.05 <> <(:) || true
-	done
-}
-
-ip netns add $NSC && ip netns add $NSM && ip netns add $NSS || exit 1
-# No IPv6: router solicitations and MLD reports would be judged too.
+# No IPv6: router solicitations and MLD reports would be judged too, and
+# the drop events are counted exactly.
 for ns in $NSC $NSM $NSS; do
 	ip netns exec $ns sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1
 done
-ip link add c0 netns $NSC type veth peer name m1 netns $NSM
-ip link add s0 netns $NSS type veth peer name m2 netns $NSM
-ip -n $NSC addr add 10.98.1.2/24 dev c0
-ip -n $NSM addr add 10.98.1.1/24 dev m1
-ip -n $NSM addr add 10.98.2.1/24 dev m2
-ip -n $NSS addr add 10.98.2.2/24 dev s0
-for l in "$NSC c0" "$NSM m1" "$NSM m2" "$NSS s0" "$NSC lo" "$NSM lo" "$NSS lo"; do
-	set -- $l
-	ip -n $1 link set $2 up
-done
-ip -n $NSC route add default via 10.98.1.1
-ip -n $NSS route add default via 10.98.2.1
-ip netns exec $NSM sysctl -qw net.ipv4.ip_forward=1
-
-inc() { ip netns exec $NSC "$@"; }
-ins() { ip netns exec $NSS "$@"; }
 
 # Both middle interfaces belong to the tenant, so each direction of a
 # flow is seen on its ingress: client -> server on m1, replies on m2.
+# UDP flows expire after 1 s, for plumwalld's sweep below.
 cat >"$TMP/policy.yaml" <<'EOT'
 version: 1
 settings:
   unmatched: deny
   log_rate: 0
+  conntrack:
+    timeouts: {udp: 1}
 tenants:
   - name: lab
     interfaces: [m1, m2]
     default: deny
     log_default: false
     segments:
-      clients: [10.98.1.0/24]
-      servers: [10.98.2.0/24]
+      clients: [10.99.1.0/24]
+      servers: [10.99.2.0/24]
     rules:
       - name: web
         from: clients
         to: servers
         proto: tcp
         ports: [8080]
+        action: allow
+        log: true
+      - name: dns
+        from: clients
+        to: servers
+        proto: udp
+        ports: [5353]
         action: allow
         log: true
       - name: no-syslog
@@ -149,6 +88,7 @@ nsenter --net=/var/run/netns/$NSM "$PW" apply "$TMP/policy.yaml" >"$TMP/out" 2>&
 check "apply ($(cat "$TMP/out"))" test $? = 0
 "$LOGD" -c "$TMP/logd.yaml" 2>"$TMP/logd.err" &
 LOGD_PID=$!
+PIDS+=("$LOGD_PID")
 check "logd reads the ring buffer" wait_for 10 grep -q "reading events from" "$TMP/logd.err"
 
 count() { # count JQ_FILTER: events matching
@@ -158,8 +98,8 @@ count() { # count JQ_FILTER: events matching
 has() { [[ $(count "$1") -ge $2 ]]; }
 
 # --- denied: one UDP datagram, one echo request ------------------------------
-echo x | inc nc -u -w0 10.98.2.2 514
-inc ping -c 1 -W 1 10.98.2.2 >/dev/null 2>&1
+echo x | inc nc -u -w0 10.99.2.2 514
+inc ping -c 1 -W 1 10.99.2.2 >/dev/null 2>&1
 check "udp drop event" wait_for 10 has '.event.dataset=="plumwall.drop" and .network.transport=="udp"' 1
 check "icmp reject event" wait_for 10 has '.event.dataset=="plumwall.drop" and .network.transport=="icmp"' 1
 check "exactly two drop events" test "$(count '.event.dataset=="plumwall.drop"')" = 2
@@ -170,7 +110,7 @@ check "udp: reason policy" test "$(field .event.reason)" = policy
 check "udp: rule no-syslog of lab" test "$(field '.rule.name + "/" + .rule.ruleset')" = no-syslog/lab
 check "udp: tenant and segments" test "$(field '.plumwall | .tenant + " " + .src_segment + " " + .dst_segment')" = "lab clients servers"
 check "udp: verdict deny" test "$(field .plumwall.verdict)" = deny
-check "udp: addresses" test "$(field '.source.ip + " " + .destination.ip')" = "10.98.1.2 10.98.2.2"
+check "udp: addresses" test "$(field '.source.ip + " " + .destination.ip')" = "10.99.1.2 10.99.2.2"
 check "udp: destination port 514" test "$(field .destination.port)" = 514
 check "udp: source port set" test "$(field .source.port)" -gt 0
 check "udp: ingress interface m1" test "$(field .observer.ingress.interface.name)" = m1
@@ -183,33 +123,33 @@ check "icmp: no ports" test "$(jq -r "$I | .source.port // \"none\"" "$EV")" = n
 check "icmp: rule no-ping" test "$(jq -r "$I | .rule.name" "$EV")" = no-ping
 
 # --- allowed and logged: one TCP connection, closed with FIN -----------------
-ins bash -c "echo hello | exec nc -l -N 10.98.2.2 8080" >/dev/null 2>&1 &
+ins bash -c "echo hello | exec nc -l -N 10.99.2.2 8080" >/dev/null 2>&1 &
 PIDS+=($!)
 srv_up() { ins ss -Htln "sport = :8080" | grep -q .; }
 check "server listens" wait_for 10 srv_up
 ip netns exec $NSM tcpdump -i m1 -nn -e -tt -U -l 'tcp port 8080' >"$TMP/td.txt" 2>"$TMP/td.err" &
 TD_PID=$!
+PIDS+=("$TD_PID")
 check "tcpdump listens" wait_for 10 grep -q "listening on" "$TMP/td.err"
 # -d: the client sends nothing and closes only after the server's FIN, so
 # its FIN is the second one, the one that ends the flow.
-inc nc -d -w 5 10.98.2.2 8080 >"$TMP/reply" 2>/dev/null
+inc nc -d -w 5 10.99.2.2 8080 >"$TMP/reply" 2>/dev/null
 check "connection got the reply" grep -q hello "$TMP/reply"
 check "flow end event" wait_for 10 has '.event.dataset=="plumwall.flow" and .event.action=="flow_ended"' 1
-c2s() { grep -c ' 10\.98\.1\.2\.[0-9]* > 10\.98\.2\.2\.8080:' "$TMP/td.txt"; }
-s2c() { grep -c ' 10\.98\.2\.2\.8080 > 10\.98\.1\.2\.[0-9]*:' "$TMP/td.txt"; }
+c2s() { grep -c ' 10\.99\.1\.2\.[0-9]* > 10\.99\.2\.2\.8080:' "$TMP/td.txt"; }
+s2c() { grep -c ' 10\.99\.2\.2\.8080 > 10\.99\.1\.2\.[0-9]*:' "$TMP/td.txt"; }
 # the last packet: the server's ACK of the client's FIN
-td_done() { [[ $(tail -1 "$TMP/td.txt") == *"10.98.2.2.8080 > 10.98.1.2."*"Flags [.]"* ]]; }
+td_done() { [[ $(tail -1 "$TMP/td.txt") == *"10.99.2.2.8080 > 10.99.1.2."*"Flags [.]"* ]]; }
 check "tcpdump saw the final ACK" wait_for 10 td_done
 kill $TD_PID
 wait $TD_PID 2>/dev/null
-TD_PID=
 bytes() { # bytes DIRECTION_REGEX [SKIP_LAST]: frame lengths summed
 	grep -E "$1" "$TMP/td.txt" | sed -n 's/.*ethertype IPv4 (0x0800), length \([0-9]*\): .*/\1/p' |
 		awk -v skip="${2:-0}" '{ v[NR] = $1 } END { for (i = 1; i <= NR - skip; i++) s += v[i]; print s + 0 }'
 }
 C2S_P=$(c2s) S2C_P=$(($(s2c) - 1))
-C2S_B=$(bytes ' 10\.98\.1\.2\.[0-9]+ > 10\.98\.2\.2\.8080:')
-S2C_B=$(bytes ' 10\.98\.2\.2\.8080 > 10\.98\.1\.2\.[0-9]+:' 1)
+C2S_B=$(bytes ' 10\.99\.1\.2\.[0-9]+ > 10\.99\.2\.2\.8080:')
+S2C_B=$(bytes ' 10\.99\.2\.2\.8080 > 10\.99\.1\.2\.[0-9]+:' 1)
 F='select(.event.action=="flow_ended")'
 ff() { jq -r "$F | $1" "$EV"; }
 check "exactly one flow start" test "$(count '.event.action=="flow_started"')" = 1
@@ -218,21 +158,87 @@ check "flow start: type start, rule web" test "$(jq -r 'select(.event.action=="f
 check "flow end: type end" test "$(ff '.event.type|join(",")')" = connection,end
 check "flow end: end_reason fin" test "$(ff .plumwall.end_reason)" = fin
 check "flow end: rule web of lab" test "$(ff '.rule.name + "/" + .rule.ruleset')" = web/lab
-check "flow end: initiator and responder" test "$(ff '.source.ip + " " + .destination.ip + ":" + (.destination.port|tostring)')" = "10.98.1.2 10.98.2.2:8080"
+check "flow end: initiator and responder" test "$(ff '.source.ip + " " + .destination.ip + ":" + (.destination.port|tostring)')" = "10.99.1.2 10.99.2.2:8080"
 check "flow end: client packets = tcpdump ($C2S_P)" test "$(ff .source.packets)" = "$C2S_P"
 check "flow end: server packets = tcpdump ($S2C_P)" test "$(ff .destination.packets)" = "$S2C_P"
 check "flow end: client bytes = tcpdump ($C2S_B)" test "$(ff .source.bytes)" = "$C2S_B"
 check "flow end: server bytes = tcpdump ($S2C_B)" test "$(ff .destination.bytes)" = "$S2C_B"
 check "flow end: network totals" test "$(ff '"\(.network.packets) \(.network.bytes)"')" = "$((C2S_P + S2C_P)) $((C2S_B + S2C_B))"
 check "flow end: duration >= 0 and start <= end" test "$(ff '(.event.duration >= 0) and (.event.start <= .event.end)')" = true
+
+# --- plumwalld's sweep ends an expired logged UDP flow (timeout 1 s) ---------
+cat >"$TMP/plumwall.yaml" <<EOT
+policy: $TMP/policy.yaml
+mode: xdp
+pin_path: $PIN
+conntrack_sweep_interval: 1
+EOT
+# A simple command: $! is plumwalld itself (nsenter execs it).
+nsenter --net=/var/run/netns/$NSM "$PWD_BIN" -c "$TMP/plumwall.yaml" >>"$TMP/d.log" 2>&1 &
+DPID=$!
+PIDS+=("$DPID")
+check "plumwalld keeps the applied policy" wait_for 15 grep -q "unchanged, generation 1 kept" "$TMP/d.log"
+ins bash -c "echo pong | exec nc -u -l -W 1 -w 2 10.99.2.2 5353" >/dev/null 2>&1 &
+PIDS+=($!)
+udp_srv_up() { ins ss -Huln "sport = :5353" | grep -q .; }
+check "udp server listens" wait_for 10 udp_srv_up
+# One exchange, not retried: exactly one datagram each way.
+echo ping | inc nc -u -w 1 10.99.2.2 5353 >"$TMP/udp.reply" 2>/dev/null
+check "udp exchange got the reply" grep -q pong "$TMP/udp.reply"
+UF='.event.dataset=="plumwall.flow" and .network.transport=="udp"'
+check "udp flow start" wait_for 10 has "$UF and .event.action==\"flow_started\"" 1
+check "udp flow end after the sweep" wait_for 15 has "$UF and .event.action==\"flow_ended\"" 1
+uf() { jq -r "select($UF and .event.action==\"flow_ended\") | $1" "$EV"; }
+check "exactly one udp flow start" test "$(count "$UF and .event.action==\"flow_started\"")" = 1
+check "exactly one udp flow end" test "$(count "$UF and .event.action==\"flow_ended\"")" = 1
+check "udp flow start comes first" test "$(jq -r "select($UF) | .event.action" "$EV" | paste -sd' ')" = "flow_started flow_ended"
+check "udp flow end: end_reason timeout" test "$(uf .plumwall.end_reason)" = timeout
+check "udp flow end: type end, rule dns" test "$(uf '(.event.type|join(",")) + " " + .rule.name')" = "connection,end dns"
+check "udp flow end: 1 packet each way" test "$(uf '"\(.source.packets) \(.destination.packets)"')" = "1 1"
+# Ethernet 14 + IPv4 20 + UDP 8 + "ping\n" / "pong\n" 5
+check "udp flow end: 47 bytes each way" test "$(uf '"\(.source.bytes) \(.destination.bytes)"')" = "47 47"
+check "udp flow end: addresses" test "$(uf '.source.ip + " " + .destination.ip + ":" + (.destination.port|tostring)')" = "10.99.1.2 10.99.2.2:5353"
+check "udp flow end: same flow as the start" test "$(jq -r "select($UF) | .network.community_id" "$EV" | sort -u | wc -l)" = 1
+udp_flows() {
+	pw flows --json
+	jq '[.flows[] | select(.proto=="udp")] | length' "$TMP/out"
+}
+check "swept flow gone from the table" test "$(udp_flows)" = 0
+kill -TERM $DPID
+wait $DPID
+check "plumwalld SIGTERM exits 0" test $? = 0
+
+# --- plumwall down ends a still-open logged TCP flow (shutdown) --------------
+ins bash -c "exec nc -l -d 10.99.2.2 8080" >/dev/null 2>&1 &
+PIDS+=($!)
+check "server listens again" wait_for 10 srv_up
+# -d: neither side sends anything; the connection stays open until down.
+inc nc -d 10.99.2.2 8080 >/dev/null 2>&1 &
+PIDS+=($!)
+TF='.event.dataset=="plumwall.flow" and .network.transport=="tcp"'
+check "open tcp flow start" wait_for 10 has "$TF and .event.action==\"flow_started\"" 2
+tcp_open() {
+	pw flows --json
+	[[ $(jq '[.flows[] | select(.dst=="10.99.2.2:8080" and .state=="established")] | length' "$TMP/out") == 1 ]]
+}
+check "open tcp flow tracked" wait_for 10 tcp_open
+pw down
+check "plumwall down exits 0 ($(cat "$TMP/err"))" test $RC = 0
+check "pins removed" test ! -e "$PIN/v2"
+SF="$TF and .event.action==\"flow_ended\" and .plumwall.end_reason==\"shutdown\""
+check "shutdown flow end read after the pins are gone" wait_for 10 has "$SF" 1
+sf() { jq -r "select($SF) | $1" "$EV"; }
+check "exactly one shutdown flow end" test "$(count "$SF")" = 1
+# The FIN-closed flow is still in the table ("closed"): not ended twice.
+check "tcp flow ends: fin and shutdown, once each" test "$(jq -r "select($TF and .event.action==\"flow_ended\") | .plumwall.end_reason" "$EV" | paste -sd' ')" = "fin shutdown"
+check "shutdown flow end: the open connection" test "$(sf '.rule.name + " " + .destination.ip + ":" + (.destination.port|tostring)')" = "web 10.99.2.2:8080"
+check "shutdown flow end: the handshake counted" test "$(sf '"\(.source.packets) \(.destination.packets)"')" = "2 1"
+check "logd alive after down" kill -0 $LOGD_PID
 check "no lost events" test "$(count '.event.dataset=="plumwall.lost"')" = 0
 check "still exactly two drop events" test "$(count '.event.dataset=="plumwall.drop"')" = 2
 
 kill -TERM $LOGD_PID
 wait $LOGD_PID
-RC=$?
-LOGD_PID=
-check "SIGTERM exits 0" test $RC = 0
+check "SIGTERM exits 0" test $? = 0
 
-echo "logd_e2e: $passed passed, $failed failed"
-[[ $failed -eq 0 ]]
+nt_done || { sed 's/^/  logd: /' "$TMP/logd.err"; sed 's/^/  plumwalld: /' "$TMP/d.log"; false; }
