@@ -233,8 +233,8 @@ static int pwd_apply(const char *why, bool force)
 			"%s: policy %s not applied; the running policy (generation %u) and its flows are kept",
 			why, pwd.cfg->policy, old);
 	else
-		pwd_log(PWD_ERR, "%s: policy %s not applied; nothing runs",
-			why, pwd.cfg->policy);
+		pwd_log(PWD_ERR, "%s: policy %s not applied; nothing runs", why,
+			pwd.cfg->policy);
 	return status;
 }
 
@@ -261,10 +261,10 @@ static int pwd_watch(void)
 			 basename(base));
 		snprintf(dir, sizeof(dir), "%s", dirname(base));
 	}
-	pwd.ino_wd = inotify_add_watch(pwd.ino_fd, dir,
-				       IN_CLOSE_WRITE | IN_MOVED_TO |
-					       IN_MOVED_FROM | IN_CREATE |
-					       IN_DELETE | IN_ATTRIB);
+	pwd.ino_wd =
+		inotify_add_watch(pwd.ino_fd, dir,
+				  IN_CLOSE_WRITE | IN_MOVED_TO | IN_MOVED_FROM |
+					  IN_CREATE | IN_DELETE | IN_ATTRIB);
 	if (pwd.ino_wd < 0) {
 		ret = -errno;
 		pwd_log(PWD_WARNING, "cannot watch %s: %s", dir,
@@ -286,7 +286,8 @@ static void pwd_settle_arm(void)
 
 static void pwd_inotify_read(void)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ev;
 	bool relevant = false;
 	ssize_t n;
@@ -431,10 +432,10 @@ static int pwd_setup(void)
 		return -errno;
 	pwd.sig_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
 	pwd.ino_fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-	pwd.sweep_fd = timerfd_create(CLOCK_MONOTONIC,
-				      TFD_CLOEXEC | TFD_NONBLOCK);
-	pwd.settle_fd = timerfd_create(CLOCK_MONOTONIC,
-				       TFD_CLOEXEC | TFD_NONBLOCK);
+	pwd.sweep_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	pwd.settle_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pwd.ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (pwd.sig_fd < 0 || pwd.ino_fd < 0 || pwd.sweep_fd < 0 ||
 	    pwd.settle_fd < 0 || pwd.ep_fd < 0)
