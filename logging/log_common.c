@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "logging/log_internal.h"
+#include "policy/eval.h"
 
 size_t log_u64_digits(uint64_t v, char *out)
 {
@@ -114,34 +115,21 @@ const char *log_transport(uint8_t proto, char buf[LOG_PROTO_SIZE])
 	}
 }
 
+/* The names are the evaluator's (policy/eval.c), one table for trace,
+ * stats and events; only the word for a value out of range is ours. */
 const char *log_verdict_name(uint8_t verdict)
 {
-	static const char *const names[PW_VERDICT_COUNT] = {
-		[PW_VERDICT_ALLOW] = "allow",
-		[PW_VERDICT_DENY] = "deny",
-		[PW_VERDICT_REJECT] = "reject",
-		[PW_VERDICT_AUDIT] = "audit",
-	};
-
-	return verdict < PW_VERDICT_COUNT ? names[verdict] : "unknown";
+	return verdict < PW_VERDICT_COUNT ?
+		       policy_verdict_name((enum pw_verdict)verdict) :
+		       "unknown";
 }
 
+/* events.md event.reason; non-ip as the README's decisions say. */
 const char *log_reason_name(uint8_t reason)
 {
-	/* events.md event.reason; non-ip as the README's decisions say. */
-	static const char *const names[PW_REASON_COUNT] = {
-		[PW_REASON_POLICY] = "policy",
-		[PW_REASON_DEFAULT] = "default",
-		[PW_REASON_UNMATCHED] = "unmatched",
-		[PW_REASON_MALFORMED] = "malformed",
-		[PW_REASON_FRAGMENT] = "fragment",
-		[PW_REASON_POLICY_REVOKED] = "policy-revoked",
-		[PW_REASON_NON_IP] = "non-ip",
-		[PW_REASON_ESTABLISHED] = "established",
-		[PW_REASON_REPLY] = "reply",
-	};
-
-	return reason < PW_REASON_COUNT ? names[reason] : "unknown";
+	return reason < PW_REASON_COUNT ?
+		       policy_reason_name((enum pw_reason)reason) :
+		       "unknown";
 }
 
 const char *log_end_reason_name(uint8_t end_reason)
