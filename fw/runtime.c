@@ -21,6 +21,8 @@
 #include <linux/if_link.h>
 #include <linux/magic.h>
 
+#include <plumwall/fs.h>
+
 #include "runtime.h"
 #include "sha256.h"
 
@@ -118,22 +120,7 @@ int fw_rt_bpffs(void)
 
 int fw_rt_mkdirs(const char *path)
 {
-	char buf[PATH_MAX];
-	char *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
+	return pw_mkdirs(path, 0700);
 }
 
 int fw_rt_foreign_layout(char *name, size_t size)

@@ -34,7 +34,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "logging/logd.h" /* first: see the note on pw_config there */
+#include "logging/logd.h"
+
+#include <plumwall/fs.h>
 
 #include "fw/fw.h" /* PLUMWALL_VERSION */
 #include "logging/log_pcap.h"
@@ -288,24 +290,6 @@ static int logd_format(struct logd_sink *s, const struct logd_item *it,
 
 /* ---- files ----------------------------------------------------------------- */
 
-static int logd_mkdirs(const char *path)
-{
-	char buf[PATH_MAX];
-	char *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
-		return -ENAMETOOLONG;
-	for (p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0750) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	return 0;
-}
-
 static int logd_file_open(struct logd_sink *s, char *err, size_t errlen)
 {
 	struct stat st;
@@ -322,7 +306,7 @@ static int logd_file_open(struct logd_sink *s, char *err, size_t errlen)
 		s->file_size = 0;
 		return 0;
 	}
-	logd_mkdirs(s->cfg.path); /* the open says what is wrong */
+	pw_mkdirs_for(s->cfg.path, 0750); /* the open says what is wrong */
 	s->fd = open(s->cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
 		     0640);
 	if (s->fd < 0) {
@@ -395,7 +379,7 @@ static int logd_pcap_open(struct logd_sink *s, char *err, size_t errlen)
 {
 	int ret;
 
-	logd_mkdirs(s->cfg.path);
+	pw_mkdirs_for(s->cfg.path, 0750);
 	ret = log_pcap_open(&s->pcap, s->cfg.path, s->cfg.snaplen,
 			    s->cfg.rotate_bytes, LOGD_ROTATE_KEEP);
 	if (ret)

@@ -32,7 +32,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "logging/logd.h" /* first: see the note on pw_config there */
+#include "logging/logd.h"
 
 #include <plumwall/config.h>
 #include <plumwall/diag.h>

@@ -17,7 +17,7 @@
  * (reported in its LOST records) + events the sink dropped (queue full)
  * must equal N; the program fails if not.
  */
-#include "logging/logd.h" /* first: see the note on pw_config there */
+#include "logging/logd.h"
 
 #include <errno.h>
 #include <pthread.h>

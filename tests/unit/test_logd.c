@@ -5,7 +5,7 @@
  * and a file sink that cannot write for a while (its drops come back as
  * one plumwall.lost event with the count).
  */
-#include "logging/logd.h" /* first: see the note on pw_config there */
+#include "logging/logd.h"
 
 #include <check.h>
 #include <errno.h>
