@@ -21,6 +21,6 @@ int fw_apply_want_parse(const char *name, enum fw_rt_want *want);
  * *@generation (may be NULL) is the new policy's generation.
  */
 int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
-		    const char *mode_name, uint32_t *generation);
+		    uint32_t *generation);
 
 #endif /* PLUMWALL_FW_APPLY_H */

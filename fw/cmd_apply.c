@@ -257,7 +257,6 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	enum fw_rt_want want = FW_RT_WANT_AUTO;
-	const char *mode_name = "auto";
 	int status, c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -266,7 +265,6 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 			fw_apply_usage(stdout);
 			return FW_EXIT_OK;
 		case 'm':
-			mode_name = optarg;
 			if (fw_apply_want_parse(optarg, &want))
 				return fw_usage_error(argv[0],
 						      "--mode: xdp, tc or auto, not '%s'",
@@ -284,24 +282,29 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	status = fw_command_ready(cmd);
 	if (status)
 		return status;
-	return fw_apply_policy(argv[0], argv[optind], want, mode_name, NULL);
+	return fw_apply_policy(argv[0], argv[optind], want, NULL);
 }
+
+static const char *const fw_apply_wants[] = {
+	[FW_RT_WANT_AUTO] = "auto",
+	[FW_RT_WANT_XDP] = "xdp",
+	[FW_RT_WANT_TC] = "tc",
+};
 
 int fw_apply_want_parse(const char *name, enum fw_rt_want *want)
 {
-	if (!strcmp(name, "xdp"))
-		*want = FW_RT_WANT_XDP;
-	else if (!strcmp(name, "tc"))
-		*want = FW_RT_WANT_TC;
-	else if (!strcmp(name, "auto"))
-		*want = FW_RT_WANT_AUTO;
-	else
-		return -EINVAL;
-	return 0;
+	size_t i;
+
+	for (i = 0; i < FW_ARRAY_SIZE(fw_apply_wants); i++)
+		if (!strcmp(name, fw_apply_wants[i])) {
+			*want = (enum fw_rt_want)i;
+			return 0;
+		}
+	return -EINVAL;
 }
 
 int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
-		    const char *mode_name, uint32_t *generation)
+		    uint32_t *generation)
 {
 	struct fw_apply a = { .prog = prog };
 	struct fw_policy_ctx pc;
@@ -461,7 +464,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	}
 
 	/* 5. The state aside, the flip, the state in place. */
-	st = fw_apply_state(&a, &pc, c, sha, mode_name);
+	st = fw_apply_state(&a, &pc, c, sha, fw_apply_wants[want]);
 	ret = st ? fw_rt_state_write_tmp(st) : -ENOMEM;
 	if (ret)
 		goto fail_msg;

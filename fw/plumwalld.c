@@ -145,11 +145,6 @@ static int pwd_config_load(const char *path, struct pw_config **out)
 	return ret;
 }
 
-static const char *pwd_mode_name(enum pw_config_mode mode)
-{
-	return pw_config_mode_name(mode);
-}
-
 /* The running policy's generation; 0 when nothing runs. */
 static uint32_t pwd_running_generation(void)
 {
@@ -210,7 +205,6 @@ static void pwd_notify_status(const char *what)
 static int pwd_apply(const char *why, bool force)
 {
 	enum fw_rt_want want;
-	const char *mode = pwd_mode_name(pwd.cfg->mode);
 	uint32_t gen = 0, old = pwd_running_generation();
 	int status;
 
@@ -219,11 +213,12 @@ static int pwd_apply(const char *why, bool force)
 			pwd.cfg->policy, old);
 		return FW_EXIT_OK;
 	}
-	if (fw_apply_want_parse(mode, &want))
+	/* The configuration's mode names are apply's --mode names. */
+	if (fw_apply_want_parse(pw_config_mode_name(pwd.cfg->mode), &want))
 		want = FW_RT_WANT_AUTO;
 	pwd_log(PWD_INFO, "%s: applying %s", why, pwd.cfg->policy);
 	fflush(stdout);
-	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want, mode, &gen);
+	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want, &gen);
 	fflush(stdout);
 	if (status == FW_EXIT_OK)
 		pwd_log(PWD_INFO, "%s: policy %s applied, generation %u", why,
