@@ -20,6 +20,10 @@
 #   inc/ins/inm CMD...     run in the client/server/middle namespace
 #   pw ARGS...             plumwall in the middle namespace; $RC, $TMP/out,
 #                          $TMP/err
+#   serve_tcp ADDR PORT... servers answering "hello", serve_udp ADDR one
+#                          answering "pong" on udp/5353, in the server ns
+#   tcp_ok ADDR PORT, udp_ok ADDR, ping_ok ADDR: the client gets through
+#   revoked                the policy-revoked drop counter is above zero
 
 set -u
 
@@ -109,6 +113,26 @@ inm() { nsenter --net=/var/run/netns/$NSM "$@"; }
 pw() {
 	nsenter --net=/var/run/netns/$NSM "$PW" "$@" >"$TMP/out" 2>"$TMP/err"
 	RC=$?
+}
+
+serve_tcp() { # ADDR PORT...
+	local a=$1 p
+	shift
+	for p in "$@"; do
+		ins bash -c "while :; do echo hello | nc -l -N -w 5 $a $p >/dev/null 2>&1; done" &
+		PIDS+=($!)
+	done
+}
+serve_udp() { # ADDR
+	ins bash -c "while :; do echo pong | nc -u -l -W 1 -w 2 $1 5353 >/dev/null 2>&1; done" &
+	PIDS+=($!)
+}
+tcp_ok() { inc nc -w 2 -N "$1" "$2" </dev/null 2>/dev/null | grep -q hello; }
+udp_ok() { echo ping | inc nc -u -w 1 "$1" 5353 2>/dev/null | grep -q pong; }
+ping_ok() { inc ping -c 1 -W 1 "$1" >/dev/null 2>&1; }
+revoked() {
+	pw stats --json
+	(($(jq '.drops[] | select(.reason=="policy-revoked") | .packets' "$TMP/out") > 0))
 }
 
 # wait_for TIMEOUT_S COMMAND...: until COMMAND succeeds, at most TIMEOUT_S.

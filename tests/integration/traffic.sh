@@ -46,18 +46,10 @@ policy "$TMP/other.yaml" enforce 8082 deny
 inc ip link set dev c0 xdp obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp 2>/dev/null ||
 	inc ip link set dev c0 xdpgeneric obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
 
-serve_tcp() { # ADDR PORT
-	ins bash -c "while :; do echo hello | nc -l -N -w 5 $1 $2 >/dev/null 2>&1; done" &
-	PIDS+=($!)
-}
 for a in 10.99.2.2 fd99:2::2; do
-	for p in 8080 8081 9090 25; do serve_tcp $a $p; done
-	ins bash -c "while :; do echo pong | nc -u -l -W 1 -w 2 $a 5353 >/dev/null 2>&1; done" &
-	PIDS+=($!)
+	serve_tcp $a 8080 8081 9090 25
+	serve_udp $a
 done
-tcp_ok() { inc nc -w 2 -N "$1" "$2" </dev/null 2>/dev/null | grep -q hello; }
-udp_ok() { echo ping | inc nc -u -w 1 "$1" 5353 2>/dev/null | grep -q pong; }
-ping_ok() { inc ping -c 1 -W 1 "$1" >/dev/null 2>&1; }
 # A TCP connection refused at once (a RST), not timed out.
 tcp_refused() {
 	local t0=$SECONDS
