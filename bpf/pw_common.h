@@ -28,6 +28,31 @@
  */
 #define pw_barrier_var(var) asm volatile("" : "+r"(var))
 
+/*
+ * Run @fail (a return statement) unless lo <= var <= hi (0 < lo, hi <
+ * 2^31), tested as two compares on the register itself, in forms every
+ * supported verifier learns bounds from:
+ * - Written plainly, clang folds the pair into one unsigned compare of
+ *   (var - lo), a register the verifiers of Linux 6.1 and 6.12 do not
+ *   relate back to var: var keeps a lower bound of 0 and a helper's size
+ *   argument is refused ("invalid zero-sized read"). The barriers keep
+ *   the compares apart.
+ * - For lo == 1 clang tests "var == 0", which 6.1 does not turn into a
+ *   lower bound of 1 (later kernels do). A signed "var < lo" it does.
+ */
+#define pw_require_range(var, lo, hi, fail)       \
+	do {                                       \
+		pw_barrier_var(var);               \
+		if ((__s32)(var) < (__s32)(lo)) {  \
+			fail;                      \
+		}                                  \
+		pw_barrier_var(var);               \
+		if ((var) > (hi)) {                \
+			fail;                      \
+		}                                  \
+		pw_barrier_var(var);               \
+	} while (0)
+
 #define ETH_HLEN 14
 #define VLAN_HLEN 4
 #define ETH_ALEN 6

@@ -239,7 +239,11 @@ static __always_inline int pw_parse_ipv6(void *data, void *end,
 	nh = ip6->nexthdr;
 
 	/* One more round than headers allowed: the last only says "too
-	 * many". Bounded, so the verifier walks it unrolled. */
+	 * many". Unrolled by the compiler, not left to the verifier's bounded
+	 * loop support: Linux 6.1 refuses a loop whose back edge is a plain
+	 * fall-through ("back-edge from insn X to X+1"), the shape clang
+	 * gives this one; later kernels accept it. */
+#pragma unroll
 	for (i = 0; i <= PW_MAX_EXT_HDRS; i++) {
 		__u8 *h;
 		__u32 hlen, pos;

@@ -211,9 +211,7 @@ static __always_inline int pw_build_unreach(void *ctx, const int hook,
 
 	if (q > qmax)
 		q = qmax;
-	pw_barrier_var(q);
-	if (q < 1 || q > qmax)
-		return -1;
+	pw_require_range(q, 1, qmax, return -1);
 	if (ctx_load_bytes(ctx, hook, p->l3_off, s->buf + l4 + ICMP_HLEN, q))
 		return -1;
 	/* zero padding up to the next multiple of 4 */
@@ -246,8 +244,8 @@ static __always_inline int pw_build_unreach(void *ctx, const int hook,
 		c = n - off;
 		if (c > 512)
 			c = 512;
-		pw_barrier_var(c);
-		if (c < 4 || c > 512 || c > PW_REPLY_MAX - l4 - off)
+		pw_require_range(c, 4, 512, return -1);
+		if (c > PW_REPLY_MAX - l4 - off)
 			return -1;
 		r = bpf_csum_diff(NULL, 0, (__be32 *)(ic + off), c, 0);
 		if (r < 0)
@@ -308,10 +306,9 @@ static __always_inline int pw_reject(void *ctx, const int hook,
 	start = PW_R_IP - l2len;
 	len = end - start;
 	pw_barrier_var(start);
-	pw_barrier_var(len);
-	if (start > VLAN_HLEN || len < ETH_HLEN ||
-	    len > PW_REPLY_MAX - VLAN_HLEN)
+	if (start > VLAN_HLEN)
 		return -1;
+	pw_require_range(len, ETH_HLEN, PW_REPLY_MAX - VLAN_HLEN, return -1);
 	if (ctx_resize(ctx, hook, len))
 		return -1;
 	if (ctx_store_bytes(ctx, hook, 0, s->buf + start, len))

@@ -72,6 +72,10 @@ struct fw_dp {
 	int slot_fd[2][SM_COUNT];
 	__u32 slot_id[2][SM_COUNT]; /* map ids of slot_fd[][] */
 	int barrier_fd; /* a pw_settings-like map for the RCU barrier */
+	/* BTF key and value type ids of the inner map templates, index
+	 * SM_* and SM_COUNT for pw_rcu_barrier's: libbpf drops the
+	 * templates once the outer maps exist, see btf_opts_like(). */
+	__u32 inner_btf[SM_COUNT + 1][2];
 	struct pw_dp_config cfg; /* read back before every change */
 	bool reused; /* pinned maps were reused */
 	/* ring buffer consumer target */
@@ -174,6 +178,56 @@ static int pin_maps(struct fw_dp *dp, const char *dir, bool must_exist)
 	return 0;
 }
 
+/*
+ * Inner maps get the BTF key and value types of their outer map's
+ * template. The types matter: Linux 6.1 only lets a map into an outer map
+ * whose template it equals, and it compares, among others, where the
+ * value's bpf_timer is. A map created without BTF has "none known" there,
+ * the template (created from the object, with BTF) "none found", so a
+ * BTF-less inner map is refused with EINVAL. Later kernels compare BTF
+ * records, where both are empty.
+ */
+static void btf_opts_like(struct fw_dp *dp, int idx,
+			  struct bpf_map_create_opts *o)
+{
+	int btf_fd = bpf_object__btf_fd(dp->skel->obj);
+
+	if (btf_fd < 0 || !dp->inner_btf[idx][1])
+		return;
+	o->btf_fd = btf_fd;
+	o->btf_key_type_id = dp->inner_btf[idx][0];
+	o->btf_value_type_id = dp->inner_btf[idx][1];
+}
+
+/* Before the load, while libbpf still has the templates. */
+static void note_inner_btf(struct fw_dp *dp)
+{
+	struct bpf_map *tmpl;
+	int i;
+
+	for (i = 0; i <= SM_COUNT; i++) {
+		tmpl = bpf_map__inner_map(i < SM_COUNT ?
+						  outer_map(dp, i) :
+						  dp->skel->maps.pw_rcu_barrier);
+		if (!tmpl)
+			continue;
+		dp->inner_btf[i][0] = bpf_map__btf_key_type_id(tmpl);
+		dp->inner_btf[i][1] = bpf_map__btf_value_type_id(tmpl);
+	}
+}
+
+/* The map fw_dp_flip() writes into pw_rcu_barrier (see there). */
+static int create_barrier(struct fw_dp *dp)
+{
+	LIBBPF_OPTS(bpf_map_create_opts, o);
+	int fd;
+
+	btf_opts_like(dp, SM_COUNT, &o);
+	fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pw_barrier", sizeof(__u32),
+			    sizeof(struct pw_settings), 1, &o);
+	return fd < 0 ? -errno : fd;
+}
+
 int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 {
 	struct fw_dp *dp;
@@ -230,6 +284,7 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 			bpf_program__set_autoload(
 				prog, !opts->no_progs &&
 					      prog == s->progs.pw_sweep_flows);
+	note_inner_btf(dp);
 	ret = plumwall_bpf__load(s);
 	if (ret)
 		goto out;
@@ -250,9 +305,7 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 		if (ret)
 			goto out;
 	}
-	dp->barrier_fd = bpf_map_create(BPF_MAP_TYPE_ARRAY, "pw_barrier",
-					sizeof(__u32),
-					sizeof(struct pw_settings), 1, NULL);
+	dp->barrier_fd = create_barrier(dp);
 	if (dp->barrier_fd < 0) {
 		ret = -errno;
 		goto out;
@@ -381,7 +434,8 @@ static __u32 fd_map_id(int fd)
 	return info.id;
 }
 
-static int create_inner(int sm, __u32 slot, size_t entries)
+/* A fresh inner map for @slot of per-slot map @sm. */
+static int create_inner(struct fw_dp *dp, int sm, __u32 slot, size_t entries)
 {
 	LIBBPF_OPTS(bpf_map_create_opts, o, .map_flags = slot_maps[sm].flags);
 	char name[BPF_OBJ_NAME_LEN];
@@ -396,6 +450,7 @@ static int create_inner(int sm, __u32 slot, size_t entries)
 		return -E2BIG;
 	else
 		max = entries ? (__u32)entries : 1;
+	btf_opts_like(dp, sm, &o);
 	/* "pw_rule_stats" + ".N" is within BPF_OBJ_NAME_LEN - 1 */
 	snprintf(name, sizeof(name), "%s%u", slot_maps[sm].name, slot);
 	fd = bpf_map_create(slot_maps[sm].type, name, slot_maps[sm].key_size,
@@ -582,7 +637,7 @@ int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
 		goto out;
 	}
 	for (sm = 0; sm < SM_COUNT; sm++) {
-		fds[sm] = create_inner(sm, slot, slot_entries(sm, p));
+		fds[sm] = create_inner(dp, sm, slot, slot_entries(sm, p));
 		if (fds[sm] < 0) {
 			ret = fds[sm];
 			goto out;
