@@ -36,7 +36,8 @@ include fw/fw.mk
 include logging/logging.mk
 include tests/tests.mk
 
-.PHONY: all tests benches check bench demo install clean distclean help deps FORCE
+.PHONY: all tests benches check bench demo install clean distclean help deps \
+	vm-deps vm-check FORCE
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS)
 
@@ -109,6 +110,19 @@ bench: all benches
 	done; \
 	[ $$n -gt 0 ] || echo "bench: no benchmarks yet"
 
+# make vm-check: the kernel-facing suites inside VMs booted with Debian's
+# stock kernels (tests/vm/vm-check). VM_RELEASES="bookworm trixie".
+VM_RELEASES ?= bookworm
+VM_DEB_PACKAGES := mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
+
+vm-deps:
+	$(Q)$(MAKE) deps DEB_PACKAGES="$(VM_DEB_PACKAGES)"
+
+vm-check: deps vm-deps
+	$(Q)$(MAKE) $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$$(nproc 2>/dev/null || echo 2)) \
+		all tests benches
+	$(Q)VM_RELEASES="$(VM_RELEASES)" bash tests/vm/vm-check
+
 demo: deps
 	$(Q)$(MAKE) all
 	$(Q)if [ -f etc/demo.sh ]; then bash etc/demo.sh; else echo "demo: not built yet"; fi
@@ -154,6 +168,8 @@ help:
 	@echo '             (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))'
 	@echo '  clean      remove $(BUILD)/'
 	@echo '  deps       apt-get install missing Debian 12 packages'
+	@echo '  vm-check   the kernel-facing suites in VMs with Debian kernels'
+	@echo '             (VM_RELEASES="bookworm trixie bullseye", tests/vm/)'
 	@echo '  tests      build unit-test binaries only'
 	@echo '  help       this text'
 	@echo ''
