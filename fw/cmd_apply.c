@@ -99,8 +99,8 @@ static int fw_apply_interfaces(struct fw_apply *a,
 			continue;
 		idx = if_nametoindex(name);
 		if (!idx || strlen(name) >= IF_NAMESIZE) {
-			fprintf(stderr, "%s: unknown interface '%s'\n",
-				a->prog, name);
+			fprintf(stderr, "%s: unknown interface '%s'\n", a->prog,
+				name);
 			ret = -ENODEV;
 			continue;
 		}
@@ -123,8 +123,10 @@ static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
 		return -ENOMEM;
 	json_array_foreach(arr, i, v) {
 		struct fw_apply_if *o = &a->old[a->n_old];
-		const char *name = json_string_value(json_object_get(v, "name"));
-		const char *mode = json_string_value(json_object_get(v, "mode"));
+		const char *name =
+			json_string_value(json_object_get(v, "name"));
+		const char *mode =
+			json_string_value(json_object_get(v, "mode"));
 
 		if (!name || !mode || fw_rt_mode_parse(mode, &o->mode))
 			return -EBADMSG;
@@ -138,8 +140,8 @@ static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
 
 static json_t *fw_apply_state(const struct fw_apply *a,
 			      const struct fw_policy_ctx *pc,
-			      const struct policy_compiled *c,
-			      const char *sha, const char *mode)
+			      const struct policy_compiled *c, const char *sha,
+			      const char *mode)
 {
 	const struct policy *pol = pc->pol;
 	json_t *doc, *arr, *o;
@@ -169,8 +171,9 @@ static json_t *fw_apply_state(const struct fw_apply *a,
 		json_object_set_new(o, "name", json_string(a->ifs[k].name));
 		json_object_set_new(o, "ifindex",
 				    json_integer(a->ifs[k].ifindex));
-		json_object_set_new(o, "mode", json_string(fw_rt_mode_name(
-						       a->ifs[k].mode)));
+		json_object_set_new(
+			o, "mode",
+			json_string(fw_rt_mode_name(a->ifs[k].mode)));
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(doc, "interfaces", arr);
@@ -266,9 +269,10 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 			return FW_EXIT_OK;
 		case 'm':
 			if (fw_apply_want_parse(optarg, &want))
-				return fw_usage_error(argv[0],
-						      "--mode: xdp, tc or auto, not '%s'",
-						      optarg);
+				return fw_usage_error(
+					argv[0],
+					"--mode: xdp, tc or auto, not '%s'",
+					optarg);
 			break;
 		default:
 			return fw_usage_hint(argv[0]);
@@ -358,16 +362,17 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	ret = policy_compile(pc.an, gen + 1, &c);
 	if (ret) {
 		fprintf(stderr, "%s: %s: cannot compile: %s\n", prog, path,
-			ret == -E2BIG ? "the policy needs more map entries than plumwall allows" :
-					strerror(-ret));
+			ret == -E2BIG ?
+				"the policy needs more map entries than plumwall allows" :
+				strerror(-ret));
 		goto out;
 	}
 	if (fw_apply_interfaces(&a, c))
 		goto out;
 	ret = fw_rt_sha256_files(pc.pol->files, pc.pol->n_files, sha);
 	if (ret) {
-		fprintf(stderr, "%s: cannot hash the policy files: %s\n",
-			prog, strerror(-ret));
+		fprintf(stderr, "%s: cannot hash the policy files: %s\n", prog,
+			strerror(-ret));
 		goto out;
 	}
 	ret = fw_dp_policy_from_compiled(c, fw_apply_resolve, &a, &p, &pifs);
@@ -452,12 +457,11 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			a.ifs[i].mode = a.old[j].mode;
 			continue;
 		}
-		ret = fw_rt_attach_want(prog, a.ifs[i].name,
-					a.ifs[i].ifindex, want, xdp_fd, tc_fd,
-					&a.ifs[i].mode);
+		ret = fw_rt_attach_want(prog, a.ifs[i].name, a.ifs[i].ifindex,
+					want, xdp_fd, tc_fd, &a.ifs[i].mode);
 		if (ret) {
-			fprintf(stderr, "%s: cannot attach to %s: %s\n",
-				prog, a.ifs[i].name, strerror(-ret));
+			fprintf(stderr, "%s: cannot attach to %s: %s\n", prog,
+				a.ifs[i].name, strerror(-ret));
 			goto rollback;
 		}
 		a.ifs[i].attached_now = true;
@@ -487,7 +491,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		ret = fw_rt_detach(a.old[j].name, a.old[j].ifindex,
 				   a.old[j].mode);
 		if (ret)
-			fprintf(stderr, "%s: warning: cannot detach from %s: %s\n",
+			fprintf(stderr,
+				"%s: warning: cannot detach from %s: %s\n",
 				prog, a.old[j].name, strerror(-ret));
 	}
 	if (generation)
@@ -605,8 +610,9 @@ static void fw_down_end_flows(const char *prog)
 	if (!ret)
 		ret = fw_dp_sweep(dp, PW_SWEEP_SHUTDOWN, &a);
 	if (ret && ret != -ENOENT)
-		fprintf(stderr, "%s: warning: cannot end the tracked flows: %s\n",
-			prog, strerror(-ret));
+		fprintf(stderr,
+			"%s: warning: cannot end the tracked flows: %s\n", prog,
+			strerror(-ret));
 	fw_dp_close(dp);
 }
 
@@ -640,8 +646,8 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	/* Held until this process exits (see apply). */
 	ret = fw_rt_lock();
 	if (ret < 0) {
-		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0],
-			FW_RT_LOCK, strerror(-ret));
+		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0], FW_RT_LOCK,
+			strerror(-ret));
 		return FW_EXIT_STATE;
 	}
 	if (access(FW_RT_ROOT, F_OK) && access(FW_RT_STATE, F_OK)) {

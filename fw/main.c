@@ -82,7 +82,6 @@ static void fw_usage(FILE *out)
 	      out);
 }
 
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -128,9 +127,9 @@ int main(int argc, char **argv)
 	}
 
 	if (fw_rt_paths_set(NULL, NULL)) {
-		status = fw_usage_error(prog,
-					"PLUMWALL_PIN_PATH and PLUMWALL_RUN_DIR "
-					"must be absolute paths");
+		status = fw_usage_error(
+			prog, "PLUMWALL_PIN_PATH and PLUMWALL_RUN_DIR "
+			      "must be absolute paths");
 		goto out;
 	}
 	snprintf(cmd_prog, sizeof(cmd_prog), "plumwall %s", cmd->name);

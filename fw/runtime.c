@@ -89,7 +89,8 @@ int fw_rt_paths_set(const char *pin_root, const char *state_dir)
 	memset(&p, 0, sizeof(p));
 	strcpy(p.root, pin_root);
 	strcpy(p.state_dir, state_dir);
-	n |= snprintf(p.dir, sizeof(p.dir), "%s%s", p.root, v) >= (int)sizeof(p.dir);
+	n |= snprintf(p.dir, sizeof(p.dir), "%s%s", p.root, v) >=
+	     (int)sizeof(p.dir);
 	snprintf(p.maps, sizeof(p.maps), "%s/maps", p.dir);
 	snprintf(p.progs, sizeof(p.progs), "%s/progs", p.dir);
 	snprintf(p.links, sizeof(p.links), "%s/links", p.dir);
