@@ -248,7 +248,8 @@ static void fw_apply_usage(FILE *out)
 	      "\n"
 	      "Exit status: 0 applied, 1 policy refused, unknown interface or\n"
 	      "the operation failed (nothing changed), 2 usage error, 3 no\n"
-	      "privileges or pinned state of another layout.\n",
+	      "privileges, a pin path not on a BPF filesystem, or pinned\n"
+	      "state of another layout.\n",
 	      out);
 }
 
@@ -381,6 +382,13 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 
 	/* 2. Load (first apply) or reopen the pinned datapath. */
 	ret = fw_rt_bpffs();
+	if (ret == -EMEDIUMTYPE) {
+		fprintf(stderr,
+			"%s: %s is not on a BPF filesystem (bpffs); mount one there ('mount -t bpf bpf %s') or choose a path under /sys/fs/bpf\n",
+			prog, FW_RT_ROOT, FW_RT_ROOT);
+		status = FW_EXIT_STATE;
+		goto out;
+	}
 	if (!ret)
 		ret = fw_rt_mkdirs(FW_RT_MAPS);
 	if (!ret)
@@ -518,7 +526,7 @@ rollback:
 				     a.ifs[i].mode);
 	fw_rt_state_drop_tmp();
 	if (first && opened)
-		fw_rt_remove_tree(FW_RT_ROOT);
+		fw_rt_remove_pins();
 	fprintf(stderr, "%s: nothing changed\n", prog);
 out:
 	close(lock_fd);
@@ -545,7 +553,8 @@ static void fw_down_usage(FILE *out)
 	      "\n"
 	      "Detach plumwall from every interface and remove everything it\n"
 	      "pinned under /sys/fs/bpf/plumwall (PLUMWALL_PIN_PATH) and its\n"
-	      "state in /run/plumwall (PLUMWALL_RUN_DIR).\n"
+	      "state in /run/plumwall (PLUMWALL_RUN_DIR). A pin path that is a\n"
+	      "mount point, or /sys/fs/bpf itself, stays.\n"
 	      "\n"
 	      "Exit status: 0 removed, 1 something could not be removed,\n"
 	      "2 usage error, 3 not loaded or no privileges.\n",
@@ -564,7 +573,7 @@ static int fw_down_links(void)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (!fw_rt_layout_name(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/links", FW_RT_ROOT,
 			 de->d_name);
@@ -650,7 +659,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 			strerror(-ret));
 		return FW_EXIT_STATE;
 	}
-	if (access(FW_RT_ROOT, F_OK) && access(FW_RT_STATE, F_OK)) {
+	if (!fw_rt_loaded()) {
 		fprintf(stderr, "%s: plumwall is not loaded\n", argv[0]);
 		return FW_EXIT_STATE;
 	}
@@ -678,7 +687,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	if (r && !ret)
 		ret = r;
 	fw_down_end_flows(argv[0]);
-	r = fw_rt_remove_tree(FW_RT_ROOT);
+	r = fw_rt_remove_pins();
 	if (r && !ret)
 		ret = r;
 	r = fw_rt_state_remove();
