@@ -44,6 +44,7 @@
 #include "apply.h"
 #include "datapath.h"
 #include "fw.h"
+#include "kernel.h"
 #include "runtime.h"
 
 /* An interface of the new policy, or of the running one. */
@@ -248,8 +249,9 @@ static void fw_apply_usage(FILE *out)
 	      "\n"
 	      "Exit status: 0 applied, 1 policy refused, unknown interface or\n"
 	      "the operation failed (nothing changed), 2 usage error, 3 no\n"
-	      "privileges, a pin path not on a BPF filesystem, or pinned\n"
-	      "state of another layout.\n",
+	      "privileges, a kernel plumwall cannot run on (too old, a missing\n"
+	      "BPF feature, the verifier refused a program), a pin path not on\n"
+	      "a BPF filesystem, or pinned state of another layout.\n",
 	      out);
 }
 
@@ -319,13 +321,17 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS };
 	struct fw_dp *dp = NULL;
 	json_t *old = NULL, *st = NULL;
-	bool first = true, flipped = false, opened = false;
+	bool first = true, flipped = false, opened = false, said = false;
 	uint32_t gen = 0, old_slot = 0, idle = 0;
 	int xdp_fd = -1, tc_fd = -1, lock_fd, status = FW_EXIT_REFUSED, ret;
-	char sha[65], foreign[256];
+	char sha[65], foreign[256], msg[1024];
 	size_t i, j;
 
 	memset(&pc, 0, sizeof(pc));
+	/* Before anything else: on a kernel that cannot run the programs,
+	 * one line saying why, not libbpf's pages after the policy work. */
+	if (fw_kern_require(prog))
+		return FW_EXIT_STATE;
 	/* Held until the end: nothing else changes the datapath between
 	 * reading the running state and the flip. */
 	lock_fd = fw_rt_lock();
@@ -401,15 +407,14 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	o.no_progs = !first;
 	o.ct_max_entries = pc.pol->settings.ct_max_entries;
 	ret = fw_dp_open(&dp, &o);
-	if (ret == -EINVAL || ret == -EPROTO) {
-		fprintf(stderr,
-			"%s: the maps pinned under %s do not match this plumwall's layout (v%d); run 'plumwall down' first\n",
-			prog, FW_RT_MAPS, PW_LAYOUT_VERSION);
-		status = FW_EXIT_STATE;
+	if (ret) {
+		/* The verifier's refusal, pinned maps of another layout
+		 * (-EPROTO, the only error that means it), ...: one line. */
+		status = fw_kern_load_message(ret, msg, sizeof(msg));
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		said = true;
 		goto rollback;
 	}
-	if (ret)
-		goto fail_msg;
 	/* The conntrack table is shared by every policy and its flows must
 	 * survive the switch, so it cannot be resized here: say so rather
 	 * than ignore the setting. */
@@ -527,7 +532,8 @@ rollback:
 	fw_rt_state_drop_tmp();
 	if (first && opened)
 		fw_rt_remove_pins();
-	fprintf(stderr, "%s: nothing changed\n", prog);
+	if (!said)
+		fprintf(stderr, "%s: nothing changed\n", prog);
 out:
 	close(lock_fd);
 	if (xdp_fd >= 0)
@@ -611,17 +617,32 @@ static void fw_down_end_flows(const char *prog)
 				.sweep_only = true };
 	struct pw_sweep_args a;
 	struct fw_dp *dp = NULL;
+	char msg[1024], warn[512];
 	int ret;
 
 	if (!fw_rt_pinned())
 		return;
-	ret = fw_dp_open(&dp, &o);
-	if (!ret)
-		ret = fw_dp_sweep(dp, PW_SWEEP_SHUTDOWN, &a);
+	ret = fw_kern_check(msg, sizeof(msg), warn, sizeof(warn));
+	if (warn[0])
+		fprintf(stderr, "%s: %s\n", prog, warn);
+	if (!ret) {
+		ret = fw_dp_open(&dp, &o);
+		if (ret)
+			fw_kern_load_message(ret, msg, sizeof(msg));
+	}
+	if (ret) {
+		/* The kernel refused the sweep program: down goes on. */
+		fprintf(stderr,
+			"%s: warning: tracked flows end without flow end events: %s\n",
+			prog, msg);
+		goto out;
+	}
+	ret = fw_dp_sweep(dp, PW_SWEEP_SHUTDOWN, &a);
 	if (ret && ret != -ENOENT)
 		fprintf(stderr,
 			"%s: warning: cannot end the tracked flows: %s\n", prog,
 			strerror(-ret));
+out:
 	fw_dp_close(dp);
 }
 
