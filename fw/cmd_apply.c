@@ -44,6 +44,7 @@
 #include "apply.h"
 #include "datapath.h"
 #include "fw.h"
+#include "kernel.h"
 #include "runtime.h"
 
 /* An interface of the new policy, or of the running one. */
@@ -99,8 +100,8 @@ static int fw_apply_interfaces(struct fw_apply *a,
 			continue;
 		idx = if_nametoindex(name);
 		if (!idx || strlen(name) >= IF_NAMESIZE) {
-			fprintf(stderr, "%s: unknown interface '%s'\n",
-				a->prog, name);
+			fprintf(stderr, "%s: unknown interface '%s'\n", a->prog,
+				name);
 			ret = -ENODEV;
 			continue;
 		}
@@ -123,8 +124,10 @@ static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
 		return -ENOMEM;
 	json_array_foreach(arr, i, v) {
 		struct fw_apply_if *o = &a->old[a->n_old];
-		const char *name = json_string_value(json_object_get(v, "name"));
-		const char *mode = json_string_value(json_object_get(v, "mode"));
+		const char *name =
+			json_string_value(json_object_get(v, "name"));
+		const char *mode =
+			json_string_value(json_object_get(v, "mode"));
 
 		if (!name || !mode || fw_rt_mode_parse(mode, &o->mode))
 			return -EBADMSG;
@@ -138,8 +141,8 @@ static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
 
 static json_t *fw_apply_state(const struct fw_apply *a,
 			      const struct fw_policy_ctx *pc,
-			      const struct policy_compiled *c,
-			      const char *sha, const char *mode)
+			      const struct policy_compiled *c, const char *sha,
+			      const char *mode)
 {
 	const struct policy *pol = pc->pol;
 	json_t *doc, *arr, *o;
@@ -169,8 +172,9 @@ static json_t *fw_apply_state(const struct fw_apply *a,
 		json_object_set_new(o, "name", json_string(a->ifs[k].name));
 		json_object_set_new(o, "ifindex",
 				    json_integer(a->ifs[k].ifindex));
-		json_object_set_new(o, "mode", json_string(fw_rt_mode_name(
-						       a->ifs[k].mode)));
+		json_object_set_new(
+			o, "mode",
+			json_string(fw_rt_mode_name(a->ifs[k].mode)));
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(doc, "interfaces", arr);
@@ -245,7 +249,9 @@ static void fw_apply_usage(FILE *out)
 	      "\n"
 	      "Exit status: 0 applied, 1 policy refused, unknown interface or\n"
 	      "the operation failed (nothing changed), 2 usage error, 3 no\n"
-	      "privileges or pinned state of another layout.\n",
+	      "privileges, a kernel plumwall cannot run on (too old, a missing\n"
+	      "BPF feature, the verifier refused a program), a pin path not on\n"
+	      "a BPF filesystem, or pinned state of another layout.\n",
 	      out);
 }
 
@@ -266,9 +272,10 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 			return FW_EXIT_OK;
 		case 'm':
 			if (fw_apply_want_parse(optarg, &want))
-				return fw_usage_error(argv[0],
-						      "--mode: xdp, tc or auto, not '%s'",
-						      optarg);
+				return fw_usage_error(
+					argv[0],
+					"--mode: xdp, tc or auto, not '%s'",
+					optarg);
 			break;
 		default:
 			return fw_usage_hint(argv[0]);
@@ -314,13 +321,17 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS };
 	struct fw_dp *dp = NULL;
 	json_t *old = NULL, *st = NULL;
-	bool first = true, flipped = false, opened = false;
+	bool first = true, flipped = false, opened = false, said = false;
 	uint32_t gen = 0, old_slot = 0, idle = 0;
 	int xdp_fd = -1, tc_fd = -1, lock_fd, status = FW_EXIT_REFUSED, ret;
-	char sha[65], foreign[256];
+	char sha[65], foreign[256], msg[1024];
 	size_t i, j;
 
 	memset(&pc, 0, sizeof(pc));
+	/* Before anything else: on a kernel that cannot run the programs,
+	 * one line saying why, not libbpf's pages after the policy work. */
+	if (fw_kern_require(prog))
+		return FW_EXIT_STATE;
 	/* Held until the end: nothing else changes the datapath between
 	 * reading the running state and the flip. */
 	lock_fd = fw_rt_lock();
@@ -358,16 +369,17 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	ret = policy_compile(pc.an, gen + 1, &c);
 	if (ret) {
 		fprintf(stderr, "%s: %s: cannot compile: %s\n", prog, path,
-			ret == -E2BIG ? "the policy needs more map entries than plumwall allows" :
-					strerror(-ret));
+			ret == -E2BIG ?
+				"the policy needs more map entries than plumwall allows" :
+				strerror(-ret));
 		goto out;
 	}
 	if (fw_apply_interfaces(&a, c))
 		goto out;
 	ret = fw_rt_sha256_files(pc.pol->files, pc.pol->n_files, sha);
 	if (ret) {
-		fprintf(stderr, "%s: cannot hash the policy files: %s\n",
-			prog, strerror(-ret));
+		fprintf(stderr, "%s: cannot hash the policy files: %s\n", prog,
+			strerror(-ret));
 		goto out;
 	}
 	ret = fw_dp_policy_from_compiled(c, fw_apply_resolve, &a, &p, &pifs);
@@ -376,6 +388,13 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 
 	/* 2. Load (first apply) or reopen the pinned datapath. */
 	ret = fw_rt_bpffs();
+	if (ret == -EMEDIUMTYPE) {
+		fprintf(stderr,
+			"%s: %s is not on a BPF filesystem (bpffs); mount one there ('mount -t bpf bpf %s') or choose a path under /sys/fs/bpf\n",
+			prog, FW_RT_ROOT, FW_RT_ROOT);
+		status = FW_EXIT_STATE;
+		goto out;
+	}
 	if (!ret)
 		ret = fw_rt_mkdirs(FW_RT_MAPS);
 	if (!ret)
@@ -388,15 +407,14 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	o.no_progs = !first;
 	o.ct_max_entries = pc.pol->settings.ct_max_entries;
 	ret = fw_dp_open(&dp, &o);
-	if (ret == -EINVAL || ret == -EPROTO) {
-		fprintf(stderr,
-			"%s: the maps pinned under %s do not match this plumwall's layout (v%d); run 'plumwall down' first\n",
-			prog, FW_RT_MAPS, PW_LAYOUT_VERSION);
-		status = FW_EXIT_STATE;
+	if (ret) {
+		/* The verifier's refusal, pinned maps of another layout
+		 * (-EPROTO, the only error that means it), ...: one line. */
+		status = fw_kern_load_message(ret, msg, sizeof(msg));
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		said = true;
 		goto rollback;
 	}
-	if (ret)
-		goto fail_msg;
 	/* The conntrack table is shared by every policy and its flows must
 	 * survive the switch, so it cannot be resized here: say so rather
 	 * than ignore the setting. */
@@ -452,12 +470,11 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			a.ifs[i].mode = a.old[j].mode;
 			continue;
 		}
-		ret = fw_rt_attach_want(prog, a.ifs[i].name,
-					a.ifs[i].ifindex, want, xdp_fd, tc_fd,
-					&a.ifs[i].mode);
+		ret = fw_rt_attach_want(prog, a.ifs[i].name, a.ifs[i].ifindex,
+					want, xdp_fd, tc_fd, &a.ifs[i].mode);
 		if (ret) {
-			fprintf(stderr, "%s: cannot attach to %s: %s\n",
-				prog, a.ifs[i].name, strerror(-ret));
+			fprintf(stderr, "%s: cannot attach to %s: %s\n", prog,
+				a.ifs[i].name, strerror(-ret));
 			goto rollback;
 		}
 		a.ifs[i].attached_now = true;
@@ -487,7 +504,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		ret = fw_rt_detach(a.old[j].name, a.old[j].ifindex,
 				   a.old[j].mode);
 		if (ret)
-			fprintf(stderr, "%s: warning: cannot detach from %s: %s\n",
+			fprintf(stderr,
+				"%s: warning: cannot detach from %s: %s\n",
 				prog, a.old[j].name, strerror(-ret));
 	}
 	if (generation)
@@ -513,8 +531,9 @@ rollback:
 				     a.ifs[i].mode);
 	fw_rt_state_drop_tmp();
 	if (first && opened)
-		fw_rt_remove_tree(FW_RT_ROOT);
-	fprintf(stderr, "%s: nothing changed\n", prog);
+		fw_rt_remove_pins();
+	if (!said)
+		fprintf(stderr, "%s: nothing changed\n", prog);
 out:
 	close(lock_fd);
 	if (xdp_fd >= 0)
@@ -540,7 +559,8 @@ static void fw_down_usage(FILE *out)
 	      "\n"
 	      "Detach plumwall from every interface and remove everything it\n"
 	      "pinned under /sys/fs/bpf/plumwall (PLUMWALL_PIN_PATH) and its\n"
-	      "state in /run/plumwall (PLUMWALL_RUN_DIR).\n"
+	      "state in /run/plumwall (PLUMWALL_RUN_DIR). A pin path that is a\n"
+	      "mount point, or /sys/fs/bpf itself, stays.\n"
 	      "\n"
 	      "Exit status: 0 removed, 1 something could not be removed,\n"
 	      "2 usage error, 3 not loaded or no privileges.\n",
@@ -559,7 +579,7 @@ static int fw_down_links(void)
 	if (!d)
 		return 0;
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
+		if (!fw_rt_layout_name(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s/links", FW_RT_ROOT,
 			 de->d_name);
@@ -597,16 +617,32 @@ static void fw_down_end_flows(const char *prog)
 				.sweep_only = true };
 	struct pw_sweep_args a;
 	struct fw_dp *dp = NULL;
+	char msg[1024], warn[512];
 	int ret;
 
 	if (!fw_rt_pinned())
 		return;
-	ret = fw_dp_open(&dp, &o);
-	if (!ret)
-		ret = fw_dp_sweep(dp, PW_SWEEP_SHUTDOWN, &a);
+	ret = fw_kern_check(msg, sizeof(msg), warn, sizeof(warn));
+	if (warn[0])
+		fprintf(stderr, "%s: %s\n", prog, warn);
+	if (!ret) {
+		ret = fw_dp_open(&dp, &o);
+		if (ret)
+			fw_kern_load_message(ret, msg, sizeof(msg));
+	}
+	if (ret) {
+		/* The kernel refused the sweep program: down goes on. */
+		fprintf(stderr,
+			"%s: warning: tracked flows end without flow end events: %s\n",
+			prog, msg);
+		goto out;
+	}
+	ret = fw_dp_sweep(dp, PW_SWEEP_SHUTDOWN, &a);
 	if (ret && ret != -ENOENT)
-		fprintf(stderr, "%s: warning: cannot end the tracked flows: %s\n",
-			prog, strerror(-ret));
+		fprintf(stderr,
+			"%s: warning: cannot end the tracked flows: %s\n", prog,
+			strerror(-ret));
+out:
 	fw_dp_close(dp);
 }
 
@@ -640,11 +676,11 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	/* Held until this process exits (see apply). */
 	ret = fw_rt_lock();
 	if (ret < 0) {
-		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0],
-			FW_RT_LOCK, strerror(-ret));
+		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0], FW_RT_LOCK,
+			strerror(-ret));
 		return FW_EXIT_STATE;
 	}
-	if (access(FW_RT_ROOT, F_OK) && access(FW_RT_STATE, F_OK)) {
+	if (!fw_rt_loaded()) {
 		fprintf(stderr, "%s: plumwall is not loaded\n", argv[0]);
 		return FW_EXIT_STATE;
 	}
@@ -672,7 +708,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	if (r && !ret)
 		ret = r;
 	fw_down_end_flows(argv[0]);
-	r = fw_rt_remove_tree(FW_RT_ROOT);
+	r = fw_rt_remove_pins();
 	if (r && !ret)
 		ret = r;
 	r = fw_rt_state_remove();

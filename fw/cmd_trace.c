@@ -17,6 +17,7 @@
 #include "policy/compile.h"
 #include "policy/eval.h"
 #include "fw.h"
+#include "kernel.h"
 #include "output.h"
 #include "trace.h"
 
@@ -311,7 +312,7 @@ int fw_cmd_trace(const struct fw_command *cmd, int argc, char **argv)
 	struct fw_trace_run r = { .prog = argv[0], .a = &a };
 	struct fw_command need = *cmd;
 	uint8_t frame[256];
-	char err[512] = "";
+	char err[512] = "", msg[1024];
 	int status, ret, i, n, opened = 0, len = 0;
 
 	memset(ctx, 0, sizeof(ctx));
@@ -330,6 +331,8 @@ int fw_cmd_trace(const struct fw_command *cmd, int argc, char **argv)
 	status = fw_command_ready(&need);
 	if (status)
 		return status;
+	if (a.engine == FW_TRACE_BPF && fw_kern_require(argv[0]))
+		return FW_EXIT_STATE;
 
 	for (i = 0; i < n; i++) {
 		/* closed either way */
@@ -358,13 +361,19 @@ int fw_cmd_trace(const struct fw_command *cmd, int argc, char **argv)
 			status = FW_EXIT_REFUSED;
 			goto out;
 		}
+		if (ret && a.engine == FW_TRACE_BPF) {
+			/* The verifier's refusal and the like in one line;
+			 * whatever stops the private datapath is the
+			 * system's, not the input's (exit 3). */
+			fw_kern_load_message(ret, msg, sizeof(msg));
+			fprintf(stderr, "%s: %s\n", argv[0], msg);
+			status = FW_EXIT_STATE;
+			goto out;
+		}
 		if (ret) {
-			fprintf(stderr, "%s: cannot load the %s: %s\n", argv[0],
-				a.engine == FW_TRACE_BPF ? "datapath" :
-							   "evaluator",
-				strerror(-ret));
-			status = a.engine == FW_TRACE_BPF ? FW_EXIT_STATE :
-							    FW_EXIT_REFUSED;
+			fprintf(stderr, "%s: cannot load the evaluator: %s\n",
+				argv[0], strerror(-ret));
+			status = FW_EXIT_REFUSED;
 			goto out;
 		}
 	}

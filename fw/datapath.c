@@ -15,6 +15,7 @@
 #include <linux/bpf.h>
 
 /* Before the skeleton: its globals have types of shared.h. */
+#include "bpflog.h"
 #include "datapath.h"
 #include "bpf/plumwall.skel.h"
 
@@ -139,14 +140,16 @@ static int write_config(struct fw_dp *dp)
 /*
  * Pin every map under @dir. Pinned maps exist to outlive this process, so
  * they are found again by name; libbpf reuses a pinned map only when its
- * type, sizes and flags match the program's definition.
+ * type, sizes and flags match the program's definition. That is checked
+ * here first, so that maps of another layout are -EPROTO, never confused
+ * with the kernel refusing a program (libbpf's -EINVAL either way).
  */
 static int pin_maps(struct fw_dp *dp, const char *dir, bool must_exist)
 {
 	struct bpf_map_info info;
 	char path[256];
 	struct bpf_map *m;
-	int n = 0, found = 0, fd;
+	int n = 0, found = 0, fd, ret;
 	__u32 len;
 
 	bpf_object__for_each_map(m, dp->skel->obj) {
@@ -158,15 +161,23 @@ static int pin_maps(struct fw_dp *dp, const char *dir, bool must_exist)
 		n++;
 		fd = bpf_obj_get(path);
 		if (fd >= 0) {
-			/* Sizes are the first apply's (conntrack size
-			 * from its policy); the layout is checked by
-			 * libbpf when it reuses the map. */
 			memset(&info, 0, sizeof(info));
 			len = sizeof(info);
-			if (!bpf_obj_get_info_by_fd(fd, &info, &len) &&
-			    info.type == bpf_map__type(m))
-				bpf_map__set_max_entries(m, info.max_entries);
+			ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno :
+									0;
 			close(fd);
+			if (ret)
+				return ret;
+			/* What libbpf compares (map_is_reuse_compat()),
+			 * but max_entries: sizes are the first apply's
+			 * (conntrack size from its policy). */
+			if (info.type != bpf_map__type(m) ||
+			    info.key_size != bpf_map__key_size(m) ||
+			    info.value_size != bpf_map__value_size(m) ||
+			    info.map_flags != bpf_map__map_flags(m) ||
+			    info.map_extra != bpf_map__map_extra(m))
+				return -EPROTO;
+			bpf_map__set_max_entries(m, info.max_entries);
 			found++;
 		}
 		if (bpf_map__set_pin_path(m, path))
@@ -236,6 +247,9 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 	int ret, i, j;
 
 	*dpp = NULL;
+	/* What libbpf says from here on is about this load
+	 * (fw_kern_load_message()). */
+	fw_bpflog_begin();
 	dp = calloc(1, sizeof(*dp));
 	if (!dp) {
 		ret = -ENOMEM;
@@ -286,8 +300,14 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 					      prog == s->progs.pw_sweep_flows);
 	note_inner_btf(dp);
 	ret = plumwall_bpf__load(s);
-	if (ret)
+	if (ret) {
+		/* A pinned map that libbpf found different (should
+		 * pin_maps() have missed a difference) is still a map of
+		 * another layout. */
+		if (fw_bpflog_failure()->pinned[0])
+			ret = -EPROTO;
 		goto out;
+	}
 
 	if (dp->reused) {
 		/* Someone else's datapath: its active slot is the truth. */

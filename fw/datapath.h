@@ -40,8 +40,8 @@ struct fw_dp_opts {
 	__u32 rate_max_entries;
 	__u32 ringbuf_bytes; /* power of two, page multiple */
 	/* Pin every map as @pin_dir/NAME, reusing the maps pinned there
-	 * (libbpf refuses a pinned map whose type, sizes or flags differ:
-	 * -EINVAL). A reused pw_config is kept as it is, and must carry
+	 * (a pinned map whose type, sizes or flags differ: -EPROTO). A
+	 * reused pw_config is kept as it is, and must carry
 	 * PW_LAYOUT_VERSION (-EPROTO otherwise). NULL: private maps. */
 	const char *pin_dir;
 	/* Every map must already be pinned in @pin_dir (-ENOENT): readers
@@ -135,6 +135,16 @@ int fw_dp_policy_from_compiled(const struct policy_compiled *c,
 int fw_dp_load_compiled(struct fw_dp *dp, const struct policy_compiled *c,
 			fw_dp_ifindex_fn resolve, void *ctx);
 
+/*
+ * Open the skeleton, size, pin (fw_dp_opts) and load it. -EPROTO: maps
+ * pinned under @opts->pin_dir belong to another layout (a map's type,
+ * sizes or flags differ, or pw_config's layout_version does); nothing
+ * else returns it. Other errors are libbpf's (-EACCES or -EINVAL when the
+ * verifier refuses a program, -ENOMEM, -EPERM, ...): fw_bpflog
+ * (bpflog.h), when installed, has noted which program or map failed and
+ * kept the verifier's log, and fw_kern_load_message() (kernel.h) says so
+ * in one line.
+ */
 int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts);
 void fw_dp_close(struct fw_dp *dp);
 

@@ -18,6 +18,7 @@
 
 #include <linux/capability.h>
 
+#include "bpflog.h"
 #include "fw.h"
 #include "runtime.h"
 
@@ -66,7 +67,11 @@ static void fw_usage(FILE *out)
 		if (len > width)
 			width = len;
 	}
-	fputs("Usage: plumwall [-h|--help] [--version] COMMAND [ARGS...]\n"
+	fputs("Usage: plumwall [-h|--help] [--version] [-v|--verbose] COMMAND [ARGS...]\n"
+	      "\n"
+	      "Options:\n"
+	      "  -v, --verbose  print libbpf's messages on stderr, and the whole\n"
+	      "                verifier log when the kernel refuses a program\n"
 	      "\n"
 	      "Commands:\n",
 	      out);
@@ -82,17 +87,18 @@ static void fw_usage(FILE *out)
 	      out);
 }
 
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static char prog[] = "plumwall";
 	const char *name = prog; /* in messages: "plumwall" or "plumwall CMD" */
 	const struct fw_command *cmd;
+	bool verbose = false;
 	char cmd_prog[64];
 	int c, status;
 
@@ -101,7 +107,7 @@ int main(int argc, char **argv)
 	if (argc > 0)
 		argv[0] = prog;
 	/* "+": stop at the command name, its options are its own. */
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fw_usage(stdout);
@@ -111,11 +117,17 @@ int main(int argc, char **argv)
 			printf("plumwall %s\n", PLUMWALL_VERSION);
 			status = FW_EXIT_OK;
 			goto out;
+		case 'v':
+			verbose = true;
+			break;
 		default:
 			status = fw_usage_hint(prog);
 			goto out;
 		}
 	}
+	/* Before any command uses libbpf: its messages are kept for the
+	 * one-line reports (kernel.h) and shown only when asked for. */
+	fw_bpflog_init(verbose);
 	if (optind >= argc) {
 		status = fw_usage_error(prog, "missing command");
 		goto out;
@@ -128,9 +140,9 @@ int main(int argc, char **argv)
 	}
 
 	if (fw_rt_paths_set(NULL, NULL)) {
-		status = fw_usage_error(prog,
-					"PLUMWALL_PIN_PATH and PLUMWALL_RUN_DIR "
-					"must be absolute paths");
+		status = fw_usage_error(
+			prog, "PLUMWALL_PIN_PATH and PLUMWALL_RUN_DIR "
+			      "must be absolute paths");
 		goto out;
 	}
 	snprintf(cmd_prog, sizeof(cmd_prog), "plumwall %s", cmd->name);

@@ -56,8 +56,10 @@
 
 #include "policy/policy.h"
 #include "apply.h"
+#include "bpflog.h"
 #include "datapath.h"
 #include "fw.h"
+#include "kernel.h"
 #include "runtime.h"
 
 /* Quiet time after the last change of the policy files before a reload:
@@ -80,6 +82,7 @@ struct pwd {
 	int settle_fd;
 	struct fw_dp *dp; /* sweep program on the pinned maps */
 	__u32 dp_ct_id; /* pw_ct of that datapath, to notice a new one */
+	bool sweep_said; /* its failure is reported, until it works again */
 };
 
 static struct pwd pwd = {
@@ -111,7 +114,7 @@ static void pwd_log(enum pwd_level level, const char *fmt, ...)
 static void pwd_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: plumwalld [-h] [--version] [-c FILE]\n"
+		"Usage: plumwalld [-h] [--version] [-v] [-c FILE]\n"
 		"\n"
 		"Apply the configured policy and keep it applied: re-apply on\n"
 		"SIGHUP or when the policy files change (a policy with errors\n"
@@ -121,11 +124,15 @@ static void pwd_usage(FILE *out)
 		"\n"
 		"Options:\n"
 		"  -c, --config FILE  configuration file (default %s)\n"
+		"  -v, --verbose      print libbpf's messages on stderr, and the\n"
+		"                     whole verifier log when the kernel refuses\n"
+		"                     a program\n"
 		"  -h, --help         show this help\n"
 		"      --version      show the version\n"
 		"\n"
 		"Exit status: 0 stopped by SIGTERM or SIGINT, 1 the configuration\n"
-		"or policy was refused at start, 2 usage error, 3 no privileges.\n",
+		"or policy was refused at start, 2 usage error, 3 no privileges\n"
+		"or a kernel plumwall cannot run on.\n",
 		PW_CONFIG_PATH);
 }
 
@@ -324,14 +331,19 @@ static __u32 pwd_pinned_ct_id(void)
 	return info.id;
 }
 
-/* The sweep program on the pinned maps, reopened when `down` and a new
- * `apply` made another datapath since. */
+/*
+ * The sweep program on the pinned maps, reopened when `down` and a new
+ * `apply` made another datapath since. A load the kernel refuses is said
+ * here, in one line (kernel.h), once until the sweep works again: the
+ * timer would repeat it every interval.
+ */
 static int pwd_sweep_dp(void)
 {
 	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS,
 				.pin_must_exist = true,
 				.sweep_only = true };
 	__u32 id = pwd_pinned_ct_id();
+	char msg[1024], warn[512];
 	int ret;
 
 	if (!id)
@@ -340,9 +352,20 @@ static int pwd_sweep_dp(void)
 		return 0;
 	fw_dp_close(pwd.dp);
 	pwd.dp = NULL;
-	ret = fw_dp_open(&pwd.dp, &o);
-	if (ret)
-		return ret;
+	ret = fw_kern_check(msg, sizeof(msg), warn, sizeof(warn));
+	if (warn[0])
+		pwd_log(PWD_WARNING, "%s", warn);
+	if (!ret) {
+		ret = fw_dp_open(&pwd.dp, &o);
+		if (ret)
+			fw_kern_load_message(ret, msg, sizeof(msg));
+	}
+	if (ret) {
+		if (!pwd.sweep_said)
+			pwd_log(PWD_WARNING, "conntrack sweep: %s", msg);
+		pwd.sweep_said = true;
+		return -ECANCELED; /* said */
+	}
 	pwd.dp_ct_id = id;
 	return 0;
 }
@@ -355,11 +378,15 @@ static void pwd_sweep(void)
 	ret = pwd_sweep_dp();
 	if (!ret)
 		ret = fw_dp_sweep(pwd.dp, 0, &a);
-	if (ret == -ENOENT)
-		return; /* nothing loaded (plumwall down): nothing expires */
+	/* Nothing loaded (plumwall down): nothing expires. A sweep program
+	 * the kernel refused: said already. */
+	if (ret == -ENOENT || ret == -ECANCELED)
+		return;
 	if (ret)
 		pwd_log(PWD_WARNING, "conntrack sweep failed: %s",
 			strerror(-ret));
+	else
+		pwd.sweep_said = false;
 }
 
 static int pwd_sweep_arm(void)
@@ -505,12 +532,15 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "verbose", no_argument, NULL, 'v' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const struct fw_command self = { .name = "plumwalld",
 						.privileged = true };
 	static char prog[] = "plumwalld";
+	char msg[1024], warn[512];
+	bool verbose = false;
 	int c, ret, status = FW_EXIT_REFUSED;
 
 	pwd.prog = prog;
@@ -518,10 +548,13 @@ int main(int argc, char **argv)
 	pwd.journal = getenv("JOURNAL_STREAM") != NULL;
 	if (argc > 0)
 		argv[0] = prog;
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			pwd.cfg_path = optarg;
+			break;
+		case 'v':
+			verbose = true;
 			break;
 		case 'h':
 			pwd_usage(stdout);
@@ -536,6 +569,8 @@ int main(int argc, char **argv)
 	if (optind < argc)
 		return fw_usage_error(prog, "unexpected argument '%s'",
 				      argv[optind]);
+	/* libbpf's messages are kept for the one-line reports (kernel.h). */
+	fw_bpflog_init(verbose);
 	/* Messages of the apply go to the journal line by line. */
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	status = fw_command_ready(&self);
@@ -548,6 +583,16 @@ int main(int argc, char **argv)
 	if (ret) {
 		pwd_log(PWD_ERR, "pin_path %s: %s", pwd.cfg->pin_path,
 			strerror(-ret));
+		goto out;
+	}
+	/* A kernel that cannot run the programs is the system's state, not
+	 * the configuration's: exit 3, with the one line that says why. */
+	ret = fw_kern_check(msg, sizeof(msg), warn, sizeof(warn));
+	if (warn[0])
+		pwd_log(PWD_WARNING, "%s", warn);
+	if (ret) {
+		pwd_log(PWD_ERR, "%s", msg);
+		status = FW_EXIT_STATE;
 		goto out;
 	}
 	ret = pwd_setup();

@@ -89,7 +89,8 @@ int fw_rt_paths_set(const char *pin_root, const char *state_dir)
 	memset(&p, 0, sizeof(p));
 	strcpy(p.root, pin_root);
 	strcpy(p.state_dir, state_dir);
-	n |= snprintf(p.dir, sizeof(p.dir), "%s%s", p.root, v) >= (int)sizeof(p.dir);
+	n |= snprintf(p.dir, sizeof(p.dir), "%s%s", p.root, v) >=
+	     (int)sizeof(p.dir);
 	snprintf(p.maps, sizeof(p.maps), "%s/maps", p.dir);
 	snprintf(p.progs, sizeof(p.progs), "%s/progs", p.dir);
 	snprintf(p.links, sizeof(p.links), "%s/links", p.dir);
@@ -102,25 +103,86 @@ int fw_rt_paths_set(const char *pin_root, const char *state_dir)
 	return 0;
 }
 
+/* @path is /sys/fs/bpf or below it. */
+static bool fw_rt_under_sysfs_bpf(const char *path)
+{
+	return !strncmp(path, "/sys/fs/bpf", 11) &&
+	       (path[11] == '\0' || path[11] == '/');
+}
+
+/* statfs() of @path, or of its nearest existing ancestor: the file
+ * system mkdir will create the missing part on. */
+static int fw_rt_statfs_existing(const char *path, struct statfs *st)
+{
+	char p[sizeof(fw_rt_paths.root)];
+	char *slash;
+
+	snprintf(p, sizeof(p), "%s", path);
+	while (statfs(p, st)) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			return -errno;
+		slash = strrchr(p, '/');
+		if (!slash)
+			return -ENOENT;
+		if (slash == p)
+			slash[1] = '\0'; /* "/" */
+		else
+			*slash = '\0';
+	}
+	return 0;
+}
+
 int fw_rt_bpffs(void)
 {
 	struct statfs st;
+	int ret;
 
 	fw_rt_paths_ensure();
-	if (strncmp(FW_RT_ROOT, "/sys/fs/bpf/", 12))
-		return 0;
-	if (!statfs("/sys/fs/bpf", &st) && st.f_type == BPF_FS_MAGIC)
-		return 0;
-	if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST)
-		return -errno;
-	if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
-		return -errno;
-	return 0;
+	/* The default place: the bpffs systemd mounts, which apply mounts
+	 * itself where nothing did (a minimal system, a container). */
+	if (fw_rt_under_sysfs_bpf(FW_RT_ROOT) &&
+	    (statfs("/sys/fs/bpf", &st) || st.f_type != BPF_FS_MAGIC)) {
+		if (mkdir("/sys/fs/bpf", 0700) && errno != EEXIST)
+			return -errno;
+		if (mount("bpf", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+			return -errno;
+	}
+	/* Pins live only on a bpffs: elsewhere pinning fails (EPERM) after
+	 * the programs are loaded, with nothing to say why. */
+	ret = fw_rt_statfs_existing(FW_RT_ROOT, &st);
+	if (ret)
+		return ret;
+	return st.f_type == BPF_FS_MAGIC ? 0 : -EMEDIUMTYPE;
 }
 
 int fw_rt_mkdirs(const char *path)
 {
 	return pw_mkdirs(path, 0700);
+}
+
+bool fw_rt_layout_name(const char *name)
+{
+	size_t i;
+
+	if (name[0] != 'v' || !name[1])
+		return false;
+	for (i = 1; name[i]; i++)
+		if (name[i] < '0' || name[i] > '9')
+			return false;
+	return true;
+}
+
+/* @de in @dir is a directory (d_type, or lstat where the file system
+ * does not fill it in). */
+static bool fw_rt_is_dir(const char *dir, const struct dirent *de)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (de->d_type != DT_UNKNOWN)
+		return de->d_type == DT_DIR;
+	snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+	return !lstat(path, &st) && S_ISDIR(st.st_mode);
 }
 
 int fw_rt_foreign_layout(char *name, size_t size)
@@ -135,14 +197,69 @@ int fw_rt_foreign_layout(char *name, size_t size)
 	d = opendir(FW_RT_ROOT);
 	if (!d)
 		return errno == ENOENT ? 0 : -errno;
+	/* Only what a plumwall makes counts: a bpffs mount root also holds
+	 * the kernel's maps.debug and progs.debug, and a shared root other
+	 * software's pins. */
 	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.' || !strcmp(de->d_name, ours))
+		if (!fw_rt_layout_name(de->d_name) ||
+		    !strcmp(de->d_name, ours) || !fw_rt_is_dir(FW_RT_ROOT, de))
 			continue;
 		snprintf(name, size, "%s", de->d_name);
 		ret = 1;
 		break;
 	}
 	closedir(d);
+	return ret;
+}
+
+bool fw_rt_loaded(void)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d;
+
+	fw_rt_paths_ensure();
+	if (!access(FW_RT_STATE, F_OK))
+		return true;
+	d = opendir(FW_RT_ROOT);
+	if (!d)
+		return false;
+	while (!found && (de = readdir(d)))
+		found = fw_rt_layout_name(de->d_name) &&
+			fw_rt_is_dir(FW_RT_ROOT, de);
+	closedir(d);
+	return found;
+}
+
+int fw_rt_remove_pins(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int ret = 0, r;
+	DIR *d;
+
+	fw_rt_paths_ensure();
+	d = opendir(FW_RT_ROOT);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (!fw_rt_layout_name(de->d_name) ||
+		    !fw_rt_is_dir(FW_RT_ROOT, de))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", FW_RT_ROOT, de->d_name);
+		r = fw_rt_remove_tree(path);
+		if (r && !ret)
+			ret = r;
+	}
+	closedir(d);
+	/* The root goes too, unless it is not ours to remove: /sys/fs/bpf
+	 * itself, a mount point (EBUSY: a bpffs mounted for plumwall, which
+	 * also holds the kernel's *.debug files), or a directory that holds
+	 * something other than plumwall's pins (ENOTEMPTY). */
+	if (!ret && strcmp(FW_RT_ROOT, "/sys/fs/bpf") && rmdir(FW_RT_ROOT) &&
+	    errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY &&
+	    errno != EEXIST)
+		ret = -errno;
 	return ret;
 }
 

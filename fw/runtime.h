@@ -95,16 +95,34 @@ enum fw_rt_want {
 const char *fw_rt_mode_name(enum fw_rt_mode mode);
 int fw_rt_mode_parse(const char *name, enum fw_rt_mode *mode);
 
-/* Make sure /sys/fs/bpf is a bpffs (mount one if not) when the pin root
- * is below it. */
+/*
+ * Make sure the pin root is on a bpffs: mount one at /sys/fs/bpf when the
+ * root is below it and nothing is mounted there; elsewhere the root, or
+ * its nearest existing ancestor, must be on a bpffs already
+ * (-EMEDIUMTYPE otherwise).
+ */
 int fw_rt_bpffs(void);
 /* mkdir -p for @path (mode 0700). */
 int fw_rt_mkdirs(const char *path);
-/* A pinned-state directory of another layout version under PW_PIN_ROOT:
- * 1 and its name in @name, 0 if none. */
+/* @name is that of a layout directory: "v" and decimal digits. */
+bool fw_rt_layout_name(const char *name);
+/* A layout directory (fw_rt_layout_name()) other than ours under the pin
+ * root: 1 and its name in @name, 0 if none. Other entries (the kernel's
+ * maps.debug and progs.debug in a bpffs mount root, other software's
+ * pins) do not count. */
 int fw_rt_foreign_layout(char *name, size_t size);
 /* The datapath of this layout is pinned. */
 bool fw_rt_pinned(void);
+/* Something plumwall made is there: a layout directory of any version
+ * under the pin root, or the state document. */
+bool fw_rt_loaded(void);
+/*
+ * Remove every layout directory under the pin root, then the root itself
+ * unless it is /sys/fs/bpf, a mount point or holds something else: those
+ * stay, silently. Returns 0 when nothing plumwall made is left, else the
+ * first error.
+ */
+int fw_rt_remove_pins(void);
 
 /*
  * Attach @prog_fd (XDP or TC program, per @mode) to @ifindex and pin the
