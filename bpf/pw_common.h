@@ -41,16 +41,16 @@
  *   lower bound of 1 (later kernels do). A signed "var < lo" it does.
  */
 #define pw_require_range(var, lo, hi, fail)       \
-	do {                                       \
-		pw_barrier_var(var);               \
-		if ((__s32)(var) < (__s32)(lo)) {  \
-			fail;                      \
-		}                                  \
-		pw_barrier_var(var);               \
-		if ((var) > (hi)) {                \
-			fail;                      \
-		}                                  \
-		pw_barrier_var(var);               \
+	do {                                      \
+		pw_barrier_var(var);              \
+		if ((__s32)(var) < (__s32)(lo)) { \
+			fail;                     \
+		}                                 \
+		pw_barrier_var(var);              \
+		if ((var) > (hi)) {               \
+			fail;                     \
+		}                                 \
+		pw_barrier_var(var);              \
 	} while (0)
 
 #define ETH_HLEN 14

@@ -210,7 +210,7 @@ static __always_inline void pw_ev_snap(void *ctx, const int hook,
 {
 	__u32 n = len < PW_SNAPLEN ? len : PW_SNAPLEN;
 
-	pw_require_range(n, 1, PW_SNAPLEN, return);
+	pw_require_range(n, 1, PW_SNAPLEN, return );
 	if (!ctx_load_bytes(ctx, hook, 0, ev->snap, n))
 		ev->snap_len = n;
 }

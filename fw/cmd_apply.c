@@ -52,6 +52,7 @@ struct fw_apply_if {
 	char name[IF_NAMESIZE];
 	uint32_t ifindex;
 	enum fw_rt_mode mode;
+	bool vlans; /* a tenant owns VLANs on it: judged in tc, see below */
 	bool attached_now; /* by this run: to undo on failure */
 	bool keep; /* running and still named by the new policy */
 };
@@ -77,8 +78,16 @@ static int fw_apply_resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 	return -ENODEV;
 }
 
-/* The distinct interfaces of @c, each resolved; unknown ones named on
- * stderr. Returns 0, -ENODEV, or another negative errno. */
+/*
+ * The distinct interfaces of @c, each resolved; unknown ones named on
+ * stderr. Returns 0, -ENODEV, or another negative errno.
+ *
+ * An interface where a tenant owns VLANs is marked: XDP does not see a
+ * VLAN tag that the driver (rx VLAN offload) or, on veth, the sending
+ * side's VLAN device took out of the frame into the packet's metadata,
+ * so XDP would judge such a frame by the untagged tenant. tc sees the
+ * tag either way (skb->vlan_tci).
+ */
 static int fw_apply_interfaces(struct fw_apply *a,
 			       const struct policy_compiled *c)
 {
@@ -96,8 +105,10 @@ static int fw_apply_interfaces(struct fw_apply *a,
 		for (j = 0; j < a->n_ifs; j++)
 			if (!strcmp(a->ifs[j].name, name))
 				break;
-		if (j < a->n_ifs)
+		if (j < a->n_ifs) {
+			a->ifs[j].vlans |= c->ifaces[i].vlan != 0;
 			continue;
+		}
 		idx = if_nametoindex(name);
 		if (!idx || strlen(name) >= IF_NAMESIZE) {
 			fprintf(stderr, "%s: unknown interface '%s'\n", a->prog,
@@ -107,7 +118,42 @@ static int fw_apply_interfaces(struct fw_apply *a,
 		}
 		snprintf(a->ifs[a->n_ifs].name, IF_NAMESIZE, "%s", name);
 		a->ifs[a->n_ifs].ifindex = idx;
+		a->ifs[a->n_ifs].vlans = c->ifaces[i].vlan != 0;
 		a->n_ifs++;
+	}
+	return ret;
+}
+
+/*
+ * Interfaces with VLAN tenants are judged in tc (see above): --mode xdp
+ * for one, or one already attached in XDP mode, is refused rather than
+ * half enforced. Returns 0 or -EINVAL (said on stderr).
+ */
+static int fw_apply_vlan_modes(const struct fw_apply *a, enum fw_rt_want want)
+{
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < a->n_ifs; i++) {
+		if (!a->ifs[i].vlans)
+			continue;
+		for (j = 0; j < a->n_old; j++)
+			if (!strcmp(a->old[j].name, a->ifs[i].name) &&
+			    a->old[j].ifindex == a->ifs[i].ifindex)
+				break;
+		if (j < a->n_old && (a->old[j].mode == FW_RT_XDP ||
+				     a->old[j].mode == FW_RT_XDP_GENERIC)) {
+			fprintf(stderr,
+				"%s: %s: tenants by VLAN need tc, but %s is attached in %s mode; run 'plumwall down' first (XDP does not see VLAN tags taken out of the frame by the driver or a veth peer)\n",
+				a->prog, a->ifs[i].name, a->ifs[i].name,
+				fw_rt_mode_name(a->old[j].mode));
+			ret = -EINVAL;
+		} else if (j == a->n_old && want == FW_RT_WANT_XDP) {
+			fprintf(stderr,
+				"%s: %s: tenants by VLAN need tc (--mode tc or auto): XDP does not see VLAN tags taken out of the frame by the driver or a veth peer\n",
+				a->prog, a->ifs[i].name);
+			ret = -EINVAL;
+		}
 	}
 	return ret;
 }
@@ -376,6 +422,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	}
 	if (fw_apply_interfaces(&a, c))
 		goto out;
+	if (fw_apply_vlan_modes(&a, want))
+		goto out;
 	ret = fw_rt_sha256_files(pc.pol->files, pc.pol->n_files, sha);
 	if (ret) {
 		fprintf(stderr, "%s: cannot hash the policy files: %s\n", prog,
@@ -471,7 +519,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			continue;
 		}
 		ret = fw_rt_attach_want(prog, a.ifs[i].name, a.ifs[i].ifindex,
-					want, xdp_fd, tc_fd, &a.ifs[i].mode);
+					a.ifs[i].vlans ? FW_RT_WANT_TC : want,
+					xdp_fd, tc_fd, &a.ifs[i].mode);
 		if (ret) {
 			fprintf(stderr, "%s: cannot attach to %s: %s\n", prog,
 				a.ifs[i].name, strerror(-ret));
@@ -513,9 +562,13 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	printf("applied %s: generation %u, %zu interface%s\n", path,
 	       c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s");
 	for (i = 0; i < a.n_ifs; i++)
-		printf("  %s: %s%s\n", a.ifs[i].name,
+		printf("  %s: %s%s%s\n", a.ifs[i].name,
 		       fw_rt_mode_name(a.ifs[i].mode),
-		       a.ifs[i].attached_now ? " (attached)" : "");
+		       a.ifs[i].attached_now ? " (attached)" : "",
+		       a.ifs[i].vlans && a.ifs[i].attached_now &&
+				       want != FW_RT_WANT_TC ?
+			       " (tenants by VLAN: tc sees their tags)" :
+			       "");
 	status = FW_EXIT_OK;
 	goto out;
 

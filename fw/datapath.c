@@ -217,9 +217,9 @@ static void note_inner_btf(struct fw_dp *dp)
 	int i;
 
 	for (i = 0; i <= SM_COUNT; i++) {
-		tmpl = bpf_map__inner_map(i < SM_COUNT ?
-						  outer_map(dp, i) :
-						  dp->skel->maps.pw_rcu_barrier);
+		tmpl = bpf_map__inner_map(
+			i < SM_COUNT ? outer_map(dp, i) :
+				       dp->skel->maps.pw_rcu_barrier);
 		if (!tmpl)
 			continue;
 		dp->inner_btf[i][0] = bpf_map__btf_key_type_id(tmpl);

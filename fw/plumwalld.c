@@ -111,6 +111,25 @@ static void pwd_log(enum pwd_level level, const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+/*
+ * stderr is the journal only when JOURNAL_STREAM names its device and
+ * inode (systemd.exec(5)): the variable is inherited by every child of a
+ * service, whose stderr may well be a file or a terminal.
+ */
+static bool pwd_stderr_is_journal(void)
+{
+	const char *v = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+
+	if (!v || sscanf(v, "%llu:%llu", &dev, &ino) != 2)
+		return false;
+	if (fstat(STDERR_FILENO, &st))
+		return false;
+	return (unsigned long long)st.st_dev == dev &&
+	       (unsigned long long)st.st_ino == ino;
+}
+
 static void pwd_usage(FILE *out)
 {
 	fprintf(out,
@@ -545,7 +564,7 @@ int main(int argc, char **argv)
 
 	pwd.prog = prog;
 	pwd.cfg_path = PW_CONFIG_PATH;
-	pwd.journal = getenv("JOURNAL_STREAM") != NULL;
+	pwd.journal = pwd_stderr_is_journal();
 	if (argc > 0)
 		argv[0] = prog;
 	while ((c = getopt_long(argc, argv, "c:hv", opts, NULL)) != -1) {

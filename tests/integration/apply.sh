@@ -44,9 +44,19 @@ EOT
 }
 policy "$TMP/p1.yaml" 8080
 policy "$TMP/p2.yaml" 8081
+# p2 plus a tenant that owns VLAN 100 on m1
+cp "$TMP/p2.yaml" "$TMP/vlan.yaml"
+cat >>"$TMP/vlan.yaml" <<EOT
+  - name: tagged
+    interfaces: [m1]
+    vlans: [100]
+    default: deny
+EOT
 
 # Servers: a TCP and a UDP echo-ish listener in the server namespace.
 serve_tcp 10.99.2.2 8080 8081 9090
+TCMODE=clsact
+kernel_at_least 6 6 && TCMODE=tcx
 serve_udp 10.99.2.2
 check "path works before apply" wait_for 10 tcp_ok 10.99.2.2 8080
 
@@ -98,6 +108,14 @@ check "missing interface exits 1" test "$RC" = 1
 check "missing interface named" grep -q "nosuch0" "$TMP/err"
 pw status --json
 check "generation unchanged" test "$(jq .generation "$TMP/out")" = 1
+# VLAN tenants are judged in tc (XDP does not see offloaded tags): an
+# interface already attached with XDP cannot take them without down.
+pw apply "$TMP/vlan.yaml"
+check "VLAN tenant on an XDP interface exits 1" test "$RC" = 1
+check "VLAN tenant on an XDP interface: says why ($(cat "$TMP/err"))" \
+	grep -q "m1: tenants by VLAN need tc, but m1 is attached in xdp mode; run 'plumwall down' first" "$TMP/err"
+pw status --json
+check "generation unchanged after the VLAN refusal" test "$(jq .generation "$TMP/out")" = 1
 
 # --- second apply: 8080 revoked, 8081 allowed
 pw apply "$TMP/p2.yaml"
@@ -141,6 +159,19 @@ pw status
 check "status after down exits 3" test "$RC" = 3
 pw down
 check "down again exits 3" test "$RC" = 3
+
+# --- VLAN tenants: --mode xdp refused, auto judges the interface in tc
+pw apply --mode xdp "$TMP/vlan.yaml"
+check "VLAN tenant, --mode xdp: exits 1" test "$RC" = 1
+check "VLAN tenant, --mode xdp: says why" grep -q "m1: tenants by VLAN need tc (--mode tc or auto)" "$TMP/err"
+check "VLAN tenant, --mode xdp: nothing pinned" test ! -e $PIN
+pw apply "$TMP/vlan.yaml"
+check "VLAN tenant, auto: exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
+check "VLAN tenant, auto: says tc ($(tr "\n" " " <"$TMP/out"))" grep -q "m1: $TCMODE (attached) (tenants by VLAN: tc sees their tags)" "$TMP/out"
+check "VLAN tenant, auto: untagged tenant enforced" wait_for 5 tcp_ok 10.99.2.2 8081
+check "VLAN tenant, auto: untagged tenant denies" not tcp_ok 10.99.2.2 9090
+pw down
+check "down after the VLAN policy exits 0" test "$RC" = 0
 PLUMWALL_PIN_PATH=relative/pins pw status
 check "relative PLUMWALL_PIN_PATH is a usage error" test "$RC" = 2
 

@@ -81,6 +81,10 @@ config "$TMP/bad.yaml"
 inm "$PWD_BIN" -c "$TMP/plumwall.yaml" >"$TMP/out" 2>"$TMP/err"
 check "bad policy at start with nothing running exits 1" test $? = 1
 check "bad policy error located" grep -q "bad.yaml:[0-9]*:[0-9]*: error" "$TMP/err"
+# A JOURNAL_STREAM inherited from a service (as under make vm-check) that
+# is not this stderr: plain lines, no journal priority prefixes.
+JOURNAL_STREAM=1:1 inm "$PWD_BIN" -c "$TMP/plumwall.yaml" >"$TMP/out" 2>"$TMP/err"
+check "foreign JOURNAL_STREAM: no priority prefixes" not grep -q "^<[0-7]>" "$TMP/err"
 inm "$PWD_BIN" --bogus >"$TMP/out" 2>"$TMP/err"
 check "unknown option exits 2" test $? = 2
 

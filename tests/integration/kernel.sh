@@ -4,6 +4,8 @@
 # kernel.sh - what plumwall says about the kernel and the pin path, and
 # that it says it in one line:
 #
+# - on a kernel really older than 6.1 (make vm-check's bullseye): the
+#   one-line refusal of apply, trace and plumwalld, and nothing else;
 # - on this kernel apply and trace --engine bpf work and print no libbpf
 #   lines; with --verbose they do;
 # - a kernel older than Linux 6.1 (uname's release changed by a small
@@ -58,6 +60,37 @@ no_libbpf() { ! grep -q '^libbpf:' "$TMP/err"; }
 has_libbpf() { grep -q '^libbpf:' "$TMP/err"; }
 lines() { test "$(wc -l <"$TMP/err")" = "$1"; }
 no_xdp_on_m1() { ! ip -n $NSM link show m1 | grep -q xdp; }
+
+# --- a kernel older than plumwall's minimum, for real (make vm-check
+# boots Debian 11's 5.10): every command that loads programs refuses it
+# in one line, exit 3, and nothing changes; the model engine still works.
+if ! kernel_at_least 6 1; then
+	OLD="this kernel ($(uname -r)) is older than Linux 6.1, the oldest plumwall supports"
+	pw apply "$TMP/p.yaml"
+	check "$(uname -r): apply exits 3" test "$RC" = 3
+	check "$(uname -r): apply says why in one line ($(cat "$TMP/err"))" \
+		test "$(cat "$TMP/err")" = "plumwall apply: $OLD"
+	check "$(uname -r): nothing pinned" test ! -e "$PIN"
+	check "$(uname -r): nothing attached" no_xdp_on_m1
+	check "$(uname -r): traffic flows as before" wait_for 5 tcp_ok 10.99.2.2 8080
+	pw "${TRACE[@]}"
+	check "$(uname -r): trace exits 3" test "$RC" = 3
+	check "$(uname -r): trace says why in one line ($(cat "$TMP/err"))" \
+		test "$(cat "$TMP/err")" = "plumwall trace: $OLD"
+	pw "${TRACE[@]}" --engine model
+	check "$(uname -r): the model engine needs no kernel" test "$RC" = 0
+	printf 'policy: %s\npin_path: %s\n' "$TMP/p.yaml" "$PIN" >"$TMP/plumwall.yaml"
+	inm "$BUILD/plumwalld" -c "$TMP/plumwall.yaml" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	check "$(uname -r): plumwalld exits 3" test "$RC" = 3
+	check "$(uname -r): plumwalld says why in one line ($(cat "$TMP/err"))" \
+		test "$(cat "$TMP/err")" = "plumwalld: $OLD"
+	check "$(uname -r): plumwalld pinned nothing" test ! -e "$PIN"
+	pw down
+	check "$(uname -r): down: not loaded" test "$RC" = 3
+	nt_done
+	exit
+fi
 
 # --- this kernel: quiet, and --verbose shows libbpf
 pw "${TRACE[@]}"

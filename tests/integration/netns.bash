@@ -98,6 +98,14 @@ nt_init() { # nt_init NAME TOOL...
 	ip netns exec $NSM sysctl -qw net.ipv6.conf.all.forwarding=1
 }
 
+# kernel_at_least MAJOR MINOR: the running kernel is that version or later.
+kernel_at_least() {
+	local r
+	r=$(uname -r)
+	[[ $r =~ ^([0-9]+)\.([0-9]+) ]] || return 1
+	((BASH_REMATCH[1] > $1 || (BASH_REMATCH[1] == $1 && BASH_REMATCH[2] >= $2)))
+}
+
 not() { ! "$@"; }
 ok() { passed=$((passed + 1)); }
 ko() { failed=$((failed + 1)); echo "FAIL: $*"; }

@@ -77,7 +77,11 @@ for mode in xdp tc; do
 	check "$mode: apply exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
 	pw status --json
 	want=$mode
-	[[ $mode == tc ]] && want=tcx
+	# tcx from Linux 6.6, a clsact filter before it.
+	if [[ $mode == tc ]]; then
+		want=clsact
+		kernel_at_least 6 6 && want=tcx
+	fi
 	check "$mode: attached as $want" test "$(jq -r '.interfaces[0].mode' "$TMP/out")" = "$want"
 	for a in 10.99.2.2 fd99:2::2; do
 		check "$mode $a: tcp 8080 allowed" wait_for 5 tcp_ok $a 8080
