@@ -13,6 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <plumwall/fs.h>
+
 #include "logging/log_internal.h"
 #include "logging/log_pcap.h"
 
@@ -69,7 +71,8 @@ static void blk_put(struct block *b, const void *data, size_t n)
 		b->p = np;
 		b->cap = cap;
 	}
-	memcpy(b->p + b->len, data, n);
+	if (n) /* data may be NULL then (an empty comment) */
+		memcpy(b->p + b->len, data, n);
 	b->len += n;
 }
 
@@ -210,9 +213,9 @@ static int open_file(struct log_pcap *w)
 	struct stat st;
 	int err;
 
-	w->fd = open(w->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	w->fd = pw_open_log(w->path, 0640, NULL, 0);
 	if (w->fd < 0)
-		return -errno;
+		return w->fd;
 	if (fstat(w->fd, &st)) {
 		err = -errno;
 		goto fail;

@@ -126,8 +126,7 @@ bool logd_sink_same(const struct logd_sink *s, const struct pw_sink *c,
 	       logd_streq(o->path, c->path) &&
 	       logd_streq(o->address, c->address) && o->port == c->port &&
 	       logd_streq(o->ca_file, c->ca_file) && o->queue == c->queue &&
-	       o->rotate_bytes == c->rotate_bytes &&
-	       o->snaplen == c->snaplen &&
+	       o->rotate_bytes == c->rotate_bytes && o->snaplen == c->snaplen &&
 	       logd_streq(s->g.hostname, g->hostname) &&
 	       s->g.facility == g->facility &&
 	       !memcmp(s->g.severity, g->severity, sizeof(g->severity));
@@ -174,8 +173,7 @@ void logd_sink_push(struct logd_sink *s, const struct logd_item *it)
 	}
 	pthread_mutex_unlock(&s->q.lock);
 	if (ret)
-		atomic_fetch_add_explicit(&s->dropped, 1,
-					  memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->dropped, 1, memory_order_relaxed);
 	else
 		atomic_fetch_add_explicit(&s->queued, 1, memory_order_relaxed);
 }
@@ -292,6 +290,7 @@ static int logd_format(struct logd_sink *s, const struct logd_item *it,
 
 static int logd_file_open(struct logd_sink *s, char *err, size_t errlen)
 {
+	char why[256];
 	struct stat st;
 	int ret;
 
@@ -307,12 +306,15 @@ static int logd_file_open(struct logd_sink *s, char *err, size_t errlen)
 		return 0;
 	}
 	pw_mkdirs_for(s->cfg.path, 0750); /* the open says what is wrong */
-	s->fd = open(s->cfg.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC,
-		     0640);
+	s->fd = pw_open_log(s->cfg.path, 0640, why, sizeof(why));
 	if (s->fd < 0) {
-		ret = -errno;
-		snprintf(err, errlen, "cannot open %s: %s", s->cfg.path,
-			 strerror(-ret));
+		ret = s->fd;
+		if (why[0]) /* names the directory or the file */
+			snprintf(err, errlen, "cannot open the sink file: %s",
+				 why);
+		else
+			snprintf(err, errlen, "cannot open %s: %s", s->cfg.path,
+				 strerror(-ret));
 		return ret;
 	}
 	s->file_size = fstat(s->fd, &st) ? 0 : (uint64_t)st.st_size;
@@ -406,7 +408,8 @@ static int logd_open(struct logd_sink *s)
 		if (logd_is_file(s) || !logd_conn_peer_gone(&s->conn))
 			return 0;
 		logd_close(s);
-		fprintf(stderr, "plumwall-logd: sink %s: connection closed by the peer, reconnecting\n",
+		fprintf(stderr,
+			"plumwall-logd: sink %s: connection closed by the peer, reconnecting\n",
 			s->cfg.name);
 	}
 	if (s->cfg.format == PW_SINK_PCAP)
@@ -417,7 +420,8 @@ static int logd_open(struct logd_sink *s)
 		ret = logd_conn_open(&s->conn, &s->cfg, err, sizeof(err));
 	if (ret) {
 		if (!s->failing)
-			fprintf(stderr, "plumwall-logd: sink %s: %s (retrying)\n",
+			fprintf(stderr,
+				"plumwall-logd: sink %s: %s (retrying)\n",
 				s->cfg.name, err[0] ? err : strerror(-ret));
 		s->failing = true;
 		return ret;
@@ -577,7 +581,8 @@ static void logd_report_lost(struct logd_sink *s)
 	pthread_mutex_unlock(&s->q.lock);
 	if (!n)
 		return;
-	fprintf(stderr, "plumwall-logd: sink %s: %llu events lost (queue full or undeliverable)\n",
+	fprintf(stderr,
+		"plumwall-logd: sink %s: %llu events lost (queue full or undeliverable)\n",
 		s->cfg.name, (unsigned long long)n);
 	if (!(s->cfg.kinds & PW_LOG_KIND_BIT(PW_LOG_LOST))) {
 		atomic_fetch_add(&s->lost_reported, n);
@@ -668,7 +673,8 @@ static void *logd_sink_main(void *arg)
 		if (!ret) {
 			ret = logd_deliver(s);
 			if (ret && !s->failing)
-				fprintf(stderr, "plumwall-logd: sink %s: %s (retrying)\n",
+				fprintf(stderr,
+					"plumwall-logd: sink %s: %s (retrying)\n",
 					s->cfg.name, strerror(-ret));
 			s->failing = ret != 0;
 		}
@@ -688,7 +694,8 @@ static void *logd_sink_main(void *arg)
 	s->done = true;
 	pthread_mutex_unlock(&s->q.lock);
 	if (left)
-		fprintf(stderr, "plumwall-logd: sink %s: %llu events undelivered at stop\n",
+		fprintf(stderr,
+			"plumwall-logd: sink %s: %llu events undelivered at stop\n",
 			s->cfg.name, (unsigned long long)left);
 	logd_batch_done(s, s->n_batch);
 	logd_close(s);
