@@ -20,11 +20,11 @@
 #include <bpf/libbpf.h>
 #include <linux/if_link.h>
 #include <linux/magic.h>
+#include <openssl/evp.h>
 
 #include <plumwall/fs.h>
 
 #include "runtime.h"
-#include "sha256.h"
 
 /* tc handle and priority of our clsact filter ("pw"). */
 #define FW_RT_TC_HANDLE 0x7077
@@ -423,20 +423,20 @@ int fw_rt_remove_tree(const char *dir)
 	return ret;
 }
 
-/*
- * The hash of the policy files. The dependencies have no SHA-256, and the
- * kernel's AF_ALG sockets are often not built in, so this is the small
- * implementation of sha256.c: no new dependency either way.
- */
+/* The hash of the policy files: OpenSSL's SHA-256 (libcrypto). */
 int fw_rt_sha256_files(char *const *files, size_t n, char hex[65])
 {
-	struct fw_sha256 s;
-	unsigned char buf[65536], md[32];
+	EVP_MD_CTX *s = EVP_MD_CTX_new();
+	unsigned char buf[65536], md[EVP_MAX_MD_SIZE];
 	int fd = -1, ret = 0, i;
+	unsigned int mdlen = 0;
 	ssize_t len;
 	size_t f;
 
-	fw_sha256_init(&s);
+	if (!s || !EVP_DigestInit_ex(s, EVP_sha256(), NULL)) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	for (f = 0; f < n; f++) {
 		fd = open(files[f], O_RDONLY | O_CLOEXEC);
 		if (fd < 0) {
@@ -444,7 +444,10 @@ int fw_rt_sha256_files(char *const *files, size_t n, char hex[65])
 			goto out;
 		}
 		while ((len = read(fd, buf, sizeof(buf))) > 0)
-			fw_sha256_update(&s, buf, (size_t)len);
+			if (!EVP_DigestUpdate(s, buf, (size_t)len)) {
+				ret = -EIO;
+				goto out;
+			}
 		if (len < 0) {
 			ret = -errno;
 			goto out;
@@ -452,12 +455,16 @@ int fw_rt_sha256_files(char *const *files, size_t n, char hex[65])
 		close(fd);
 		fd = -1;
 	}
-	fw_sha256_final(&s, md);
+	if (!EVP_DigestFinal_ex(s, md, &mdlen) || mdlen != 32) {
+		ret = -EIO;
+		goto out;
+	}
 	for (i = 0; i < 32; i++)
 		sprintf(hex + 2 * i, "%02x", md[i]);
 out:
 	if (fd >= 0)
 		close(fd);
+	EVP_MD_CTX_free(s);
 	return ret;
 }
 

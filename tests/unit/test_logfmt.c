@@ -18,7 +18,6 @@
 
 #include "logging/log_format.h"
 #include "logging/log_pcap.h"
-#include "logging/log_sha1.h"
 #include "fixtures.h"
 
 /* 2026-11-24T10:00:00.123456789Z, the time of events.md's example. */
@@ -1062,51 +1061,6 @@ START_TEST(test_community_id_refused)
 }
 END_TEST
 
-static void sha1_hex(const void *data, size_t len, size_t chunk, char *hex)
-{
-	unsigned char md[LOG_SHA1_SIZE];
-	const unsigned char *p = data;
-	struct log_sha1 s;
-	size_t off, n;
-	int i;
-
-	log_sha1_init(&s);
-	for (off = 0; off < len; off += n) {
-		n = len - off < chunk ? len - off : chunk;
-		log_sha1_update(&s, p + off, n);
-	}
-	log_sha1_final(&s, md);
-	for (i = 0; i < LOG_SHA1_SIZE; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
-}
-
-START_TEST(test_sha1)
-{
-	static const char *const abc448 =
-		"abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
-	char hex[2 * LOG_SHA1_SIZE + 1], *million;
-	size_t chunk;
-
-	sha1_hex("", 0, 1, hex);
-	ck_assert_str_eq(hex, "da39a3ee5e6b4b0d3255bfef95601890afd80709");
-	sha1_hex("abc", 3, 1, hex);
-	ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
-	for (chunk = 1; chunk <= 64; chunk++) {
-		sha1_hex(abc448, strlen(abc448), chunk, hex);
-		ck_assert_str_eq(hex,
-				 "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
-	}
-	million = malloc(1000000);
-	ck_assert_ptr_nonnull(million);
-	memset(million, 'a', 1000000);
-	sha1_hex(million, 1000000, 1000, hex);
-	ck_assert_str_eq(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
-	sha1_hex(million, 1000000, 77, hex);
-	ck_assert_str_eq(hex, "34aa973cd4c4daa4f61eeb2bdbad27316534016f");
-	free(million);
-}
-END_TEST
-
 START_TEST(test_log_buf)
 {
 	struct log_buf b = {};
@@ -1520,7 +1474,6 @@ static Suite *logfmt_suite(void)
 	tcase_add_loop_test(tc, test_community_id, 0,
 			    (int)(sizeof(cid_vecs) / sizeof(cid_vecs[0])));
 	tcase_add_test(tc, test_community_id_refused);
-	tcase_add_test(tc, test_sha1);
 	tcase_add_test(tc, test_log_buf);
 	suite_add_tcase(s, tc);
 
