@@ -630,11 +630,10 @@ static void logd_backoff(struct logd_sink *s)
 		s->backoff_ns = LOGD_BACKOFF_MAX_NS;
 	until = now + s->backoff_ns;
 	pthread_mutex_lock(&s->q.lock);
-	if (s->stop && s->deadline_ns < until)
-		until = s->deadline_ns;
 	ts.tv_sec = until / 1000000000ULL;
 	ts.tv_nsec = until % 1000000000ULL;
-	while (!s->reopen && logd_now_ns() < until)
+	/* A stop ends the wait: the loop then decides (see there). */
+	while (!s->reopen && !s->stop && logd_now_ns() < until)
 		if (pthread_cond_timedwait(&s->q.cond, &s->q.lock, &ts) ==
 		    ETIMEDOUT)
 			break;
@@ -665,7 +664,11 @@ static void *logd_sink_main(void *arg)
 			logd_close(s);
 			s->backoff_ns = 0;
 		}
-		if (stop && (!s->n_batch || logd_now_ns() >= s->deadline_ns))
+		/* A sink that is failing at stop gets no drain period: it has
+		 * been retried with backoff all along, and waiting for it
+		 * would hold every other sink's exit up to the deadline. */
+		if (stop && (!s->n_batch || s->failing ||
+			     logd_now_ns() >= s->deadline_ns))
 			break;
 		if (!s->n_batch)
 			continue;
