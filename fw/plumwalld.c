@@ -234,6 +234,8 @@ static int pwd_apply(const char *why, bool force)
 	uint32_t gen = 0, old = pwd_running_generation();
 	int status;
 
+	if (!pwd.cfg) /* refused at start: nothing to apply until SIGHUP */
+		return FW_EXIT_REFUSED;
 	if (!force && pwd_policy_unchanged(pwd.cfg->policy)) {
 		pwd_log(PWD_INFO, "%s: %s unchanged, generation %u kept", why,
 			pwd.cfg->policy, old);
@@ -273,6 +275,8 @@ static int pwd_watch(void)
 		inotify_rm_watch(pwd.ino_fd, pwd.ino_wd);
 		pwd.ino_wd = -1;
 	}
+	if (!pwd.cfg)
+		return 0;
 	snprintf(dir, sizeof(dir), "%s", pwd.cfg->policy);
 	snprintf(base, sizeof(base), "%s", pwd.cfg->policy);
 	if (!stat(pwd.cfg->policy, &sb) && S_ISDIR(sb.st_mode)) {
@@ -410,9 +414,11 @@ static void pwd_sweep(void)
 
 static int pwd_sweep_arm(void)
 {
+	time_t secs = pwd.cfg ? pwd.cfg->conntrack_sweep_interval :
+				PW_CONFIG_SWEEP_DEFAULT;
 	struct itimerspec its = {
-		.it_interval = { .tv_sec = pwd.cfg->conntrack_sweep_interval },
-		.it_value = { .tv_sec = pwd.cfg->conntrack_sweep_interval },
+		.it_interval = { .tv_sec = secs },
+		.it_value = { .tv_sec = secs },
 	};
 
 	return timerfd_settime(pwd.sweep_fd, 0, &its, NULL) ? -errno : 0;
@@ -436,7 +442,7 @@ static void pwd_reload(void)
 			pwd.cfg_path, pwd_running_generation());
 		goto out;
 	}
-	if (strcmp(cfg->pin_path, pwd.cfg->pin_path))
+	if (strcmp(cfg->pin_path, pwd.cfg ? pwd.cfg->pin_path : FW_RT_ROOT))
 		/* The pins cannot move under a running datapath. */
 		pwd_log(PWD_WARNING,
 			"SIGHUP: pin_path %s is not applied: the datapath stays pinned under %s until plumwalld restarts",
@@ -596,11 +602,28 @@ int main(int argc, char **argv)
 	if (status)
 		return status;
 	status = FW_EXIT_REFUSED;
-	if (pwd_config_load(pwd.cfg_path, &pwd.cfg))
-		goto out;
-	ret = fw_rt_paths_set(pwd.cfg->pin_path, NULL);
+	if (pwd_config_load(pwd.cfg_path, &pwd.cfg)) {
+		/*
+		 * A refused configuration stops the start only when nothing
+		 * runs. With a datapath pinned where plumwall pins by default
+		 * (or PLUMWALL_PIN_PATH), the daemon stays up for it: it
+		 * sweeps its expired flows and waits for a SIGHUP with a
+		 * configuration it can take. Exiting would leave it without
+		 * a sweep, and Restart= would not bring the daemon back
+		 * (RestartPreventExitStatus=1).
+		 */
+		pw_config_free(pwd.cfg);
+		pwd.cfg = NULL;
+		if (fw_rt_paths_set(NULL, NULL) || !pwd_running_generation())
+			goto out;
+		pwd_log(PWD_ERR,
+			"%s refused; the running policy (generation %u) and its flows are kept; waiting for SIGHUP",
+			pwd.cfg_path, pwd_running_generation());
+	}
+	ret = pwd.cfg ? fw_rt_paths_set(pwd.cfg->pin_path, NULL) : 0;
 	if (ret) {
-		pwd_log(PWD_ERR, "pin_path %s: %s", pwd.cfg->pin_path,
+		pwd_log(PWD_ERR, "pin_path %s: %s",
+			pwd.cfg ? pwd.cfg->pin_path : "(default)",
 			strerror(-ret));
 		goto out;
 	}

@@ -196,4 +196,23 @@ check "xdp still on m1" bash -c "ip -n $NSM link show m1 | grep -q xdp"
 check "tcp 8081 allowed after SIGTERM" tcp_ok 10.99.2.2 8081
 check "tcp 9090 denied after SIGTERM" not tcp_ok 10.99.2.2 9090
 
+# --- a configuration refused at start while a datapath runs: the daemon
+# stays up for it (sweep, SIGHUP) instead of exiting 1, which systemd
+# would not restart (RestartPreventExitStatus=1)
+config "$TMP/policy.yaml" bogus
+R0=$(nready)
+start_daemon
+check "refused configuration at start, datapath running: said" \
+	wait_for 10 log_has "plumwall.yaml refused; the running policy (generation 3) and its flows are kept; waiting for SIGHUP"
+check "refused configuration at start: READY=1" wait_for 10 ready_count $((R0 + 1))
+check "refused configuration at start: still running" kill -0 $DPID
+check "refused configuration at start: generation 3 kept" gen_is 3
+check "refused configuration at start: still enforcing" not tcp_ok 10.99.2.2 9090
+config "$TMP/policy.yaml"
+kill -HUP $DPID
+check "then a good configuration on SIGHUP applies" wait_for 10 gen_is 4
+kill -TERM $DPID
+wait $DPID
+check "and SIGTERM exits 0" test $? = 0
+
 nt_done || { sed 's/^/  plumwalld: /' "$TMP/d.log"; false; }
