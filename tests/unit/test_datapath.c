@@ -1329,6 +1329,26 @@ static void check_event(const struct tcase *tc, int si, int ei,
 	}
 }
 
+/* Drops of every tenant together, for @reason's counter (default or
+ * non_ip; zero for the others). */
+static void tenant_drops(__u32 slot, int reason, struct pw_counter *sum)
+{
+	static struct pw_tenant_counter t[PW_MAX_TENANTS];
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	ck_assert_int_eq(fw_dp_tenant_counters(dp, slot, t, PW_MAX_TENANTS), 0);
+	for (i = 0; i < PW_MAX_TENANTS; i++) {
+		if (reason == PW_REASON_DEFAULT) {
+			sum->packets += t[i].default_drops.packets;
+			sum->bytes += t[i].default_drops.bytes;
+		} else if (reason == PW_REASON_NON_IP) {
+			sum->packets += t[i].non_ip_drops.packets;
+			sum->bytes += t[i].non_ip_drops.bytes;
+		}
+	}
+}
+
 static void run_step(const struct tcase *tc, unsigned int hook, int si,
 		     __u64 *clock)
 {
@@ -1336,7 +1356,9 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 	static uint8_t frame[TPKT_MAX], out[TPKT_MAX + 512], ref[TPKT_MAX];
 	struct pw_event evs[4];
 	struct fw_dp_run run = {};
-	struct pw_counter before = {}, after = {}, rb = {}, ra = {};
+	struct pw_counter before = {}, after = {};
+	struct pw_rule_counter rb = {}, ra = {};
+	struct pw_counter tb = {}, ta = {};
 	struct pw_ct_key key;
 	struct pw_ct_val val;
 	__u32 slot;
@@ -1362,6 +1384,8 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 	if (st->hit)
 		ck_assert_int_eq(fw_dp_rule_counter(dp, slot, st->hit - 1, &rb),
 				 0);
+	if (st->drop)
+		tenant_drops(slot, st->drop - 1, &tb);
 
 	run.prog = hook_prog(hook);
 	run.in = frame;
@@ -1426,6 +1450,17 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 				 0);
 		ck_assert_uint_eq(after.packets, before.packets + 1);
 		ck_assert_uint_eq(after.bytes, before.bytes + len);
+		/* drops by a default or by non_ip also count for the
+		 * tenant; no other reason does */
+		tenant_drops(slot, st->drop - 1, &ta);
+		ck_assert_msg(
+			ta.packets ==
+				tb.packets +
+					(st->drop - 1 == PW_REASON_DEFAULT ||
+					 st->drop - 1 == PW_REASON_NON_IP),
+			"%s step %d: tenant drops %llu -> %llu", tc->name, si,
+			(unsigned long long)tb.packets,
+			(unsigned long long)ta.packets);
 	}
 	if (st->hit) {
 		ck_assert_int_eq(fw_dp_rule_counter(dp, slot, st->hit - 1, &ra),
@@ -1435,6 +1470,13 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 			      tc->name, si, st->hit - 1,
 			      (unsigned long long)rb.packets,
 			      (unsigned long long)ra.packets);
+		/* the hit's time, on the datapath clock: first set once */
+		ck_assert_uint_ge(ra.last_ns, *clock);
+		ck_assert_uint_ge(ra.last_ns, rb.last_ns);
+		if (rb.packets)
+			ck_assert_uint_eq(ra.first_ns, rb.first_ns);
+		else
+			ck_assert_uint_eq(ra.first_ns, ra.last_ns);
 	}
 }
 
