@@ -7,7 +7,8 @@
 # follow a rule's name, per-tenant drop counters, stats --unused/--since/
 # --top, --tenant everywhere (unknown tenants refused), flows --sort,
 # usage errors that say what was wrong, apply --mode on an attached
-# interface. Topology and plumbing: netns.bash. Needs root, nc and ping.
+# interface, plumwall-logd naming an old generation's flow end from the
+# state. Topology and plumbing: netns.bash. Needs root, nc and ping.
 
 . "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
 nt_init operator nc ping
@@ -31,6 +32,7 @@ tenants:
   - name: lab
     interfaces: [m1]
     default: deny
+    flow_logs: true
     segments:
       clients: [10.99.1.0/24]
       servers: [10.99.2.0/24]
@@ -215,11 +217,13 @@ check "flows --tenant guest: none" test "$(jqo '.flows | length')" = 0
 
 # --- status: absolute paths
 (cd "$TMP" && nsenter --net=/var/run/netns/$NSM "$PW" apply g3.yaml >/dev/null 2>&1)
+abs=$(realpath "$TMP")/g3.yaml
 pw status --json
-check "status: absolute policy path" test "$(jqo .policy)" = "$TMP/g3.yaml"
-check "status: absolute file paths" test "$(jqo -c .files)" = "[\"$TMP/g3.yaml\"]"
+check "status: absolute policy path" test "$(jqo .policy)" = "$abs"
+check "status: absolute file paths" test "$(jqo -c .files)" = "[\"$abs\"]"
 pw status
-check "status text: absolute policy path" grep -q "^Policy: *$TMP/g3.yaml$" "$TMP/out"
+check "status text: absolute policy path" grep -q "^Policy: *$abs$" "$TMP/out"
+check "status text: absolute file path" grep -q "^Files: *$abs$" "$TMP/out"
 
 # --- flows sorted: by tenant then bytes (default), --sort
 tcp_ok 10.99.2.2 8080
@@ -276,9 +280,33 @@ check "apply --mode tc on a tc interface exits 0" test "$RC" = 0
 pw apply "$TMP/g3.yaml"
 check "apply (auto) on a tc interface exits 0" test "$RC" = 0
 
+# --- plumwall-logd, started long after generation 1 was replaced, names
+# the idle flow's end (at down) from the state's names of generation 1
+LOGD=$BUILD/plumwall-logd
+cat >"$TMP/logd.yaml" <<EOT
+policy: $TMP/g2.yaml
+pin_path: $PIN
+logging:
+  sinks:
+    - name: events
+      format: json
+      path: $TMP/events.json
+EOT
+"$LOGD" -c "$TMP/logd.yaml" 2>"$TMP/logd.err" &
+PIDS+=($!)
+check "logd reads the ring buffer" wait_for 10 grep -q "reading events from" "$TMP/logd.err"
+check "the idle flow's generation 1 is still named" \
+	test "$(jq '[.generation] + [.previous[].generation] | index(1) != null' "$PLUMWALL_RUN_DIR/state.json")" = true
+
 # --- down ends the counters with the datapath
 pw down
 check "down exits 0" test "$RC" = 0
+END='select(.event.action == "flow_ended" and .destination.port == 8081)'
+idle_end() { [[ -s $TMP/events.json ]] && [[ -n $(jq -c "$END" "$TMP/events.json") ]]; }
+check "logd: the idle flow's end" wait_for 10 idle_end
+check "logd: its rule and generation ($(jq -c "$END | [.rule.name, .plumwall.policy_generation]" "$TMP/events.json"))" \
+	test "$(jq -c "$END | [.rule.name, .rule.ruleset, .plumwall.policy_generation]" "$TMP/events.json")" = '["web","lab",1]'
+
 pw apply "$TMP/g2.yaml"
 check "after down: web starts at zero" test "$(rule web packets)" = 0
 pw down

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <linux/types.h>
 
@@ -76,17 +77,16 @@
 #define PSH 0x08
 #define ACK 0x10
 
-/* ---- policies ------------------------------------------------------------ */
+	/* ---- policies ------------------------------------------------------------ */
 
-enum {
-	P_BASE = 1,
-	P_REVOKE, /* rules 0 and 8 now deny */
-	P_SAME, /* the base policy again, new generation */
-	P_STRICT, /* non_ip deny, unmatched allow */
-	P_RATE, /* log_rate 2 */
-	P_AUDIT, /* P_REVOKE with acme in audit mode */
-	P_COUNT,
-};
+	enum { P_BASE = 1,
+	       P_REVOKE, /* rules 0 and 8 now deny */
+	       P_SAME, /* the base policy again, new generation */
+	       P_STRICT, /* non_ip deny, unmatched allow */
+	       P_RATE, /* log_rate 2 */
+	       P_AUDIT, /* P_REVOKE with acme in audit mode */
+	       P_COUNT,
+	};
 
 struct tpol {
 	struct fw_dp_iface ifaces[16];
@@ -1799,6 +1799,56 @@ static int sweep_collect(const struct pw_event *ev, void *ctx)
 	return 0;
 }
 
+struct ct_walk {
+	__u32 n;
+	__u64 port_sum;
+	__u32 gens; /* bit per generation seen */
+};
+
+static int ct_walk_one(const struct pw_ct_key *k, const struct pw_ct_val *v,
+		       void *ctx)
+{
+	struct ct_walk *w = ctx;
+
+	w->n++;
+	w->port_sum += k->port_a;
+	w->gens |= 1U << (v->generation & 31);
+	return 0;
+}
+
+/* fw_dp_ct_foreach() walks the table in batches: more entries than one
+ * batch holds, each seen once, values included. */
+START_TEST(test_ct_foreach_batches)
+{
+	int fd = fw_dp_map_fd(dp, "pw_ct");
+	struct pw_ct_key k = { .tenant = T_ACME,
+			       .family = PW_FAMILY_IPV4,
+			       .proto = 6,
+			       .port_b = 80 };
+	struct pw_ct_val v = {};
+	struct ct_walk w = {};
+	__u64 want = 0;
+	__u32 i, n = 5000;
+
+	reset();
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < n; i++) {
+		k.port_a = (__u16)(1000 + i);
+		v.generation = i % 7;
+		want += k.port_a;
+		ck_assert_int_eq(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+	}
+	ck_assert_int_eq(fw_dp_ct_foreach(dp, ct_walk_one, &w), 0);
+	ck_assert_uint_eq(w.n, n);
+	ck_assert_uint_eq(w.port_sum, want);
+	ck_assert_uint_eq(w.gens, 0x7f);
+	reset();
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(fw_dp_ct_foreach(dp, ct_walk_one, &w), 0);
+	ck_assert_uint_eq(w.n, 0);
+}
+END_TEST
+
 START_TEST(test_sweep)
 {
 	static uint8_t frame[TPKT_MAX];
@@ -1903,6 +1953,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_compiled_policy);
 	tcase_add_test(tc, test_map_memory);
 	tcase_add_test(tc, test_sweep);
+	tcase_add_test(tc, test_ct_foreach_batches);
 	suite_add_tcase(s, tc);
 	return s;
 }
