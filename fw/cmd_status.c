@@ -572,6 +572,11 @@ static int fw_stats_totals(const char *prog, struct fw_dp *dp, json_t **st,
 
 	for (i = 0; i < FW_RD_TRIES && ret == -EAGAIN; i++) {
 		if (i) {
+			/* an apply between its flip and its state: give it
+			 * 10, 20, 40, 80 ms */
+			struct timespec ts = { 0, 10000000L << (i - 1) };
+
+			nanosleep(&ts, NULL);
 			json_decref(*st);
 			*st = NULL;
 			ret = fw_rt_state_read(st);

@@ -77,16 +77,17 @@
 #define PSH 0x08
 #define ACK 0x10
 
-	/* ---- policies ------------------------------------------------------------ */
+/* ---- policies ------------------------------------------------------------ */
 
-	enum { P_BASE = 1,
-	       P_REVOKE, /* rules 0 and 8 now deny */
-	       P_SAME, /* the base policy again, new generation */
-	       P_STRICT, /* non_ip deny, unmatched allow */
-	       P_RATE, /* log_rate 2 */
-	       P_AUDIT, /* P_REVOKE with acme in audit mode */
-	       P_COUNT,
-	};
+enum {
+	P_BASE = 1,
+	P_REVOKE, /* rules 0 and 8 now deny */
+	P_SAME, /* the base policy again, new generation */
+	P_STRICT, /* non_ip deny, unmatched allow */
+	P_RATE, /* log_rate 2 */
+	P_AUDIT, /* P_REVOKE with acme in audit mode */
+	P_COUNT,
+};
 
 struct tpol {
 	struct fw_dp_iface ifaces[16];
