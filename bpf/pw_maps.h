@@ -38,7 +38,8 @@ struct pw_btf_anchor {
 	struct pw_decision_val i;
 	struct pw_rule_val j;
 	struct pw_settings k;
-	struct pw_counter l;
+	struct pw_rule_counter l;
+	struct pw_tenant_counter m;
 };
 static const struct pw_btf_anchor pw_btf_anchor __attribute__((used));
 
@@ -115,7 +116,15 @@ struct pw_rule_stats_inner {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct pw_counter);
+	__type(value, struct pw_rule_counter);
+};
+
+/* Likewise, one entry per tenant of the policy. */
+struct pw_tenant_stats_inner {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_tenant_counter);
 };
 
 PW_SLOT_OUTER(pw_iface, struct pw_iface_inner);
@@ -126,6 +135,7 @@ PW_SLOT_OUTER(pw_decision, struct pw_decision_inner);
 PW_SLOT_OUTER(pw_rule, struct pw_rule_inner);
 PW_SLOT_OUTER(pw_settings, struct pw_settings_inner);
 PW_SLOT_OUTER(pw_rule_stats, struct pw_rule_stats_inner);
+PW_SLOT_OUTER(pw_tenant_stats, struct pw_tenant_stats_inner);
 
 /*
  * Never read by a program: user space updates it after flipping

@@ -194,10 +194,17 @@ fail:
 	return 0;
 }
 
-/* Per-rule per-CPU counter of the packets a rule decided. */
-static __always_inline void pw_count_rule(__u32 slot, __u32 rule_id, __u32 len)
+/*
+ * Per-rule per-CPU counter of the packets a rule decided, with the times
+ * of the first and the last (@now, the datapath clock): `plumwall stats
+ * --unused --since` needs to know when a rule last mattered, and only
+ * the datapath sees it. Per CPU, so plain stores; user space takes the
+ * earliest first and the latest last over the CPUs.
+ */
+static __always_inline void pw_count_rule(__u32 slot, __u32 rule_id, __u32 len,
+					  __u64 now)
 {
-	struct pw_counter *c;
+	struct pw_rule_counter *c;
 	void *m;
 
 	if (rule_id == PW_RULE_NONE)
@@ -208,6 +215,34 @@ static __always_inline void pw_count_rule(__u32 slot, __u32 rule_id, __u32 len)
 	c = bpf_map_lookup_elem(m, &rule_id);
 	if (!c)
 		return;
+	c->packets++;
+	c->bytes += len;
+	if (!c->first_ns)
+		c->first_ns = now;
+	c->last_ns = now;
+}
+
+/* A drop of @tenant's packet by its default (@reason PW_REASON_DEFAULT)
+ * or by settings.non_ip (PW_REASON_NON_IP); other reasons are not
+ * counted per tenant. */
+static __always_inline void pw_count_tenant(__u32 slot, __u32 tenant,
+					    __u8 reason, __u32 len)
+{
+	struct pw_tenant_counter *tc;
+	struct pw_counter *c;
+	void *m;
+
+	if (tenant == PW_TENANT_NONE ||
+	    (reason != PW_REASON_DEFAULT && reason != PW_REASON_NON_IP))
+		return;
+	m = pw_slot_map(&pw_tenant_stats, slot);
+	if (!m)
+		return;
+	tc = bpf_map_lookup_elem(m, &tenant);
+	if (!tc)
+		return;
+	c = reason == PW_REASON_DEFAULT ? &tc->default_drops :
+					  &tc->non_ip_drops;
 	c->packets++;
 	c->bytes += len;
 }

@@ -42,9 +42,11 @@
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "apply.h"
+#include "counters.h"
 #include "datapath.h"
 #include "fw.h"
 #include "kernel.h"
+#include "names.h"
 #include "runtime.h"
 
 /* An interface of the new policy, or of the running one. */
@@ -158,6 +160,45 @@ static int fw_apply_vlan_modes(const struct fw_apply *a, enum fw_rt_want want)
 	return ret;
 }
 
+/* @mode is what @want asks for: xdp takes native or generic XDP (its
+ * fallback), tc takes tcx or clsact, auto takes any. */
+static bool fw_apply_mode_fits(enum fw_rt_mode mode, enum fw_rt_want want)
+{
+	bool xdp = mode == FW_RT_XDP || mode == FW_RT_XDP_GENERIC;
+
+	return want == FW_RT_WANT_AUTO || xdp == (want == FW_RT_WANT_XDP);
+}
+
+/*
+ * An interface stays attached as it is across applies (a new mode would
+ * mean detaching it, a window without enforcement): --mode xdp or tc for
+ * one attached in the other mode is refused, not ignored. auto never is:
+ * it means "XDP where possible", and where it was not (no native XDP, a
+ * VLAN tenant), tc is what auto chose. Returns 0 or -EINVAL (said on
+ * stderr).
+ */
+static int fw_apply_attached_modes(const struct fw_apply *a,
+				   enum fw_rt_want want)
+{
+	size_t i, j;
+	int ret = 0;
+
+	for (i = 0; i < a->n_ifs; i++)
+		for (j = 0; j < a->n_old; j++) {
+			if (strcmp(a->old[j].name, a->ifs[i].name) ||
+			    a->old[j].ifindex != a->ifs[i].ifindex ||
+			    fw_apply_mode_fits(a->old[j].mode, want))
+				continue;
+			fprintf(stderr,
+				"%s: %s is attached in %s mode, not %s: an attached interface keeps its mode; run 'plumwall down' first to change it\n",
+				a->prog, a->ifs[i].name,
+				fw_rt_mode_name(a->old[j].mode),
+				want == FW_RT_WANT_XDP ? "xdp" : "tc");
+			ret = -EINVAL;
+		}
+	return ret;
+}
+
 /* The running policy's interfaces and generation, from the state. */
 static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
 {
@@ -185,15 +226,23 @@ static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
 	return 0;
 }
 
+/* @path made absolute (the policy may be given relative to the
+ * directory apply ran in; status and plumwalld read it elsewhere). */
+static json_t *fw_apply_abs(const char *path)
+{
+	char abs[PATH_MAX];
+
+	return json_string(realpath(path, abs) ? abs : path);
+}
+
 static json_t *fw_apply_state(const struct fw_apply *a,
 			      const struct fw_policy_ctx *pc,
 			      const struct policy_compiled *c, const char *sha,
-			      const char *mode)
+			      const char *mode, time_t now)
 {
 	const struct policy *pol = pc->pol;
 	json_t *doc, *arr, *o;
-	char abs[PATH_MAX];
-	uint32_t i, t;
+	uint32_t i;
 	size_t k;
 
 	doc = json_object();
@@ -201,16 +250,13 @@ static json_t *fw_apply_state(const struct fw_apply *a,
 		return NULL;
 	json_object_set_new(doc, "layout_version",
 			    json_integer(PW_LAYOUT_VERSION));
-	json_object_set_new(doc, "policy",
-			    json_string(realpath(pol->path, abs) ? abs :
-								   pol->path));
+	json_object_set_new(doc, "policy", fw_apply_abs(pol->path));
 	arr = json_array();
 	for (i = 0; i < pol->n_files; i++)
-		json_array_append_new(arr, json_string(pol->files[i]));
+		json_array_append_new(arr, fw_apply_abs(pol->files[i]));
 	json_object_set_new(doc, "files", arr);
 	json_object_set_new(doc, "sha256", json_string(sha));
-	json_object_set_new(doc, "loaded_at", json_integer(time(NULL)));
-	json_object_set_new(doc, "generation", json_integer(c->generation));
+	json_object_set_new(doc, "loaded_at", json_integer(now));
 	json_object_set_new(doc, "mode", json_string(mode));
 	arr = json_array();
 	for (k = 0; k < a->n_ifs; k++) {
@@ -224,36 +270,130 @@ static json_t *fw_apply_state(const struct fw_apply *a,
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(doc, "interfaces", arr);
-	arr = json_array();
-	for (t = 0; t < pol->n_tenants; t++) {
-		o = json_object();
-		json_object_set_new(o, "id", json_integer(pol->tenants[t].id));
-		json_object_set_new(o, "name",
-				    json_string(pol->tenants[t].name));
-		json_array_append_new(arr, o);
+	/* The names behind the ids (names.h): generation, tenants, rules,
+	 * segments. */
+	if (fw_names_write(doc, pol, c)) {
+		json_decref(doc);
+		return NULL;
 	}
-	json_object_set_new(doc, "tenants", arr);
-	/* Rule names by id: counters and flows carry ids only. */
-	arr = json_array();
-	for (i = 0; i < pol->n_rules_total; i++) {
-		const struct policy_rule *r = policy_rule_by_id(pol, i);
-
-		o = json_object();
-		json_object_set_new(o, "id", json_integer(i));
-		json_object_set_new(o, "name", json_string(r ? r->name : ""));
-		json_object_set_new(
-			o, "tenant",
-			r && r->tenant >= 0 ?
-				json_string(pol->tenants[r->tenant].name) :
-				json_null());
-		json_array_append_new(arr, o);
-	}
-	json_object_set_new(doc, "rules", arr);
-	arr = json_array();
-	for (i = 0; i < c->n_segments; i++)
-		json_array_append_new(arr, json_string(c->segments[i]->name));
-	json_object_set_new(doc, "segments", arr);
 	return doc;
+}
+
+/* Policy generations tracked flows still refer to (a bounded set: the
+ * newest FW_APPLY_GENS distinct ones). */
+#define FW_APPLY_GENS 64
+
+struct fw_apply_gens {
+	uint32_t gen[FW_APPLY_GENS];
+	size_t n;
+};
+
+static int fw_apply_gen_note(const struct pw_ct_key *k,
+			     const struct pw_ct_val *v, void *ctx)
+{
+	struct fw_apply_gens *g = ctx;
+	size_t i, min = 0;
+
+	(void)k;
+	for (i = 0; i < g->n; i++) {
+		if (g->gen[i] == v->generation)
+			return 0;
+		if (g->gen[i] < g->gen[min])
+			min = i;
+	}
+	if (g->n < FW_APPLY_GENS)
+		g->gen[g->n++] = v->generation;
+	else if (v->generation > g->gen[min])
+		g->gen[min] = v->generation;
+	return 0;
+}
+
+static int fw_apply_gen_kept(uint32_t generation, void *ctx)
+{
+	const struct fw_apply_gens *g = ctx;
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->gen[i] == generation)
+			return 1;
+	return 0;
+}
+
+/*
+ * Before the idle slot is refilled: fold its counters (the policy before
+ * the running one, frozen since the last flip) into the running state's
+ * base, and write that state back, so that the counts are kept even when
+ * this apply fails later. @base gets the running state's base.
+ */
+static int fw_apply_fold(struct fw_dp *dp, json_t *old, __u32 idle,
+			 struct fw_ctr *base)
+{
+	const json_t *prev, *table = NULL;
+	struct fw_ctr_clock clk;
+	struct pw_settings set;
+	json_t *ctr;
+	int ret;
+
+	ret = fw_ctr_read(base, old);
+	if (ret)
+		return ret;
+	prev = json_object_get(json_object_get(old, "counters"),
+			       "prev_generation");
+	if (!json_is_integer(prev))
+		return 0; /* nothing to fold: the idle slot never ran */
+	table = fw_names_table(old, (uint32_t)json_integer_value(prev));
+	if (table && !fw_dp_slot_settings(dp, idle, &set) &&
+	    set.generation == (uint32_t)json_integer_value(prev)) {
+		ret = fw_ctr_clock_now(dp, &clk);
+		if (!ret)
+			ret = fw_ctr_add_dp(base, old, table, dp, idle, &clk);
+		if (ret)
+			return ret;
+	}
+	ctr = fw_ctr_json(base, -1);
+	if (!ctr || json_object_set_new(old, "counters", ctr))
+		return -ENOMEM;
+	ret = fw_rt_state_write_tmp(old);
+	if (!ret)
+		ret = fw_rt_state_commit();
+	return ret;
+}
+
+/* The new state's history of names and its counters. */
+static int fw_apply_history(struct fw_dp *dp, json_t *st, const json_t *old,
+			    const struct fw_ctr *base, time_t now)
+{
+	struct fw_apply_gens gens = { .n = 0 };
+	struct fw_ctr ctr;
+	json_t *j;
+	int ret;
+
+	if (old) {
+		/* Names of older generations are kept while a tracked
+		 * flow refers to them (flows show them, and logd names
+		 * their flow end events). */
+		ret = fw_dp_ct_foreach(dp, fw_apply_gen_note, &gens);
+		if (ret)
+			return ret;
+		ret = fw_names_history(st, old, fw_apply_gen_kept, &gens);
+		if (!ret)
+			ret = fw_ctr_carry(&ctr, st, base, old, now);
+	} else {
+		ret = fw_names_history(st, NULL, NULL, NULL);
+		if (!ret)
+			ret = fw_ctr_init(&ctr, st, now);
+	}
+	if (ret)
+		return ret;
+	/* The running policy's slot keeps counting until the flip; the
+	 * next apply folds it in. */
+	j = fw_ctr_json(&ctr, old ? (int64_t)json_integer_value(json_object_get(
+					    old, "generation")) :
+				    -1);
+	fw_ctr_free(&ctr);
+	if (!j || json_object_set_new(st, "counters", j))
+		return -ENOMEM;
+	return 0;
 }
 
 static int fw_pin_prog(int fd, const char *name)
@@ -290,7 +430,9 @@ static void fw_apply_usage(FILE *out)
 	      "  --mode MODE  xdp: native XDP, else generic XDP (with a warning);\n"
 	      "               tc: tcx ingress, else a clsact filter;\n"
 	      "               auto (default): native XDP, else tc.\n"
-	      "               Interfaces already attached keep their mode.\n"
+	      "               Interfaces already attached keep their mode:\n"
+	      "               xdp or tc for one attached in the other mode is\n"
+	      "               refused (exit 1); auto takes either.\n"
 	      "  -h, --help   show this help\n"
 	      "\n"
 	      "Exit status: 0 applied, 1 policy refused, unknown interface or\n"
@@ -366,7 +508,9 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	struct fw_dp_iface *pifs = NULL;
 	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS };
 	struct fw_dp *dp = NULL;
+	struct fw_ctr base = {};
 	json_t *old = NULL, *st = NULL;
+	time_t now = time(NULL);
 	bool first = true, flipped = false, opened = false, said = false;
 	uint32_t gen = 0, old_slot = 0, idle = 0;
 	int xdp_fd = -1, tc_fd = -1, lock_fd, status = FW_EXIT_REFUSED, ret;
@@ -422,7 +566,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	}
 	if (fw_apply_interfaces(&a, c))
 		goto out;
-	if (fw_apply_vlan_modes(&a, want))
+	if (fw_apply_vlan_modes(&a, want) || fw_apply_attached_modes(&a, want))
 		goto out;
 	ret = fw_rt_sha256_files(pc.pol->files, pc.pol->n_files, sha);
 	if (ret) {
@@ -500,6 +644,9 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			goto fail_msg;
 	} else {
 		idle = old_slot ^ 1;
+		ret = fw_apply_fold(dp, old, idle, &base);
+		if (ret)
+			goto fail_msg;
 		ret = fw_dp_slot_fill(dp, idle, &p);
 		if (ret)
 			goto fail_msg;
@@ -530,8 +677,11 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	}
 
 	/* 5. The state aside, the flip, the state in place. */
-	st = fw_apply_state(&a, &pc, c, sha, fw_apply_wants[want]);
-	ret = st ? fw_rt_state_write_tmp(st) : -ENOMEM;
+	st = fw_apply_state(&a, &pc, c, sha, fw_apply_wants[want], now);
+	ret = st ? fw_apply_history(dp, st, first ? NULL : old, &base, now) :
+		   -ENOMEM;
+	if (!ret)
+		ret = fw_rt_state_write_tmp(st);
 	if (ret)
 		goto fail_msg;
 	if (!first) {
@@ -597,6 +747,7 @@ out:
 	free(pifs);
 	json_decref(st);
 	json_decref(old);
+	fw_ctr_free(&base);
 	policy_compiled_free(c);
 	fw_policy_close(&pc);
 	free(a.ifs);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -29,6 +30,7 @@ enum {
 	SM_RULE,
 	SM_SETTINGS,
 	SM_RULE_STATS,
+	SM_TENANT_STATS,
 	SM_COUNT,
 };
 _Static_assert(SM_COUNT == FW_DP_SLOT_MAPS, "FW_DP_SLOT_MAPS in datapath.h");
@@ -60,7 +62,10 @@ static const struct {
 	[SM_SETTINGS] = { "pw_settings", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 			  sizeof(struct pw_settings), 0 },
 	[SM_RULE_STATS] = { "pw_rule_stats", BPF_MAP_TYPE_PERCPU_HASH,
-			    sizeof(__u32), sizeof(struct pw_counter), 0 },
+			    sizeof(__u32), sizeof(struct pw_rule_counter), 0 },
+	[SM_TENANT_STATS] = { "pw_tenant_stats", BPF_MAP_TYPE_PERCPU_HASH,
+			      sizeof(__u32), sizeof(struct pw_tenant_counter),
+			      0 },
 };
 
 struct fw_dp {
@@ -103,8 +108,10 @@ static struct bpf_map *outer_map(struct fw_dp *dp, int sm)
 		return s->maps.pw_rule;
 	case SM_SETTINGS:
 		return s->maps.pw_settings;
-	default:
+	case SM_RULE_STATS:
 		return s->maps.pw_rule_stats;
+	default:
+		return s->maps.pw_tenant_stats;
 	}
 }
 
@@ -471,7 +478,7 @@ static int create_inner(struct fw_dp *dp, int sm, __u32 slot, size_t entries)
 	else
 		max = entries ? (__u32)entries : 1;
 	btf_opts_like(dp, sm, &o);
-	/* "pw_rule_stats" + ".N" is within BPF_OBJ_NAME_LEN - 1 */
+	/* "pw_tenant_stats" + "N" is within BPF_OBJ_NAME_LEN - 1 */
 	snprintf(name, sizeof(name), "%s%u", slot_maps[sm].name, slot);
 	fd = bpf_map_create(slot_maps[sm].type, name, slot_maps[sm].key_size,
 			    slot_maps[sm].value_size, max, &o);
@@ -573,9 +580,28 @@ static void get_rule(const void *src, size_t i, void *key, void *val)
 		memset(val, 0, s->vsz);
 }
 
+/* A zeroed per-CPU counter for each tenant id of the policy. */
+struct tenant_stats_src {
+	const struct fw_dp_entries *tenants;
+	size_t vsz;
+};
+
+static void get_tenant_stats(const void *src, size_t i, void *key, void *val)
+{
+	const struct tenant_stats_src *s = src;
+	const char *p = (const char *)s->tenants->base + i * s->tenants->stride;
+
+	memcpy(key, p + s->tenants->key_off, sizeof(__u32));
+	memset(val, 0, s->vsz);
+}
+
 static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 			 const struct fw_dp_policy *p)
 {
+	struct tenant_stats_src ts = {
+		&p->tenants,
+		(size_t)dp->ncpus * sizeof(struct pw_tenant_counter)
+	};
 	struct rules_src rs = { p->rules, sizeof(struct pw_rule_val) };
 	__u32 zero = 0;
 	int ret = 0;
@@ -607,9 +633,13 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 	case SM_RULE_STATS:
 		/* The datapath only looks counters up: create them all. */
 		rs.rules = NULL;
-		rs.vsz = (size_t)dp->ncpus * sizeof(struct pw_counter);
+		rs.vsz = (size_t)dp->ncpus * sizeof(struct pw_rule_counter);
 		ret = fill_batched(fd, &rs, p->n_rules, sizeof(__u32), rs.vsz,
 				   get_rule);
+		break;
+	case SM_TENANT_STATS:
+		ret = fill_batched(fd, &ts, p->tenants.count, sizeof(__u32),
+				   ts.vsz, get_tenant_stats);
 		break;
 	}
 	return ret;
@@ -629,6 +659,8 @@ static size_t slot_entries(int sm, const struct fw_dp_policy *p)
 	case SM_RULE:
 	case SM_RULE_STATS:
 		return p->n_rules;
+	case SM_TENANT_STATS:
+		return p->tenants.count;
 	default:
 		return 1;
 	}
@@ -637,8 +669,9 @@ static size_t slot_entries(int sm, const struct fw_dp_policy *p)
 int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
 {
 	static const int install_order[SM_COUNT] = {
-		SM_IFACE,    SM_TENANT, SM_ADDR,       SM_SVC,
-		SM_DECISION, SM_RULE,	SM_RULE_STATS, SM_SETTINGS,
+		SM_IFACE,      SM_TENANT,	SM_ADDR,
+		SM_SVC,	       SM_DECISION,	SM_RULE,
+		SM_RULE_STATS, SM_TENANT_STATS, SM_SETTINGS,
 	};
 	int fds[SM_COUNT];
 	int ret = 0, sm, outer, i;
@@ -744,15 +777,51 @@ int fw_dp_set_clock_offset(struct fw_dp *dp, __u64 offset_ns)
 	return write_config(dp);
 }
 
-/* Sum a per-CPU struct pw_counter. */
-static int percpu_counter(struct fw_dp *dp, int fd, const void *key,
-			  struct pw_counter *out)
+/* Per-CPU values are summed into one: add @v (one CPU's) to @acc. */
+typedef void (*percpu_add_fn)(void *acc, const void *v);
+
+static void add_counter(void *acc, const void *v)
 {
-	struct pw_counter *v;
+	struct pw_counter *a = acc;
+	const struct pw_counter *c = v;
+
+	a->packets += c->packets;
+	a->bytes += c->bytes;
+}
+
+/* Packets and bytes add up; the first hit is the earliest CPU's, the
+ * last the latest (0: that CPU saw none). */
+static void add_rule_counter(void *acc, const void *v)
+{
+	struct pw_rule_counter *a = acc;
+	const struct pw_rule_counter *c = v;
+
+	a->packets += c->packets;
+	a->bytes += c->bytes;
+	if (c->first_ns && (!a->first_ns || c->first_ns < a->first_ns))
+		a->first_ns = c->first_ns;
+	if (c->last_ns > a->last_ns)
+		a->last_ns = c->last_ns;
+}
+
+static void add_tenant_counter(void *acc, const void *v)
+{
+	struct pw_tenant_counter *a = acc;
+	const struct pw_tenant_counter *c = v;
+
+	add_counter(&a->default_drops, &c->default_drops);
+	add_counter(&a->non_ip_drops, &c->non_ip_drops);
+}
+
+/* Sum the per-CPU value of @key (@vsz bytes per CPU) into @out. */
+static int percpu_value(struct fw_dp *dp, int fd, const void *key, void *out,
+			size_t vsz, percpu_add_fn add)
+{
+	unsigned char *v;
 	int ret = 0, i;
 
-	memset(out, 0, sizeof(*out));
-	v = calloc(dp->ncpus, sizeof(*v));
+	memset(out, 0, vsz);
+	v = calloc(dp->ncpus, vsz);
 	if (!v) {
 		ret = -ENOMEM;
 		goto out;
@@ -761,17 +830,15 @@ static int percpu_counter(struct fw_dp *dp, int fd, const void *key,
 		ret = -errno;
 		goto out;
 	}
-	for (i = 0; i < dp->ncpus; i++) {
-		out->packets += v[i].packets;
-		out->bytes += v[i].bytes;
-	}
+	for (i = 0; i < dp->ncpus; i++)
+		add(out, v + (size_t)i * vsz);
 out:
 	free(v);
 	return ret;
 }
 
 int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
-		       struct pw_counter *out)
+		       struct pw_rule_counter *out)
 {
 	int fd;
 
@@ -780,7 +847,8 @@ int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
 	fd = slot_inner_fd(dp, slot, SM_RULE_STATS);
 	if (fd < 0)
 		return fd;
-	return percpu_counter(dp, fd, &rule_id, out);
+	return percpu_value(dp, fd, &rule_id, out, sizeof(*out),
+			    add_rule_counter);
 }
 
 int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
@@ -788,30 +856,30 @@ int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
 {
 	__u32 key = reason;
 
-	return percpu_counter(dp, bpf_map__fd(dp->skel->maps.pw_drop_stats),
-			      &key, out);
+	return percpu_value(dp, bpf_map__fd(dp->skel->maps.pw_drop_stats), &key,
+			    out, sizeof(*out), add_counter);
 }
 
-/* Entries per BPF_MAP_LOOKUP_BATCH call of percpu_counters(). */
+/* Entries per BPF_MAP_LOOKUP_BATCH call of percpu_values(). */
 #define READ_CHUNK 256
 
 /*
- * Sum the per-CPU counters of a map keyed by __u32 into @out[key] for
- * keys below @n (@out zeroed first; keys the map lacks stay zero). One
- * syscall per READ_CHUNK entries where the kernel supports batches,
- * one per key otherwise.
+ * Sum the per-CPU values (@vsz bytes per CPU) of a map keyed by __u32
+ * into @out[key] for keys below @n (@out zeroed first; keys the map lacks
+ * stay zero). One syscall per READ_CHUNK entries where the kernel
+ * supports batches, one per key otherwise.
  */
-static int percpu_counters(struct fw_dp *dp, int fd, struct pw_counter *out,
-			   size_t n)
+static int percpu_values(struct fw_dp *dp, int fd, void *out, size_t n,
+			 size_t vsz, percpu_add_fn add)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, o);
-	struct pw_counter *vals = NULL;
+	unsigned char *vals = NULL, *dst = out;
 	__u32 keys[READ_CHUNK], tok_in = 0, tok_out = 0, cnt, i, key;
 	int ret = 0, c, last = 0;
 	bool first = true;
 
-	memset(out, 0, n * sizeof(*out));
-	vals = calloc((size_t)READ_CHUNK * dp->ncpus, sizeof(*vals));
+	memset(out, 0, n * vsz);
+	vals = calloc((size_t)READ_CHUNK * dp->ncpus, vsz);
 	if (!vals) {
 		ret = -ENOMEM;
 		goto out;
@@ -829,20 +897,16 @@ static int percpu_counters(struct fw_dp *dp, int fd, struct pw_counter *out,
 		for (i = 0; i < cnt; i++) {
 			if (keys[i] >= n)
 				continue;
-			for (c = 0; c < dp->ncpus; c++) {
-				const struct pw_counter *v =
-					&vals[(size_t)i * dp->ncpus + c];
-
-				out[keys[i]].packets += v->packets;
-				out[keys[i]].bytes += v->bytes;
-			}
+			for (c = 0; c < dp->ncpus; c++)
+				add(dst + keys[i] * vsz,
+				    vals + ((size_t)i * dp->ncpus + c) * vsz);
 		}
 	}
 	goto out;
 one_by_one:
-	memset(out, 0, n * sizeof(*out));
+	memset(out, 0, n * vsz);
 	for (key = 0; key < n; key++) {
-		ret = percpu_counter(dp, fd, &key, &out[key]);
+		ret = percpu_value(dp, fd, &key, dst + key * vsz, vsz, add);
 		if (ret == -ENOENT)
 			ret = 0;
 		if (ret)
@@ -853,8 +917,8 @@ out:
 	return ret;
 }
 
-int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot, struct pw_counter *out,
-			size_t n)
+int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot,
+			struct pw_rule_counter *out, size_t n)
 {
 	int fd;
 
@@ -863,13 +927,40 @@ int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot, struct pw_counter *out,
 	fd = slot_inner_fd(dp, slot, SM_RULE_STATS);
 	if (fd < 0)
 		return fd;
-	return percpu_counters(dp, fd, out, n);
+	return percpu_values(dp, fd, out, n, sizeof(*out), add_rule_counter);
+}
+
+int fw_dp_tenant_counters(struct fw_dp *dp, __u32 slot,
+			  struct pw_tenant_counter *out, size_t n)
+{
+	int fd;
+
+	if (slot > 1)
+		return -EINVAL;
+	fd = slot_inner_fd(dp, slot, SM_TENANT_STATS);
+	if (fd < 0)
+		return fd;
+	return percpu_values(dp, fd, out, n, sizeof(*out), add_tenant_counter);
 }
 
 int fw_dp_drop_counters(struct fw_dp *dp, struct pw_counter *out)
 {
-	return percpu_counters(dp, bpf_map__fd(dp->skel->maps.pw_drop_stats),
-			       out, PW_REASON_COUNT);
+	return percpu_values(dp, bpf_map__fd(dp->skel->maps.pw_drop_stats), out,
+			     PW_REASON_COUNT, sizeof(*out), add_counter);
+}
+
+int fw_dp_clock(struct fw_dp *dp, __u64 *now)
+{
+	struct timespec ts;
+	int ret;
+
+	ret = read_config(dp);
+	if (ret)
+		return ret;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	*now = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec +
+	       dp->cfg.clock_offset_ns;
+	return 0;
 }
 
 int fw_dp_events_lost(struct fw_dp *dp, __u64 *lost)
@@ -930,11 +1021,14 @@ static int flush_map(int fd)
 	return errno == ENOENT ? 0 : -errno;
 }
 
-int fw_dp_ct_foreach(struct fw_dp *dp, fw_dp_ct_fn fn, void *ctx)
+/* Conntrack entries per BPF_MAP_LOOKUP_BATCH call of fw_dp_ct_foreach(). */
+#define CT_CHUNK 1024
+
+/* One syscall and lookup per entry: kernels without batch lookups. */
+static int ct_foreach_slow(int fd, fw_dp_ct_fn fn, void *ctx)
 {
 	struct pw_ct_key k, next;
 	struct pw_ct_val v;
-	int fd = bpf_map__fd(dp->skel->maps.pw_ct);
 	const void *prev = NULL;
 	int ret;
 
@@ -949,6 +1043,69 @@ int fw_dp_ct_foreach(struct fw_dp *dp, fw_dp_ct_fn fn, void *ctx)
 			return ret;
 	}
 	return errno == ENOENT ? 0 : -errno;
+}
+
+/*
+ * Batches of CT_CHUNK entries per syscall: apply walks the table to see
+ * which policy generations flows still refer to, and a full table of
+ * millions of entries costs seconds one entry at a time. A hash map's
+ * batch holds whole buckets: ENOSPC asks for a bigger one.
+ */
+int fw_dp_ct_foreach(struct fw_dp *dp, fw_dp_ct_fn fn, void *ctx)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	int fd = bpf_map__fd(dp->skel->maps.pw_ct);
+	struct pw_ct_key *keys = NULL;
+	struct pw_ct_val *vals = NULL;
+	__u32 cap = CT_CHUNK, cnt, i;
+	/* The token is a bucket index for hash maps; room for a key anyway. */
+	__u64 tok_in[8] = {}, tok_out[8] = {};
+	bool first = true, last = false;
+	int ret = 0;
+
+	while (!last) {
+		if (!keys) {
+			keys = calloc(cap, sizeof(*keys));
+			vals = calloc(cap, sizeof(*vals));
+			if (!keys || !vals) {
+				ret = -ENOMEM;
+				goto out;
+			}
+		}
+		cnt = cap;
+		if (bpf_map_lookup_batch(fd, first ? NULL : tok_in, tok_out,
+					 keys, vals, &cnt, &o)) {
+			if (errno == ENOSPC && cap < (1U << 20)) {
+				/* a bucket bigger than the batch */
+				cap *= 4;
+				free(keys);
+				free(vals);
+				keys = NULL;
+				vals = NULL;
+				continue;
+			}
+			if (errno != ENOENT) {
+				if (first) {
+					ret = ct_foreach_slow(fd, fn, ctx);
+					goto out;
+				}
+				ret = -errno;
+				goto out;
+			}
+			last = true; /* cnt holds the last entries */
+		}
+		first = false;
+		memcpy(tok_in, tok_out, sizeof(tok_in));
+		for (i = 0; i < cnt; i++) {
+			ret = fn(&keys[i], &vals[i], ctx);
+			if (ret)
+				goto out;
+		}
+	}
+out:
+	free(keys);
+	free(vals);
+	return ret;
 }
 
 bool fw_dp_reused(const struct fw_dp *dp)
@@ -1054,6 +1211,17 @@ int fw_dp_map_memory(struct fw_dp *dp, __u64 *bytes)
 		}
 out:
 	return ret;
+}
+
+int fw_dp_slot_ids(struct fw_dp *dp, __u32 slot, __u32 *ids)
+{
+	int sm;
+
+	if (slot > 1)
+		return -EINVAL;
+	for (sm = 0; sm < SM_COUNT; sm++)
+		ids[sm] = slot_inner_id(dp, slot, sm);
+	return 0;
 }
 
 int fw_dp_slot_memory(struct fw_dp *dp, __u32 slot, struct fw_dp_map_mem *out,

@@ -174,17 +174,24 @@ int fw_dp_sweep(struct fw_dp *dp, __u32 flags, struct pw_sweep_args *out);
 /* Tests: move the datapath clock. */
 int fw_dp_set_clock_offset(struct fw_dp *dp, __u64 offset_ns);
 
-/* Counters, summed over CPUs. -ENOENT: no such rule in that slot. */
+/* Counters, summed over CPUs (a rule's first hit is the earliest of the
+ * CPUs', its last the latest). -ENOENT: no such rule in that slot. */
 int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
-		       struct pw_counter *out);
+		       struct pw_rule_counter *out);
 int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
 		       struct pw_counter *out);
-/* The same for rules 0..@n-1 of @slot, and for every reason (@out has
- * PW_REASON_COUNT entries), in as few syscalls as the kernel allows;
- * rules the slot lacks read as zero. */
-int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot, struct pw_counter *out,
-			size_t n);
+/* The same for rules 0..@n-1 of @slot, tenant ids 0..@n-1 of @slot, and
+ * for every reason (@out has PW_REASON_COUNT entries), in as few
+ * syscalls as the kernel allows; entries the slot lacks read as zero.
+ * -ENOENT: the slot is empty. */
+int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot,
+			struct pw_rule_counter *out, size_t n);
+int fw_dp_tenant_counters(struct fw_dp *dp, __u32 slot,
+			  struct pw_tenant_counter *out, size_t n);
 int fw_dp_drop_counters(struct fw_dp *dp, struct pw_counter *out);
+/* The datapath clock now (shared.h: CLOCK_MONOTONIC + the test offset),
+ * the clock of pw_ct_val and pw_rule_counter times. */
+int fw_dp_clock(struct fw_dp *dp, __u64 *now);
 int fw_dp_events_lost(struct fw_dp *dp, __u64 *lost);
 
 /* Conntrack access for tests and tools. */
@@ -216,13 +223,18 @@ struct fw_dp_map_mem {
 	__u64 memlock;
 	__u32 max_entries;
 };
-#define FW_DP_SLOT_MAPS 8
+#define FW_DP_SLOT_MAPS 9
 
 /* The inner maps of @slot (pw_iface, pw_tenant, pw_addr, pw_svc,
- * pw_decision, pw_rule, pw_settings, pw_rule_stats; zero when the slot
+ * pw_decision, pw_rule, pw_settings, pw_rule_stats, pw_tenant_stats;
+ * zero when the slot
  * is empty) into @out (@cap >= FW_DP_SLOT_MAPS). Returns how many. */
 int fw_dp_slot_memory(struct fw_dp *dp, __u32 slot, struct fw_dp_map_mem *out,
 		      size_t cap);
+
+/* The ids of @slot's inner maps (0: none), FW_DP_SLOT_MAPS of them: they
+ * change when an apply refills the slot. */
+int fw_dp_slot_ids(struct fw_dp *dp, __u32 slot, __u32 *ids);
 
 typedef int (*fw_dp_event_fn)(const struct pw_event *ev, void *ctx);
 /* Hand every event in the ring buffer to @fn (without waiting). */

@@ -22,6 +22,8 @@
 #include "fw.h"
 #include "runtime.h"
 
+static int fw_cmd_help(const struct fw_command *cmd, int argc, char **argv);
+
 /* To add a command: a handler in cmd_*.c, declared in fw.h, and a line
  * here. The order is the order of `plumwall --help`. */
 static const struct fw_command fw_commands[] = {
@@ -44,6 +46,8 @@ static const struct fw_command fw_commands[] = {
 	{ "trace", fw_cmd_trace,
 	  "what a policy does to packets or a capture, privately (--engine bpf: privileged)",
 	  false },
+	{ "help", fw_cmd_help,
+	  "this overview, or a command's help: plumwall help COMMAND", false },
 };
 
 #define FW_N_COMMANDS (sizeof(fw_commands) / sizeof(fw_commands[0]))
@@ -67,11 +71,13 @@ static void fw_usage(FILE *out)
 		if (len > width)
 			width = len;
 	}
-	fputs("Usage: plumwall [-h|--help] [--version] [-v|--verbose] COMMAND [ARGS...]\n"
+	fputs("Usage: plumwall [-h|--help] [-V|--version] [-v|--verbose] COMMAND [ARGS...]\n"
 	      "\n"
 	      "Options:\n"
 	      "  -v, --verbose  print libbpf's messages on stderr, and the whole\n"
 	      "                verifier log when the kernel refuses a program\n"
+	      "  -V, --version  print the version\n"
+	      "  -h, --help     show this help\n"
 	      "\n"
 	      "Commands:\n",
 	      out);
@@ -80,11 +86,53 @@ static void fw_usage(FILE *out)
 			fw_commands[i].summary,
 			fw_commands[i].privileged ? " (privileged)" : "");
 	fputs("\n"
-	      "Run 'plumwall COMMAND --help' for the options of a command.\n"
+	      "Run 'plumwall help COMMAND' (or 'plumwall COMMAND --help') for the\n"
+	      "options of a command.\n"
 	      "Exit status: 0 success, 1 input refused or operation failed,\n"
 	      "2 usage error, 3 system not in a state for this (not loaded,\n"
 	      "no privileges).\n",
 	      out);
+}
+
+/* Run @cmd as `plumwall NAME --help`. */
+static int fw_command_help(const struct fw_command *cmd)
+{
+	char prog[64], help[] = "--help";
+	char *argv[] = { prog, help, NULL };
+
+	snprintf(prog, sizeof(prog), "plumwall %s", cmd->name);
+	optind = 0;
+	return cmd->run(cmd, 2, argv);
+}
+
+/* `plumwall help [COMMAND]`: the same as `plumwall --help` and
+ * `plumwall COMMAND --help`, for those who type it that way. */
+static int fw_cmd_help(const struct fw_command *cmd, int argc, char **argv)
+{
+	const struct fw_command *c;
+
+	(void)cmd;
+	if (argc < 2) {
+		fw_usage(stdout);
+		return FW_EXIT_OK;
+	}
+	if (argc > 2)
+		return fw_usage_error(argv[0], "unexpected argument '%s'",
+				      argv[2]);
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") ||
+	    !strcmp(argv[1], "help")) {
+		fputs("Usage: plumwall help [COMMAND]\n"
+		      "\n"
+		      "Without COMMAND, the commands and global options (as\n"
+		      "'plumwall --help'); with one, its usage and options (as\n"
+		      "'plumwall COMMAND --help').\n",
+		      stdout);
+		return FW_EXIT_OK;
+	}
+	c = fw_find_command(argv[1]);
+	if (!c)
+		return fw_usage_error(argv[0], "unknown command '%s'", argv[1]);
+	return fw_command_help(c);
 }
 
 int main(int argc, char **argv)
@@ -107,7 +155,7 @@ int main(int argc, char **argv)
 	if (argc > 0)
 		argv[0] = prog;
 	/* "+": stop at the command name, its options are its own. */
-	while ((c = getopt_long(argc, argv, "+hv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+hVv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			fw_usage(stdout);

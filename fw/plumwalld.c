@@ -133,7 +133,7 @@ static bool pwd_stderr_is_journal(void)
 static void pwd_usage(FILE *out)
 {
 	fprintf(out,
-		"Usage: plumwalld [-h] [--version] [-v] [-c FILE]\n"
+		"Usage: plumwalld [-h] [-V] [-v] [-c FILE]\n"
 		"\n"
 		"Apply the configured policy and keep it applied: re-apply on\n"
 		"SIGHUP or when the policy files change (a policy with errors\n"
@@ -147,7 +147,7 @@ static void pwd_usage(FILE *out)
 		"                     whole verifier log when the kernel refuses\n"
 		"                     a program\n"
 		"  -h, --help         show this help\n"
-		"      --version      show the version\n"
+		"  -V, --version      show the version\n"
 		"\n"
 		"Exit status: 0 stopped by SIGTERM or SIGINT, 1 the configuration\n"
 		"or policy was refused at start, 2 usage error, 3 no privileges\n"
@@ -573,7 +573,7 @@ int main(int argc, char **argv)
 	pwd.journal = pwd_stderr_is_journal();
 	if (argc > 0)
 		argv[0] = prog;
-	while ((c = getopt_long(argc, argv, "c:hv", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:hVv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			pwd.cfg_path = optarg;

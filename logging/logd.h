@@ -32,72 +32,45 @@
 #include <plumwall/shared.h>
 #include <plumwall/config.h>
 
+#include "fw/names.h"
 #include "logging/log_format.h"
 
-/* ---- names of one policy generation (logd_names.c) ------------------- */
+/* ---- names of policy generations (logd_names.c) ------------------------ */
 
-struct logd_rule_name {
-	char *name;
-	char *tenant; /* NULL: a global rule */
-};
-
-struct logd_if_name {
-	uint32_t ifindex;
-	char name[IF_NAMESIZE];
-};
-
-struct logd_names {
-	atomic_int refs;
-	uint32_t generation;
-	char **tenants; /* by tenant id; NULL where no tenant */
-	size_t n_tenants;
-	struct logd_rule_name *rules; /* by rule id */
-	size_t n_rules;
-	char **segments; /* by segment id */
-	size_t n_segments;
-	struct logd_if_name *ifs;
-	size_t n_ifs;
-};
-
-/* Generations kept: flows outlive a few applies, not hundreds. */
-#define LOGD_NAMES_KEEP 8
+/*
+ * The names come from the state document through fw/names.h, the reader
+ * `plumwall flows` and `stats` use too. The cache keeps the newest
+ * LOGD_NAMES_KEEP generations seen (a document holds up to FW_NAMES_KEEP:
+ * the running one and the older ones still in use), so an event of a
+ * generation apply has since dropped from the document, still in the
+ * ring buffer, keeps its names.
+ */
+#define LOGD_NAMES_KEEP FW_NAMES_KEEP
 
 struct logd_names_cache {
-	struct logd_names *gen[LOGD_NAMES_KEEP]; /* newest first */
+	struct fw_names *gen[LOGD_NAMES_KEEP]; /* by generation, newest first */
 	size_t n;
 	uint32_t miss_gen; /* last generation a reload did not find */
 	uint64_t miss_ns; /* when (CLOCK_MONOTONIC) */
 };
 
-/* Parse a state document (fw/cmd_apply.c) from @path into a fresh table
- * with one reference. -ENOENT: no such file; -EBADMSG: not a state. */
-int logd_names_load(const char *path, struct logd_names **out);
-struct logd_names *logd_names_get(struct logd_names *n);
-void logd_names_put(struct logd_names *n);
-/* Entries; NULL when unknown. */
-const char *logd_names_tenant(const struct logd_names *n, uint32_t id);
-const struct logd_rule_name *logd_names_rule(const struct logd_names *n,
-					     uint32_t id);
-const char *logd_names_segment(const struct logd_names *n, uint32_t id);
-const char *logd_names_ifname(const struct logd_names *n, uint32_t ifindex);
-
-/* Read @state (and, for a generation not there yet, @state_tmp: apply
- * writes the document aside before it flips the policy) into the cache.
+/* Read every generation of the state document @state into the cache.
  * Returns 0 when something new was added or nothing changed. */
 int logd_names_cache_refresh(struct logd_names_cache *c, const char *state);
 /* The table of @generation (no reference taken); reloads @state /
- * @state_tmp when @generation is newer than every table held (at most
- * every 100 ms per generation). NULL: unknown. */
-struct logd_names *logd_names_cache_find(struct logd_names_cache *c,
-					 uint32_t generation, const char *state,
-					 const char *state_tmp);
+ * @state_tmp (apply writes the document aside before it flips the
+ * policy) when @generation is newer than every table held (at most every
+ * 100 ms per generation). NULL: unknown. */
+struct fw_names *logd_names_cache_find(struct logd_names_cache *c,
+				       uint32_t generation, const char *state,
+				       const char *state_tmp);
 void logd_names_cache_clear(struct logd_names_cache *c);
 
 /* ---- what a sink queue holds (logd_queue.c) ---------------------------- */
 
 struct logd_item {
 	struct pw_event ev;
-	struct logd_names *names; /* a reference, or NULL */
+	struct fw_names *names; /* a reference, or NULL */
 	uint64_t time_ns; /* wall clock of ev.ts_ns */
 	uint64_t start_ns; /* wall clock of ev.start_ns, flow events */
 	char ifname[IF_NAMESIZE]; /* "" when unknown */
@@ -199,7 +172,7 @@ struct logd_reader {
 };
 
 void logd_reader_init(struct logd_reader *r);
-/* Open the ring buffer pinned under @maps_dir (.../v2/maps): -ENOENT when
+/* Open the ring buffer pinned under @maps_dir (.../vN/maps): -ENOENT when
  * nothing is pinned there yet. */
 int logd_reader_open(struct logd_reader *r, const char *maps_dir);
 /* Use this ring buffer map (tests, bench); the fd is dup'ed. */

@@ -1,28 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Names behind the ids an event carries (tenant, rule, segments,
- * interface), per policy generation, from the state document that
- * `plumwall apply` writes (fw/cmd_apply.c, fw/runtime.h).
+ * interface), per policy generation: a cache over the state document
+ * that `plumwall apply` writes, read with fw/names.h (the reader the CLI
+ * uses too).
  *
  * Events carry the generation their verdict was made under; a flow end
- * can come several applies after its start. The cache keeps the tables
- * of the last LOGD_NAMES_KEEP generations seen. An event of a generation
- * logd never saw (older than its start, or evicted) gets no names: its
- * ids are still in the event, and a wrong name would be worse than none.
+ * can come several applies after its start. The document names the
+ * running generation and the older ones still in use; the cache keeps
+ * the newest LOGD_NAMES_KEEP generations it has seen. An event of a
+ * generation neither knows gets no names: its ids are still in the
+ * event, and a wrong name would be worse than none.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
-
-#include <jansson.h>
 
 #include "logging/logd.h"
-
-/* Ids above this are refused: the state is ours, but a corrupted file
- * must not make us allocate gigabytes. */
-#define LOGD_NAMES_MAX_ID (1U << 26)
 
 uint64_t logd_now_ns(void)
 {
@@ -32,233 +27,55 @@ uint64_t logd_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
-static void logd_names_free(struct logd_names *n)
+/*
+ * Put @n (our reference) into the cache, sorted by generation, newest
+ * first. A table of the same generation is replaced (the newer document
+ * wins); when the cache is full the oldest generation goes, which may be
+ * @n itself.
+ */
+static void logd_cache_add(struct logd_names_cache *c, struct fw_names *n)
 {
-	size_t i;
-
-	if (!n)
-		return;
-	for (i = 0; i < n->n_tenants; i++)
-		free(n->tenants[i]);
-	for (i = 0; i < n->n_rules; i++) {
-		free(n->rules[i].name);
-		free(n->rules[i].tenant);
-	}
-	for (i = 0; i < n->n_segments; i++)
-		free(n->segments[i]);
-	free(n->tenants);
-	free(n->rules);
-	free(n->segments);
-	free(n->ifs);
-	free(n);
-}
-
-struct logd_names *logd_names_get(struct logd_names *n)
-{
-	if (n)
-		atomic_fetch_add_explicit(&n->refs, 1, memory_order_relaxed);
-	return n;
-}
-
-void logd_names_put(struct logd_names *n)
-{
-	if (n && atomic_fetch_sub_explicit(&n->refs, 1,
-					   memory_order_acq_rel) == 1)
-		logd_names_free(n);
-}
-
-static char *logd_dup_json(const json_t *v)
-{
-	const char *s = json_string_value(v);
-
-	return s ? strdup(s) : NULL;
-}
-
-static int logd_names_parse(const json_t *doc, struct logd_names *n)
-{
-	const json_t *arr, *v, *gen;
-	size_t i, max;
-
-	gen = json_object_get(doc, "generation");
-	if (!json_is_integer(gen) ||
-	    json_integer_value(json_object_get(doc, "layout_version")) !=
-		    PW_LAYOUT_VERSION)
-		return -EBADMSG;
-	n->generation = (uint32_t)json_integer_value(gen);
-
-	/* tenants: [{id, name}] */
-	arr = json_object_get(doc, "tenants");
-	max = 0;
-	json_array_foreach(arr, i, v) {
-		json_int_t id = json_integer_value(json_object_get(v, "id"));
-
-		if (id < 0 || id >= PW_MAX_TENANTS)
-			return -EBADMSG;
-		if ((size_t)id + 1 > max)
-			max = id + 1;
-	}
-	n->tenants = calloc(max ? max : 1, sizeof(*n->tenants));
-	if (!n->tenants)
-		return -ENOMEM;
-	n->n_tenants = max;
-	json_array_foreach(arr, i, v) {
-		json_int_t id = json_integer_value(json_object_get(v, "id"));
-
-		free(n->tenants[id]);
-		n->tenants[id] = logd_dup_json(json_object_get(v, "name"));
-	}
-
-	/* rules: [{id, name, tenant}] */
-	arr = json_object_get(doc, "rules");
-	max = 0;
-	json_array_foreach(arr, i, v) {
-		json_int_t id = json_integer_value(json_object_get(v, "id"));
-
-		if (id < 0 || id >= LOGD_NAMES_MAX_ID)
-			return -EBADMSG;
-		if ((size_t)id + 1 > max)
-			max = id + 1;
-	}
-	n->rules = calloc(max ? max : 1, sizeof(*n->rules));
-	if (!n->rules)
-		return -ENOMEM;
-	n->n_rules = max;
-	json_array_foreach(arr, i, v) {
-		json_int_t id = json_integer_value(json_object_get(v, "id"));
-		struct logd_rule_name *r = &n->rules[id];
-
-		free(r->name);
-		free(r->tenant);
-		r->name = logd_dup_json(json_object_get(v, "name"));
-		r->tenant = logd_dup_json(json_object_get(v, "tenant"));
-		if (r->name && !*r->name) { /* a rule the compiler made up */
-			free(r->name);
-			r->name = NULL;
-		}
-	}
-
-	/* segments: [name], indexed by segment id */
-	arr = json_object_get(doc, "segments");
-	if (json_array_size(arr) > LOGD_NAMES_MAX_ID)
-		return -EBADMSG;
-	n->segments = calloc(json_array_size(arr) + 1, sizeof(*n->segments));
-	if (!n->segments)
-		return -ENOMEM;
-	json_array_foreach(arr, i, v) {
-		n->segments[i] = logd_dup_json(v);
-		n->n_segments = i + 1;
-	}
-
-	/* interfaces: [{name, ifindex, mode}] */
-	arr = json_object_get(doc, "interfaces");
-	n->ifs = calloc(json_array_size(arr) + 1, sizeof(*n->ifs));
-	if (!n->ifs)
-		return -ENOMEM;
-	json_array_foreach(arr, i, v) {
-		const char *name = json_string_value(json_object_get(v, "name"));
-
-		if (!name)
-			continue;
-		n->ifs[n->n_ifs].ifindex =
-			json_integer_value(json_object_get(v, "ifindex"));
-		snprintf(n->ifs[n->n_ifs].name, IF_NAMESIZE, "%s", name);
-		n->n_ifs++;
-	}
-	return 0;
-}
-
-int logd_names_load(const char *path, struct logd_names **out)
-{
-	struct logd_names *n;
-	json_error_t jerr;
-	json_t *doc;
-	int ret;
-
-	*out = NULL;
-	doc = json_load_file(path, 0, &jerr);
-	if (!doc)
-		return access(path, F_OK) ? -ENOENT : -EBADMSG;
-	n = calloc(1, sizeof(*n));
-	if (!n) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	atomic_init(&n->refs, 1);
-	ret = logd_names_parse(doc, n);
-	if (ret) {
-		logd_names_free(n);
-		goto out;
-	}
-	*out = n;
-out:
-	json_decref(doc);
-	return ret;
-}
-
-const char *logd_names_tenant(const struct logd_names *n, uint32_t id)
-{
-	return n && id < n->n_tenants ? n->tenants[id] : NULL;
-}
-
-const struct logd_rule_name *logd_names_rule(const struct logd_names *n,
-					     uint32_t id)
-{
-	return n && id < n->n_rules && n->rules[id].name ? &n->rules[id] :
-							     NULL;
-}
-
-const char *logd_names_segment(const struct logd_names *n, uint32_t id)
-{
-	return n && id < n->n_segments ? n->segments[id] : NULL;
-}
-
-const char *logd_names_ifname(const struct logd_names *n, uint32_t ifindex)
-{
-	size_t i;
-
-	if (!n)
-		return NULL;
-	for (i = 0; i < n->n_ifs; i++)
-		if (n->ifs[i].ifindex == ifindex)
-			return n->ifs[i].name;
-	return NULL;
-}
-
-/* Put @n (our reference) into the cache, replacing a table of the same
- * generation (apply rewrote the state without a new generation: it never
- * does today, but the newer file wins). */
-static void logd_cache_add(struct logd_names_cache *c, struct logd_names *n)
-{
-	size_t i;
+	size_t i, pos;
 
 	for (i = 0; i < c->n; i++)
 		if (c->gen[i]->generation == n->generation) {
-			logd_names_put(c->gen[i]);
-			memmove(&c->gen[1], &c->gen[0], i * sizeof(c->gen[0]));
-			c->gen[0] = n;
+			fw_names_put(c->gen[i]);
+			c->gen[i] = n;
 			return;
 		}
-	if (c->n == LOGD_NAMES_KEEP)
-		logd_names_put(c->gen[--c->n]);
-	memmove(&c->gen[1], &c->gen[0], c->n * sizeof(c->gen[0]));
-	c->gen[0] = n;
+	for (pos = 0; pos < c->n; pos++)
+		if (c->gen[pos]->generation < n->generation)
+			break;
+	if (c->n == LOGD_NAMES_KEEP) {
+		if (pos == c->n) {
+			fw_names_put(n);
+			return;
+		}
+		fw_names_put(c->gen[--c->n]);
+	}
+	memmove(&c->gen[pos + 1], &c->gen[pos],
+		(c->n - pos) * sizeof(c->gen[0]));
+	c->gen[pos] = n;
 	c->n++;
 }
 
 int logd_names_cache_refresh(struct logd_names_cache *c, const char *state)
 {
-	struct logd_names *n;
+	struct fw_names_set set = {};
+	size_t i;
 	int ret;
 
-	ret = logd_names_load(state, &n);
+	ret = fw_names_set_load(&set, state);
 	if (ret)
 		return ret;
-	logd_cache_add(c, n);
+	/* The cache takes over the set's references. */
+	for (i = set.n; i > 0; i--)
+		logd_cache_add(c, set.gen[i - 1]);
 	return 0;
 }
 
-static struct logd_names *logd_cache_lookup(struct logd_names_cache *c,
-					    uint32_t generation)
+static struct fw_names *logd_cache_lookup(struct logd_names_cache *c,
+					  uint32_t generation)
 {
 	size_t i;
 
@@ -268,19 +85,19 @@ static struct logd_names *logd_cache_lookup(struct logd_names_cache *c,
 	return NULL;
 }
 
-struct logd_names *logd_names_cache_find(struct logd_names_cache *c,
-					 uint32_t generation, const char *state,
-					 const char *state_tmp)
+struct fw_names *logd_names_cache_find(struct logd_names_cache *c,
+				       uint32_t generation, const char *state,
+				       const char *state_tmp)
 {
-	struct logd_names *n = logd_cache_lookup(c, generation);
+	struct fw_names *n = logd_cache_lookup(c, generation);
 	uint64_t now;
 
 	if (n)
 		return n;
-	/* Only a generation newer than all we hold can still appear. */
-	for (size_t i = 0; i < c->n; i++)
-		if (c->gen[i]->generation >= generation)
-			return NULL;
+	/* Only a generation newer than all we hold can still appear: the
+	 * document names no generation older than the ones we read. */
+	if (c->n && c->gen[0]->generation >= generation)
+		return NULL;
 	now = logd_now_ns();
 	if (c->miss_gen == generation && now - c->miss_ns < 100000000ULL)
 		return NULL;
@@ -303,5 +120,5 @@ struct logd_names *logd_names_cache_find(struct logd_names_cache *c,
 void logd_names_cache_clear(struct logd_names_cache *c)
 {
 	while (c->n)
-		logd_names_put(c->gen[--c->n]);
+		fw_names_put(c->gen[--c->n]);
 }

@@ -49,7 +49,7 @@ void logd_queue_destroy(struct logd_queue *q)
 	if (!q->items)
 		return;
 	while (!logd_queue_pop_locked(q, &it))
-		logd_names_put(it.names);
+		fw_names_put(it.names);
 	pthread_cond_destroy(&q->cond);
 	pthread_mutex_destroy(&q->lock);
 	free(q->items);

@@ -142,7 +142,7 @@ void logd_reader_event(struct logd_reader *r, const struct pw_event *ev)
 						 r->state, r->state_tmp);
 	it.ifname[0] = '\0';
 	if (ev->ifindex) {
-		ifname = logd_names_ifname(it.names, ev->ifindex);
+		ifname = fw_names_ifname(it.names, ev->ifindex);
 		if (ifname)
 			snprintf(it.ifname, sizeof(it.ifname), "%s", ifname);
 		else if (!if_indextoname(ev->ifindex, it.ifname))

@@ -167,7 +167,7 @@ void logd_sink_push(struct logd_sink *s, const struct logd_item *it)
 	if (ret) {
 		s->pending_lost++;
 	} else {
-		logd_names_get(it->names);
+		fw_names_get(it->names);
 		if (s->q.count == 1)
 			pthread_cond_signal(&s->q.cond);
 	}
@@ -201,7 +201,7 @@ static void logd_fill(const struct logd_sink *s, const struct logd_item *it,
 		      struct log_event *e)
 {
 	const struct pw_event *ev = &it->ev;
-	const struct logd_rule_name *r;
+	const struct fw_rule_name *r;
 
 	memset(e, 0, sizeof(*e));
 	e->raw = ev;
@@ -213,9 +213,9 @@ static void logd_fill(const struct logd_sink *s, const struct logd_item *it,
 	if (ev->type == PW_EVENT_LOST)
 		return;
 	if (ev->tenant != PW_TENANT_NONE)
-		e->tenant = logd_names_tenant(it->names, ev->tenant);
+		e->tenant = fw_names_tenant(it->names, ev->tenant);
 	if (ev->rule_id != PW_RULE_NONE) {
-		r = logd_names_rule(it->names, ev->rule_id);
+		r = fw_names_rule(it->names, ev->rule_id);
 		if (r) {
 			e->rule = r->name;
 			e->rule_global = !r->tenant;
@@ -224,9 +224,9 @@ static void logd_fill(const struct logd_sink *s, const struct logd_item *it,
 	if (ev->type == PW_EVENT_SUPPRESSED || ev->tenant == PW_TENANT_NONE)
 		return;
 	if (ev->src_segment != PW_SEGMENT_NONE)
-		e->src_segment = logd_names_segment(it->names, ev->src_segment);
+		e->src_segment = fw_names_segment(it->names, ev->src_segment);
 	if (ev->dst_segment != PW_SEGMENT_NONE)
-		e->dst_segment = logd_names_segment(it->names, ev->dst_segment);
+		e->dst_segment = fw_names_segment(it->names, ev->dst_segment);
 }
 
 /* RFC 3164 header of the local socket: "<PRI>Mmm dd hh:mm:ss TAG[PID]: ". */
@@ -439,7 +439,7 @@ static void logd_batch_done(struct logd_sink *s, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		logd_names_put(s->batch[i].names);
+		fw_names_put(s->batch[i].names);
 	memmove(&s->batch[0], &s->batch[n],
 		(s->n_batch - n) * sizeof(s->batch[0]));
 	s->n_batch -= n;

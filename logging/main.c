@@ -65,7 +65,7 @@ struct logd {
 
 static void logd_usage(FILE *out)
 {
-	fputs("Usage: plumwall-logd [-h] [-c FILE]\n"
+	fputs("Usage: plumwall-logd [-h] [-V] [-c FILE]\n"
 	      "\n"
 	      "Stream the datapath's drop, audit and flow events to the sinks of\n"
 	      "the configuration's 'logging' section: files, stdout, syslog over\n"
@@ -77,7 +77,7 @@ static void logd_usage(FILE *out)
 	      "Options:\n"
 	      "  -c, --config FILE  configuration file (default " PW_CONFIG_PATH ")\n"
 	      "  -h, --help         this help\n"
-	      "      --version      print the version\n"
+	      "  -V, --version      print the version\n"
 	      "\n"
 	      "Environment: PLUMWALL_PIN_PATH overrides the configuration's\n"
 	      "pin_path, PLUMWALL_RUN_DIR the state directory (/run/plumwall).\n"
@@ -534,9 +534,14 @@ int main(int argc, char **argv)
 	struct logd d = { .config_path = PW_CONFIG_PATH, .ino_wd = -1,
 			  .rb_epfd = -1, .epfd = -1, .sigfd = -1,
 			  .timerfd = -1, .inofd = -1 };
+	static char prog[] = "plumwall-logd";
 	int c, ret, status;
 
-	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+	/* getopt_long's messages start with argv[0]: the name, not a path,
+	 * as in every other message. */
+	if (argc > 0)
+		argv[0] = prog;
+	while ((c = getopt_long(argc, argv, "c:hV", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			d.config_path = optarg;
@@ -548,13 +553,13 @@ int main(int argc, char **argv)
 			printf("plumwall-logd %s\n", PLUMWALL_VERSION);
 			return LOGD_EXIT_OK;
 		default:
-			fprintf(stderr, "Try 'plumwall-logd --help' for more information.\n");
+			fprintf(stderr, "Try 'plumwall-logd --help'.\n");
 			return LOGD_EXIT_USAGE;
 		}
 	}
 	if (optind < argc) {
 		fprintf(stderr, "plumwall-logd: unexpected argument '%s'\n"
-			"Try 'plumwall-logd --help' for more information.\n",
+			"Try 'plumwall-logd --help'.\n",
 			argv[optind]);
 		return LOGD_EXIT_USAGE;
 	}

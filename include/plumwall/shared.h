@@ -40,7 +40,7 @@
 
 /* Layout version of everything below: bump on any change so that pinned
  * maps of an older layout are refused, never misread. */
-#define PW_LAYOUT_VERSION 2
+#define PW_LAYOUT_VERSION 3
 
 #define PW_FAMILY_IPV4 4
 #define PW_FAMILY_IPV6 6
@@ -276,15 +276,23 @@ _Static_assert(sizeof(struct pw_settings) == 64, "pw_settings layout");
 
 /*
  * Per-slot maps: each map above (pw_iface, pw_tenant, pw_addr, pw_svc,
- * pw_decision, pw_rule, pw_settings) and pw_rule_stats is an
- * ARRAY_OF_MAPS of 2 entries (slot 0 and 1) of that name; the inner maps
- * are created by user space for each policy (fw/datapath.c).
+ * pw_decision, pw_rule, pw_settings), pw_rule_stats and pw_tenant_stats
+ * is an ARRAY_OF_MAPS of 2 entries (slot 0 and 1) of that name; the inner
+ * maps are created by user space for each policy (fw/datapath.c).
  *
- * pw_rule_stats: PERCPU_HASH rule id -> struct pw_counter, one entry per
- * rule created (zeroed) by user space with the policy, because a per-CPU
- * array cannot vary its size between policies inside a map-in-map. Counts
- * the packets each rule decided (first packets of flows and re-judged
- * ones), not later packets of the flows it allowed (those are in pw_ct).
+ * pw_rule_stats: PERCPU_HASH rule id -> struct pw_rule_counter, one entry
+ * per rule created (zeroed) by user space with the policy, because a
+ * per-CPU array cannot vary its size between policies inside a
+ * map-in-map. Counts the packets each rule decided (first packets of
+ * flows and re-judged ones), not later packets of the flows it allowed
+ * (those are in pw_ct).
+ *
+ * pw_tenant_stats: PERCPU_HASH tenant id -> struct pw_tenant_counter, one
+ * entry per tenant of the policy, likewise.
+ *
+ * Both live with the policy slot, so a new policy starts them at zero;
+ * user space carries the counts of rules and tenants that keep their
+ * name across applies (fw/counters.h).
  */
 
 /* pw_config: ARRAY of one. Flipping active_slot switches policy. */
@@ -359,11 +367,32 @@ struct pw_frag_val {
 };
 _Static_assert(sizeof(struct pw_frag_val) == 16, "pw_frag_val layout");
 
-/* pw_rule_stats: PERCPU_ARRAY by rule id; pw_drop_stats by reason. */
+/* pw_drop_stats: PERCPU_ARRAY by reason. */
 struct pw_counter {
 	__u64 packets;
 	__u64 bytes;
 };
+_Static_assert(sizeof(struct pw_counter) == 16, "pw_counter layout");
+
+/* pw_rule_stats (per CPU): the packets a rule decided, and when the
+ * first and the last of them came (datapath clock, 0: none yet). */
+struct pw_rule_counter {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_ns;
+	__u64 last_ns;
+};
+_Static_assert(sizeof(struct pw_rule_counter) == 32, "pw_rule_counter layout");
+
+/* pw_tenant_stats (per CPU): drops of one tenant's packets by its
+ * default, and by settings.non_ip (non-IP frames on its interfaces and
+ * VLANs, and neighbour discovery no rule named). */
+struct pw_tenant_counter {
+	struct pw_counter default_drops;
+	struct pw_counter non_ip_drops;
+};
+_Static_assert(sizeof(struct pw_tenant_counter) == 32,
+	       "pw_tenant_counter layout");
 
 /*
  * pw_rate: LRU hash, token bucket of policy.md log_rate (burst = rate) per

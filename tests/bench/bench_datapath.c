@@ -292,6 +292,7 @@ static int bench_one(struct fw_dp *dp, int pass_fd, __u32 n_rules,
 	res->entries[5] = c->n_rules;
 	res->entries[6] = 1;
 	res->entries[7] = c->n_rules;
+	res->entries[8] = c->n_tenants;
 
 	ret = fw_dp_ct_flush(dp);
 	if (ret)

@@ -67,8 +67,8 @@ check "tcp 8080 allowed" wait_for 5 tcp_ok 10.99.2.2 8080
 check "udp 5353 allowed" wait_for 5 udp_ok 10.99.2.2
 check "icmp allowed" wait_for 5 ping_ok 10.99.2.2
 check "tcp 9090 denied" not tcp_ok 10.99.2.2 9090
-check "pins exist" test -e $PIN/v2/maps/pw_config
-check "link pinned" test -e $PIN/v2/links/m1@xdp
+check "pins exist" test -e $PIN/v3/maps/pw_config
+check "link pinned" test -e $PIN/v3/links/m1@xdp
 
 # a long-lived flow on 8080, to be revoked by the second policy
 inc bash -c "while :; do echo x; read -r -t 0.2 <> <(:); done | nc 10.99.2.2 8080 >/dev/null 2>&1" &
@@ -96,7 +96,10 @@ check "flows shows the 8080 flow" wait_for 5 flow_8080
 pw flows
 check "flows text" grep -q "10.99.2.2:8080" "$TMP/out"
 pw flows --json --tenant nosuch
-check "flows --tenant filters" test "$(jq '.flows | length' "$TMP/out")" = 0
+check "flows --tenant of no tenant exits 1" test "$RC" = 1
+check "flows --tenant of no tenant: says which there are ($(cat "$TMP/err"))" \
+	test "$(cat "$TMP/err")" = "plumwall flows: no tenant 'nosuch' in the running policy (tenants: lab)"
+check "flows --tenant of no tenant: no output" test ! -s "$TMP/out"
 
 # --- bad policy, missing interface: exit 1, nothing changes
 echo "version: [" >"$TMP/bad.yaml"

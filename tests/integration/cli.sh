@@ -374,5 +374,44 @@ expect_empty err
 expect_grep out '^plumwall [0-9]+\.[0-9]+'
 if [[ $(wc -l <"$OUT") -eq 1 ]]; then ok; else fail "--version is not one line"; fi
 
+# -V on every binary, the same line as --version
+for bin in plumwall plumwalld plumwall-logd; do
+	for v in -V --version; do
+		"$BUILD/$bin" $v >"$OUT" 2>"$ERR" </dev/null
+		RC=$?
+		LAST="$bin $v"
+		expect_rc 0
+		expect_empty err
+		expect_grep out "^$bin [0-9]+\.[0-9]+"
+		if [[ $(wc -l <"$OUT") -eq 1 ]]; then ok; else fail "$bin $v is not one line"; fi
+	done
+done
+
+# plumwall help [COMMAND]: the same text as --help / COMMAND --help
+run --help
+cp "$OUT" "$TMP/help.txt"
+run help
+expect_rc 0
+expect_empty err
+if cmp -s "$OUT" "$TMP/help.txt"; then ok; else fail "plumwall help differs from plumwall --help"; fi
+expect_grep out '^  help '
+for c in check show apply status stats flows down trace; do
+	run "$c" --help
+	cp "$OUT" "$TMP/help.txt"
+	run help "$c"
+	expect_rc 0
+	expect_empty err
+	if cmp -s "$OUT" "$TMP/help.txt"; then ok; else fail "plumwall help $c differs from plumwall $c --help"; fi
+done
+run help help
+expect_rc 0
+expect_grep out '^Usage: plumwall help \[COMMAND\]'
+run help nosuch
+expect_rc 2
+expect_grep err "^plumwall help: unknown command 'nosuch'$"
+run help check show
+expect_rc 2
+expect_grep err "^plumwall help: unexpected argument 'show'$"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

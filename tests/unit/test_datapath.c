@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <bpf/bpf.h>
 #include <linux/bpf.h>
 #include <linux/types.h>
 
@@ -1329,6 +1330,26 @@ static void check_event(const struct tcase *tc, int si, int ei,
 	}
 }
 
+/* Drops of every tenant together, for @reason's counter (default or
+ * non_ip; zero for the others). */
+static void tenant_drops(__u32 slot, int reason, struct pw_counter *sum)
+{
+	static struct pw_tenant_counter t[PW_MAX_TENANTS];
+	size_t i;
+
+	memset(sum, 0, sizeof(*sum));
+	ck_assert_int_eq(fw_dp_tenant_counters(dp, slot, t, PW_MAX_TENANTS), 0);
+	for (i = 0; i < PW_MAX_TENANTS; i++) {
+		if (reason == PW_REASON_DEFAULT) {
+			sum->packets += t[i].default_drops.packets;
+			sum->bytes += t[i].default_drops.bytes;
+		} else if (reason == PW_REASON_NON_IP) {
+			sum->packets += t[i].non_ip_drops.packets;
+			sum->bytes += t[i].non_ip_drops.bytes;
+		}
+	}
+}
+
 static void run_step(const struct tcase *tc, unsigned int hook, int si,
 		     __u64 *clock)
 {
@@ -1336,7 +1357,9 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 	static uint8_t frame[TPKT_MAX], out[TPKT_MAX + 512], ref[TPKT_MAX];
 	struct pw_event evs[4];
 	struct fw_dp_run run = {};
-	struct pw_counter before = {}, after = {}, rb = {}, ra = {};
+	struct pw_counter before = {}, after = {};
+	struct pw_rule_counter rb = {}, ra = {};
+	struct pw_counter tb = {}, ta = {};
 	struct pw_ct_key key;
 	struct pw_ct_val val;
 	__u32 slot;
@@ -1362,6 +1385,8 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 	if (st->hit)
 		ck_assert_int_eq(fw_dp_rule_counter(dp, slot, st->hit - 1, &rb),
 				 0);
+	if (st->drop)
+		tenant_drops(slot, st->drop - 1, &tb);
 
 	run.prog = hook_prog(hook);
 	run.in = frame;
@@ -1426,6 +1451,17 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 				 0);
 		ck_assert_uint_eq(after.packets, before.packets + 1);
 		ck_assert_uint_eq(after.bytes, before.bytes + len);
+		/* drops by a default or by non_ip also count for the
+		 * tenant; no other reason does */
+		tenant_drops(slot, st->drop - 1, &ta);
+		ck_assert_msg(
+			ta.packets ==
+				tb.packets +
+					(st->drop - 1 == PW_REASON_DEFAULT ||
+					 st->drop - 1 == PW_REASON_NON_IP),
+			"%s step %d: tenant drops %llu -> %llu", tc->name, si,
+			(unsigned long long)tb.packets,
+			(unsigned long long)ta.packets);
 	}
 	if (st->hit) {
 		ck_assert_int_eq(fw_dp_rule_counter(dp, slot, st->hit - 1, &ra),
@@ -1435,6 +1471,13 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 			      tc->name, si, st->hit - 1,
 			      (unsigned long long)rb.packets,
 			      (unsigned long long)ra.packets);
+		/* the hit's time, on the datapath clock: first set once */
+		ck_assert_uint_ge(ra.last_ns, *clock);
+		ck_assert_uint_ge(ra.last_ns, rb.last_ns);
+		if (rb.packets)
+			ck_assert_uint_eq(ra.first_ns, rb.first_ns);
+		else
+			ck_assert_uint_eq(ra.first_ns, ra.last_ns);
 	}
 }
 
@@ -1757,6 +1800,56 @@ static int sweep_collect(const struct pw_event *ev, void *ctx)
 	return 0;
 }
 
+struct ct_walk {
+	__u32 n;
+	__u64 port_sum;
+	__u32 gens; /* bit per generation seen */
+};
+
+static int ct_walk_one(const struct pw_ct_key *k, const struct pw_ct_val *v,
+		       void *ctx)
+{
+	struct ct_walk *w = ctx;
+
+	w->n++;
+	w->port_sum += k->port_a;
+	w->gens |= 1U << (v->generation & 31);
+	return 0;
+}
+
+/* fw_dp_ct_foreach() walks the table in batches: more entries than one
+ * batch holds, each seen once, values included. */
+START_TEST(test_ct_foreach_batches)
+{
+	int fd = fw_dp_map_fd(dp, "pw_ct");
+	struct pw_ct_key k = { .tenant = T_ACME,
+			       .family = PW_FAMILY_IPV4,
+			       .proto = 6,
+			       .port_b = 80 };
+	struct pw_ct_val v = {};
+	struct ct_walk w = {};
+	__u64 want = 0;
+	__u32 i, n = 5000;
+
+	reset();
+	ck_assert_int_ge(fd, 0);
+	for (i = 0; i < n; i++) {
+		k.port_a = (__u16)(1000 + i);
+		v.generation = i % 7;
+		want += k.port_a;
+		ck_assert_int_eq(bpf_map_update_elem(fd, &k, &v, BPF_ANY), 0);
+	}
+	ck_assert_int_eq(fw_dp_ct_foreach(dp, ct_walk_one, &w), 0);
+	ck_assert_uint_eq(w.n, n);
+	ck_assert_uint_eq(w.port_sum, want);
+	ck_assert_uint_eq(w.gens, 0x7f);
+	reset();
+	memset(&w, 0, sizeof(w));
+	ck_assert_int_eq(fw_dp_ct_foreach(dp, ct_walk_one, &w), 0);
+	ck_assert_uint_eq(w.n, 0);
+}
+END_TEST
+
 START_TEST(test_sweep)
 {
 	static uint8_t frame[TPKT_MAX];
@@ -1861,6 +1954,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_compiled_policy);
 	tcase_add_test(tc, test_map_memory);
 	tcase_add_test(tc, test_sweep);
+	tcase_add_test(tc, test_ct_foreach_batches);
 	suite_add_tcase(s, tc);
 	return s;
 }

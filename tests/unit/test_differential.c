@@ -137,7 +137,7 @@ struct diff {
 	unsigned int n_ends;
 
 	struct pw_counter drops[PW_REASON_COUNT];
-	struct pw_counter *rules; /* MAX_RULES */
+	struct pw_rule_counter *rules; /* MAX_RULES */
 
 	struct stats st;
 };
@@ -967,7 +967,7 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 {
 	const char *ifname = f->ifname;
 	struct pw_counter drops[PW_REASON_COUNT];
-	static struct pw_counter rules[MAX_RULES];
+	static struct pw_rule_counter rules[MAX_RULES];
 	struct policy_eval_result res;
 	struct pw_event evs[MAX_EVENTS];
 	struct policy_packet pkt;

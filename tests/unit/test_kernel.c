@@ -482,7 +482,7 @@ START_TEST(test_load_message)
 			 FW_EXIT_STATE);
 	ck_assert_str_eq(
 		msg,
-		"the maps pinned under /sys/fs/bpf/pw-test-kernel/v2/maps do not match this plumwall's layout (v2); run 'plumwall down' first");
+		"the maps pinned under /sys/fs/bpf/pw-test-kernel/v3/maps do not match this plumwall's layout (v3); run 'plumwall down' first");
 
 	/* a program the kernel refused without a log */
 	add("libbpf: prog 'pw_xdp_ingress': BPF program load failed: Cannot allocate memory\n");
@@ -610,10 +610,10 @@ START_TEST(test_foreign_layout)
 	touch(tmpdir, "progs.debug", false);
 	touch(tmpdir, "progs.iter", false);
 	touch(tmpdir, "vfoo", true);
-	touch(tmpdir, "v3", false); /* a file, not a layout */
+	touch(tmpdir, "v4", false); /* a file, not a layout */
 	ck_assert_int_eq(fw_rt_foreign_layout(name, sizeof(name)), 0);
 	ck_assert(!fw_rt_loaded());
-	touch(tmpdir, "v2", true); /* ours */
+	touch(tmpdir, "v3", true); /* ours */
 	ck_assert_int_eq(fw_rt_foreign_layout(name, sizeof(name)), 0);
 	ck_assert(fw_rt_loaded());
 	touch(tmpdir, "v1", true);
@@ -626,10 +626,10 @@ START_TEST(test_foreign_layout)
 	touch(tmpdir, "v1/maps/pw_config", false);
 	ck_assert_int_eq(fw_rt_remove_pins(), 0);
 	ck_assert(!exists(tmpdir, "v1"));
-	ck_assert(!exists(tmpdir, "v2"));
+	ck_assert(!exists(tmpdir, "v3"));
 	ck_assert(exists(tmpdir, "maps.debug"));
 	ck_assert(exists(tmpdir, "vfoo"));
-	ck_assert(exists(tmpdir, "v3"));
+	ck_assert(exists(tmpdir, "v4"));
 	ck_assert(!fw_rt_loaded());
 }
 END_TEST

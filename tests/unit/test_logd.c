@@ -98,8 +98,12 @@ START_TEST(queue_bounded_fifo)
 }
 END_TEST
 
+#define STR2(x) #x
+#define STR(x) STR2(x)
+#define LAYOUT STR(PW_LAYOUT_VERSION)
+
 static const char state_g7[] =
-	"{\"layout_version\":2,\"generation\":7,"
+	"{\"layout_version\":" LAYOUT ",\"generation\":7,"
 	"\"interfaces\":[{\"name\":\"acme0\",\"ifindex\":12,\"mode\":\"xdp\"}],"
 	"\"tenants\":[{\"id\":1,\"name\":\"acme\"},{\"id\":3,\"name\":\"beta\"}],"
 	"\"rules\":[{\"id\":0,\"name\":\"g\",\"tenant\":null},"
@@ -108,32 +112,84 @@ static const char state_g7[] =
 
 START_TEST(names_from_state)
 {
-	struct logd_names *n;
+	struct fw_names_set set = {};
+	struct fw_names *n;
 	char path[256];
 
 	snprintf(path, sizeof(path), "%s/state.json", tmpdir);
-	ck_assert_int_eq(logd_names_load(path, &n), -ENOENT);
+	ck_assert_int_eq(fw_names_set_load(&set, path), -ENOENT);
 	write_file(path, state_g7);
-	ck_assert_int_eq(logd_names_load(path, &n), 0);
-	ck_assert_uint_eq(n->generation, 7);
-	ck_assert_str_eq(logd_names_tenant(n, 1), "acme");
-	ck_assert_ptr_null(logd_names_tenant(n, 2));
-	ck_assert_str_eq(logd_names_tenant(n, 3), "beta");
-	ck_assert_ptr_null(logd_names_tenant(n, 4));
-	ck_assert_ptr_null(logd_names_rule(n, 0)->tenant); /* global */
-	ck_assert_str_eq(logd_names_rule(n, 1)->tenant, "acme");
-	ck_assert_ptr_null(logd_names_rule(n, 2));
-	ck_assert_str_eq(logd_names_segment(n, 1), "db");
-	ck_assert_ptr_null(logd_names_segment(n, 2));
-	ck_assert_str_eq(logd_names_ifname(n, 12), "acme0");
-	ck_assert_ptr_null(logd_names_ifname(n, 13));
-	logd_names_put(n);
+	ck_assert_int_eq(fw_names_set_load(&set, path), 0);
+	ck_assert_uint_eq(set.n, 1);
+	n = fw_names_set_find(&set, 7);
+	ck_assert_ptr_nonnull(n);
+	ck_assert_ptr_null(fw_names_set_find(&set, 6));
+	ck_assert_str_eq(fw_names_tenant(n, 1), "acme");
+	ck_assert_ptr_null(fw_names_tenant(n, 2));
+	ck_assert_str_eq(fw_names_tenant(n, 3), "beta");
+	ck_assert_ptr_null(fw_names_tenant(n, 4));
+	ck_assert_ptr_null(fw_names_rule(n, 0)->tenant); /* global */
+	ck_assert_str_eq(fw_names_rule(n, 1)->tenant, "acme");
+	ck_assert_ptr_null(fw_names_rule(n, 2));
+	ck_assert_str_eq(fw_names_segment(n, 1), "db");
+	ck_assert_ptr_null(fw_names_segment(n, 2));
+	ck_assert_str_eq(fw_names_ifname(n, 12), "acme0");
+	ck_assert_ptr_null(fw_names_ifname(n, 13));
+	fw_names_set_clear(&set);
+	ck_assert_uint_eq(set.n, 0);
 
 	/* not a state document of this layout */
 	write_file(path, "{\"layout_version\":1,\"generation\":7}");
-	ck_assert_int_eq(logd_names_load(path, &n), -EBADMSG);
+	ck_assert_int_eq(fw_names_set_load(&set, path), -EBADMSG);
 	write_file(path, "not json");
-	ck_assert_int_eq(logd_names_load(path, &n), -EBADMSG);
+	ck_assert_int_eq(fw_names_set_load(&set, path), -EBADMSG);
+}
+END_TEST
+
+/* A state document of generation 9 that still names generations 8 and
+ * 5 (flows of those are tracked): the rule ids differ between them. */
+static const char state_g9[] =
+	"{\"layout_version\":" LAYOUT ",\"generation\":9,"
+	"\"tenants\":[{\"id\":1,\"name\":\"acme\"}],"
+	"\"rules\":[{\"id\":0,\"name\":\"new\",\"tenant\":\"acme\"},"
+	"{\"id\":1,\"name\":\"web\",\"tenant\":\"acme\"}],"
+	"\"previous\":[{\"generation\":8,"
+	"\"tenants\":[{\"id\":1,\"name\":\"acme\"}],"
+	"\"rules\":[{\"id\":0,\"name\":\"web\",\"tenant\":\"acme\"}]},"
+	"{\"generation\":5,\"tenants\":[{\"id\":2,\"name\":\"old\"}],"
+	"\"rules\":[{\"id\":0,\"name\":\"gone\",\"tenant\":\"old\"}]}]}";
+
+START_TEST(names_previous_generations)
+{
+	struct logd_names_cache c = {};
+	struct fw_names_set set = {};
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/state.json", tmpdir);
+	write_file(path, state_g9);
+	ck_assert_int_eq(fw_names_set_load(&set, path), 0);
+	ck_assert_uint_eq(set.n, 3);
+	ck_assert_str_eq(fw_names_rule(fw_names_set_find(&set, 9), 1)->name,
+			 "web");
+	ck_assert_str_eq(fw_names_rule(fw_names_set_find(&set, 8), 0)->name,
+			 "web");
+	ck_assert_str_eq(fw_names_rule(fw_names_set_find(&set, 5), 0)->name,
+			 "gone");
+	ck_assert_str_eq(fw_names_tenant(fw_names_set_find(&set, 5), 2), "old");
+	fw_names_set_clear(&set);
+
+	/* logd reads the same: an event of generation 5, older than logd,
+	 * gets the names of generation 5 */
+	ck_assert_int_eq(logd_names_cache_refresh(&c, path), 0);
+	ck_assert_uint_eq(c.n, 3);
+	ck_assert_str_eq(
+		fw_names_rule(logd_names_cache_find(&c, 5, path, NULL), 0)->name,
+		"gone");
+	ck_assert_str_eq(
+		fw_names_rule(logd_names_cache_find(&c, 9, path, NULL), 0)->name,
+		"new");
+	ck_assert_ptr_null(logd_names_cache_find(&c, 6, path, NULL));
+	logd_names_cache_clear(&c);
 }
 END_TEST
 
@@ -162,13 +218,20 @@ START_TEST(names_cache_generations)
 			  7);
 	/* older unknown generations are never looked for */
 	ck_assert_ptr_null(logd_names_cache_find(&c, 5, state, tmp));
-	/* bounded */
+	/* bounded, keeping the newest */
 	for (g = 9; g < 9 + 2 * LOGD_NAMES_KEEP; g++) {
 		snprintf(doc, sizeof(doc),
-			 "{\"layout_version\":2,\"generation\":%u}", g);
+			 "{\"layout_version\":" LAYOUT ",\"generation\":%u}",
+			 g);
 		write_file(state, doc);
 		ck_assert_int_eq(logd_names_cache_refresh(&c, state), 0);
 	}
+	ck_assert_uint_eq(c.n, LOGD_NAMES_KEEP);
+	ck_assert_ptr_null(logd_names_cache_find(&c, 7, state, tmp));
+	ck_assert_uint_eq(c.gen[0]->generation, 9 + 2 * LOGD_NAMES_KEEP - 1);
+	/* an older document's generation does not push out newer ones */
+	write_file(state, state_g7);
+	ck_assert_int_eq(logd_names_cache_refresh(&c, state), 0);
 	ck_assert_uint_eq(c.n, LOGD_NAMES_KEEP);
 	ck_assert_ptr_null(logd_names_cache_find(&c, 7, state, tmp));
 	logd_names_cache_clear(&c);
@@ -310,6 +373,7 @@ static Suite *logd_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, queue_bounded_fifo);
 	tcase_add_test(tc, names_from_state);
+	tcase_add_test(tc, names_previous_generations);
 	tcase_add_test(tc, names_cache_generations);
 	tcase_add_test(tc, reader_sequence_gaps);
 	tcase_add_test(tc, sink_loss_reported_after_recovery);
