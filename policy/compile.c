@@ -124,6 +124,7 @@ struct dtab {
 	uint32_t cap;
 	uint32_t *slot; /* NONE: free */
 	uint32_t mask;
+	uint64_t max; /* entries allowed: -E2BIG beyond */
 };
 
 static uint32_t dkey_hash(const struct pw_decision_key *k)
@@ -191,7 +192,7 @@ static int dtab_put(struct dtab *t, const struct pw_decision_key *k,
 			t->e[i].val.rule_id = rule;
 		goto out;
 	}
-	if (t->n >= POLICY_COMPILE_MAX_DECISIONS) {
+	if (t->n >= t->max) {
 		ret = -E2BIG;
 		goto out;
 	}
@@ -542,6 +543,22 @@ static void svc_release(struct svc_build *b)
 
 /* ---- the compiled policy being built ------------------------------------ */
 
+/* What one rule needs in one tenant: its decision keys, the product of
+ * the classes it covers along each dimension (src x dst pairs of one
+ * family only). Entries shared with other rules count for each. */
+struct rule_cost {
+	const struct policy_rule *rule;
+	const struct policy_tenant_view *tv;
+	uint64_t entries;
+	uint32_t n_src, n_dst, n_svc;
+};
+
+/* The POLICY_COMPILE_TOP_RULES most costly, largest first. */
+struct cost_top {
+	struct rule_cost r[POLICY_COMPILE_TOP_RULES];
+	uint32_t n;
+};
+
 struct cbuild {
 	const struct policy_analysis *an;
 	const struct policy *pol;
@@ -549,7 +566,31 @@ struct cbuild {
 	uint32_t cap_addrs;
 	uint32_t cap_svcs;
 	uint32_t cap_decisions;
+	uint64_t max_decisions;
+	/* For the refusal: over the whole policy, and in the tenant whose
+	 * own entries passed the limit (@over). */
+	struct cost_top top;
+	struct cost_top tenant_top;
+	const struct policy_tenant_view *over;
 };
+
+static void cost_add(struct cost_top *top, const struct rule_cost *rc)
+{
+	uint32_t i;
+
+	if (!rc->entries)
+		return;
+	if (top->n == POLICY_COMPILE_TOP_RULES &&
+	    top->r[top->n - 1].entries >= rc->entries)
+		return;
+	i = top->n < POLICY_COMPILE_TOP_RULES ? top->n++ : top->n - 1;
+	/* Insertion: ties keep the earlier rule first. */
+	while (i > 0 && top->r[i - 1].entries < rc->entries) {
+		top->r[i] = top->r[i - 1];
+		i--;
+	}
+	top->r[i] = *rc;
+}
 
 static int emit_svc(struct cbuild *cb, uint16_t tenant, uint8_t proto,
 		    uint16_t point, unsigned int bits, uint32_t cls)
@@ -717,8 +758,28 @@ static struct pw_decision_key key_widen(const struct pw_decision_key *k,
 	return w;
 }
 
+/* Source x destination pairs of one family among @src x @dst. */
+static uint64_t pair_count(const struct policy_tenant_view *tv,
+			   const uint32_t *src, uint32_t n_src,
+			   const uint32_t *dst, uint32_t n_dst)
+{
+	uint64_t s[3] = { 0 }, d[3] = { 0 }; /* wildcard, IPv4, IPv6 */
+	uint32_t i;
+
+	for (i = 0; i < n_src; i++)
+		s[src[i] == PW_CLASS_ANY		   ? 0 :
+		  tv->classes[src[i]].family == PW_AF_INET ? 1 :
+							     2]++;
+	for (i = 0; i < n_dst; i++)
+		d[dst[i] == PW_CLASS_ANY		   ? 0 :
+		  tv->classes[dst[i]].family == PW_AF_INET ? 1 :
+							     2]++;
+	return s[0] * n_dst + (s[1] + s[2]) * d[0] + s[1] * d[1] + s[2] * d[2];
+}
+
 /* File every rule of @tv under its tuple, drop the entries that can never
- * win, and append the rest to the compiled decisions. */
+ * win, and append the rest to the compiled decisions. Past the limit the
+ * rules are only costed, for the refusal. */
 static int build_decisions(struct cbuild *cb,
 			   const struct policy_tenant_view *tv,
 			   const struct svc_build *sb,
@@ -726,9 +787,11 @@ static int build_decisions(struct cbuild *cb,
 {
 	struct policy_compiled *c = cb->c;
 	uint32_t *src = NULL, *dst = NULL;
-	struct dtab t = { 0 };
+	struct dtab t = { .max = cb->max_decisions };
 	uint32_t k, i, a, d, v, n_src, n_dst, n_svc;
 	uint32_t any = PW_CLASS_ANY;
+	struct rule_cost rc;
+	bool full = false;
 	int ret = 0;
 
 	src = malloc(((size_t)tv->n_classes + 1) * sizeof(*src));
@@ -752,20 +815,38 @@ static int build_decisions(struct cbuild *cb,
 			n_svc = 1;
 		}
 		info->n_decisions_raw += (uint64_t)n_src * n_dst * n_svc;
-		for (a = 0; a < n_src; a++) {
+		rc = (struct rule_cost){
+			.rule = rv->rule,
+			.tv = tv,
+			.entries =
+				pair_count(tv, src, n_src, dst, n_dst) * n_svc,
+			.n_src = n_src,
+			.n_dst = n_dst,
+			.n_svc = n_svc,
+		};
+		cost_add(&cb->top, &rc);
+		cost_add(&cb->tenant_top, &rc);
+		for (a = 0; a < n_src && !full; a++) {
 			key.src_class = src[a];
-			for (d = 0; d < n_dst; d++) {
+			for (d = 0; d < n_dst && !full; d++) {
 				if (!pair_possible(tv, src[a], dst[d]))
 					continue;
 				key.dst_class = dst[d];
-				for (v = 0; v < n_svc; v++) {
+				for (v = 0; v < n_svc && !full; v++) {
 					key.svc_class = svc[v];
 					ret = dtab_put(&t, &key, rv->rule->id);
-					if (ret)
+					if (ret == -E2BIG)
+						full = true;
+					else if (ret)
 						goto out;
 				}
 			}
 		}
+	}
+	if (full) {
+		cb->over = tv;
+		ret = -E2BIG;
+		goto out;
 	}
 
 	ret = grow((void **)&c->decisions, &cb->cap_decisions,
@@ -814,6 +895,7 @@ static int compile_tenant(struct cbuild *cb,
 	info->id = tv->tenant->id;
 	info->index = tv->index;
 	info->n_addr_classes = tv->n_classes;
+	cb->tenant_top.n = 0;
 	ret = emit_addrs(cb, tv);
 	if (ret)
 		goto out;
@@ -1036,15 +1118,92 @@ static void build_sizes(struct policy_compiled *c)
 		 sizeof(struct pw_settings), 1);
 }
 
+static const char *tenant_name(const struct policy_tenant_view *tv)
+{
+	return tv->tenant->name;
+}
+
+/*
+ * The refusal as errors: where the limit was passed, then each of the
+ * rules that need the most entries, at the rule. @top holds them.
+ */
+static void report_too_big(const struct cbuild *cb, struct pw_diags *diags,
+			   const struct cost_top *top, uint64_t total)
+{
+	const struct policy *pol = cb->pol;
+	char names[512] = "", msg[256];
+	struct pw_loc loc = { 0 };
+	size_t len = 0;
+	uint32_t i;
+
+	/* Over the whole policy a global rule may come once per tenant. */
+	for (i = 0; i < top->n && len < sizeof(names); i++)
+		len += snprintf(names + len, sizeof(names) - len,
+				"%s'%s'%s%s%s (%llu)", i ? ", " : "",
+				top->r[i].rule->name,
+				cb->over ? "" : " in tenant '",
+				cb->over ? "" : tenant_name(top->r[i].tv),
+				cb->over ? "" : "'",
+				(unsigned long long)top->r[i].entries);
+	if (cb->over) {
+		loc = cb->over->tenant->loc;
+		snprintf(msg, sizeof(msg),
+			 "tenant '%s' needs more than %llu decision entries",
+			 tenant_name(cb->over),
+			 (unsigned long long)cb->max_decisions);
+	} else {
+		/* No tenant alone: the policy as a whole. */
+		loc.file = pol->n_files ? pol->files[0] : pol->path;
+		snprintf(
+			msg, sizeof(msg),
+			"the policy needs %llu decision entries, more than %llu",
+			(unsigned long long)total,
+			(unsigned long long)cb->max_decisions);
+	}
+	pw_error(
+		diags, &loc,
+		"%s, plumwall's limit for a datapath map; the rules that need the most: %s (a rule needs an entry per source x destination x service class it covers: overlapping port ranges make many service classes, addresses named by many rules many address classes; plumwall show lists them)",
+		msg, names);
+	for (i = 0; i < top->n; i++) {
+		const struct rule_cost *r = &top->r[i];
+
+		pw_error(
+			diags, &r->rule->loc,
+			"rule '%s' needs up to %llu decision %s in tenant '%s': it covers %u source, %u destination and %u service %s",
+			r->rule->name, (unsigned long long)r->entries,
+			r->entries == 1 ? "entry" : "entries",
+			tenant_name(r->tv), r->n_src, r->n_dst, r->n_svc,
+			r->n_svc == 1 ? "class" : "classes");
+	}
+}
+
 int policy_compile(const struct policy_analysis *an, uint32_t generation,
 		   struct policy_compiled **out)
 {
+	return policy_compile_opts(an, generation, NULL, out);
+}
+
+void policy_compiled_set_generation(struct policy_compiled *c,
+				    uint32_t generation)
+{
+	c->generation = generation;
+	c->settings.generation = generation;
+}
+
+int policy_compile_opts(const struct policy_analysis *an, uint32_t generation,
+			const struct policy_compile_opts *opts,
+			struct policy_compiled **out)
+{
 	struct cbuild cb = { .an = an, .pol = an->policy };
 	struct policy_compiled *c;
+	uint64_t total = 0;
 	uint32_t t;
 	int ret = 0;
 
 	*out = NULL;
+	cb.max_decisions = opts && opts->max_decisions ?
+				   opts->max_decisions :
+				   POLICY_COMPILE_MAX_DECISIONS;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		ret = -ENOMEM;
@@ -1082,11 +1241,16 @@ int policy_compile(const struct policy_analysis *an, uint32_t generation,
 		goto out;
 	for (t = 0; t < an->n_tenants; t++) {
 		ret = compile_tenant(&cb, &an->tenants[t], &c->tenant_info[t]);
+		if (ret == -E2BIG && cb.over && opts && opts->diags)
+			report_too_big(&cb, opts->diags, &cb.tenant_top, 0);
 		if (ret)
 			goto out;
 	}
-	if (c->n_decisions > POLICY_COMPILE_MAX_DECISIONS) {
+	total = c->n_decisions;
+	if (total > cb.max_decisions) {
 		ret = -E2BIG;
+		if (opts && opts->diags)
+			report_too_big(&cb, opts->diags, &cb.top, total);
 		goto out;
 	}
 	/* Tell the datapath which key shapes to look up per tenant */

@@ -218,6 +218,28 @@ struct policy_compiled {
  */
 int policy_compile(const struct policy_analysis *an, uint32_t generation,
 		   struct policy_compiled **out);
+
+/* Rules named when the decision entries exceed the limit. */
+#define POLICY_COMPILE_TOP_RULES 5
+
+struct policy_compile_opts {
+	/* Decision entries allowed; 0: POLICY_COMPILE_MAX_DECISIONS. */
+	uint64_t max_decisions;
+	/* When set and the policy is refused for its size (-E2BIG), the
+	 * reasons as errors: where the limit was passed, and at each of the
+	 * (at most POLICY_COMPILE_TOP_RULES) rules that need the most
+	 * decision entries, how many and along which dimensions. */
+	struct pw_diags *diags;
+};
+
+/* policy_compile() with options (NULL: the defaults). */
+int policy_compile_opts(const struct policy_analysis *an, uint32_t generation,
+			const struct policy_compile_opts *opts,
+			struct policy_compiled **out);
+/* The generation is the settings' only field that changes from one apply
+ * to the next: compile once, then set it. */
+void policy_compiled_set_generation(struct policy_compiled *c,
+				    uint32_t generation);
 void policy_compiled_free(struct policy_compiled *c);
 
 /* Orders of the sorted arrays (usable with qsort/bsearch). */

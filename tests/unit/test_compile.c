@@ -536,6 +536,102 @@ START_TEST(test_deterministic)
 }
 END_TEST
 
+/* ---- refusal: more decision entries than allowed -------------------------- */
+
+static const char too_big_yaml[] =
+	"version: 1\n"
+	"rules:\n"
+	"  - {name: g, from: any, to: 10.9.9.9, proto: udp, ports: [53],\n"
+	"     action: allow}\n"
+	"tenants:\n"
+	"  - name: a\n"
+	"    interfaces: [e0]\n"
+	"    segments:\n"
+	"      web: [10.1.1.0/24]\n"
+	"      db: [10.1.2.0/24]\n"
+	"    rules:\n"
+	"      - {name: one, from: web, to: db, proto: tcp, ports: [22],\n"
+	"         action: allow}\n"
+	"      - {name: wide, from: [web, db], to: [web, db, 192.0.2.1],\n"
+	"         proto: tcp, ports: [22, \"80-90\"], action: allow}\n"
+	"  - name: b\n"
+	"    interfaces: [e1]\n"
+	"    segments:\n"
+	"      web: [10.1.1.0/24]\n"
+	"    rules:\n"
+	"      - {name: out, from: web, to: external, proto: tcp,\n"
+	"         ports: [22, 80, 443], action: allow}\n";
+
+/* Compile @yaml allowing @max decision entries: -E2BIG and exactly the
+ * diagnostics @want. */
+static void expect_too_big(const char *yaml, uint64_t max, const char *want)
+{
+	struct policy_compile_opts o = { .max_decisions = max };
+	struct policy_compiled *c = (struct policy_compiled *)1;
+	struct pw_diags diags;
+	struct fixture f;
+	char *text;
+
+	memset(&f, 0, sizeof(f));
+	f.pol = fixture_load_ok(yaml);
+	ck_assert_int_eq(policy_analyze(f.pol, &f.an), 0);
+	pw_diags_init(&diags);
+	o.diags = &diags;
+	ck_assert_int_eq(policy_compile_opts(f.an, 1, &o, &c), -E2BIG);
+	ck_assert_ptr_null(c);
+	text = fixture_diags_text(&diags);
+	ck_assert_msg(!strcmp(text, want), "--- expected:\n%s--- got:\n%s",
+		      want, text);
+	free(text);
+	pw_diags_free(&diags);
+	release(&f);
+}
+
+START_TEST(test_too_big)
+{
+	struct policy_compile_opts o = { .max_decisions = 16 };
+	struct policy_compiled *c;
+	struct pw_diags diags;
+	struct fixture f;
+
+	/* Exactly at the limit: compiles (a: g 1 + one 1 + wide 12, one of
+	 * which is one's; b: g 1 + out 2, one per IPv4 external class). */
+	build(&f, too_big_yaml);
+	ck_assert_uint_eq(f.c->n_decisions, 16);
+	pw_diags_init(&diags);
+	o.diags = &diags;
+	ck_assert_int_eq(policy_compile_opts(f.an, 1, &o, &c), 0);
+	ck_assert_uint_eq(diags.count, 0);
+	policy_compiled_set_generation(c, 9);
+	ck_assert_uint_eq(c->generation, 9);
+	ck_assert_uint_eq(c->settings.generation, 9);
+	policy_compiled_free(c);
+	pw_diags_free(&diags);
+	release(&f);
+
+	/* Tenant a alone passes 10: its rules, most costly first; 'wide'
+	 * covers 2 x 3 classes of IPv4 x 2 services. */
+	expect_too_big(
+		too_big_yaml, 10,
+		"test.yaml:3:5: error: rule 'g' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:6:5: error: tenant 'a' needs more than 10 decision entries, plumwall's limit for a datapath map; the rules that need the most: 'wide' (12), 'g' (1), 'one' (1) (a rule needs an entry per source x destination x service class it covers: overlapping port ranges make many service classes, addresses named by many rules many address classes; plumwall show lists them)\n"
+		"test.yaml:12:9: error: rule 'one' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:14:9: error: rule 'wide' needs up to 12 decision entries in tenant 'a': it covers 2 source, 3 destination and 2 service classes\n");
+	/* Each tenant fits 15, the policy does not: the whole policy's
+	 * most costly rules, a global one once per tenant. 'out' covers
+	 * both defaults and 10.9.9.9 (external in b), of which the IPv4
+	 * ones pair with web. */
+	expect_too_big(
+		too_big_yaml, 15,
+		"test.yaml: error: the policy needs 16 decision entries, more than 15, plumwall's limit for a datapath map; the rules that need the most: 'wide' in tenant 'a' (12), 'out' in tenant 'b' (2), 'g' in tenant 'a' (1), 'one' in tenant 'a' (1), 'g' in tenant 'b' (1) (a rule needs an entry per source x destination x service class it covers: overlapping port ranges make many service classes, addresses named by many rules many address classes; plumwall show lists them)\n"
+		"test.yaml:3:5: error: rule 'g' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:3:5: error: rule 'g' needs up to 1 decision entry in tenant 'b': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:12:9: error: rule 'one' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:14:9: error: rule 'wide' needs up to 12 decision entries in tenant 'a': it covers 2 source, 3 destination and 2 service classes\n"
+		"test.yaml:21:9: error: rule 'out' needs up to 2 decision entries in tenant 'b': it covers 1 source, 3 destination and 1 service class\n");
+}
+END_TEST
+
 /* ---- differential test --------------------------------------------------- */
 
 static int compare_one(const struct fixture *f, const struct policy_packet *p)
@@ -712,6 +808,7 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_tuples_any);
 	tcase_add_test(tc, test_reductions);
 	tcase_add_test(tc, test_deterministic);
+	tcase_add_test(tc, test_too_big);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
