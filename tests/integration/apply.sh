@@ -96,8 +96,8 @@ check "tcp 8080 allowed" wait_for 5 tcp_ok 10.99.2.2 8080
 check "udp 5353 allowed" wait_for 5 udp_ok 10.99.2.2
 check "icmp allowed" wait_for 5 ping_ok 10.99.2.2
 check "tcp 9090 denied" not tcp_ok 10.99.2.2 9090
-check "pins exist" test -e $PIN/v2/maps/pw_config
-check "link pinned" test -e $PIN/v2/links/m1@xdp
+check "pins exist" test -e $PIN/$LAYOUT/maps/pw_config
+check "link pinned" test -e $PIN/$LAYOUT/links/m1@xdp
 
 # a long-lived flow on 8080, to be revoked by the second policy
 inc bash -c "while :; do echo x; read -r -t 0.2 <> <(:); done | nc 10.99.2.2 8080 >/dev/null 2>&1" &
