@@ -76,6 +76,13 @@ check "dry run, missing interface: named" grep -q "unknown interface 'nosuch0'" 
 echo "version: [" >"$TMP/bad.yaml"
 pw apply --dry-run "$TMP/bad.yaml"
 check "dry run, bad policy: exits 1" test "$RC" = 1
+if command -v setpriv >/dev/null 2>&1; then
+	chmod 755 "$TMP"
+	chmod 644 "$TMP/p1.yaml"
+	inm setpriv --reuid=65534 --regid=65534 --clear-groups "$PW" apply --dry-run "$TMP/p1.yaml" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	check "dry run without privileges: exits 3 ($(cat "$TMP/err"))" test "$RC" = 3
+fi
 # The compiler's refusal: the same errors, at the rules, as check's
 PLUMWALL_MAX_DECISIONS=2 pw apply --dry-run "$TMP/p1.yaml"
 check "dry run, too many decision entries: exits 1" test "$RC" = 1
