@@ -98,8 +98,13 @@ START_TEST(queue_bounded_fifo)
 }
 END_TEST
 
+/* PW_LAYOUT_VERSION as a string: state documents carry it */
+#define LAYOUT_STR2(x) #x
+#define LAYOUT_STR(x) LAYOUT_STR2(x)
+#define LAYOUT LAYOUT_STR(PW_LAYOUT_VERSION)
+
 static const char state_g7[] =
-	"{\"layout_version\":2,\"generation\":7,"
+	"{\"layout_version\":" LAYOUT ",\"generation\":7,"
 	"\"interfaces\":[{\"name\":\"acme0\",\"ifindex\":12,\"mode\":\"xdp\"}],"
 	"\"tenants\":[{\"id\":1,\"name\":\"acme\"},{\"id\":3,\"name\":\"beta\"}],"
 	"\"rules\":[{\"id\":0,\"name\":\"g\",\"tenant\":null},"
@@ -165,7 +170,8 @@ START_TEST(names_cache_generations)
 	/* bounded */
 	for (g = 9; g < 9 + 2 * LOGD_NAMES_KEEP; g++) {
 		snprintf(doc, sizeof(doc),
-			 "{\"layout_version\":2,\"generation\":%u}", g);
+			 "{\"layout_version\":" LAYOUT ",\"generation\":%u}",
+			 g);
 		write_file(state, doc);
 		ck_assert_int_eq(logd_names_cache_refresh(&c, state), 0);
 	}
