@@ -118,22 +118,31 @@ static __always_inline __u32 pw_lookup_svc(__u32 slot, __u32 tenant, __u8 proto,
 }
 
 /* The tenant fields pw_judge() needs, packed into one scalar argument. */
-static __always_inline __u32 pw_tinfo(const struct pw_tenant_val *tv)
+static __always_inline __u64 pw_tinfo(const struct pw_tenant_val *tv)
 {
 	return tv->default_action | (__u32)tv->flags << 8 |
-	       (__u32)tv->tuples << 16;
+	       (__u32)tv->tuples << 16 | (__u64)tv->ext_tuples << 32;
+}
+
+/* An address of class @cls is external (shared.h, PW_CLASS_EXTERNAL). */
+static __always_inline int pw_class_external(__u32 cls)
+{
+	return cls == PW_CLASS_DEFAULT_V4 || cls == PW_CLASS_DEFAULT_V6 ||
+	       (cls & PW_CLASS_EXTERNAL);
 }
 
 /*
  * First-match over the tenant's rules in a constant number of lookups:
- * the up to eight decision keys, smallest rule id wins; none: default.
- * A missing inner map (never after a complete fill) fails closed: deny.
+ * the up to eight decision keys, and in a PW_TENANT_EXT tenant up to ten
+ * more with PW_CLASS_EXT for an external address, smallest rule id wins;
+ * none: default. A missing inner map (never after a complete fill) fails
+ * closed: deny.
  *
  * A global function: the verifier checks it once, not once for every
- * state the packet path reaches it in (the eight hit/miss branches would
+ * state the packet path reaches it in (the hit/miss branches would
  * otherwise multiply with everything before them).
  */
-__pw_noinline int pw_judge(__u32 slot, __u32 tenant, __u32 tinfo,
+__pw_noinline int pw_judge(__u32 slot, __u32 tenant, __u64 tinfo,
 			   const struct pw_tuple *t, struct pw_judgement *j)
 {
 	struct pw_decision_key dk = { .tenant = (__u16)tenant };
@@ -141,6 +150,8 @@ __pw_noinline int pw_judge(__u32 slot, __u32 tenant, __u32 tinfo,
 	struct pw_rule_val *rv;
 	__u32 src_class, dst_class, svc_class, best = PW_RULE_NONE;
 	__u8 tflags = tinfo >> 8, tuples = tinfo >> 16;
+	__u32 ext_tuples = (tinfo >> 32) & 0xffff;
+	int src_ext, dst_ext;
 	void *addr_map, *dec, *rules;
 	int i;
 
@@ -163,6 +174,34 @@ __pw_noinline int pw_judge(__u32 slot, __u32 tenant, __u32 tinfo,
 		dk.src_class = (i & 1) ? PW_CLASS_ANY : src_class;
 		dk.dst_class = (i & 2) ? PW_CLASS_ANY : dst_class;
 		dk.svc_class = (i & 4) ? PW_CLASS_ANY : svc_class;
+		dv = bpf_map_lookup_elem(dec, &dk);
+		if (dv && dv->rule_id < best)
+			best = dv->rule_id;
+	}
+	if (!(tflags & PW_TENANT_EXT))
+		ext_tuples = 0;
+	src_ext = pw_class_external(src_class);
+	dst_ext = pw_class_external(dst_class);
+	/* PW_EXT_TUPLE_BIT() order: i % 5 is the (src, dst) pair, i >= 5
+	 * has svc = ANY; constants once unrolled. */
+#pragma unroll
+	for (i = 0; i < PW_EXT_TUPLES; i++) {
+		if (!(ext_tuples & (1U << i)))
+			continue;
+		if (i % 5 <= 2) {
+			if (!src_ext || (i % 5 == 2 && !dst_ext))
+				continue;
+			dk.src_class = PW_CLASS_EXT;
+			dk.dst_class = i % 5 == 0 ? dst_class :
+				       i % 5 == 1 ? PW_CLASS_ANY :
+						    PW_CLASS_EXT;
+		} else {
+			if (!dst_ext)
+				continue;
+			dk.src_class = i % 5 == 3 ? src_class : PW_CLASS_ANY;
+			dk.dst_class = PW_CLASS_EXT;
+		}
+		dk.svc_class = i >= 5 ? PW_CLASS_ANY : svc_class;
 		dv = bpf_map_lookup_elem(dec, &dk);
 		if (dv && dv->rule_id < best)
 			best = dv->rule_id;

@@ -416,7 +416,7 @@ static int fw_get_prog(const char *name)
 
 static void fw_apply_usage(FILE *out)
 {
-	fputs("Usage: plumwall apply [-h] [--mode xdp|tc|auto] POLICY\n"
+	fputs("Usage: plumwall apply [-h] [--mode xdp|tc|auto] [--dry-run] POLICY\n"
 	      "\n"
 	      "Compile POLICY, load it and attach to every interface it names,\n"
 	      "or replace the running policy atomically (tracked flows survive\n"
@@ -433,6 +433,11 @@ static void fw_apply_usage(FILE *out)
 	      "               Interfaces already attached keep their mode:\n"
 	      "               xdp or tc for one attached in the other mode is\n"
 	      "               refused (exit 1); auto takes either.\n"
+	      "  --dry-run    compile POLICY, resolve its interfaces, and load\n"
+	      "               and verify the programs on this kernel with\n"
+	      "               private maps filled with the policy; change\n"
+	      "               nothing (no pins, no attach, no state). Exits\n"
+	      "               as apply would.\n"
 	      "  -h, --help   show this help\n"
 	      "\n"
 	      "Exit status: 0 applied, 1 policy refused, unknown interface or\n"
@@ -443,14 +448,19 @@ static void fw_apply_usage(FILE *out)
 	      out);
 }
 
+static int fw_apply_dry_run(const char *prog, const char *path,
+			    enum fw_rt_want want);
+
 int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "help", no_argument, NULL, 'h' },
 		{ "mode", required_argument, NULL, 'm' },
+		{ "dry-run", no_argument, NULL, 'n' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum fw_rt_want want = FW_RT_WANT_AUTO;
+	bool dry_run = false;
 	int status, c;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -465,6 +475,9 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 					"--mode: xdp, tc or auto, not '%s'",
 					optarg);
 			break;
+		case 'n':
+			dry_run = true;
+			break;
 		default:
 			return fw_usage_hint(argv[0]);
 		}
@@ -477,7 +490,92 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 	status = fw_command_ready(cmd);
 	if (status)
 		return status;
+	if (dry_run)
+		return fw_apply_dry_run(argv[0], argv[optind], want);
 	return fw_apply_policy(argv[0], argv[optind], want, NULL);
+}
+
+/*
+ * apply --dry-run: every check apply makes before it changes anything
+ * (kernel, policy and compiler, interfaces, tenants by VLAN against the
+ * running modes, pinned state of another layout), then the programs
+ * loaded (the verifier's verdict on this kernel) with private maps,
+ * never pinned, filled with the policy: map creation and limits as apply
+ * meets them. Nothing is pinned, attached or written; no lock is taken
+ * (nothing here needs one). Exit statuses are apply's.
+ */
+static int fw_apply_dry_run(const char *prog, const char *path,
+			    enum fw_rt_want want)
+{
+	struct fw_apply a = { .prog = prog };
+	struct fw_dp_opts o = { 0 };
+	struct policy_compiled *c;
+	struct fw_policy_ctx pc;
+	struct fw_dp *dp = NULL;
+	json_t *old = NULL;
+	uint32_t gen = 0;
+	char foreign[256], msg[1024];
+	int status = FW_EXIT_REFUSED, ret;
+	size_t i;
+
+	memset(&pc, 0, sizeof(pc));
+	if (fw_kern_require(prog))
+		return FW_EXIT_STATE;
+	if (fw_policy_read(prog, path, NULL, 0, FW_POLICY_COMPILE, &pc))
+		goto out;
+	c = pc.compiled;
+	ret = fw_rt_foreign_layout(foreign, sizeof(foreign));
+	if (ret > 0) {
+		fprintf(stderr,
+			"%s: %s/%s holds a datapath of another layout (this plumwall uses v%d); remove it with the plumwall that made it\n",
+			prog, FW_RT_ROOT, foreign, PW_LAYOUT_VERSION);
+		status = FW_EXIT_STATE;
+		goto out;
+	}
+	if (fw_rt_pinned()) {
+		ret = fw_rt_state_read(&old);
+		if (!ret)
+			ret = fw_apply_old(&a, old, &gen);
+		if (ret) {
+			fprintf(stderr,
+				"%s: a datapath is pinned under %s but %s is %s; run 'plumwall down' first\n",
+				prog, FW_RT_DIR, FW_RT_STATE,
+				ret == -ENOENT ? "missing" : "unreadable");
+			status = FW_EXIT_STATE;
+			goto out;
+		}
+	}
+	policy_compiled_set_generation(c, gen + 1);
+	if (fw_apply_interfaces(&a, c))
+		goto out;
+	if (fw_apply_vlan_modes(&a, want))
+		goto out;
+
+	o.ct_max_entries = pc.pol->settings.ct_max_entries;
+	ret = fw_dp_open(&dp, &o);
+	if (!ret)
+		ret = fw_dp_load_compiled(dp, c, fw_apply_resolve, &a);
+	if (ret) {
+		status = fw_kern_load_message(ret, msg, sizeof(msg));
+		fprintf(stderr, "%s: %s\n", prog, msg);
+		goto out;
+	}
+	printf("dry run of %s: would be generation %u, %zu interface%s; "
+	       "programs verified and the policy loaded on this kernel "
+	       "(decision entries: %u); nothing changed\n",
+	       path, c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s",
+	       c->n_decisions);
+	for (i = 0; i < a.n_ifs; i++)
+		printf("  %s%s\n", a.ifs[i].name,
+		       a.ifs[i].vlans ? " (tenants by VLAN: tc)" : "");
+	status = FW_EXIT_OK;
+out:
+	fw_dp_close(dp);
+	json_decref(old);
+	fw_policy_close(&pc);
+	free(a.ifs);
+	free(a.old);
+	return status;
 }
 
 static const char *const fw_apply_wants[] = {
@@ -531,9 +629,11 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		return FW_EXIT_STATE;
 	}
 
-	/* 1. Everything that can be refused, before touching anything. */
-	if (fw_policy_open(prog, path, &pc))
+	/* 1. Everything that can be refused, before touching anything. The
+	 * compiler's refusal is a policy error, said as check says it. */
+	if (fw_policy_read(prog, path, NULL, 0, FW_POLICY_COMPILE, &pc))
 		goto out;
+	c = pc.compiled;
 	ret = fw_rt_foreign_layout(foreign, sizeof(foreign));
 	if (ret > 0) {
 		fprintf(stderr,
@@ -556,14 +656,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			goto out;
 		}
 	}
-	ret = policy_compile(pc.an, gen + 1, &c);
-	if (ret) {
-		fprintf(stderr, "%s: %s: cannot compile: %s\n", prog, path,
-			ret == -E2BIG ?
-				"the policy needs more map entries than plumwall allows" :
-				strerror(-ret));
-		goto out;
-	}
+	policy_compiled_set_generation(c, gen + 1);
 	if (fw_apply_interfaces(&a, c))
 		goto out;
 	if (fw_apply_vlan_modes(&a, want) || fw_apply_attached_modes(&a, want))
@@ -748,7 +841,6 @@ out:
 	json_decref(st);
 	json_decref(old);
 	fw_ctr_free(&base);
-	policy_compiled_free(c);
 	fw_policy_close(&pc);
 	free(a.ifs);
 	free(a.old);

@@ -22,27 +22,68 @@
 #include "output.h"
 
 /*
- * Load, analyze and warn, then print every diagnostic (sorted) to stderr.
- * Returns 0 when the policy has no errors, else a negative errno; @ctx is
- * to be closed either way.
+ * The compiler, with its refusal as errors at the rules that cost the
+ * most, so check, show, apply and plumwalld say the same.
  */
-int fw_policy_open(const char *prog, const char *path,
-			  struct fw_policy_ctx *ctx)
+static int fw_policy_compile(const char *prog, struct fw_policy_ctx *ctx)
+{
+	struct policy_compile_opts o = { .diags = &ctx->diags };
+	const char *env = getenv("PLUMWALL_MAX_DECISIONS");
+	struct pw_loc loc = { 0 };
+	size_t errors = ctx->diags.n_errors;
+	unsigned long long v;
+	char *end;
+	int ret;
+
+	/* A lower limit, for a tighter bound on kernel memory (and tests). */
+	if (env) {
+		errno = 0;
+		v = strtoull(env, &end, 10);
+		if (errno || end == env || *end || !v ||
+		    v > POLICY_COMPILE_MAX_DECISIONS)
+			fprintf(stderr,
+				"%s: warning: PLUMWALL_MAX_DECISIONS must be a number from 1 to %u, not '%s'; ignored\n",
+				prog, POLICY_COMPILE_MAX_DECISIONS, env);
+		else
+			o.max_decisions = v;
+	}
+
+	ret = policy_compile_opts(ctx->an, 0, &o, &ctx->compiled);
+	if (ret == -E2BIG && ctx->diags.n_errors == errors) {
+		/* A map other than pw_decision: no rule to blame. */
+		loc.file = ctx->pol->n_files ? ctx->pol->files[0] :
+					       ctx->pol->path;
+		pw_error(
+			&ctx->diags, &loc,
+			"the compiled policy needs more entries than a datapath map can hold");
+	}
+	return ret;
+}
+
+int fw_policy_read(const char *prog, const char *path, const char *buf,
+		   size_t len, unsigned int flags, struct fw_policy_ctx *ctx)
 {
 	int ret;
 
 	memset(ctx, 0, sizeof(*ctx));
 	pw_diags_init(&ctx->diags);
-	ret = policy_load(path, &ctx->diags, &ctx->pol);
+	if (buf)
+		ret = policy_load_buffer(path, buf, len, &ctx->diags,
+					 &ctx->pol);
+	else
+		ret = policy_load(path, &ctx->diags, &ctx->pol);
 	if (ret)
 		goto out;
 	ret = policy_analyze(ctx->pol, &ctx->an);
 	if (ret)
 		goto out;
 	ret = policy_warn(ctx->an, &ctx->diags);
+	if (!ret && (flags & FW_POLICY_COMPILE))
+		ret = fw_policy_compile(prog, ctx);
 out:
 	pw_diags_sort(&ctx->diags);
-	pw_diags_print(&ctx->diags, stderr);
+	if (!(flags & FW_POLICY_QUIET))
+		pw_diags_print(&ctx->diags, stderr);
 	if (!ret && ctx->diags.n_errors)
 		ret = -EINVAL;
 	/* Failures that are not the policy's fault (out of memory in the
@@ -52,8 +93,15 @@ out:
 	return ret;
 }
 
+int fw_policy_open(const char *prog, const char *path,
+		   struct fw_policy_ctx *ctx)
+{
+	return fw_policy_read(prog, path, NULL, 0, 0, ctx);
+}
+
 void fw_policy_close(struct fw_policy_ctx *ctx)
 {
+	policy_compiled_free(ctx->compiled);
 	if (ctx->an)
 		policy_analysis_free(ctx->an);
 	if (ctx->pol)
@@ -63,6 +111,7 @@ void fw_policy_close(struct fw_policy_ctx *ctx)
 
 static const struct option fw_check_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
+	{ "json", no_argument, NULL, 'j' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -103,59 +152,6 @@ static int fw_policy_args(int argc, char **argv, const struct option *opts,
 				      argv[optind + 1]);
 	*path = argv[optind];
 	return FW_EXIT_OK;
-}
-
-/* ------------------------------------------------------------------ check */
-
-static void fw_check_usage(FILE *out)
-{
-	fputs("Usage: plumwall check [-h] POLICY\n"
-	      "\n"
-	      "Validate POLICY, a YAML file or a directory of *.yaml/*.yml files.\n"
-	      "Every error and warning goes to stderr as\n"
-	      "FILE:LINE:COLUMN: error|warning: MESSAGE; a valid policy gets a\n"
-	      "one-line summary on stdout.\n"
-	      "\n"
-	      "Options:\n"
-	      "  -h, --help  show this help\n"
-	      "\n"
-	      "Exit status: 0 no errors (warnings allowed), 1 errors or POLICY\n"
-	      "unreadable, 2 usage error.\n",
-	      out);
-}
-
-static const char *fw_plural(size_t n, const char *one, const char *many)
-{
-	return n == 1 ? one : many;
-}
-
-int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv)
-{
-	struct fw_policy_ctx ctx;
-	const char *path = NULL;
-	int status;
-
-	status = fw_policy_args(argc, argv, fw_check_opts, fw_check_usage, NULL,
-				&path);
-	if (status)
-		return status < 0 ? FW_EXIT_OK : status;
-	status = fw_command_ready(cmd);
-	if (status)
-		return status;
-
-	if (fw_policy_open(argv[0], path, &ctx)) {
-		status = FW_EXIT_REFUSED;
-		goto out;
-	}
-	printf("%s: ok (%u %s, %u %s, %zu %s)\n", path, ctx.pol->n_tenants,
-	       fw_plural(ctx.pol->n_tenants, "tenant", "tenants"),
-	       ctx.pol->n_rules_total,
-	       fw_plural(ctx.pol->n_rules_total, "rule", "rules"),
-	       ctx.diags.n_warnings,
-	       fw_plural(ctx.diags.n_warnings, "warning", "warnings"));
-out:
-	fw_policy_close(&ctx);
-	return status;
 }
 
 /* ------------------------------------------------------- show: document */
@@ -553,6 +549,28 @@ static json_t *fw_jpolicy(const struct fw_policy_ctx *ctx, int *err)
 	return obj;
 }
 
+/* A line or column of a diagnostic: null when it concerns a whole file
+ * (0) or no file. */
+static json_t *fw_jpos(const struct pw_diag *d, uint32_t v)
+{
+	return d->file && v ? json_integer(v) : json_null();
+}
+
+/* A diagnostic of check --json: where, how bad, what. */
+static json_t *fw_jdiag(const struct pw_diag *d, int *err)
+{
+	json_t *obj = json_object();
+
+	fw_jset(obj, "file", d->file ? json_string(d->file) : json_null(), err);
+	fw_jset(obj, "line", fw_jpos(d, d->loc.line), err);
+	fw_jset(obj, "column", fw_jpos(d, d->loc.col), err);
+	fw_jset(obj, "severity",
+		json_string(d->severity == PW_SEV_ERROR ? "error" : "warning"),
+		err);
+	fw_jset(obj, "message", json_string(d->message), err);
+	return obj;
+}
+
 static int fw_show_doc(const struct fw_policy_ctx *ctx,
 		       const struct policy_compiled *c, json_t **out)
 {
@@ -577,6 +595,236 @@ static int fw_show_doc(const struct fw_policy_ctx *ctx,
 	}
 	*out = doc;
 	return err;
+}
+
+/* ------------------------------------------------------------------ check */
+
+/* The name standard input goes by in diagnostics and output. */
+#define FW_STDIN_NAME "<stdin>"
+
+static void fw_check_usage(FILE *out)
+{
+	fputs("Usage: plumwall check [-h] [--json] POLICY...\n"
+	      "\n"
+	      "Validate each POLICY, a YAML file, a directory of *.yaml/*.yml\n"
+	      "files, or - for standard input (named <stdin> in messages), and\n"
+	      "compile it as apply would: a policy that passes would load,\n"
+	      "map limits included. Every error and warning goes to stderr as\n"
+	      "FILE:LINE:COLUMN: error|warning: MESSAGE; each valid policy gets\n"
+	      "a one-line summary on stdout.\n"
+	      "\n"
+	      "Options:\n"
+	      "  --json      one JSON document on stdout instead: per policy its\n"
+	      "              path, ok, files, tenant and rule counts, and its\n"
+	      "              diagnostics (file, line, column, severity, message)\n"
+	      "  -h, --help  show this help\n"
+	      "\n"
+	      "Exit status: 0 no errors (warnings allowed), 1 errors in some\n"
+	      "POLICY or one unreadable, 2 usage error.\n",
+	      out);
+}
+
+static const char *fw_plural(size_t n, const char *one, const char *many)
+{
+	return n == 1 ? one : many;
+}
+
+/* All of standard input, for `check -`. */
+static int fw_read_stdin(char **buf, size_t *len)
+{
+	size_t cap = 0, n = 0, got;
+	char *p = NULL, *grown;
+	int ret = 0;
+
+	do {
+		if (cap - n < 65536) {
+			cap = cap ? cap * 2 : 65536;
+			grown = realloc(p, cap);
+			if (!grown) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			p = grown;
+		}
+		got = fread(p + n, 1, cap - n, stdin);
+		n += got;
+	} while (got);
+	if (ferror(stdin))
+		ret = errno ? -errno : -EIO;
+out:
+	if (ret) {
+		free(p);
+		p = NULL;
+		n = 0;
+	}
+	*buf = p;
+	*len = n;
+	return ret;
+}
+
+/*
+ * One checked policy as the check document describes it: path, ok, files
+ * read, tenant and rule counts (null when the policy did not load), error
+ * and warning counts, and the diagnostics. @failure (a negative errno
+ * with no diagnostic of its own, e.g. out of memory) becomes one.
+ */
+static json_t *fw_check_policy_doc(const char *path,
+				   const struct fw_policy_ctx *ctx, bool ok,
+				   int failure, int *err)
+{
+	const struct policy *pol = ctx->pol;
+	size_t k, n_errors = ctx->diags.n_errors;
+	json_t *obj = json_object();
+	json_t *arr, *d;
+	uint32_t i;
+
+	fw_jset(obj, "path", json_string(path), err);
+	fw_jset(obj, "ok", json_boolean(ok), err);
+	arr = pol ? json_array() : json_null();
+	for (i = 0; pol && i < pol->n_files; i++)
+		fw_jappend(arr, json_string(pol->files[i]), err);
+	fw_jset(obj, "files", arr, err);
+	fw_jset(obj, "tenants", pol ? fw_jint(pol->n_tenants) : json_null(),
+		err);
+	fw_jset(obj, "rules", pol ? fw_jint(pol->n_rules_total) : json_null(),
+		err);
+	arr = json_array();
+	for (k = 0; k < ctx->diags.count; k++)
+		fw_jappend(arr, fw_jdiag(&ctx->diags.items[k], err), err);
+	if (failure && !n_errors) {
+		d = json_object();
+		fw_jset(d, "file", json_string(path), err);
+		fw_jset(d, "line", json_null(), err);
+		fw_jset(d, "column", json_null(), err);
+		fw_jset(d, "severity", json_string("error"), err);
+		fw_jset(d, "message", json_string(strerror(-failure)), err);
+		fw_jappend(arr, d, err);
+		n_errors++;
+	}
+	fw_jset(obj, "errors", fw_jint(n_errors), err);
+	fw_jset(obj, "warnings", fw_jint(ctx->diags.n_warnings), err);
+	fw_jset(obj, "diagnostics", arr, err);
+	return obj;
+}
+
+/* Text: the summary line of a valid policy (its diagnostics went to
+ * stderr as they came). */
+static int fw_check_text(FILE *out, const json_t *doc)
+{
+	json_int_t t, r, w;
+
+	if (!json_is_true(json_object_get(doc, "ok")))
+		return 0;
+	t = json_integer_value(json_object_get(doc, "tenants"));
+	r = json_integer_value(json_object_get(doc, "rules"));
+	w = json_integer_value(json_object_get(doc, "warnings"));
+	fprintf(out,
+		"%s: ok (%" JSON_INTEGER_FORMAT " %s, %" JSON_INTEGER_FORMAT
+		" %s, %" JSON_INTEGER_FORMAT " %s)\n",
+		json_string_value(json_object_get(doc, "path")), t,
+		fw_plural((size_t)t, "tenant", "tenants"), r,
+		fw_plural((size_t)r, "rule", "rules"), w,
+		fw_plural((size_t)w, "warning", "warnings"));
+	return 0;
+}
+
+int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv)
+{
+	const char *prog = argv[0], *path;
+	json_t *doc = NULL, *list, *one;
+	struct fw_policy_ctx ctx;
+	size_t errors = 0, warnings = 0, len = 0;
+	bool json = false, ok_all = true, have_stdin = false;
+	unsigned int flags = FW_POLICY_COMPILE;
+	char *buf = NULL;
+	int status, c, i, ret, err = 0;
+
+	while ((c = getopt_long(argc, argv, "h", fw_check_opts, NULL)) != -1) {
+		switch (c) {
+		case 'h':
+			fw_check_usage(stdout);
+			return FW_EXIT_OK;
+		case 'j':
+			json = true;
+			break;
+		default:
+			return fw_usage_hint(prog);
+		}
+	}
+	if (optind >= argc)
+		return fw_usage_error(prog, "missing POLICY");
+	for (i = optind; i < argc; i++) {
+		if (strcmp(argv[i], "-"))
+			continue;
+		if (have_stdin)
+			return fw_usage_error(
+				prog,
+				"'-' (standard input) may be given only once");
+		have_stdin = true;
+	}
+	status = fw_command_ready(cmd);
+	if (status)
+		return status;
+	if (json)
+		flags |= FW_POLICY_QUIET;
+	list = json_array();
+
+	for (i = optind; i < argc; i++) {
+		path = argv[i];
+		ret = 0;
+		memset(&ctx, 0, sizeof(ctx));
+		if (!strcmp(path, "-")) {
+			path = FW_STDIN_NAME;
+			ret = fw_read_stdin(&buf, &len);
+			if (ret)
+				fprintf(stderr,
+					"%s: cannot read standard input: %s\n",
+					prog, strerror(-ret));
+			else
+				/* never NULL: an empty input is a policy
+				 * with nothing in it */
+				ret = fw_policy_read(prog, path, buf ? buf : "",
+						     len, flags, &ctx);
+		} else {
+			ret = fw_policy_read(prog, path, NULL, 0, flags, &ctx);
+		}
+		one = fw_check_policy_doc(path, &ctx, !ret, ret, &err);
+		errors += (size_t)json_integer_value(
+			json_object_get(one, "errors"));
+		warnings += ctx.diags.n_warnings;
+		ok_all &= !ret;
+		if (!json && !err) {
+			ret = fw_output(stdout, FW_FORMAT_TEXT, one,
+					fw_check_text);
+			if (ret && !err)
+				err = ret;
+		}
+		fw_jappend(list, one, &err);
+		fw_policy_close(&ctx);
+		free(buf);
+		buf = NULL;
+	}
+
+	if (json) {
+		doc = json_object();
+		fw_jset(doc, "ok", json_boolean(ok_all), &err);
+		fw_jset(doc, "errors", fw_jint(errors), &err);
+		fw_jset(doc, "warnings", fw_jint(warnings), &err);
+		fw_jset(doc, "policies", list, &err);
+		list = NULL;
+		if (!err)
+			err = fw_output(stdout, FW_FORMAT_JSON, doc, NULL);
+	}
+	if (err) {
+		fprintf(stderr, "%s: cannot write output: %s\n", prog,
+			strerror(-err));
+		status = FW_EXIT_REFUSED;
+	} else {
+		status = ok_all ? FW_EXIT_OK : FW_EXIT_REFUSED;
+	}
+	json_decref(list);
+	json_decref(doc);
+	return status;
 }
 
 /* ----------------------------------------------------------- show: text */
@@ -905,7 +1153,6 @@ static void fw_show_usage(FILE *out)
 
 int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
 {
-	struct policy_compiled *compiled = NULL;
 	struct fw_policy_ctx ctx;
 	const char *path = NULL;
 	bool json = false;
@@ -920,21 +1167,12 @@ int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
 	if (status)
 		return status;
 
-	if (fw_policy_open(argv[0], path, &ctx)) {
-		status = FW_EXIT_REFUSED;
-		goto out;
-	}
 	/* The real compiler, so the sizes shown are what apply will load. */
-	ret = policy_compile(ctx.an, 0, &compiled);
-	if (ret == -E2BIG) {
-		fprintf(stderr,
-			"%s: %s: the compiled policy needs more datapath map entries than plumwall allows (more than %u decision entries)\n",
-			argv[0], path, POLICY_COMPILE_MAX_DECISIONS);
+	if (fw_policy_read(argv[0], path, NULL, 0, FW_POLICY_COMPILE, &ctx)) {
 		status = FW_EXIT_REFUSED;
 		goto out;
 	}
-	if (!ret)
-		ret = fw_show_doc(&ctx, compiled, &doc);
+	ret = fw_show_doc(&ctx, ctx.compiled, &doc);
 	if (ret) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-ret));
 		status = FW_EXIT_REFUSED;
@@ -949,7 +1187,6 @@ int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
 	}
 out:
 	json_decref(doc);
-	policy_compiled_free(compiled);
 	fw_policy_close(&ctx);
 	return status;
 }

@@ -12,6 +12,7 @@
 #define PLUMWALL_FW_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include <plumwall/diag.h>
 
@@ -59,13 +60,24 @@ struct fw_policy_ctx {
 	struct pw_diags diags;
 	struct policy *pol;
 	struct policy_analysis *an;
+	struct policy_compiled *compiled; /* with FW_POLICY_COMPILE */
 };
 
+/* fw_policy_read() flags */
+#define FW_POLICY_COMPILE (1U << 0) /* also compile (generation 0) */
+#define FW_POLICY_QUIET (1U << 1) /* diagnostics only in ctx->diags */
+
 /*
- * Load, analyze and warn, then print every diagnostic (sorted) to stderr.
- * Returns 0 when the policy has no errors, else a negative errno; @ctx is
- * to be closed either way.
+ * Load (from @buf of @len bytes named @path when @buf is set), analyze and
+ * warn, and with FW_POLICY_COMPILE compile: a policy the compiler refuses
+ * (more decision entries than plumwall's limit) has errors at the rules
+ * that need the most, the same in every command. Then every diagnostic,
+ * sorted, to stderr (unless FW_POLICY_QUIET). Returns 0 when the policy
+ * has no errors, else a negative errno; @ctx is to be closed either way.
  */
+int fw_policy_read(const char *prog, const char *path, const char *buf,
+		   size_t len, unsigned int flags, struct fw_policy_ctx *ctx);
+/* fw_policy_read() of the file or directory @path, without compiling. */
 int fw_policy_open(const char *prog, const char *path,
 		   struct fw_policy_ctx *ctx);
 void fw_policy_close(struct fw_policy_ctx *ctx);

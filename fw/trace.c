@@ -695,7 +695,13 @@ int fw_pcap_open(const char *path, struct fw_pcap **out, char *err,
 	pc->p = pcap_open_offline_with_tstamp_precision(
 		path, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!pc->p) {
-		fw_err(err, errlen, "%s: %s", path, perr);
+		size_t n = strlen(path);
+
+		/* libpcap names the file itself when it cannot open it */
+		if (!strncmp(perr, path, n) && perr[n] == ':')
+			fw_err(err, errlen, "%s", perr);
+		else
+			fw_err(err, errlen, "%s: %s", path, perr);
 		ret = -EINVAL;
 		goto out;
 	}

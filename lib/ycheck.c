@@ -27,10 +27,32 @@ const char *pw_ydescribe(const struct pw_ynode *node, char *buf, size_t size)
 	return what;
 }
 
+/* True when @map has the key @name. */
+static bool pw_ymap_has_key(const struct pw_ynode *map, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < map->map.count; i++) {
+		const struct pw_ynode *key = map->map.pairs[i].key;
+
+		if (!key->scalar.has_nul && !strcmp(key->scalar.str, name))
+			return true;
+	}
+	return false;
+}
+
 void pw_ycheck_keys(struct pw_diags *diags, const struct pw_ynode *map,
 		    const char *what, const char *const *allowed)
 {
-	size_t i, j;
+	const char *absent[PW_YCHECK_MAX_KEYS + 1];
+	size_t i, j, n = 0;
+
+	/* A hint names a key the mapping still lacks: `prots:` beside
+	 * `proto:` means `ports`, since `proto` is there already. */
+	for (j = 0; allowed[j] && n < PW_YCHECK_MAX_KEYS; j++)
+		if (!pw_ymap_has_key(map, allowed[j]))
+			absent[n++] = allowed[j];
+	absent[n] = NULL;
 
 	for (i = 0; i < map->map.count; i++) {
 		const struct pw_ynode *key = map->map.pairs[i].key;
@@ -43,7 +65,7 @@ void pw_ycheck_keys(struct pw_diags *diags, const struct pw_ynode *map,
 				known = true;
 		if (known)
 			continue;
-		hint = pw_closest(key->scalar.str, allowed);
+		hint = pw_closest(key->scalar.str, absent);
 		if (hint)
 			yerr(diags, key,
 			     "unknown key '%s' in %s (did you mean '%s'?)",

@@ -172,7 +172,7 @@ struct logd_reader {
 };
 
 void logd_reader_init(struct logd_reader *r);
-/* Open the ring buffer pinned under @maps_dir (.../vN/maps): -ENOENT when
+/* Open the ring buffer pinned under @maps_dir (.../vN/maps, N = PW_LAYOUT_VERSION): -ENOENT when
  * nothing is pinned there yet. */
 int logd_reader_open(struct logd_reader *r, const char *maps_dir);
 /* Use this ring buffer map (tests, bench); the fd is dup'ed. */

@@ -124,6 +124,7 @@ struct dtab {
 	uint32_t cap;
 	uint32_t *slot; /* NONE: free */
 	uint32_t mask;
+	uint64_t max; /* entries allowed: -E2BIG beyond */
 };
 
 static uint32_t dkey_hash(const struct pw_decision_key *k)
@@ -191,7 +192,7 @@ static int dtab_put(struct dtab *t, const struct pw_decision_key *k,
 			t->e[i].val.rule_id = rule;
 		goto out;
 	}
-	if (t->n >= POLICY_COMPILE_MAX_DECISIONS) {
+	if (t->n >= t->max) {
 		ret = -E2BIG;
 		goto out;
 	}
@@ -542,6 +543,22 @@ static void svc_release(struct svc_build *b)
 
 /* ---- the compiled policy being built ------------------------------------ */
 
+/* What one rule needs in one tenant: its decision keys, the product of
+ * the classes it covers along each dimension (src x dst pairs of one
+ * family only). Entries shared with other rules count for each. */
+struct rule_cost {
+	const struct policy_rule *rule;
+	const struct policy_tenant_view *tv;
+	uint64_t entries;
+	uint32_t n_src, n_dst, n_svc;
+};
+
+/* The POLICY_COMPILE_TOP_RULES most costly, largest first. */
+struct cost_top {
+	struct rule_cost r[POLICY_COMPILE_TOP_RULES];
+	uint32_t n;
+};
+
 struct cbuild {
 	const struct policy_analysis *an;
 	const struct policy *pol;
@@ -549,7 +566,36 @@ struct cbuild {
 	uint32_t cap_addrs;
 	uint32_t cap_svcs;
 	uint32_t cap_decisions;
+	uint64_t max_decisions;
+	uint32_t ext_min_classes;
+	/* The tenant being compiled: the external wildcard, and the set of
+	 * its external classes (class_words words) */
+	bool ext;
+	uint64_t *ext_bits;
+	/* For the refusal: over the whole policy, and in the tenant whose
+	 * own entries passed the limit (@over). */
+	struct cost_top top;
+	struct cost_top tenant_top;
+	const struct policy_tenant_view *over;
 };
+
+static void cost_add(struct cost_top *top, const struct rule_cost *rc)
+{
+	uint32_t i;
+
+	if (!rc->entries)
+		return;
+	if (top->n == POLICY_COMPILE_TOP_RULES &&
+	    top->r[top->n - 1].entries >= rc->entries)
+		return;
+	i = top->n < POLICY_COMPILE_TOP_RULES ? top->n++ : top->n - 1;
+	/* Insertion: ties keep the earlier rule first. */
+	while (i > 0 && top->r[i - 1].entries < rc->entries) {
+		top->r[i] = top->r[i - 1];
+		i--;
+	}
+	top->r[i] = *rc;
+}
 
 static int emit_svc(struct cbuild *cb, uint16_t tenant, uint8_t proto,
 		    uint16_t point, unsigned int bits, uint32_t cls)
@@ -630,6 +676,30 @@ static int emit_svc_intervals(struct cbuild *cb, uint16_t tenant,
 	return ret;
 }
 
+/*
+ * The id of analysis class @cls (or a wildcard) in pw_addr values and
+ * pw_decision keys: with the external wildcard an external class other
+ * than the defaults carries PW_CLASS_EXTERNAL, so that the datapath can
+ * tell an external address.
+ */
+static uint32_t key_class(const struct cbuild *cb,
+			  const struct policy_tenant_view *tv, uint32_t cls)
+{
+	if (cls == PW_CLASS_ANY || cls == PW_CLASS_EXT || !cb->ext ||
+	    cls == PW_CLASS_DEFAULT_V4 || cls == PW_CLASS_DEFAULT_V6 ||
+	    !tv->classes[cls].external)
+		return cls;
+	return cls | PW_CLASS_EXTERNAL;
+}
+
+/* An address of key class @cls is external (shared.h). */
+static bool key_class_external(uint32_t cls)
+{
+	return cls == PW_CLASS_DEFAULT_V4 || cls == PW_CLASS_DEFAULT_V6 ||
+	       (cls != PW_CLASS_ANY && cls != PW_CLASS_EXT &&
+		(cls & PW_CLASS_EXTERNAL));
+}
+
 static int emit_addrs(struct cbuild *cb, const struct policy_tenant_view *tv)
 {
 	struct policy_compiled *c = cb->c;
@@ -654,7 +724,7 @@ static int emit_addrs(struct cbuild *cb, const struct policy_tenant_view *tv)
 		put_be16(e->key.tenant_be, tenant);
 		e->key.family = l->prefix.family;
 		memcpy(e->key.addr, l->prefix.addr, sizeof(e->key.addr));
-		e->val.class_id = l->class_id;
+		e->val.class_id = key_class(cb, tv, l->class_id);
 		e->val.segment_id = l->segment ? l->segment->order :
 						 PW_SEGMENT_NONE;
 		c->addr_lens[l->prefix.family == PW_AF_INET6][l->prefix.len] =
@@ -663,43 +733,114 @@ static int emit_addrs(struct cbuild *cb, const struct policy_tenant_view *tv)
 	return 0;
 }
 
+static uint32_t set_count(const uint64_t *set, uint32_t words)
+{
+	uint32_t w, n = 0;
+
+	for (w = 0; w < words; w++)
+		n += (uint32_t)__builtin_popcountll(set[w]);
+	return n;
+}
+
+/* Set @set holds every class of @ref (both @words words long). */
+static bool set_covers(const uint64_t *set, const uint64_t *ref, uint32_t words)
+{
+	uint32_t w;
+
+	for (w = 0; w < words; w++)
+		if ((set[w] & ref[w]) != ref[w])
+			return false;
+	return true;
+}
+
 /*
- * The classes of bitset @set as a list, or the single PW_CLASS_ANY when
- * @set holds every class. Returns the count.
+ * The classes of bitset @set as a list (analysis ids), or the single
+ * PW_CLASS_ANY when @set holds every class; with the external wildcard,
+ * PW_CLASS_EXT and the classes that are not external when @set holds
+ * every external class. Returns the count.
  */
-static uint32_t class_list(const struct policy_tenant_view *tv,
+static uint32_t class_list(const struct cbuild *cb,
+			   const struct policy_tenant_view *tv,
 			   const uint64_t *set, uint32_t *list)
 {
-	uint32_t n = 0, w;
+	bool ext = cb->ext && set_covers(set, cb->ext_bits, tv->class_words);
+	uint32_t n = 0, all = 0, w;
 
+	if (ext)
+		list[n++] = PW_CLASS_EXT;
 	/* word by word: sets are sparse when there are many classes */
 	for (w = 0; w < tv->class_words; w++) {
 		uint64_t bits = set[w];
 
+		all += (uint32_t)__builtin_popcountll(bits);
+		if (ext)
+			bits &= ~cb->ext_bits[w];
 		while (bits) {
 			list[n++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
 			bits &= bits - 1;
 		}
 	}
-	if (n == tv->n_classes) {
+	if (all == tv->n_classes) {
 		list[0] = PW_CLASS_ANY;
 		n = 1;
 	}
 	return n;
 }
 
+static bool class_wild(uint32_t cls)
+{
+	return cls == PW_CLASS_ANY || cls == PW_CLASS_EXT;
+}
+
+/* Analysis classes (or wildcards) @s and @d can be a packet's pair. */
 static bool pair_possible(const struct policy_tenant_view *tv, uint32_t s,
 			  uint32_t d)
 {
-	return s == PW_CLASS_ANY || d == PW_CLASS_ANY ||
+	return class_wild(s) || class_wild(d) ||
 	       tv->classes[s].family == tv->classes[d].family;
 }
 
-static unsigned int tuple_of(const struct pw_decision_key *k)
+static unsigned int sel_of(uint32_t cls)
 {
-	return (k->src_class == PW_CLASS_ANY ? POLICY_TUPLE_SRC_ANY : 0) |
-	       (k->dst_class == PW_CLASS_ANY ? POLICY_TUPLE_DST_ANY : 0) |
-	       (k->svc_class == PW_CLASS_ANY ? POLICY_TUPLE_SVC_ANY : 0);
+	return cls == PW_CLASS_ANY ? PW_SEL_ANY :
+	       cls == PW_CLASS_EXT ? PW_SEL_EXT :
+				     PW_SEL_EXACT;
+}
+
+/* The shape of @k: a POLICY_TUPLE_BIT() or, with PW_CLASS_EXT in it
+ * (*@ext set), a PW_EXT_TUPLE_BIT(), as the bit's index. */
+static unsigned int tuple_of(const struct pw_decision_key *k, bool *ext)
+{
+	unsigned int bit;
+
+	*ext = k->src_class == PW_CLASS_EXT || k->dst_class == PW_CLASS_EXT;
+	if (*ext)
+		bit = PW_EXT_TUPLE_BIT(sel_of(k->src_class),
+				       sel_of(k->dst_class),
+				       k->svc_class == PW_CLASS_ANY);
+	else
+		bit = POLICY_TUPLE_BIT(k->src_class == PW_CLASS_ANY,
+				       k->dst_class == PW_CLASS_ANY,
+				       k->svc_class == PW_CLASS_ANY);
+	return (unsigned int)__builtin_ctz(bit);
+}
+
+/*
+ * The values a key field @cls widens to, itself first: an external class
+ * to PW_CLASS_EXT (with the external wildcard), anything to PW_CLASS_ANY.
+ * Returns the count (1 to 3).
+ */
+static unsigned int field_widenings(bool ext, uint32_t cls, uint32_t *out)
+{
+	unsigned int n = 0;
+
+	out[n++] = cls;
+	if (ext && cls != PW_CLASS_ANY && cls != PW_CLASS_EXT &&
+	    key_class_external(cls))
+		out[n++] = PW_CLASS_EXT;
+	if (cls != PW_CLASS_ANY)
+		out[n++] = PW_CLASS_ANY;
+	return n;
 }
 
 /* @k with the fields of wildcard bits @m replaced by PW_CLASS_ANY */
@@ -717,8 +858,28 @@ static struct pw_decision_key key_widen(const struct pw_decision_key *k,
 	return w;
 }
 
+/* Source x destination pairs of one family among @src x @dst. */
+static uint64_t pair_count(const struct policy_tenant_view *tv,
+			   const uint32_t *src, uint32_t n_src,
+			   const uint32_t *dst, uint32_t n_dst)
+{
+	uint64_t s[3] = { 0 }, d[3] = { 0 }; /* wildcard, IPv4, IPv6 */
+	uint32_t i;
+
+	for (i = 0; i < n_src; i++)
+		s[class_wild(src[i])			   ? 0 :
+		  tv->classes[src[i]].family == PW_AF_INET ? 1 :
+							     2]++;
+	for (i = 0; i < n_dst; i++)
+		d[class_wild(dst[i])			   ? 0 :
+		  tv->classes[dst[i]].family == PW_AF_INET ? 1 :
+							     2]++;
+	return s[0] * n_dst + (s[1] + s[2]) * d[0] + s[1] * d[1] + s[2] * d[2];
+}
+
 /* File every rule of @tv under its tuple, drop the entries that can never
- * win, and append the rest to the compiled decisions. */
+ * win, and append the rest to the compiled decisions. Past the limit the
+ * rules are only costed, for the refusal. */
 static int build_decisions(struct cbuild *cb,
 			   const struct policy_tenant_view *tv,
 			   const struct svc_build *sb,
@@ -726,9 +887,11 @@ static int build_decisions(struct cbuild *cb,
 {
 	struct policy_compiled *c = cb->c;
 	uint32_t *src = NULL, *dst = NULL;
-	struct dtab t = { 0 };
+	struct dtab t = { .max = cb->max_decisions };
 	uint32_t k, i, a, d, v, n_src, n_dst, n_svc;
 	uint32_t any = PW_CLASS_ANY;
+	struct rule_cost rc;
+	bool full = false;
 	int ret = 0;
 
 	src = malloc(((size_t)tv->n_classes + 1) * sizeof(*src));
@@ -742,8 +905,8 @@ static int build_decisions(struct cbuild *cb,
 		const uint32_t *svc;
 		struct pw_decision_key key = { .tenant = tv->tenant->id };
 
-		n_src = class_list(tv, rv->src, src);
-		n_dst = class_list(tv, rv->dst, dst);
+		n_src = class_list(cb, tv, rv->src, src);
+		n_dst = class_list(cb, tv, rv->dst, dst);
 		if (sb->specific[k]) {
 			svc = sb->rule_classes + sb->rule_first[k];
 			n_svc = sb->rule_first[k + 1] - sb->rule_first[k];
@@ -752,20 +915,38 @@ static int build_decisions(struct cbuild *cb,
 			n_svc = 1;
 		}
 		info->n_decisions_raw += (uint64_t)n_src * n_dst * n_svc;
-		for (a = 0; a < n_src; a++) {
-			key.src_class = src[a];
-			for (d = 0; d < n_dst; d++) {
+		rc = (struct rule_cost){
+			.rule = rv->rule,
+			.tv = tv,
+			.entries =
+				pair_count(tv, src, n_src, dst, n_dst) * n_svc,
+			.n_src = n_src,
+			.n_dst = n_dst,
+			.n_svc = n_svc,
+		};
+		cost_add(&cb->top, &rc);
+		cost_add(&cb->tenant_top, &rc);
+		for (a = 0; a < n_src && !full; a++) {
+			key.src_class = key_class(cb, tv, src[a]);
+			for (d = 0; d < n_dst && !full; d++) {
 				if (!pair_possible(tv, src[a], dst[d]))
 					continue;
-				key.dst_class = dst[d];
-				for (v = 0; v < n_svc; v++) {
+				key.dst_class = key_class(cb, tv, dst[d]);
+				for (v = 0; v < n_svc && !full; v++) {
 					key.svc_class = svc[v];
 					ret = dtab_put(&t, &key, rv->rule->id);
-					if (ret)
+					if (ret == -E2BIG)
+						full = true;
+					else if (ret)
 						goto out;
 				}
 			}
 		}
+	}
+	if (full) {
+		cb->over = tv;
+		ret = -E2BIG;
+		goto out;
 	}
 
 	ret = grow((void **)&c->decisions, &cb->cap_decisions,
@@ -774,33 +955,87 @@ static int build_decisions(struct cbuild *cb,
 		goto out;
 	for (i = 0; i < t.n; i++) {
 		const struct policy_decision_entry *e = &t.e[i];
-		unsigned int tup = tuple_of(&e->key), m;
-		bool dominated = false;
+		uint32_t ws[3], wd[3], wv[3];
+		unsigned int ns, nd, nv, a2, d2, v2, tup;
+		bool dominated = false, ext;
 
-		/* Every strictly wider key: its hit would always win. */
-		for (m = 1; m < 8 && !dominated; m++) {
-			struct pw_decision_key w;
-			uint32_t j;
+		/* Every strictly wider key, which the datapath looks up
+		 * whenever it looks this one up: its hit would always win. */
+		ns = field_widenings(cb->ext, e->key.src_class, ws);
+		nd = field_widenings(cb->ext, e->key.dst_class, wd);
+		nv = field_widenings(false, e->key.svc_class, wv);
+		for (a2 = 0; a2 < ns && !dominated; a2++) {
+			for (d2 = 0; d2 < nd && !dominated; d2++) {
+				for (v2 = 0; v2 < nv && !dominated; v2++) {
+					struct pw_decision_key w = e->key;
+					uint32_t j;
 
-			if ((m & tup) == m)
-				continue;
-			w = key_widen(&e->key, m | tup);
-			j = dtab_find(&t, &w);
-			if (j != NONE && t.e[j].val.rule_id < e->val.rule_id)
-				dominated = true;
+					if (!a2 && !d2 && !v2)
+						continue;
+					w.src_class = ws[a2];
+					w.dst_class = wd[d2];
+					w.svc_class = wv[v2];
+					j = dtab_find(&t, &w);
+					if (j != NONE &&
+					    t.e[j].val.rule_id < e->val.rule_id)
+						dominated = true;
+				}
+			}
 		}
 		if (dominated)
 			continue;
 		c->decisions[c->n_decisions++] = *e;
 		info->n_decisions++;
-		info->tuple_entries[tup]++;
-		info->tuples |= (uint8_t)(1U << tup);
+		tup = tuple_of(&e->key, &ext);
+		if (ext) {
+			info->ext_tuple_entries[tup]++;
+			info->ext_tuples |= (uint16_t)(1U << tup);
+		} else {
+			info->tuple_entries[tup]++;
+			info->tuples |= (uint8_t)(1U << tup);
+		}
 	}
 out:
 	dtab_release(&t);
 	free(src);
 	free(dst);
 	return ret;
+}
+
+/*
+ * The external wildcard for @tv: when the tenant has enough external
+ * classes and some rule's source or destination set holds all of them
+ * but not every class (only then does the wildcard save entries).
+ */
+static int choose_ext(struct cbuild *cb, const struct policy_tenant_view *tv,
+		      struct policy_compiled_tenant *info)
+{
+	uint32_t words = tv->class_words, i, k, n = 0;
+
+	cb->ext = false;
+	free(cb->ext_bits);
+	cb->ext_bits = calloc((size_t)words + 1, sizeof(*cb->ext_bits));
+	if (!cb->ext_bits)
+		return -ENOMEM;
+	for (i = 0; i < tv->n_classes; i++) {
+		if (!tv->classes[i].external)
+			continue;
+		cb->ext_bits[i / 64] |= 1ULL << (i % 64);
+		n++;
+	}
+	info->n_ext_classes = n;
+	if (n < cb->ext_min_classes || n == tv->n_classes)
+		return 0;
+	for (k = 0; k < tv->n_rules && !cb->ext; k++) {
+		const struct policy_rule_view *rv = &tv->rules[k];
+
+		cb->ext = (set_covers(rv->src, cb->ext_bits, words) &&
+			   set_count(rv->src, words) < tv->n_classes) ||
+			  (set_covers(rv->dst, cb->ext_bits, words) &&
+			   set_count(rv->dst, words) < tv->n_classes);
+	}
+	info->ext = cb->ext;
+	return 0;
 }
 
 static int compile_tenant(struct cbuild *cb,
@@ -814,6 +1049,10 @@ static int compile_tenant(struct cbuild *cb,
 	info->id = tv->tenant->id;
 	info->index = tv->index;
 	info->n_addr_classes = tv->n_classes;
+	cb->tenant_top.n = 0;
+	ret = choose_ext(cb, tv, info);
+	if (ret)
+		goto out;
 	ret = emit_addrs(cb, tv);
 	if (ret)
 		goto out;
@@ -1036,15 +1275,95 @@ static void build_sizes(struct policy_compiled *c)
 		 sizeof(struct pw_settings), 1);
 }
 
+static const char *tenant_name(const struct policy_tenant_view *tv)
+{
+	return tv->tenant->name;
+}
+
+/*
+ * The refusal as errors: where the limit was passed, then each of the
+ * rules that need the most entries, at the rule. @top holds them.
+ */
+static void report_too_big(const struct cbuild *cb, struct pw_diags *diags,
+			   const struct cost_top *top, uint64_t total)
+{
+	const struct policy *pol = cb->pol;
+	char names[512] = "", msg[256];
+	struct pw_loc loc = { 0 };
+	size_t len = 0;
+	uint32_t i;
+
+	/* Over the whole policy a global rule may come once per tenant. */
+	for (i = 0; i < top->n && len < sizeof(names); i++)
+		len += snprintf(names + len, sizeof(names) - len,
+				"%s'%s'%s%s%s (%llu)", i ? ", " : "",
+				top->r[i].rule->name,
+				cb->over ? "" : " in tenant '",
+				cb->over ? "" : tenant_name(top->r[i].tv),
+				cb->over ? "" : "'",
+				(unsigned long long)top->r[i].entries);
+	if (cb->over) {
+		loc = cb->over->tenant->loc;
+		snprintf(msg, sizeof(msg),
+			 "tenant '%s' needs more than %llu decision entries",
+			 tenant_name(cb->over),
+			 (unsigned long long)cb->max_decisions);
+	} else {
+		/* No tenant alone: the policy as a whole. */
+		loc.file = pol->n_files ? pol->files[0] : pol->path;
+		snprintf(
+			msg, sizeof(msg),
+			"the policy needs %llu decision entries, more than %llu",
+			(unsigned long long)total,
+			(unsigned long long)cb->max_decisions);
+	}
+	pw_error(
+		diags, &loc,
+		"%s, plumwall's limit for a datapath map; the rules that need the most: %s (a rule needs an entry per source x destination x service class it covers: overlapping port ranges make many service classes, addresses named by many rules many address classes; plumwall show lists them)",
+		msg, names);
+	for (i = 0; i < top->n; i++) {
+		const struct rule_cost *r = &top->r[i];
+
+		pw_error(
+			diags, &r->rule->loc,
+			"rule '%s' needs up to %llu decision %s in tenant '%s': it covers %u source, %u destination and %u service %s",
+			r->rule->name, (unsigned long long)r->entries,
+			r->entries == 1 ? "entry" : "entries",
+			tenant_name(r->tv), r->n_src, r->n_dst, r->n_svc,
+			r->n_svc == 1 ? "class" : "classes");
+	}
+}
+
 int policy_compile(const struct policy_analysis *an, uint32_t generation,
 		   struct policy_compiled **out)
 {
+	return policy_compile_opts(an, generation, NULL, out);
+}
+
+void policy_compiled_set_generation(struct policy_compiled *c,
+				    uint32_t generation)
+{
+	c->generation = generation;
+	c->settings.generation = generation;
+}
+
+int policy_compile_opts(const struct policy_analysis *an, uint32_t generation,
+			const struct policy_compile_opts *opts,
+			struct policy_compiled **out)
+{
 	struct cbuild cb = { .an = an, .pol = an->policy };
 	struct policy_compiled *c;
+	uint64_t total = 0;
 	uint32_t t;
 	int ret = 0;
 
 	*out = NULL;
+	cb.max_decisions = opts && opts->max_decisions ?
+				   opts->max_decisions :
+				   POLICY_COMPILE_MAX_DECISIONS;
+	cb.ext_min_classes = opts && opts->ext_min_classes ?
+				     opts->ext_min_classes :
+				     POLICY_COMPILE_EXT_MIN_CLASSES;
 	c = calloc(1, sizeof(*c));
 	if (!c) {
 		ret = -ENOMEM;
@@ -1082,11 +1401,16 @@ int policy_compile(const struct policy_analysis *an, uint32_t generation,
 		goto out;
 	for (t = 0; t < an->n_tenants; t++) {
 		ret = compile_tenant(&cb, &an->tenants[t], &c->tenant_info[t]);
+		if (ret == -E2BIG && cb.over && opts && opts->diags)
+			report_too_big(&cb, opts->diags, &cb.tenant_top, 0);
 		if (ret)
 			goto out;
 	}
-	if (c->n_decisions > POLICY_COMPILE_MAX_DECISIONS) {
+	total = c->n_decisions;
+	if (total > cb.max_decisions) {
 		ret = -E2BIG;
+		if (opts && opts->diags)
+			report_too_big(&cb, opts->diags, &cb.top, total);
 		goto out;
 	}
 	/* Tell the datapath which key shapes to look up per tenant */
@@ -1102,6 +1426,10 @@ int policy_compile(const struct policy_analysis *an, uint32_t generation,
 		}
 		e->val.tuples = c->tenant_info[t].tuples;
 		e->val.flags |= PW_TENANT_TUPLES;
+		if (c->tenant_info[t].ext) {
+			e->val.flags |= PW_TENANT_EXT;
+			e->val.ext_tuples = c->tenant_info[t].ext_tuples;
+		}
 	}
 	qsort(c->addrs, c->n_addrs, sizeof(*c->addrs), policy_addr_key_cmp);
 	qsort(c->svcs, c->n_svcs, sizeof(*c->svcs), policy_svc_key_cmp);
@@ -1111,6 +1439,7 @@ int policy_compile(const struct policy_analysis *an, uint32_t generation,
 	*out = c;
 	c = NULL;
 out:
+	free(cb.ext_bits);
 	policy_compiled_free(c);
 	return ret;
 }
@@ -1336,6 +1665,39 @@ void policy_compiled_decide(const struct policy_compiled *c,
 		if (!de)
 			continue;
 		out->hits |= (uint8_t)(1U << m);
+		if (de->val.rule_id < best)
+			best = de->val.rule_id;
+	}
+	/* The keys with PW_CLASS_EXT for an external address, in
+	 * PW_EXT_TUPLE_BIT() order, as bpf/pw_policy.h looks them up. */
+	for (m = 0; m < PW_EXT_TUPLES && (tv->flags & PW_TENANT_EXT); m++) {
+		const struct policy_decision_entry *de;
+		unsigned int pair = m % 5;
+
+		if (!(tv->ext_tuples & (1U << m)))
+			continue;
+		memset(&key, 0, sizeof(key));
+		key.tenant = out->tenant;
+		if (pair <= 2) {
+			if (!key_class_external(out->src_class) ||
+			    (pair == 2 && !key_class_external(out->dst_class)))
+				continue;
+			key.src_class = PW_CLASS_EXT;
+			key.dst_class = pair == 0 ? out->dst_class :
+					pair == 1 ? PW_CLASS_ANY :
+						    PW_CLASS_EXT;
+		} else {
+			if (!key_class_external(out->dst_class))
+				continue;
+			key.src_class = pair == 3 ? out->src_class :
+						    PW_CLASS_ANY;
+			key.dst_class = PW_CLASS_EXT;
+		}
+		key.svc_class = m >= 5 ? PW_CLASS_ANY : out->svc_class;
+		de = policy_compiled_decision(c, &key);
+		if (!de)
+			continue;
+		out->ext_hits |= (uint16_t)(1U << m);
 		if (de->val.rule_id < best)
 			best = de->val.rule_id;
 	}

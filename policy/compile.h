@@ -45,6 +45,11 @@
  * src = PW_CLASS_ANY when its source class set is every class of the
  * tenant (both families), likewise dst, and svc = PW_CLASS_ANY when its
  * service set is the whole space; otherwise under each of its classes.
+ * A tenant with at least POLICY_COMPILE_EXT_MIN_CLASSES external classes
+ * and a rule whose source or destination set holds every external class
+ * (but not every class) gets the external wildcard (PW_TENANT_EXT): such a
+ * set goes under PW_CLASS_EXT plus its classes that are not external, and
+ * the ids of its external classes carry PW_CLASS_EXTERNAL.
  * Every key keeps the smallest rule id filed under it (global rules are
  * filed in every tenant, and have the smallest ids). Two reductions keep
  * the map small without changing any decision:
@@ -66,8 +71,10 @@
  *      class PW_CLASS_DEFAULT_V4/_V6 by family, segment PW_SEGMENT_NONE.
  *      Same for daddr.
  *   3. svc = pw_svc LPM (tenant, proto, policy_packet_point()); miss: 0.
- *   4. the eight keys (tenant, src|ANY, dst|ANY, svc|ANY) in pw_decision;
- *      rule = the smallest rule_id found. None: tenant default_action,
+ *   4. the eight keys (tenant, src|ANY, dst|ANY, svc|ANY) in pw_decision,
+ *      and with PW_TENANT_EXT the ten with PW_CLASS_EXT in the place of an
+ *      external class (PW_EXT_TUPLE_BIT; the defaults and the classes with
+ *      PW_CLASS_EXTERNAL are external); rule = the smallest rule_id found. None: tenant default_action,
  *      reason DEFAULT, log = PW_TENANT_LOG_DEFAULT, except for IPv6
  *      neighbour discovery (policy_packet_is_ndp()): settings.non_ip,
  *      reason NON_IP, not logged, and step 5 does not apply; else
@@ -97,6 +104,12 @@
 #ifndef POLICY_COMPILE_MAX_DECISIONS
 #define POLICY_COMPILE_MAX_DECISIONS (1U << 25)
 #endif
+
+/* External classes (the two defaults included) from which a tenant gets
+ * the external wildcard. With fewer, filing a rule under each of them
+ * costs a few entries, where the wildcard would cost the datapath up to
+ * ten more lookups for every packet with an external address. */
+#define POLICY_COMPILE_EXT_MIN_CLASSES 8
 
 /* pw_iface, before interface names are resolved: the key comes from
  * policy_iface_key(), the value is struct pw_iface_val { .tenant }. */
@@ -146,6 +159,11 @@ struct policy_compiled_tenant {
 	uint32_t tuple_entries[8];
 	uint8_t tuples; /* POLICY_TUPLE_BIT()s of the tuples in use, also in
 			 * pw_tenant_val.tuples */
+	bool ext; /* the external wildcard (PW_TENANT_EXT) */
+	uint32_t n_ext_classes; /* external address classes */
+	/* The same for the keys with PW_CLASS_EXT: PW_EXT_TUPLE_BIT() */
+	uint32_t ext_tuple_entries[PW_EXT_TUPLES];
+	uint16_t ext_tuples;
 	/* Entries before the two reductions above, for the record */
 	uint64_t n_decisions_raw;
 };
@@ -218,6 +236,31 @@ struct policy_compiled {
  */
 int policy_compile(const struct policy_analysis *an, uint32_t generation,
 		   struct policy_compiled **out);
+
+/* Rules named when the decision entries exceed the limit. */
+#define POLICY_COMPILE_TOP_RULES 5
+
+struct policy_compile_opts {
+	/* Decision entries allowed; 0: POLICY_COMPILE_MAX_DECISIONS. */
+	uint64_t max_decisions;
+	/* External classes from which a tenant gets the external wildcard;
+	 * 0: POLICY_COMPILE_EXT_MIN_CLASSES, UINT32_MAX: never. */
+	uint32_t ext_min_classes;
+	/* When set and the policy is refused for its size (-E2BIG), the
+	 * reasons as errors: where the limit was passed, and at each of the
+	 * (at most POLICY_COMPILE_TOP_RULES) rules that need the most
+	 * decision entries, how many and along which dimensions. */
+	struct pw_diags *diags;
+};
+
+/* policy_compile() with options (NULL: the defaults). */
+int policy_compile_opts(const struct policy_analysis *an, uint32_t generation,
+			const struct policy_compile_opts *opts,
+			struct policy_compiled **out);
+/* The generation is the settings' only field that changes from one apply
+ * to the next: compile once, then set it. */
+void policy_compiled_set_generation(struct policy_compiled *c,
+				    uint32_t generation);
 void policy_compiled_free(struct policy_compiled *c);
 
 /* Orders of the sorted arrays (usable with qsort/bsearch). */
@@ -256,6 +299,7 @@ struct policy_compiled_verdict {
 	uint32_t src_segment, dst_segment; /* PW_SEGMENT_NONE: external */
 	bool log; /* the datapath emits an event for this packet */
 	uint8_t hits; /* POLICY_TUPLE_BIT()s of the keys that hit */
+	uint16_t ext_hits; /* PW_EXT_TUPLE_BIT()s of the keys that hit */
 };
 
 /*

@@ -51,9 +51,12 @@ struct policy_loader {
 	size_t n_tenant_nodes;
 	const struct pw_ynode *first_root; /* for "no tenants" */
 	const struct pw_loc *first_start;
-	/* A file that is not well-formed YAML, or a version this plumwall
-	 * does not read: the semantic passes would only add noise. */
-	bool skip_build;
+	/* Files not merged: not well-formed YAML, or of a version this
+	 * plumwall does not read. The others are still checked (every error
+	 * of every file in one run); what the unread files may define is
+	 * said where it matters (undefined segments, no tenant). */
+	uint32_t n_unread;
+	const char *unread; /* the first of them */
 	int err; /* first hard failure (-ENOMEM) */
 };
 
@@ -498,6 +501,23 @@ struct policy_scope {
 	const char *what; /* "global rules" / "tenant 'acme'" */
 };
 
+/*
+ * "tenant 'acme'" for messages about another tenant; a tenant whose name
+ * was refused (and so is empty here) is named by its place.
+ */
+static const char *policy_tenant_ref(const struct policy_tenant *t, char *buf,
+				     size_t size)
+{
+	char where[300];
+
+	if (t->name[0])
+		snprintf(buf, size, "tenant '%s'", t->name);
+	else
+		snprintf(buf, size, "the tenant at %s (its name is invalid)",
+			 pw_loc_str(&t->loc, where, sizeof(where)));
+	return buf;
+}
+
 /* Every segment name visible from @tenant, for "did you mean". */
 static const char **policy_segment_names(struct policy_loader *ld, int tenant)
 {
@@ -527,6 +547,7 @@ static int policy_load_selector(struct policy_loader *ld,
 	const char *text = pw_yexpect_string(ld->diags, node, "a selector");
 	const struct policy_segment *seg;
 	const char *const *names;
+	char owner[400], unread[400] = "";
 	const char *hint;
 	uint32_t t, i;
 
@@ -567,25 +588,38 @@ static int policy_load_selector(struct policy_loader *ld,
 		for (i = 0; i < pol->tenants[t].n_segments; i++) {
 			if (strcmp(pol->tenants[t].segments[i].name, text))
 				continue;
+			policy_tenant_ref(&pol->tenants[t], owner,
+					  sizeof(owner));
 			if (scope->tenant < 0)
 				perr(ld, node,
-				     "global rules may only use global segments: '%s' is a segment of tenant '%s'",
-				     text, pol->tenants[t].name);
+				     "global rules may only use global segments: '%s' is a segment of %s",
+				     text, owner);
 			else
 				perr(ld, node,
-				     "undefined segment '%s' in %s: it is a segment of tenant '%s', and a tenant sees only its own and the global segments",
-				     text, scope->what, pol->tenants[t].name);
+				     "undefined segment '%s' in %s: it is a segment of %s, and a tenant sees only its own and the global segments",
+				     text, scope->what, owner);
 			return -EINVAL;
 		}
 	}
 	names = policy_segment_names(ld, scope->tenant);
 	hint = names ? pw_closest(text, names) : NULL;
+	/* A file that could not be read may hold the definition. */
+	if (ld->n_unread == 1)
+		snprintf(unread, sizeof(unread),
+			 "; %s was not read (it has errors) and may define it",
+			 ld->unread);
+	else if (ld->n_unread)
+		snprintf(
+			unread, sizeof(unread),
+			"; %u policy files were not read (they have errors) and may define it",
+			ld->n_unread);
 	if (hint)
-		perr(ld, node, "undefined segment '%s' in %s (did you mean '%s'?)",
-		     text, scope->what, hint);
+		perr(ld, node,
+		     "undefined segment '%s' in %s (did you mean '%s'?)%s",
+		     text, scope->what, hint, unread);
 	else
-		perr(ld, node, "undefined segment '%s' in %s", text,
-		     scope->what);
+		perr(ld, node, "undefined segment '%s' in %s%s", text,
+		     scope->what, unread);
 	return -EINVAL;
 }
 
@@ -829,6 +863,14 @@ static void policy_load_icmp(struct policy_loader *ld,
 	}
 }
 
+/* The rule's proto as written, or "any (the default)" when it has none. */
+static const char *policy_proto_said(const struct pw_ynode *map)
+{
+	const struct pw_ynode *node = pw_ymap_get(map, "proto");
+
+	return node ? node->scalar.str : "any (the default)";
+}
+
 static void policy_load_rule(struct policy_loader *ld,
 			     const struct pw_ynode *map,
 			     const struct policy_scope *scope,
@@ -881,9 +923,7 @@ static void policy_load_rule(struct policy_loader *ld,
 		else if (rule->proto != -2)
 			perr(ld, node,
 			     "'ports' needs proto tcp or udp, but the rule's proto is %s",
-			     rule->proto == POLICY_PROTO_ANY ?
-				     "any (the default)" :
-				     pw_ymap_get(map, "proto")->scalar.str);
+			     policy_proto_said(map));
 	}
 	node = pw_ymap_get(map, "icmp");
 	if (node) {
@@ -893,9 +933,7 @@ static void policy_load_rule(struct policy_loader *ld,
 		else if (rule->proto != -2)
 			perr(ld, node,
 			     "'icmp' needs proto icmp or icmpv6, but the rule's proto is %s",
-			     rule->proto == POLICY_PROTO_ANY ?
-				     "any (the default)" :
-				     pw_ymap_get(map, "proto")->scalar.str);
+			     policy_proto_said(map));
 	}
 	if (rule->proto == -2)
 		rule->proto = POLICY_PROTO_ANY;
@@ -1262,6 +1300,13 @@ static const struct pw_ynode *policy_map_key(const struct pw_ynode *map,
 	return NULL;
 }
 
+/* @file is not merged (its errors are reported). */
+static void policy_unread(struct policy_loader *ld, const char *file)
+{
+	if (!ld->n_unread++)
+		ld->unread = file;
+}
+
 /* Pass 1 for one document: the top-level mapping. */
 static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 {
@@ -1298,10 +1343,13 @@ static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 			     "'version' must be the integer 1, not %s",
 			     pw_ydescribe(node, buf, sizeof(buf)));
 		else if (v != POLICY_VERSION) {
+			/* Another language: its sections mean something
+			 * else, so they are not merged. */
 			perr(ld, node,
 			     "unsupported policy version %s: this plumwall reads version 1",
 			     node->scalar.str);
-			ld->skip_build = true;
+			policy_unread(ld, pw_ydoc_start(doc)->file);
+			return;
 		}
 	}
 
@@ -1378,7 +1426,8 @@ static void policy_build(struct policy_loader *ld)
 		policy_load_segments(ld, ld->segment_maps[i], -1, pol->segments,
 				     &pol->n_segments, &seg_order);
 
-	if (ld->n_tenant_nodes == 0 && ld->first_root &&
+	/* An unread file may hold the tenants: its own error says enough. */
+	if (ld->n_tenant_nodes == 0 && ld->first_root && !ld->n_unread &&
 	    !pw_ymap_get(ld->first_root, "tenants"))
 		perr(ld, ld->first_root,
 		     "missing required key 'tenants' in policy: a policy needs at least one tenant");
@@ -1588,18 +1637,18 @@ static int policy_load_common(const char *path, const char *buf, size_t len,
 		if (ret == -ENOMEM)
 			goto out;
 		if (ret) {
-			/* reported; look at the other files too */
-			ld.skip_build = true;
+			/* reported; the other files are checked all the
+			 * same */
+			policy_unread(&ld, pol->files[i]);
 			continue;
 		}
 		pol->priv->docs[pol->priv->n_docs++] = doc;
 		policy_gather(&ld, doc);
 	}
-	/* Semantic checks only once every file is well-formed YAML: a
-	 * missing file would otherwise show up as undefined segments. Other
-	 * top-level problems (an unknown key, settings given twice) do not
-	 * stop them: every problem is reported in one run. */
-	if (!ld.skip_build && !ld.err)
+	/* Semantic checks of the files that were read, also when another
+	 * file could not be: every problem of every file in one run. What
+	 * an unread file may define is said at the undefined segments. */
+	if (!ld.err)
 		policy_build(&ld);
 	ret = ld.err;
 	if (!ret && diags->n_errors > errors_before)

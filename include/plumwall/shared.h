@@ -23,6 +23,13 @@
  *      filed under that tuple that match the key; the packet takes the
  *      smallest rule id of the up to eight hits, which is first-match
  *      semantics. No hit: the tenant's default.
+ *      In a tenant with PW_TENANT_EXT, `external` has a wildcard of its own,
+ *      PW_CLASS_EXT ("any external class"): a rule whose `from` (`to`) covers
+ *      every external class but not every class goes under src (dst) = EXT
+ *      plus its own non-external classes, and a packet whose address is
+ *      external also looks up the keys with EXT in that place (at most ten
+ *      more, PW_EXT_TUPLE_BIT), so `external` does not multiply entries by
+ *      the number of external classes either.
  *
  * The cost is a constant number of map lookups whatever the number of
  * rules; memory grows with the rules' class products, which the compiler
@@ -39,7 +46,8 @@
 #define PW_PIN_ROOT "/sys/fs/bpf/plumwall"
 
 /* Layout version of everything below: bump on any change so that pinned
- * maps of an older layout are refused, never misread. */
+ * maps of an older layout are refused, never misread. 3: the external
+ * wildcard (PW_TENANT_EXT), which programs of layout 2 would ignore. */
 #define PW_LAYOUT_VERSION 3
 
 #define PW_FAMILY_IPV4 4
@@ -49,6 +57,15 @@
 #define PW_TENANT_NONE 0 /* tenant ids start at 1 */
 #define PW_RULE_NONE 0xffffffffU /* decided by default or a setting */
 #define PW_CLASS_ANY 0xffffffffU /* wildcard in pw_decision_key */
+/* wildcard in pw_decision_key of a PW_TENANT_EXT tenant: every class of
+ * an external address (policy.md section 5: in none of the tenant's own
+ * segments) */
+#define PW_CLASS_EXT 0xfffffffeU
+/* In a PW_TENANT_EXT tenant, the class id (pw_addr_val and pw_decision_key)
+ * of an external class other than the defaults carries this bit: the
+ * datapath tells external addresses by it. The default classes
+ * (PW_CLASS_DEFAULT_V4/_V6) are always external and never carry it. */
+#define PW_CLASS_EXTERNAL 0x80000000U
 #define PW_SEGMENT_NONE 0xffffffffU /* address in no segment: external */
 #define PW_SNAPLEN 128 /* bytes of a dropped packet carried in events */
 #define PW_MAX_EXT_HDRS 8 /* IPv6 extension headers walked; more: malformed */
@@ -150,12 +167,28 @@ enum pw_end_reason {
 #define PW_TENANT_LOG_DEFAULT (1U << 1)
 #define PW_TENANT_FLOW_LOGS (1U << 2)
 #define PW_TENANT_TUPLES (1U << 3) /* pw_tenant_val.tuples is filled in */
+#define PW_TENANT_EXT \
+	(1U << 4) /* external wildcard: ext_tuples, PW_CLASS_EXT */
 
 /* Bit of pw_tenant_val.tuples for pw_decision keys of one shape: which of
  * src, dst, svc are PW_CLASS_ANY (same as compile.h POLICY_TUPLE_BIT). */
 #define PW_TUPLE_BIT(src_any, dst_any, svc_any)              \
 	(1U << (((src_any) ? 1 : 0) | ((dst_any) ? 2 : 0) | \
 		((svc_any) ? 4 : 0)))
+
+/* Classes of a pw_decision key field, for PW_EXT_TUPLE_BIT() */
+#define PW_SEL_EXACT 0
+#define PW_SEL_ANY 1
+#define PW_SEL_EXT 2
+
+/* Bit of pw_tenant_val.ext_tuples for pw_decision keys of one shape with
+ * PW_CLASS_EXT in src or dst (or both): src and dst are PW_SEL_*, svc_any
+ * whether svc is PW_CLASS_ANY. Bits 0-4: (EXT, exact), (EXT, ANY),
+ * (EXT, EXT), (exact, EXT), (ANY, EXT); bits 5-9 the same with svc = ANY. */
+#define PW_EXT_TUPLE_BIT(src, dst, svc_any) \
+	(1U                                 \
+	 << (((src) == PW_SEL_EXT ? (dst) : 3 + (src)) + ((svc_any) ? 5 : 0)))
+#define PW_EXT_TUPLES 10
 
 /* pw_rule_val.flags */
 #define PW_RULE_LOG (1U << 0)
@@ -186,7 +219,11 @@ struct pw_tenant_val {
 	 * shapes this tenant has entries of; the datapath skips the lookups
 	 * of the others. Without the flag all eight are looked up. */
 	__u8 tuples;
-	__u32 pad2;
+	/* With PW_TENANT_EXT: PW_EXT_TUPLE_BIT()s of the shapes with
+	 * PW_CLASS_EXT this tenant has entries of (none are looked up
+	 * without the flag). */
+	__u16 ext_tuples;
+	__u16 pad2;
 };
 _Static_assert(sizeof(struct pw_tenant_val) == 8, "pw_tenant_val layout");
 

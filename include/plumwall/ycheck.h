@@ -20,9 +20,13 @@
 /* "a string 'abc'" / "an integer 5" / "a list": what the user wrote. */
 const char *pw_ydescribe(const struct pw_ynode *node, char *buf, size_t size);
 
+/* Most keys a pw_ycheck_keys() list may hold. */
+#define PW_YCHECK_MAX_KEYS 32
+
 /*
- * Report every key of @map not in @allowed (NULL-terminated) as an error,
- * naming @what ("rule", "tenant", ...) and a likely intended key.
+ * Report every key of @map not in @allowed (NULL-terminated, at most
+ * PW_YCHECK_MAX_KEYS) as an error, naming @what ("rule", "tenant", ...)
+ * and a likely intended key among those @map does not have yet.
  */
 void pw_ycheck_keys(struct pw_diags *diags, const struct pw_ynode *map,
 		    const char *what, const char *const *allowed);

@@ -60,6 +60,42 @@ kernel_at_least 6 6 && TCMODE=tcx
 serve_udp 10.99.2.2
 check "path works before apply" wait_for 10 tcp_ok 10.99.2.2 8080
 
+# --- apply --dry-run: everything apply checks, the programs verified and
+# the maps filled on this kernel, privately; nothing changes
+pw apply --dry-run "$TMP/p1.yaml"
+check "dry run exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
+check "dry run says what it did" grep -q "^dry run of $TMP/p1.yaml: would be generation 1, 1 interface; programs verified and the policy loaded on this kernel (decision entries: 3); nothing changed$" "$TMP/out"
+check "dry run: nothing pinned" test ! -e "$PIN"
+check "dry run: no state" test ! -e "$PLUMWALL_RUN_DIR/state.json"
+check "dry run: nothing attached" bash -c "! ip -n $NSM link show m1 | grep -q xdp"
+check "dry run: tcp 9090 still passes" tcp_ok 10.99.2.2 9090
+sed 's/\[m1\]/[m1, nosuch0]/' "$TMP/p1.yaml" >"$TMP/noif1.yaml"
+pw apply --dry-run "$TMP/noif1.yaml"
+check "dry run, missing interface: exits 1" test "$RC" = 1
+check "dry run, missing interface: named" grep -q "unknown interface 'nosuch0'" "$TMP/err"
+echo "version: [" >"$TMP/bad.yaml"
+pw apply --dry-run "$TMP/bad.yaml"
+check "dry run, bad policy: exits 1" test "$RC" = 1
+if command -v setpriv >/dev/null 2>&1; then
+	chmod 755 "$TMP"
+	chmod 644 "$TMP/p1.yaml"
+	inm setpriv --reuid=65534 --regid=65534 --clear-groups "$PW" apply --dry-run "$TMP/p1.yaml" >"$TMP/out" 2>"$TMP/err"
+	RC=$?
+	check "dry run without privileges: exits 3 ($(cat "$TMP/err"))" test "$RC" = 3
+fi
+# The compiler's refusal: the same errors, at the rules, as check's
+PLUMWALL_MAX_DECISIONS=2 pw apply --dry-run "$TMP/p1.yaml"
+check "dry run, too many decision entries: exits 1" test "$RC" = 1
+grep ': error: ' "$TMP/err" >"$TMP/err_apply"
+PLUMWALL_MAX_DECISIONS=2 pw check "$TMP/p1.yaml"
+check "check refuses it too" test "$RC" = 1
+check "check and apply say the same ($(cat "$TMP/err_apply"))" diff -q "$TMP/err_apply" "$TMP/err"
+check "the rules are named with their entries" grep -q "^$TMP/p1.yaml:12:9: error: rule 'web' needs up to 1 decision entry in tenant 'lab'" "$TMP/err"
+PLUMWALL_MAX_DECISIONS=2 pw apply "$TMP/p1.yaml"
+grep ': error: ' "$TMP/err" >"$TMP/err_real"
+check "apply says the same too" diff -q "$TMP/err_apply" "$TMP/err_real"
+check "refused apply: nothing pinned" test ! -e "$PIN"
+
 # --- apply
 pw apply "$TMP/p1.yaml"
 check "apply exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
@@ -67,8 +103,8 @@ check "tcp 8080 allowed" wait_for 5 tcp_ok 10.99.2.2 8080
 check "udp 5353 allowed" wait_for 5 udp_ok 10.99.2.2
 check "icmp allowed" wait_for 5 ping_ok 10.99.2.2
 check "tcp 9090 denied" not tcp_ok 10.99.2.2 9090
-check "pins exist" test -e $PIN/v3/maps/pw_config
-check "link pinned" test -e $PIN/v3/links/m1@xdp
+check "pins exist" test -e $PIN/$LAYOUT/maps/pw_config
+check "link pinned" test -e $PIN/$LAYOUT/links/m1@xdp
 
 # a long-lived flow on 8080, to be revoked by the second policy
 inc bash -c "while :; do echo x; read -r -t 0.2 <> <(:); done | nc 10.99.2.2 8080 >/dev/null 2>&1" &

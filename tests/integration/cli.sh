@@ -39,6 +39,15 @@ run() {
 	LAST="plumwall $*"
 }
 
+# run_in FILE ARGS...: run with FILE as standard input.
+run_in() {
+	local in=$1
+	shift
+	"$PW" "$@" >"$OUT" 2>"$ERR" <"$in"
+	RC=$?
+	LAST="plumwall $* <$in"
+}
+
 ok() {
 	passed=$((passed + 1))
 }
@@ -319,6 +328,87 @@ expect_rc 1
 expect_empty out
 expect_diags "$dir/30-bad.yaml"
 
+# ---- a broken file does not hide the other files' errors ---------------------
+
+printf 'version: 1\ntenants: [\n' >"$dir/40-broken.yaml"
+run check "$dir"
+expect_rc 1
+expect_empty out
+expect_grep err "^$dir/30-bad.yaml:5:14: error: 'default' must be allow, deny or reject, not 'maybe'$"
+expect_grep err "^$dir/40-broken.yaml:3:1: error: YAML syntax error"
+rm "$dir/40-broken.yaml"
+
+# ---- check: several policies, standard input, --json ---------------------------
+
+run check "$warn" "$dir" "${examples[0]:-$warn}"
+expect_rc 1
+expect_grep out "^$warn: ok \(1 tenant, 2 rules, 2 warnings\)$"
+if [[ $(wc -l <"$OUT") -eq 2 ]]; then ok; else fail "not one ok line per valid policy"; fi
+expect_grep err "^$dir/30-bad.yaml:5:14: error: "
+expect_grep err "^$warn:7:7: warning: "
+
+run_in "$warn" check -
+expect_rc 0
+expect_grep out '^<stdin>: ok \(1 tenant, 2 rules, 2 warnings\)$'
+expect_diags '<stdin>'
+run_in "$bad" check "$warn" -
+expect_rc 1
+expect_grep out "^$warn: ok"
+expect_grep err '^<stdin>:6:13: error: '
+run_in /dev/null check -
+expect_rc 1
+expect_grep err '^<stdin>:1:1: error: empty policy file'
+
+run_in "$bad" check --json "$warn" - "$TMP/does-not-exist.yaml"
+expect_rc 1
+expect_empty err
+expect_json_line
+expect_jq '.ok == false and .warnings == 2 and .errors == (.policies | map(.errors) | add) and (.policies | length) == 3'
+expect_jq '.policies[0] | .path == "'"$warn"'" and .ok and .tenants == 1 and .rules == 2 and .errors == 0 and .warnings == 2 and .files == ["'"$warn"'"]'
+expect_jq '.policies[0].diagnostics | length == 2 and all(.[]; .severity == "warning" and .file == "'"$warn"'" and .line > 0 and .column > 0 and (.message | length) > 0)'
+expect_jq '.policies[1] | .path == "<stdin>" and .ok == false and .tenants == null and .errors >= 3 and all(.diagnostics[]; .file == "<stdin>" and .severity == "error")'
+expect_jq '.policies[1].diagnostics[0] | keys == ["column","file","line","message","severity"]'
+expect_jq '.policies[2] | .ok == false and .files == null and .diagnostics[0].line == null and (.diagnostics[0].message | test("cannot read policy"))'
+run check --json "$warn"
+expect_rc 0
+expect_json_line
+expect_jq '.ok and .errors == 0'
+
+# ---- the compiler's refusal: at the rules that cost the most, everywhere ------
+
+big=$TMP/big.yaml
+cat >"$big" <<'EOF'
+version: 1
+tenants:
+  - name: acme
+    interfaces: [acme0]
+    segments:
+      web: [10.1.1.0/24]
+      db: [10.1.2.0/24]
+    rules:
+      - {name: small, from: web, to: db, proto: tcp, ports: [22], action: allow}
+      - {name: wide, from: [web, db], to: [web, db, 192.0.2.1], proto: tcp, ports: [22, "80-90"], action: allow}
+EOF
+run check "$big"
+expect_rc 0
+PLUMWALL_MAX_DECISIONS=4 run check "$big"
+expect_rc 1
+expect_empty out
+expect_diags "$big"
+expect_grep err "^$big:3:5: error: tenant 'acme' needs more than 4 decision entries, plumwall's limit for a datapath map; the rules that need the most: 'wide' \(12\), 'small' \(1\) "
+expect_grep err "^$big:10:9: error: rule 'wide' needs up to 12 decision entries in tenant 'acme': it covers 2 source, 3 destination and 2 service classes$"
+cp "$ERR" "$TMP/check_err"
+PLUMWALL_MAX_DECISIONS=4 run show "$big"
+expect_rc 1
+expect_empty out
+if diff -q "$TMP/check_err" "$ERR" >/dev/null; then ok; else fail "show words the refusal differently from check"; fi
+PLUMWALL_MAX_DECISIONS=4 run check --json "$big"
+expect_rc 1
+expect_jq '.policies[0] | .ok == false and .tenants == 1 and .errors == 3'
+PLUMWALL_MAX_DECISIONS=many run check "$big"
+expect_rc 0
+expect_grep err 'PLUMWALL_MAX_DECISIONS must be a number from 1 to 33554432'
+
 # ---- usage errors: status 2 ----------------------------------------------------
 
 p=${examples[0]:-$warn}
@@ -331,12 +421,11 @@ run show
 expect_usage
 run show --json
 expect_usage
-run check "$p" "$p"
-expect_usage
 run show "$p" extra
 expect_usage
-run check --json "$p"
+run check - -
 expect_usage
+expect_grep err "'-' \(standard input\) may be given only once"
 run check --bogus "$p"
 expect_usage
 run show -x "$p"

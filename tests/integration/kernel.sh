@@ -267,7 +267,7 @@ BEFORE=$(PIN_ENTRIES "$BPF")
 export PLUMWALL_PIN_PATH=$BPF
 pw apply "$TMP/p.yaml"
 check "bpffs mount: apply exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
-check "bpffs mount: pinned" test -e "$BPF/v3/maps/pw_config"
+check "bpffs mount: pinned" test -e "$BPF/$LAYOUT/maps/pw_config"
 check "bpffs mount: enforcing" wait_for 5 tcp_ok 10.99.2.2 8080
 pw status --json
 check "bpffs mount: status exits 0" test "$RC" = 0
@@ -287,18 +287,18 @@ mkdir -p "$BPF/v1/maps"
 pw apply "$TMP/p.yaml"
 check "foreign layout: apply exits 3" test "$RC" = 3
 check "foreign layout: named" grep -q "$BPF/v1 holds a datapath of another layout" "$TMP/err"
-check "foreign layout: nothing pinned" test ! -e "$BPF/v3"
+check "foreign layout: nothing pinned" test ! -e "$BPF/$LAYOUT"
 rm -rf "$BPF/v1"
 
 # --- maps of this layout's names pinned with another definition
-mkdir -p "$BPF/v3/maps"
-bpftool map create "$BPF/v3/maps/pw_ct" type hash key 4 value 4 entries 16 name pw_ct
+mkdir -p "$BPF/$LAYOUT/maps"
+bpftool map create "$BPF/$LAYOUT/maps/pw_ct" type hash key 4 value 4 entries 16 name pw_ct
 pw apply "$TMP/p.yaml"
 check "other map definition: apply exits 3" test "$RC" = 3
 check "other map definition: the layout message ($(cat "$TMP/err"))" \
-	test "$(cat "$TMP/err")" = "plumwall apply: the maps pinned under $BPF/v3/maps do not match this plumwall's layout (v3); run 'plumwall down' first"
+	test "$(cat "$TMP/err")" = "plumwall apply: the maps pinned under $BPF/$LAYOUT/maps do not match this plumwall's layout ($LAYOUT); run 'plumwall down' first"
 check "other map definition: nothing attached" no_xdp_on_m1
-rm -rf "$BPF/v3"
+rm -rf "$BPF/$LAYOUT"
 unset PLUMWALL_PIN_PATH
 
 nt_done

@@ -224,7 +224,7 @@ tcp_open() {
 check "open tcp flow tracked" wait_for 10 tcp_open
 pw down
 check "plumwall down exits 0 ($(cat "$TMP/err"))" test $RC = 0
-check "pins removed" test ! -e "$PIN/v3"
+check "pins removed" test ! -e "$PIN/$LAYOUT"
 SF="$TF and .event.action==\"flow_ended\" and .plumwall.end_reason==\"shutdown\""
 check "shutdown flow end read after the pins are gone" wait_for 10 has "$SF" 1
 sf() { jq -r "select($SF) | $1" "$EV"; }

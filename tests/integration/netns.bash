@@ -30,6 +30,8 @@ set -u
 ROOT=${PLUMWALL_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 BUILD=${PLUMWALL_BUILD:-$ROOT/build}
 PW=$BUILD/plumwall
+# The pinned layout's directory name, v + PW_LAYOUT_VERSION (shared.h)
+LAYOUT=v$(sed -n 's/^#define PW_LAYOUT_VERSION \([0-9]*\).*/\1/p' "$ROOT/include/plumwall/shared.h")
 NT_NAME=
 PIDS=()
 passed=0

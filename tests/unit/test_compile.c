@@ -36,6 +36,16 @@ static void build(struct fixture *f, const char *yaml)
 	ck_assert_int_eq(policy_compile(f->an, 7, &f->c), 0);
 }
 
+/* build() with compiler options */
+static void build_opts(struct fixture *f, const char *yaml,
+		       const struct policy_compile_opts *o)
+{
+	memset(f, 0, sizeof(*f));
+	f->pol = fixture_load_ok(yaml);
+	ck_assert_int_eq(policy_analyze(f->pol, &f->an), 0);
+	ck_assert_int_eq(policy_compile_opts(f->an, 7, o, &f->c), 0);
+}
+
 static void release(struct fixture *f)
 {
 	policy_compiled_free(f->c);
@@ -490,6 +500,110 @@ START_TEST(test_tuples_any)
 }
 END_TEST
 
+/* The external wildcard: from the eighth external class on, a rule to
+ * `external` is one entry, not one per external class. */
+static char *ext_policy(unsigned int hosts)
+{
+	char *yaml = NULL;
+	size_t len = 0, i;
+	FILE *f = open_memstream(&yaml, &len);
+
+	ck_assert_ptr_nonnull(f);
+	fprintf(f, "version: 1\n"
+		   "tenants:\n"
+		   "  - name: a\n"
+		   "    interfaces: [e0]\n"
+		   "    segments:\n"
+		   "      web: [10.1.1.0/24]\n"
+		   "    rules:\n");
+	/* each host an external class of its own */
+	for (i = 0; i < hosts; i++)
+		fprintf(f,
+			"      - {name: h%zu, from: web, to: 192.0.2.%zu, proto: tcp,\n"
+			"         ports: [22], action: deny}\n",
+			i, i + 1);
+	fprintf(f, "      - {name: out, from: web, to: external, proto: tcp,\n"
+		   "         ports: [443], action: allow}\n");
+	fclose(f);
+	return yaml;
+}
+
+START_TEST(test_ext_wildcard)
+{
+	const struct policy_compiled_tenant *ti;
+	struct policy_compiled_verdict v;
+	struct policy_packet p;
+	struct pw_decision_key k = { .tenant = 1 };
+	struct fixture f;
+	uint32_t web, lit, i;
+	char *yaml;
+
+	/* 2 defaults + 5 hosts: 7 external classes, filed one by one
+	 * (IPv4 only: web has no IPv6 class to pair with) */
+	yaml = ext_policy(5);
+	build(&f, yaml);
+	ti = &f.c->tenant_info[0];
+	ck_assert_uint_eq(ti->n_ext_classes, 7);
+	ck_assert(!ti->ext);
+	ck_assert(!(f.c->tenants[0].val.flags & PW_TENANT_EXT));
+	ck_assert_uint_eq(f.c->n_decisions, 5 + 6);
+	ck_assert_uint_eq(class_of(&f, 1, "192.0.2.1") & PW_CLASS_EXTERNAL, 0);
+	release(&f);
+	free(yaml);
+
+	/* 8: the wildcard; 'out' is one entry (web, EXT, tcp/443) */
+	yaml = ext_policy(6);
+	build(&f, yaml);
+	ti = &f.c->tenant_info[0];
+	ck_assert_uint_eq(ti->n_ext_classes, 8);
+	ck_assert(ti->ext);
+	ck_assert_uint_eq(f.c->tenants[0].val.flags, PW_TENANT_LOG_DEFAULT |
+							     PW_TENANT_TUPLES |
+							     PW_TENANT_EXT);
+	ck_assert_uint_eq(f.c->tenants[0].val.ext_tuples,
+			  PW_EXT_TUPLE_BIT(PW_SEL_EXACT, PW_SEL_EXT, 0));
+	ck_assert_uint_eq(f.c->tenants[0].val.tuples, PW_TUPLE_BIT(0, 0, 0));
+	ck_assert_uint_eq(ti->ext_tuple_entries[3], 1);
+	ck_assert_uint_eq(f.c->n_decisions, 6 + 1);
+	web = class_of(&f, 1, "10.1.1.1");
+	lit = class_of(&f, 1, "192.0.2.3");
+	ck_assert_uint_eq(web & PW_CLASS_EXTERNAL, 0);
+	ck_assert_uint_ne(lit & PW_CLASS_EXTERNAL, 0);
+	ck_assert_uint_eq(class_of(&f, 1, "198.51.100.1"), PW_CLASS_DEFAULT_V4);
+	k.src_class = web;
+	k.dst_class = PW_CLASS_EXT;
+	k.svc_class = policy_compiled_svc_lookup(f.c, 1, 6, 443)->val.svc_class;
+	ck_assert_uint_eq(policy_compiled_decision(f.c, &k)->val.rule_id, 6);
+	/* a host's own rule wins on 22, the wildcard's on 443, through the
+	 * tagged class and through the default class alike */
+	for (i = 0; i < 2; i++) {
+		p = mkpkt("e0", 0, "10.1.1.9", i ? "192.0.2.3" : "203.0.113.1",
+			  6, 443);
+		policy_compiled_decide(f.c, &p, &v);
+		ck_assert_uint_eq(v.rule_id, 6);
+		ck_assert_uint_eq(v.ext_hits, PW_EXT_TUPLE_BIT(PW_SEL_EXACT,
+							       PW_SEL_EXT, 0));
+		ck_assert_uint_eq(v.hits, 0);
+	}
+	p = mkpkt("e0", 0, "10.1.1.9", "192.0.2.3", 6, 22);
+	policy_compiled_decide(f.c, &p, &v);
+	ck_assert_uint_eq(v.rule_id, 2);
+	ck_assert_uint_eq(v.hits, PW_TUPLE_BIT(0, 0, 0));
+	/* never, by option */
+	policy_compiled_free(f.c);
+	{
+		struct policy_compile_opts o = { .ext_min_classes =
+							 UINT32_MAX };
+
+		ck_assert_int_eq(policy_compile_opts(f.an, 7, &o, &f.c), 0);
+	}
+	ck_assert(!f.c->tenant_info[0].ext);
+	ck_assert_uint_eq(f.c->n_decisions, 6 + 7);
+	release(&f);
+	free(yaml);
+}
+END_TEST
+
 START_TEST(test_reductions)
 {
 	struct fixture f;
@@ -533,6 +647,102 @@ START_TEST(test_deterministic)
 			 f.c->n_svcs * sizeof(*f.c->svcs));
 	release(&f);
 	release(&g);
+}
+END_TEST
+
+/* ---- refusal: more decision entries than allowed -------------------------- */
+
+static const char too_big_yaml[] =
+	"version: 1\n"
+	"rules:\n"
+	"  - {name: g, from: any, to: 10.9.9.9, proto: udp, ports: [53],\n"
+	"     action: allow}\n"
+	"tenants:\n"
+	"  - name: a\n"
+	"    interfaces: [e0]\n"
+	"    segments:\n"
+	"      web: [10.1.1.0/24]\n"
+	"      db: [10.1.2.0/24]\n"
+	"    rules:\n"
+	"      - {name: one, from: web, to: db, proto: tcp, ports: [22],\n"
+	"         action: allow}\n"
+	"      - {name: wide, from: [web, db], to: [web, db, 192.0.2.1],\n"
+	"         proto: tcp, ports: [22, \"80-90\"], action: allow}\n"
+	"  - name: b\n"
+	"    interfaces: [e1]\n"
+	"    segments:\n"
+	"      web: [10.1.1.0/24]\n"
+	"    rules:\n"
+	"      - {name: out, from: web, to: external, proto: tcp,\n"
+	"         ports: [22, 80, 443], action: allow}\n";
+
+/* Compile @yaml allowing @max decision entries: -E2BIG and exactly the
+ * diagnostics @want. */
+static void expect_too_big(const char *yaml, uint64_t max, const char *want)
+{
+	struct policy_compile_opts o = { .max_decisions = max };
+	struct policy_compiled *c = (struct policy_compiled *)1;
+	struct pw_diags diags;
+	struct fixture f;
+	char *text;
+
+	memset(&f, 0, sizeof(f));
+	f.pol = fixture_load_ok(yaml);
+	ck_assert_int_eq(policy_analyze(f.pol, &f.an), 0);
+	pw_diags_init(&diags);
+	o.diags = &diags;
+	ck_assert_int_eq(policy_compile_opts(f.an, 1, &o, &c), -E2BIG);
+	ck_assert_ptr_null(c);
+	text = fixture_diags_text(&diags);
+	ck_assert_msg(!strcmp(text, want), "--- expected:\n%s--- got:\n%s",
+		      want, text);
+	free(text);
+	pw_diags_free(&diags);
+	release(&f);
+}
+
+START_TEST(test_too_big)
+{
+	struct policy_compile_opts o = { .max_decisions = 16 };
+	struct policy_compiled *c;
+	struct pw_diags diags;
+	struct fixture f;
+
+	/* Exactly at the limit: compiles (a: g 1 + one 1 + wide 12, one of
+	 * which is one's; b: g 1 + out 2, one per IPv4 external class). */
+	build(&f, too_big_yaml);
+	ck_assert_uint_eq(f.c->n_decisions, 16);
+	pw_diags_init(&diags);
+	o.diags = &diags;
+	ck_assert_int_eq(policy_compile_opts(f.an, 1, &o, &c), 0);
+	ck_assert_uint_eq(diags.count, 0);
+	policy_compiled_set_generation(c, 9);
+	ck_assert_uint_eq(c->generation, 9);
+	ck_assert_uint_eq(c->settings.generation, 9);
+	policy_compiled_free(c);
+	pw_diags_free(&diags);
+	release(&f);
+
+	/* Tenant a alone passes 10: its rules, most costly first; 'wide'
+	 * covers 2 x 3 classes of IPv4 x 2 services. */
+	expect_too_big(
+		too_big_yaml, 10,
+		"test.yaml:3:5: error: rule 'g' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:6:5: error: tenant 'a' needs more than 10 decision entries, plumwall's limit for a datapath map; the rules that need the most: 'wide' (12), 'g' (1), 'one' (1) (a rule needs an entry per source x destination x service class it covers: overlapping port ranges make many service classes, addresses named by many rules many address classes; plumwall show lists them)\n"
+		"test.yaml:12:9: error: rule 'one' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:14:9: error: rule 'wide' needs up to 12 decision entries in tenant 'a': it covers 2 source, 3 destination and 2 service classes\n");
+	/* Each tenant fits 15, the policy does not: the whole policy's
+	 * most costly rules, a global one once per tenant. 'out' covers
+	 * both defaults and 10.9.9.9 (external in b), of which the IPv4
+	 * ones pair with web. */
+	expect_too_big(
+		too_big_yaml, 15,
+		"test.yaml: error: the policy needs 16 decision entries, more than 15, plumwall's limit for a datapath map; the rules that need the most: 'wide' in tenant 'a' (12), 'out' in tenant 'b' (2), 'g' in tenant 'a' (1), 'one' in tenant 'a' (1), 'g' in tenant 'b' (1) (a rule needs an entry per source x destination x service class it covers: overlapping port ranges make many service classes, addresses named by many rules many address classes; plumwall show lists them)\n"
+		"test.yaml:3:5: error: rule 'g' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:3:5: error: rule 'g' needs up to 1 decision entry in tenant 'b': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:12:9: error: rule 'one' needs up to 1 decision entry in tenant 'a': it covers 1 source, 1 destination and 1 service class\n"
+		"test.yaml:14:9: error: rule 'wide' needs up to 12 decision entries in tenant 'a': it covers 2 source, 3 destination and 2 service classes\n"
+		"test.yaml:21:9: error: rule 'out' needs up to 2 decision entries in tenant 'b': it covers 1 source, 3 destination and 1 service class\n");
 }
 END_TEST
 
@@ -652,6 +862,50 @@ START_TEST(test_differential_bench)
 }
 END_TEST
 
+/*
+ * The same with the external wildcard wherever a rule could use it (two
+ * external classes suffice), so that random policies exercise it.
+ */
+START_TEST(test_differential_ext)
+{
+	struct policy_compile_opts o = { .ext_min_classes = 2 };
+	unsigned long packets = 0, ext_tenants = 0, ext_hits = 0;
+	unsigned int i, j, t;
+
+	gen_seed(0xe87e0000ULL + (uint64_t)_i * 104729);
+	for (i = 0; i < DIFF_POLICIES; i++) {
+		char *yaml = gen_policy(NULL);
+		struct fixture f;
+
+		build_opts(&f, yaml, &o);
+		for (t = 0; t < f.c->n_tenant_info; t++)
+			ext_tenants += f.c->tenant_info[t].ext;
+		gen_collect(f.pol);
+		for (j = 0; j < DIFF_PACKETS; j++) {
+			struct policy_compiled_verdict cv;
+			struct policy_packet p;
+
+			gen_pick_packet(f.pol, &p);
+			packets++;
+			if (compare_one(&f, &p)) {
+				fprintf(stderr, "policy %u:\n%s\n", i, yaml);
+				ck_abort_msg(
+					"compiled maps (external wildcard) and evaluator disagree");
+			}
+			policy_compiled_decide(f.c, &p, &cv);
+			ext_hits += cv.ext_hits != 0;
+		}
+		release(&f);
+		free(yaml);
+	}
+	ck_assert_uint_gt(ext_tenants, DIFF_POLICIES / 4);
+	ck_assert_uint_gt(ext_hits, packets / 100);
+	fprintf(stderr,
+		"differential ext run %d: %lu packets, %lu tenants with the wildcard, %lu packets hit it\n",
+		_i, packets, ext_tenants, ext_hits);
+}
+END_TEST
+
 /* Hand-picked corner cases through the same comparison. */
 START_TEST(test_differential_corners)
 {
@@ -710,14 +964,17 @@ static Suite *compile_suite(void)
 	tcase_add_test(tc, test_port_range_prefixes);
 	tcase_add_test(tc, test_svc_classes_overlap);
 	tcase_add_test(tc, test_tuples_any);
+	tcase_add_test(tc, test_ext_wildcard);
 	tcase_add_test(tc, test_reductions);
 	tcase_add_test(tc, test_deterministic);
+	tcase_add_test(tc, test_too_big);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
 	tcase_set_timeout(tc, 300);
 	tcase_add_test(tc, test_differential_corners);
 	tcase_add_loop_test(tc, test_differential, 0, 4);
+	tcase_add_loop_test(tc, test_differential_ext, 0, 2);
 	tcase_add_loop_test(tc, test_differential_bench, 0,
 			    POLICY_BENCH_SHAPE_COUNT);
 	suite_add_tcase(s, tc);

@@ -1773,6 +1773,115 @@ START_TEST(test_compiled_policy)
 }
 END_TEST
 
+/*
+ * The external wildcard (PW_TENANT_EXT), every one of its ten key shapes
+ * deciding some packet, in XDP and tc: the datapath's rule is the
+ * executor's (policy_compiled_decide(), held to the model by
+ * test_compile), and the executor saw each shape hit. Every rule denies
+ * and logs, so the drop event names the rule; the default allows quietly.
+ */
+static const char ext_yaml[] =
+	"version: 1\n"
+	"settings:\n"
+	"  log_rate: 0\n"
+	"tenants:\n"
+	"  - name: acme\n"
+	"    interfaces: [lo]\n"
+	"    default: allow\n"
+	"    segments:\n"
+	"      web: [10.1.1.0/24]\n"
+	"      db: [10.1.2.0/24]\n"
+	"    rules:\n"
+	"      - {name: e-web, from: external, to: web, proto: tcp, ports: [1], action: deny, log: true}\n"
+	"      - {name: e-e, from: external, to: external, proto: tcp, ports: [3], action: deny, log: true}\n"
+	"      - {name: web-e, from: web, to: external, proto: tcp, ports: [4], action: deny, log: true}\n"
+	"      - {name: any-e, from: any, to: external, proto: tcp, ports: [6], action: deny, log: true}\n"
+	"      - {name: e-any, from: external, to: any, proto: tcp, ports: [8], action: deny, log: true}\n"
+	"      - {name: e-db-all, from: external, to: db, action: deny, log: true}\n"
+	"      - {name: db-e-all, from: db, to: external, action: deny, log: true}\n"
+	"      - {name: lit, from: web, to: 198.51.100.1, proto: tcp, ports: [9], action: deny, log: true}\n"
+	"      - {name: e-e-all, from: external, to: external, action: deny, log: true}\n"
+	"      - {name: e-any-all, from: external, to: any, action: deny, log: true}\n"
+	"      - {name: any-e-all, from: any, to: external, action: deny, log: true}\n";
+
+START_TEST(test_ext_wildcard)
+{
+	/* web, db, the IPv4 default class, a literal (external, tagged) */
+	static const char *const addrs[] = { WEB4, DB4, EXT4, "198.51.100.1",
+					     "198.51.100.2" };
+	static const uint16_t ports[] = { 1, 3, 4, 6, 8, 9, 20 };
+	static uint8_t frame[TPKT_MAX];
+	struct policy_compile_opts o = { .ext_min_classes = 2 };
+	struct policy_compiled_verdict cv;
+	struct policy_analysis *an = NULL;
+	struct policy_compiled *c = NULL;
+	struct pw_event ev[2];
+	struct fw_dp_run run = { .events = ev, .events_cap = 2 };
+	struct policy_packet pp;
+	struct policy *pol;
+	unsigned int s, d, k, proto, n = 0, by_rule = 0;
+	uint16_t ext_hits = 0;
+	size_t len;
+
+	pol = fixture_load_ok(ext_yaml);
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	ck_assert_int_eq(policy_compile_opts(an, 1001, &o, &c), 0);
+	ck_assert(c->tenant_info[0].ext);
+	ck_assert(c->tenants[0].val.flags & PW_TENANT_EXT);
+	ck_assert_uint_eq(c->tenants[0].val.ext_tuples,
+			  (1U << PW_EXT_TUPLES) - 1);
+	ck_assert_int_eq(fw_dp_load_compiled(dp, c, NULL, NULL), 0);
+	loaded_policy = 1001;
+	reset();
+	for (s = 0; s < 5; s++)
+		for (d = 0; d < 5; d++)
+			for (k = 0; k < 7; k++)
+				for (proto = 6; proto <= 17; proto += 11) {
+					struct tpkt t = {
+						V4(addrs[s], addrs[d]),
+						.proto = (uint8_t)proto,
+						.sport = 40000,
+						.dport = ports[k],
+						.flags = SYN,
+					};
+
+					run_frame(&t,
+						  n++ % 2 ? FW_DP_TC_INGRESS :
+							    FW_DP_XDP,
+						  &run, frame, &len);
+					ck_assert_int_eq(
+						policy_packet_parse(frame, len,
+								    "lo", &pp),
+						0);
+					policy_compiled_decide(c, &pp, &cv);
+					ext_hits |= cv.ext_hits;
+					by_rule += cv.rule_id != NONE;
+					ck_assert_msg(
+						run.n_events ==
+							(cv.rule_id != NONE),
+						"%s -> %s proto %u port %u: %u events, rule %u",
+						addrs[s], addrs[d], proto,
+						ports[k], run.n_events,
+						cv.rule_id);
+					if (cv.rule_id != NONE)
+						ck_assert_msg(
+							ev[0].rule_id ==
+								cv.rule_id,
+							"%s -> %s proto %u port %u: rule %u, executor %u",
+							addrs[s], addrs[d],
+							proto, ports[k],
+							ev[0].rule_id,
+							cv.rule_id);
+					reset();
+				}
+	ck_assert_uint_eq(ext_hits, (1U << PW_EXT_TUPLES) - 1);
+	ck_assert_uint_gt(by_rule, n / 2);
+	policy_compiled_free(c);
+	policy_analysis_free(an);
+	policy_free(pol);
+}
+END_TEST
+
 START_TEST(test_map_memory)
 {
 	__u64 bytes = 0;
@@ -1952,6 +2061,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_events_lost);
 	tcase_add_test(tc, test_slots);
 	tcase_add_test(tc, test_compiled_policy);
+	tcase_add_test(tc, test_ext_wildcard);
 	tcase_add_test(tc, test_map_memory);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_ct_foreach_batches);

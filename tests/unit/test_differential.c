@@ -142,6 +142,11 @@ struct diff {
 	struct stats st;
 };
 
+/* Compiler options of the sequence (NULL: the defaults); the external
+ * wildcard sequences set ext_min_classes so that random policies use it. */
+static const struct policy_compile_opts *compile_opts;
+static unsigned long ext_tenants; /* tenants loaded with the wildcard */
+
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -182,8 +187,11 @@ static void diff_load(struct diff *d, char *yaml)
 
 	pol = fixture_load_ok(yaml);
 	ck_assert_int_eq(policy_analyze(pol, &an), 0);
-	ck_assert_int_eq(policy_compile(an, ++d->generation, &c), 0);
+	ck_assert_int_eq(
+		policy_compile_opts(an, ++d->generation, compile_opts, &c), 0);
 	ck_assert_uint_le(c->n_rules, MAX_RULES);
+	for (unsigned int t = 0; t < c->n_tenant_info; t++)
+		ext_tenants += c->tenant_info[t].ext;
 	ret = fw_dp_load_compiled(dp, c, NULL, NULL);
 	ck_assert_msg(ret == 0, "load: %s", strerror(-ret));
 	if (!d->m) {
@@ -1168,7 +1176,7 @@ static char *replacement(struct diff *d, unsigned int k)
 	return gen_policy(&o);
 }
 
-START_TEST(test_sequence)
+static void sequence(int _i)
 {
 	struct gen_opts o = { .log_rate_zero = true,
 			      .short_timeouts = true,
@@ -1253,6 +1261,29 @@ START_TEST(test_sequence)
 	free(d);
 	gen_release();
 }
+
+START_TEST(test_sequence)
+{
+	sequence(_i);
+}
+END_TEST
+
+/* The same with the external wildcard (PW_TENANT_EXT) wherever a rule can
+ * use it, on other seeds. */
+#define N_EXT_SEQUENCES 6
+
+START_TEST(test_sequence_ext)
+{
+	static const struct policy_compile_opts ext = { .ext_min_classes = 2 };
+
+	compile_opts = &ext;
+	ext_tenants = 0;
+	sequence(1000 + _i);
+	ck_assert_uint_gt(ext_tenants, 0);
+	fprintf(stderr, "differential ext %d: %lu tenants with the wildcard\n",
+		_i, ext_tenants);
+	compile_opts = NULL;
+}
 END_TEST
 
 static void setup(void)
@@ -1278,6 +1309,9 @@ static Suite *differential_suite(void)
 	tcase_add_unchecked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_sequence, 0, n_policies);
+	tcase_add_loop_test(tc, test_sequence_ext, 0,
+			    n_policies < N_EXT_SEQUENCES ? n_policies :
+							   N_EXT_SEQUENCES);
 	suite_add_tcase(s, tc);
 	return s;
 }

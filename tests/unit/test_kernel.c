@@ -39,6 +39,11 @@
 #include "fw/runtime.h"
 #include "fixtures.h"
 
+/* The pinned layout's directory name: "v" PW_LAYOUT_VERSION */
+#define LAYOUT_STR2(x) #x
+#define LAYOUT_STR(x) LAYOUT_STR2(x)
+#define LAYOUT "v" LAYOUT_STR(PW_LAYOUT_VERSION)
+
 static char tmpdir[64];
 
 static void tmp_setup(void)
@@ -481,8 +486,9 @@ START_TEST(test_load_message)
 	ck_assert_int_eq(fw_kern_load_message(-EPROTO, msg, sizeof(msg)),
 			 FW_EXIT_STATE);
 	ck_assert_str_eq(
-		msg,
-		"the maps pinned under /sys/fs/bpf/pw-test-kernel/v3/maps do not match this plumwall's layout (v3); run 'plumwall down' first");
+		msg, "the maps pinned under /sys/fs/bpf/pw-test-kernel/" LAYOUT
+		     "/maps do not match this plumwall's layout (" LAYOUT
+		     "); run 'plumwall down' first");
 
 	/* a program the kernel refused without a log */
 	add("libbpf: prog 'pw_xdp_ingress': BPF program load failed: Cannot allocate memory\n");
@@ -610,10 +616,10 @@ START_TEST(test_foreign_layout)
 	touch(tmpdir, "progs.debug", false);
 	touch(tmpdir, "progs.iter", false);
 	touch(tmpdir, "vfoo", true);
-	touch(tmpdir, "v4", false); /* a file, not a layout */
+	touch(tmpdir, "v9", false); /* a file, not a layout */
 	ck_assert_int_eq(fw_rt_foreign_layout(name, sizeof(name)), 0);
 	ck_assert(!fw_rt_loaded());
-	touch(tmpdir, "v3", true); /* ours */
+	touch(tmpdir, LAYOUT, true); /* ours */
 	ck_assert_int_eq(fw_rt_foreign_layout(name, sizeof(name)), 0);
 	ck_assert(fw_rt_loaded());
 	touch(tmpdir, "v1", true);
@@ -626,10 +632,10 @@ START_TEST(test_foreign_layout)
 	touch(tmpdir, "v1/maps/pw_config", false);
 	ck_assert_int_eq(fw_rt_remove_pins(), 0);
 	ck_assert(!exists(tmpdir, "v1"));
-	ck_assert(!exists(tmpdir, "v3"));
+	ck_assert(!exists(tmpdir, LAYOUT));
 	ck_assert(exists(tmpdir, "maps.debug"));
 	ck_assert(exists(tmpdir, "vfoo"));
-	ck_assert(exists(tmpdir, "v4"));
+	ck_assert(exists(tmpdir, "v9"));
 	ck_assert(!fw_rt_loaded());
 }
 END_TEST
@@ -642,7 +648,7 @@ START_TEST(test_remove_pins_root)
 	snprintf(root, sizeof(root), "%s/pins", tmpdir);
 	ck_assert_int_eq(fw_rt_paths_set(root, tmpdir), 0);
 	ck_assert_int_eq(mkdir(root, 0700), 0);
-	touch(root, "v2", true);
+	touch(root, LAYOUT, true);
 	ck_assert_int_eq(fw_rt_remove_pins(), 0);
 	ck_assert_int_eq(access(root, F_OK), -1);
 	ck_assert_int_eq(fw_rt_remove_pins(), 0);

@@ -98,9 +98,10 @@ START_TEST(queue_bounded_fifo)
 }
 END_TEST
 
-#define STR2(x) #x
-#define STR(x) STR2(x)
-#define LAYOUT STR(PW_LAYOUT_VERSION)
+/* PW_LAYOUT_VERSION as a string: state documents carry it */
+#define LAYOUT_STR2(x) #x
+#define LAYOUT_STR(x) LAYOUT_STR2(x)
+#define LAYOUT LAYOUT_STR(PW_LAYOUT_VERSION)
 
 static const char state_g7[] =
 	"{\"layout_version\":" LAYOUT ",\"generation\":7,"

@@ -162,6 +162,27 @@ static const struct bad_policy bad_policies[] = {
 		},
 	},
 	{
+		/* `proto` is there already: the typo is of `ports` */
+		.name = "unknown rule key, hint among the absent keys",
+		.yaml = "version: 1\n"
+			"tenants:\n"
+			"  - name: a\n"
+			"    interfaces: [eth0]\n"
+			"    rules:\n"
+			"      - name: r\n"
+			"        from: any\n"
+			"        to: any\n"
+			"        proto: tcp\n"
+			"        prots: [80]\n"
+			"        action: allow\n"
+			"      - {name: s, from: any, to: any, ports: [80],\n"
+			"         proto: tcp, prots: [1], action: allow}\n",
+		.expect = {
+			"test.yaml:10:9: error: unknown key 'prots' in rule (did you mean 'ports'?)",
+			"test.yaml:13:22: error: unknown key 'prots' in rule",
+		},
+	},
+	{
 		.name = "unknown rule key without hint",
 		.yaml = "version: 1\n"
 			"tenants:\n"
@@ -1002,6 +1023,27 @@ static const struct bad_policy bad_policies[] = {
 		},
 	},
 	{
+		/* The tenant's name was refused: it is named by its place. */
+		.name = "segment of a tenant with an invalid name",
+		.yaml = "version: 1\n"
+			"rules:\n"
+			"  - {name: g, from: web, to: any, action: allow}\n"
+			"tenants:\n"
+			"  - name: Acme\n"
+			"    interfaces: [eth0]\n"
+			"    segments:\n"
+			"      web: [10.1.1.0/24]\n"
+			"  - name: b\n"
+			"    interfaces: [eth1]\n"
+			"    rules:\n"
+			"      - {name: r, from: web, to: any, action: allow}\n",
+		.expect = {
+			"test.yaml:3:21: error: global rules may only use global segments: 'web' is a segment of the tenant at test.yaml:5:5 (its name is invalid)",
+			"test.yaml:5:11: error: invalid tenant name 'Acme': names are 1 to 31 characters of a-z, 0-9, '_' and '-', starting with a letter",
+			"test.yaml:12:25: error: undefined segment 'web' in tenant 'b': it is a segment of the tenant at test.yaml:5:5 (its name is invalid), and a tenant sees only its own and the global segments",
+		},
+	},
+	{
 		.name = "other tenant's segment",
 		.yaml = "version: 1\n"
 			"tenants:\n"
@@ -1332,6 +1374,23 @@ static const struct bad_policy bad_policies[] = {
 			"        ports: [80]\n",
 		.expect = {
 			"test.yaml:10:16: error: 'ports' needs proto tcp or udp, but the rule's proto is any (the default)",
+		},
+	},
+	{
+		/* Written out: not "the default". */
+		.name = "ports and icmp with proto any written",
+		.yaml = "version: 1\n"
+			"tenants:\n"
+			"  - name: a\n"
+			"    interfaces: [eth0]\n"
+			"    rules:\n"
+			"      - {name: r, from: any, to: any, proto: any,\n"
+			"         ports: [80], action: allow}\n"
+			"      - {name: s, from: any, to: any, proto: any,\n"
+			"         icmp: [0], action: allow}\n",
+		.expect = {
+			"test.yaml:7:17: error: 'ports' needs proto tcp or udp, but the rule's proto is any",
+			"test.yaml:9:16: error: 'icmp' needs proto icmp or icmpv6, but the rule's proto is any",
 		},
 	},
 	{
@@ -1934,7 +1993,7 @@ static const struct bad_policy bad_policies[] = {
 			"test.yaml:21:13: error: prefix 'fd00::1/64' has host bits set: did you mean fd00::/64?",
 			"test.yaml:25:13: error: undefined segment 'dbb' in tenant 'acme'",
 			"test.yaml:27:16: error: 'ports' needs proto tcp or udp, but the rule's proto is icmp",
-			"test.yaml:29:9: error: unknown key 'prots' in rule (did you mean 'proto'?)",
+			"test.yaml:29:9: error: unknown key 'prots' in rule",
 			"test.yaml:30:11: error: duplicate tenant name 'acme' (first defined at test.yaml:16:5)",
 			"test.yaml:31:18: error: untagged traffic on interface 'eth0' is already owned by tenant 'acme' (test.yaml:16:5)",
 		},
@@ -2783,9 +2842,10 @@ START_TEST(test_directory_settings_and_rules_twice)
 END_TEST
 
 /*
- * Each file is checked on its own (version, unknown keys); a file that is
- * not well-formed YAML stops the semantic checks, which would only report
- * what the broken file was meant to define.
+ * A file that is not well-formed YAML, or of another version, is not
+ * merged; every other file is checked all the same (every error of every
+ * file in one run, issue 11). A segment the unread files may define is
+ * reported as such, and no "no tenant" error stands in for their tenants.
  */
 START_TEST(test_directory_file_errors)
 {
@@ -2797,19 +2857,45 @@ START_TEST(test_directory_file_errors)
 		     "tenants:\n"
 		     "  - name: a\n"
 		     "    interfaces: [eth0]\n"
+		     "    default: drop\n"
 		     "    rules:\n"
 		     "      - name: r\n"
 		     "        from: web\n"
-		     "        to: any\n"
+		     "        to: dns\n"
 		     "        action: allow\n");
 	tmpdir_write(&d, "b.yaml", "segments:\n  web: [10.0.0.0/8\n");
 	tmpdir_write(&d, "c.yaml", "version: 2\nprots: 1\n");
 	tmpdir_write(&d, "d.yml", "");
-	load_path_bad(&d, d.path, -EINVAL,
-		      "DIR/b.yaml:3:1: error: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence started at line 2, column 8\n"
-		      "DIR/c.yaml:1:10: error: unsupported policy version 2: this plumwall reads version 1\n"
-		      "DIR/c.yaml:2:1: error: unknown key 'prots' in policy\n"
-		      "DIR/d.yml:1:1: error: empty policy file: expected a mapping with 'version' and 'tenants'\n");
+	tmpdir_write(&d, "e.yaml",
+		     "version: 1\n"
+		     "segments:\n"
+		     "  dns: [10.0.0.53/24]\n"
+		     "tenants:\n"
+		     "  - name: a\n"
+		     "    interfaces: [eth1]\n");
+	load_path_bad(
+		&d, d.path, -EINVAL,
+		"DIR/a.yaml:5:14: error: 'default' must be allow, deny or reject, not 'drop'\n"
+		"DIR/a.yaml:8:15: error: undefined segment 'web' in tenant 'a'; 2 policy files were not read (they have errors) and may define it\n"
+		"DIR/b.yaml:3:1: error: YAML syntax error: did not find expected ',' or ']' while parsing a flow sequence started at line 2, column 8\n"
+		"DIR/c.yaml:1:10: error: unsupported policy version 2: this plumwall reads version 1\n"
+		"DIR/c.yaml:2:1: error: unknown key 'prots' in policy\n"
+		"DIR/d.yml:1:1: error: empty policy file: expected a mapping with 'version' and 'tenants'\n"
+		"DIR/e.yaml:3:9: error: prefix '10.0.0.53/24' has host bits set: did you mean 10.0.0.0/24?\n"
+		"DIR/e.yaml:5:11: error: duplicate tenant name 'a' (first defined at DIR/a.yaml:3:5)\n");
+	tmpdir_remove(&d);
+
+	/* One unread file, named; the tenants may be in it. */
+	tmpdir_make(&d);
+	tmpdir_write(&d, "a.yaml",
+		     "version: 1\n"
+		     "rules:\n"
+		     "  - {name: r, from: web, to: any, action: allow}\n");
+	tmpdir_write(&d, "b.yaml", "version: 1\ntenants: [\n");
+	load_path_bad(
+		&d, d.path, -EINVAL,
+		"DIR/a.yaml:3:21: error: undefined segment 'web' in global rules; DIR/b.yaml was not read (it has errors) and may define it\n"
+		"DIR/b.yaml:3:1: error: YAML syntax error: did not find expected node content while parsing a flow node\n");
 	tmpdir_remove(&d);
 }
 END_TEST

@@ -810,6 +810,9 @@ START_TEST(tc_pcap_bad)
 			 -EINVAL);
 	ck_assert_ptr_null(pc);
 	ck_assert_ptr_nonnull(strstr(err, "none.pcap"));
+	/* named once: "PATH: No such file or directory" */
+	ck_assert_ptr_null(strstr(strstr(err, "none.pcap") + 1, "none.pcap"));
+	ck_assert_ptr_nonnull(strstr(err, strerror(ENOENT)));
 	/* not a capture */
 	f = fopen(tmp_path("junk.pcap"), "w");
 	fputs("this is not a capture file, not at all\n", f);
