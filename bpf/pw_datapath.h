@@ -345,13 +345,14 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 	__builtin_memcpy(t.daddr, p->daddr, 16);
 	pw_judge(env->slot, env->tenant, pw_tinfo(tv), &t, &j);
 	pw_count_rule(env->slot, j.rule_id, p->len);
-	if (j.rule_id == PW_RULE_NONE && pw_is_ndp(p)) {
+	if (j.rule_id == PW_RULE_NONE && pw_is_link_control(p)) {
 		/*
-		 * Neighbour discovery that no rule names: settings.non_ip,
-		 * not the tenant default. It is IPv6's ARP, and a
-		 * default-deny tenant must not lose address resolution
-		 * over it. Like ARP, unlogged and outside audit mode
-		 * (README: where the specification is silent).
+		 * Neighbour or multicast listener discovery that no rule
+		 * names: settings.non_ip, not the tenant default. It is
+		 * IPv6's ARP, and a default-deny tenant must not lose
+		 * address resolution or multicast (ND's solicited-node
+		 * groups among it) over it. Like ARP, unlogged and outside
+		 * audit mode (README: where the specification is silent).
 		 */
 		j.action = st->non_ip;
 		j.reason = PW_REASON_NON_IP;
@@ -463,8 +464,8 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	env.log_rate = st->log_rate;
 
 	if (pr == PW_PARSE_NON_IP) {
-		pw_trace(&p, env.slot, PW_TENANT_NONE, PW_RULE_NONE,
-			 st->non_ip, PW_REASON_NON_IP);
+		pw_trace(&p, env.slot, PW_TENANT_NONE, PW_RULE_NONE, st->non_ip,
+			 PW_REASON_NON_IP);
 		if (st->non_ip == PW_ACTION_ALLOW)
 			return ctx_pass(hook);
 		pw_count_drop(PW_REASON_NON_IP, p.len);

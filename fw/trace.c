@@ -369,7 +369,14 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 	static const uint8_t macs[12] = { 0x02, 0, 0, 0, 0, 0x02,
 					  0x02, 0, 0, 0, 0, 0x01 };
 	bool v6 = p->family == AF_INET6;
-	size_t l3, l4, l4len = 8, alen = v6 ? 16 : 4;
+	/* multicast listener discovery goes out as RFC 2710/3810 send it:
+	 * hop limit 1, behind a hop-by-hop header with its Router Alert */
+	bool mld = v6 && p->proto == POLICY_PROTO_ICMPV6 &&
+		   (p->icmp_type == POLICY_ICMPV6_MLD_QUERY ||
+		    p->icmp_type == POLICY_ICMPV6_MLD_REPORT ||
+		    p->icmp_type == POLICY_ICMPV6_MLD_DONE ||
+		    p->icmp_type == POLICY_ICMPV6_MLD2_REPORT);
+	size_t l3, l4, l4len = 8, alen = v6 ? 16 : 4, hbh = mld ? 8 : 0;
 	uint32_t sum;
 	uint8_t *h;
 
@@ -382,7 +389,7 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 	}
 	fw_put16(buf + l3, v6 ? POLICY_ETH_P_IPV6 : POLICY_ETH_P_IP);
 	l3 += 2;
-	l4 = l3 + (v6 ? 40 : 20);
+	l4 = l3 + (v6 ? 40 : 20) + hbh;
 	if (p->proto == POLICY_PROTO_TCP)
 		l4len = 20;
 	memset(buf + l3, 0, l4 + l4len - l3);
@@ -414,7 +421,7 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 	h = buf + l3;
 	if (v6) {
 		h[0] = 0x60;
-		fw_put16(h + 4, (uint16_t)l4len);
+		fw_put16(h + 4, (uint16_t)(hbh + l4len));
 		h[6] = p->proto;
 		/* neighbour discovery is only ND with hop limit 255 */
 		h[7] = p->proto == POLICY_PROTO_ICMPV6 &&
@@ -422,6 +429,15 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 				       p->icmp_type <= POLICY_ICMPV6_ND_LAST ?
 			       255 :
 			       64;
+		if (mld) {
+			static const uint8_t ra[8] = {
+				POLICY_PROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0
+			};
+
+			h[6] = 0; /* hop-by-hop options */
+			h[7] = POLICY_ICMPV6_MLD_HOP_LIMIT;
+			memcpy(h + 40, ra, sizeof(ra));
+		}
 	} else {
 		h[0] = 0x45;
 		fw_put16(h + 2, (uint16_t)(20 + l4len));

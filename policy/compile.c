@@ -1344,9 +1344,10 @@ void policy_compiled_decide(const struct policy_compiled *c,
 		out->action = c->rules[best].action;
 		out->reason = PW_REASON_POLICY;
 		out->log = c->rules[best].flags & PW_RULE_LOG;
-	} else if (policy_packet_is_ndp(pkt)) {
-		/* neighbour discovery no rule names: settings.non_ip, as the
-		 * datapath does it (step 4 in compile.h) */
+	} else if (policy_packet_is_link_control(pkt)) {
+		/* neighbour or multicast listener discovery no rule names:
+		 * settings.non_ip, as the datapath does it (step 4 in
+		 * compile.h) */
 		out->action = c->settings.non_ip;
 		out->reason = PW_REASON_NON_IP;
 		goto verdict;

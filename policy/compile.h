@@ -69,7 +69,8 @@
  *   4. the eight keys (tenant, src|ANY, dst|ANY, svc|ANY) in pw_decision;
  *      rule = the smallest rule_id found. None: tenant default_action,
  *      reason DEFAULT, log = PW_TENANT_LOG_DEFAULT, except for IPv6
- *      neighbour discovery (policy_packet_is_ndp()): settings.non_ip,
+ *      neighbour and multicast listener discovery
+ *      (policy_packet_is_link_control()): settings.non_ip,
  *      reason NON_IP, not logged, and step 5 does not apply; else
  *      pw_rule[rule] action, reason POLICY, log = PW_RULE_LOG.
  *   5. PW_TENANT_AUDIT and the action is deny/reject: verdict AUDIT

@@ -309,13 +309,14 @@ static void eval_rules(const struct policy *pol,
 		res->action = to_action(rule->action);
 		res->reason = PW_REASON_POLICY;
 		res->log = rule->log;
-	} else if (policy_packet_is_ndp(pkt)) {
+	} else if (policy_packet_is_link_control(pkt)) {
 		/*
-		 * Neighbour discovery that no rule names gets settings.non_ip,
-		 * not the tenant default: it is IPv6's ARP, and a default-deny
-		 * tenant must not lose address resolution over it. Like ARP:
-		 * never logged, not subject to audit mode. (README: where the
-		 * specification is silent; the datapath: bpf/pw_datapath.h.)
+		 * Neighbour or multicast listener discovery that no rule names
+		 * gets settings.non_ip, not the tenant default: it is IPv6's
+		 * ARP, and a default-deny tenant must not lose address
+		 * resolution or multicast over it. Like ARP: never logged, not
+		 * subject to audit mode. (README: where the specification is
+		 * silent; the datapath: bpf/pw_datapath.h.)
 		 */
 		res->rule = NULL;
 		res->rule_id = PW_RULE_NONE;

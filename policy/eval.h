@@ -24,7 +24,8 @@
  *      revalidation (POLICY_REVOKED)
  *   6. global rules, then the tenant's; first match decides (POLICY);
  *      none: the tenant's default (DEFAULT), except for IPv6 neighbour
- *      discovery (policy_packet_is_ndp()): settings.non_ip (NON_IP),
+ *      and multicast listener discovery
+ *      (policy_packet_is_link_control()): settings.non_ip (NON_IP),
  *      unlogged, never audited
  *   7. audit mode: deny/reject become verdict AUDIT (passes, logged)
  * Logged (res.log): malformed, fragment and unmatched drops, audit
