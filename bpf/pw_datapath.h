@@ -89,7 +89,8 @@ __pw_noinline int pw_trace_note(const struct pw_pkt *p, __u32 slot,
 	t->reason = (vr >> 8) & 0xff;
 	t->src_segment = PW_SEGMENT_NONE;
 	t->dst_segment = PW_SEGMENT_NONE;
-	if (tenant != PW_TENANT_NONE) {
+	/* a malformed frame's addresses are not to be trusted */
+	if (tenant != PW_TENANT_NONE && t->reason != PW_REASON_MALFORMED) {
 		m = pw_slot_map(&pw_addr, slot);
 		pw_lookup_addr(m, tenant, p->family, p->saddr, &cls,
 			       &t->src_segment);
@@ -158,10 +159,11 @@ static __always_inline int pw_drop_logged(void *ctx, const int hook,
 		.reason = reason,
 	};
 
-	/* Malformed and unmatched frames have no tenant to report. */
-	pw_trace(p, env->slot,
-		 reason == PW_REASON_FRAGMENT ? env->tenant : PW_TENANT_NONE,
-		 PW_RULE_NONE, PW_VERDICT_DENY, reason);
+	/* The tenant the event names: none for unmatched frames; for a
+	 * malformed one the tenant of the wire it came from (pw_parse()),
+	 * without segments (pw_trace_note()). */
+	pw_trace(p, env->slot, env->tenant, PW_RULE_NONE, PW_VERDICT_DENY,
+		 reason);
 	pw_emit_any(ctx, hook, env, p, &ei);
 	pw_count_drop(reason, p->len);
 	return ctx_drop(hook);

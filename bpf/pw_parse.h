@@ -396,8 +396,11 @@ static __always_inline int pw_is_vlan_tpid(__u16 type)
  * service tag (802.1ad, 0x9100) is malformed, as in the model: calling
  * it non-IP would let double-tagged IP through whenever non_ip is allow,
  * past every rule. One tag followed by ARP or another non-IP EtherType is
- * non-IP as usual. @p->vlan is the outermost id seen, so the malformed
- * drop is reported on the tenant of the wire it came from.
+ * non-IP as usual. @p->vlan is the id of an outer 802.1Q tag, 0 when the
+ * outer tag is a service tag (802.1ad, 0x9100: another VLAN space, which
+ * an 802.1Q port takes as untagged), so the malformed drop is reported on
+ * the tenant of the wire it came from: its event and `plumwall trace`
+ * name that tenant (the model decides alike, policy/packet.c).
  */
 static __always_inline int pw_parse(void *ctx, const int hook, struct pw_pkt *p)
 {
@@ -421,9 +424,11 @@ static __always_inline int pw_parse(void *ctx, const int hook, struct pw_pkt *p)
 
 	offl = ctx_vlan_offloaded(ctx, hook, &oproto, &ovid);
 	if (offl) {
-		p->vlan = ovid;
+		/* An outer service tag is no 802.1Q VLAN: the frame came in
+		 * on the untagged wire, as when the tag is in the frame. */
 		if (oproto != ETH_P_8021Q)
 			return PW_PARSE_MALFORMED;
+		p->vlan = ovid;
 	}
 	if (type == ETH_P_8021AD || type == ETH_P_QINQ1)
 		return PW_PARSE_MALFORMED;

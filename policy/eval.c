@@ -254,6 +254,11 @@ static bool eval_pre(const struct policy *pol, const struct policy_packet *pkt,
 		res->action = PW_ACTION_DENY;
 		res->reason = PW_REASON_MALFORMED;
 		res->log = true;
+		/* Reported on the tenant of the wire it came from (the
+		 * outer 802.1Q tag, else untagged), as the datapath's drop
+		 * event is; its addresses are not to be trusted: no
+		 * segments. */
+		res->tenant = policy_eval_tenant(pol, pkt->ifname, pkt->vlan);
 		goto decided;
 	}
 	if (pkt->kind == POLICY_PKT_NON_IP) {

@@ -52,7 +52,10 @@ struct policy_eval_result {
 	 * allowed the tracked flow (ESTABLISHED, REPLY); NULL otherwise. */
 	const struct policy_rule *rule;
 	uint32_t rule_id; /* rule->id or PW_RULE_NONE */
-	const struct policy_tenant *tenant; /* NULL: none (or not looked up) */
+	/* NULL: none (or not looked up: non-IP). A malformed frame's is the
+	 * tenant owning (interface, VLAN of its outer 802.1Q tag, or
+	 * untagged), as the datapath reports it; it has no segments. */
+	const struct policy_tenant *tenant;
 	/* Display segments (policy.md section 4); NULL: external */
 	const struct policy_segment *src_segment;
 	const struct policy_segment *dst_segment;

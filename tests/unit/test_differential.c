@@ -978,10 +978,6 @@ static unsigned int expected_events(struct diff *d,
 		x[n].generation = d->generation;
 		switch (res->reason) {
 		case PW_REASON_MALFORMED:
-			/* the datapath knows the wire it came from */
-			x[n].tenant = tenant_id(policy_eval_tenant(
-				d->pol, pkt->ifname, pkt->vlan));
-			/* fall through */
 		case PW_REASON_UNMATCHED:
 		case PW_REASON_FRAGMENT:
 			x[n].src_seg = PW_SEGMENT_NONE;

@@ -151,6 +151,20 @@ START_TEST(test_tenant_and_settings)
 	eval(pol, &p, &r);
 	expect(&r, PW_VERDICT_DENY, PW_REASON_MALFORMED, NULL);
 	ck_assert(r.log);
+	/* reported on the tenant of its wire, as the datapath's event;
+	 * never with segments */
+	ck_assert_ptr_null(r.tenant); /* (eth1, 10): nobody's */
+	p.vlan = 11;
+	p.ifname[3] = '0';
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_MALFORMED, NULL);
+	ck_assert_str_eq(r.tenant->name, "lab");
+	ck_assert_ptr_null(r.src_segment);
+	ck_assert_ptr_null(r.dst_segment);
+	p.vlan = 0;
+	eval(pol, &p, &r);
+	ck_assert_str_eq(r.tenant->name, "acme");
+	ck_assert_ptr_null(r.src_segment);
 	policy_free(pol);
 
 	pol = fixture_load_ok("version: 1\n"
@@ -1227,7 +1241,7 @@ START_TEST(test_parse_l2)
 	put16(&f, POLICY_ETH_P_IP);
 	parse(&f, &p);
 	ck_assert_int_eq(p.kind, POLICY_PKT_MALFORMED);
-	ck_assert_uint_eq(p.vlan, 0);
+	ck_assert_uint_eq(p.vlan, 0); /* no 802.1Q VLAN: the untagged wire */
 	eth(&f, -1, POLICY_ETH_P_QINQ1);
 	put16(&f, 7);
 	put16(&f, POLICY_ETH_P_8021Q);
