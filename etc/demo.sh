@@ -126,9 +126,6 @@ ip netns exec $NSF sysctl -qw net.ipv4.ip_forward=1
 # get settings.non_ip (allow) when no rule names them, unlogged, instead
 # of the tenant's logged default deny (README, "Where the specification is
 # silent").
-# XDP_TX answers (reject) reach the host side only when its veth end runs
-# XDP too; any program will do.
-ip netns exec $NSH ip link set dev c0 xdp obj "$build/bpf/xdp_pass.bpf.o" sec xdp 2>/dev/null
 say "tenant hosts: lb 10.20.0.5, web 10.20.1.10, app 10.20.2.10, admin 10.99.0.10"
 say "servers: app 10.20.2.20, db 10.20.3.5, payments 198.51.100.7"
 

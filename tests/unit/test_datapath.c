@@ -372,12 +372,12 @@ static enum fw_dp_prog hook_prog(unsigned int h)
 			    FW_DP_TC_EGRESS;
 }
 
+/* XDP passes a reject answer up, marked in its metadata, for the TC
+ * program pw_tc_answer to send out (pw_ctx.h ctx_bounce()). */
 static __u32 action_code(unsigned int h, int act)
 {
 	if (h == H_XDP)
-		return act == A_PASS ? XDP_PASS :
-		       act == A_DROP ? XDP_DROP :
-				       XDP_TX;
+		return act == A_DROP ? XDP_DROP : XDP_PASS;
 	return act == A_PASS ? 0 /* TC_ACT_OK */ :
 	       act == A_DROP ? 2 /* TC_ACT_SHOT */ :
 			       7 /* TC_ACT_REDIRECT */;
@@ -1456,6 +1456,11 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 	ck_assert_msg(run.retval == action_code(hook, st->act),
 		      "%s step %d (hook %u): action %u, want %u", tc->name, si,
 		      hook, run.retval, action_code(hook, st->act));
+	if (hook == H_XDP)
+		ck_assert_msg(run.meta_out ==
+				      (st->act == A_TX ? PW_ANSWER_MARK : 0),
+			      "%s step %d: XDP metadata %08x", tc->name, si,
+			      run.meta_out);
 
 	if (st->act == A_TX) {
 		ck_assert(st->reply);
@@ -1776,11 +1781,14 @@ START_TEST(test_compiled_policy)
 		{ { V4(EXT4, DB4), TCP(1, 23, SYN) }, A_TX, 0, 1 },
 		{ { V4(EXT4, DB4), UDP(1, 23) }, A_DROP, PW_EVENT_DROP, NONE },
 	};
-	static uint8_t frame[TPKT_MAX];
+	static uint8_t frame[TPKT_MAX], out[TPKT_MAX + 64];
 	struct policy_analysis *an = NULL;
 	struct policy_compiled *c = NULL;
 	struct pw_event ev[2];
-	struct fw_dp_run run = { .events = ev, .events_cap = 2 };
+	struct fw_dp_run run = { .events = ev,
+				 .events_cap = 2,
+				 .out = out,
+				 .out_cap = sizeof(out) };
 	struct policy *pol;
 	size_t len, i;
 
@@ -1796,6 +1804,10 @@ START_TEST(test_compiled_policy)
 		ck_assert_msg(run.retval == action_code(i % 2 ? H_TCI : H_XDP,
 							t[i].act),
 			      "packet %zu: action %u", i, run.retval);
+		if (!(i % 2))
+			ck_assert_uint_eq(run.meta_out, t[i].act == A_TX ?
+								PW_ANSWER_MARK :
+								0);
 		ck_assert_msg(run.n_events == (t[i].ev_type ? 1U : 0U),
 			      "packet %zu: %u events", i, run.n_events);
 		if (!t[i].ev_type)

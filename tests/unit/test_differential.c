@@ -1038,10 +1038,11 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 	struct pw_event evs[MAX_EVENTS];
 	struct policy_packet pkt;
 	struct xev x[MAX_ENDS + 2];
+	static uint8_t out[TPKT_MAX + 64];
 	struct fw_dp_run run = {};
 	unsigned int nx, i, j, used = 0;
 	int bad = 0, ret, want_rule;
-	bool drop;
+	bool drop, answered;
 	__u32 pass;
 
 	/* the model */
@@ -1057,6 +1058,8 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 	run.ifindex = ifindex_of(ifname);
 	run.events = evs;
 	run.events_cap = MAX_EVENTS;
+	run.out = out; /* for the metadata that marks a reject answer */
+	run.out_cap = sizeof(out);
 	ret = fw_dp_test_run(dp, &run);
 	ck_assert_msg(ret == 0, "test run: %s", strerror(-ret));
 	ck_assert_int_eq(fw_dp_drop_counters(dp, drops), 0);
@@ -1074,15 +1077,19 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 	d->st.revalidated += res.revalidated;
 	d->st.related += res.related;
 	d->st.events += run.n_events;
-	d->st.answered += run.retval == XDP_TX;
+	/* an answer goes up to pw_tc_answer, marked (pw_ctx.h ctx_bounce()),
+	 * or out with XDP_TX where the driver has no metadata */
+	answered = run.retval == XDP_TX ||
+		   (run.retval == XDP_PASS && run.meta_out == PW_ANSWER_MARK);
+	d->st.answered += answered;
 
 	/* action */
 	pass = res.verdict == PW_VERDICT_ALLOW ||
 	       res.verdict == PW_VERDICT_AUDIT;
 	drop = !pass;
-	if (pass ? run.retval != XDP_PASS :
+	if (pass ? run.retval != XDP_PASS || answered :
 	    res.verdict == PW_VERDICT_REJECT ?
-		   run.retval != XDP_DROP && run.retval != XDP_TX :
+		   run.retval != XDP_DROP && !answered :
 		   run.retval != XDP_DROP) {
 		fprintf(r->f, "action: XDP %u for verdict %s\n", run.retval,
 			policy_verdict_name(res.verdict));
