@@ -187,10 +187,10 @@ static __always_inline int ctx_is_our_answer(void *ctx, const int hook)
  * the small TC ingress program pw_tc_answer that apply attaches next to
  * every XDP program (pw_answer_out()): it sends the frame out of the
  * device with bpf_redirect(), a plain transmit that works on every
- * device. Only XDP programs write metadata, and the device's one is
- * ours, so nothing else can ask for it. A driver without XDP metadata
- * support refuses the adjustment: then XDP_TX, which such (physical)
- * drivers do support.
+ * device. Only XDP programs write metadata (the device's own is ours;
+ * others need the privileges plumwall has), so no sender can ask for
+ * it. A driver without XDP metadata support refuses the adjustment:
+ * then XDP_TX, which such (physical) drivers do support.
  */
 static __always_inline int ctx_bounce(void *ctx, const int hook)
 {
