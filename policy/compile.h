@@ -56,8 +56,9 @@
  *
  * Datapath contract, implemented here by policy_compiled_decide() (the
  * tests hold it equal to the reference evaluator of eval.h):
- *   0. malformed: deny, reason MALFORMED, logged; non-IP:
- *      settings.non_ip, reason NON_IP, not logged.
+ *   0. non-IP: settings.non_ip, reason NON_IP, not logged; malformed:
+ *      deny, reason MALFORMED, logged, tenant as step 1 finds it (none
+ *      when it misses), no segments.
  *   1. tenant = pw_iface[(ifindex, vlan)]; miss: settings.unmatched,
  *      reason UNMATCHED, logged when it drops. pw_tenant[tenant].present
  *      must be 1. A later fragment whose first was not seen: deny,
