@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * plumwall datapath programs: one packet path (pw_datapath.h) compiled
- * into an XDP ingress program and TC ingress and egress programs, and
- * the conntrack sweep of plumwalld.
+ * into an XDP ingress program and TC ingress and egress programs, the TC
+ * program that sends the XDP program's reject answers, and the conntrack
+ * sweep of plumwalld.
  */
 #include "pw_datapath.h"
 #include "pw_sweep.h"
@@ -23,6 +24,14 @@ SEC("tc")
 int pw_tc_egress(struct __sk_buff *skb)
 {
 	return pw_process(skb, PW_HOOK_TC_EGRESS);
+}
+
+/* Next to every XDP program: sends out the reject answers it passes up
+ * (pw_ctx.h ctx_bounce()); nothing else. */
+SEC("tc")
+int pw_tc_answer(struct __sk_buff *skb)
+{
+	return pw_answer_out(skb);
 }
 
 /* plumwalld's conntrack sweep, run with BPF_PROG_TEST_RUN (pw_sweep.h). */

@@ -160,7 +160,8 @@ static __always_inline int ctx_drop(const int hook)
  * rarely allowed). That hook lets a frame with exactly this mark through
  * once and clears the mark. Marks do not cross network namespaces (the
  * veth peer scrubs them), so only local CAP_NET_ADMIN processes could set
- * it. XDP_TX answers bypass TC altogether.
+ * it. XDP answers reach TC only through pw_answer_out() below, which
+ * sends them out before any other TC program sees them.
  */
 /* TC: a reject answer of ours coming through the other hook. */
 static __always_inline int ctx_is_our_answer(void *ctx, const int hook)
@@ -174,20 +175,58 @@ static __always_inline int ctx_is_our_answer(void *ctx, const int hook)
 }
 
 /*
- * Send the (rewritten) frame back where it came from: XDP_TX out of the
- * ingress device; TC ingress: out of the same device; TC egress: the frame
- * was leaving towards the peer, so the answer goes up our own stack as if
- * received on that device.
+ * Send the (rewritten) frame back where it came from. TC ingress: out of
+ * the same device; TC egress: the frame was leaving towards the peer, so
+ * the answer goes up our own stack as if received on that device.
+ *
+ * XDP: not with XDP_TX, which on a veth only works when the peer device
+ * runs an XDP program of its own (the kernel drops the frame silently
+ * otherwise, as it does for XDP_REDIRECT there), and plumwall cannot
+ * attach one in a namespace or container that is not its own. The answer
+ * is passed up, marked in its XDP metadata (PW_ANSWER_MARK, 4 bytes), to
+ * the small TC ingress program pw_tc_answer that apply attaches next to
+ * every XDP program (pw_answer_out()): it sends the frame out of the
+ * device with bpf_redirect(), a plain transmit that works on every
+ * device. Only XDP programs write metadata (the device's own is ours;
+ * others need the privileges plumwall has), so no sender can ask for
+ * it. A driver without XDP metadata support refuses the adjustment:
+ * then XDP_TX, which such (physical) drivers do support.
  */
 static __always_inline int ctx_bounce(void *ctx, const int hook)
 {
 	struct __sk_buff *skb = ctx;
+	__u32 *meta;
 
-	if (PW_IS_XDP(hook))
-		return XDP_TX;
+	if (PW_IS_XDP(hook)) {
+		if (bpf_xdp_adjust_meta(ctx, -(int)sizeof(__u32)))
+			return XDP_TX;
+		/* the helper moved the pointers: load them again */
+		meta = (void *)(long)PW_CTX_LOAD(ctx, struct xdp_md, data_meta);
+		if ((void *)(meta + 1) > ctx_data(ctx, hook))
+			return XDP_TX;
+		*meta = PW_ANSWER_MARK;
+		return XDP_PASS;
+	}
 	skb->mark = PW_ANSWER_MARK;
 	return bpf_redirect(ctx_ifindex(ctx, hook),
 			    hook == PW_HOOK_TC_EGRESS ? BPF_F_INGRESS : 0);
+}
+
+/*
+ * pw_tc_answer, at TC ingress of every device plumwall judges with XDP:
+ * a frame whose XDP metadata holds PW_ANSWER_MARK is a reject answer the
+ * XDP program built (ctx_bounce()); send it out of the device it came in
+ * on. Everything else passes untouched: XDP judged it already.
+ */
+static __always_inline int pw_answer_out(struct __sk_buff *skb)
+{
+	void *data = ctx_data(skb, PW_HOOK_TC_INGRESS);
+	__u32 *meta =
+		(void *)(long)PW_CTX_LOAD(skb, struct __sk_buff, data_meta);
+
+	if ((void *)(meta + 1) > data || *meta != PW_ANSWER_MARK)
+		return TC_ACT_OK;
+	return bpf_redirect(skb->ifindex, 0);
 }
 
 #endif /* PW_CTX_H */

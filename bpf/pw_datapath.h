@@ -89,7 +89,8 @@ __pw_noinline int pw_trace_note(const struct pw_pkt *p, __u32 slot,
 	t->reason = (vr >> 8) & 0xff;
 	t->src_segment = PW_SEGMENT_NONE;
 	t->dst_segment = PW_SEGMENT_NONE;
-	if (tenant != PW_TENANT_NONE) {
+	/* a malformed frame's addresses are not to be trusted */
+	if (tenant != PW_TENANT_NONE && t->reason != PW_REASON_MALFORMED) {
 		m = pw_slot_map(&pw_addr, slot);
 		pw_lookup_addr(m, tenant, p->family, p->saddr, &cls,
 			       &t->src_segment);
@@ -158,10 +159,11 @@ static __always_inline int pw_drop_logged(void *ctx, const int hook,
 		.reason = reason,
 	};
 
-	/* Malformed and unmatched frames have no tenant to report. */
-	pw_trace(p, env->slot,
-		 reason == PW_REASON_FRAGMENT ? env->tenant : PW_TENANT_NONE,
-		 PW_RULE_NONE, PW_VERDICT_DENY, reason);
+	/* The tenant the event names: none for unmatched frames; for a
+	 * malformed one the tenant of the wire it came from (pw_parse()),
+	 * without segments (pw_trace_note()). */
+	pw_trace(p, env->slot, env->tenant, PW_RULE_NONE, PW_VERDICT_DENY,
+		 reason);
 	pw_emit_any(ctx, hook, env, p, &ei);
 	pw_count_drop(reason, p->len);
 	return ctx_drop(hook);
@@ -345,13 +347,14 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 	__builtin_memcpy(t.daddr, p->daddr, 16);
 	pw_judge(env->slot, env->tenant, pw_tinfo(tv), &t, &j);
 	pw_count_rule(env->slot, j.rule_id, p->len, env->now);
-	if (j.rule_id == PW_RULE_NONE && pw_is_ndp(p)) {
+	if (j.rule_id == PW_RULE_NONE && pw_is_link_control(p)) {
 		/*
-		 * Neighbour discovery that no rule names: settings.non_ip,
-		 * not the tenant default. It is IPv6's ARP, and a
-		 * default-deny tenant must not lose address resolution
-		 * over it. Like ARP, unlogged and outside audit mode
-		 * (README: where the specification is silent).
+		 * Neighbour or multicast listener discovery that no rule
+		 * names: settings.non_ip, not the tenant default. It is
+		 * IPv6's ARP, and a default-deny tenant must not lose
+		 * address resolution or multicast (ND's solicited-node
+		 * groups among it) over it. Like ARP, unlogged and outside
+		 * audit mode (README: where the specification is silent).
 		 */
 		j.action = st->non_ip;
 		j.reason = PW_REASON_NON_IP;
@@ -465,8 +468,8 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	env.log_rate = st->log_rate;
 
 	if (pr == PW_PARSE_NON_IP) {
-		pw_trace(&p, env.slot, PW_TENANT_NONE, PW_RULE_NONE,
-			 st->non_ip, PW_REASON_NON_IP);
+		pw_trace(&p, env.slot, PW_TENANT_NONE, PW_RULE_NONE, st->non_ip,
+			 PW_REASON_NON_IP);
 		if (st->non_ip == PW_ACTION_ALLOW)
 			return ctx_pass(hook);
 		pw_count_drop(PW_REASON_NON_IP, p.len);

@@ -61,7 +61,8 @@ struct pw_pkt {
 	__u8 vlan_inline; /* the tag is in the frame (not offloaded) */
 	__u8 tcp_hlen; /* TCP header length (doff * 4) */
 	__u8 hop_limit; /* IPv6 only */
-	__u8 pad[2];
+	__u8 mld_alert; /* IPv6: Router Alert for MLD, see pw_hbh_mld_alert() */
+	__u8 pad;
 	__u8 saddr[16];
 	__u8 daddr[16];
 };
@@ -99,6 +100,84 @@ static __always_inline int pw_is_ndp(const struct pw_pkt *p)
 	       p->hop_limit == ICMPV6_ND_HOP_LIMIT_ &&
 	       p->icmp_type >= ICMPV6_ND_FIRST_ &&
 	       p->icmp_type <= ICMPV6_ND_LAST_;
+}
+
+/*
+ * Multicast listener discovery (RFC 2710, RFC 3810): query, MLDv1 report
+ * and done, MLDv2 report.
+ */
+#define ICMPV6_MLD_QUERY_ 130
+#define ICMPV6_MLD_REPORT_ 131
+#define ICMPV6_MLD_DONE_ 132
+#define ICMPV6_MLD2_REPORT_ 143
+#define IPV6_OPT_ROUTER_ALERT_ 5
+#define IPV6_OPT_PAD1_ 0
+
+static __always_inline int pw_ra_mld_at(const __u8 *o)
+{
+	/* type 5, length 2, value 0: "contains an MLD message" (RFC 2711) */
+	return o[0] == IPV6_OPT_ROUTER_ALERT_ && o[1] == 2 && o[2] == 0 &&
+	       o[3] == 0;
+}
+
+/*
+ * @h: the first 8 bytes of a hop-by-hop options header. Whether the first
+ * Router Alert option among its options in these 8 bytes says MLD; options
+ * before it (Pad1, PadN, any other) are skipped by their length. Every
+ * stack puts it there (Linux first, the BSDs after an empty PadN). Written
+ * out rather than walked: the option can only start at byte 2, 3 or 4.
+ * Same test as hbh_mld_alert() in the model (policy/packet.c).
+ */
+static __always_inline int pw_hbh_mld_alert(const __u8 *h)
+{
+	if (h[2] == IPV6_OPT_ROUTER_ALERT_)
+		return pw_ra_mld_at(h + 2);
+	if (h[2] == IPV6_OPT_PAD1_) {
+		if (h[3] == IPV6_OPT_ROUTER_ALERT_)
+			return pw_ra_mld_at(h + 3);
+		/* Pad1 Pad1: at 4; an option of its own at 3 ends at 5 or
+		 * later, too late for 4 more bytes */
+		return h[3] == IPV6_OPT_PAD1_ && pw_ra_mld_at(h + 4);
+	}
+	/* an option of length 0 at 2 (an empty PadN) puts the next at 4 */
+	return h[3] == 0 && pw_ra_mld_at(h + 4);
+}
+
+static __always_inline int pw_is_mld_type(__u8 type)
+{
+	return type == ICMPV6_MLD_QUERY_ || type == ICMPV6_MLD_REPORT_ ||
+	       type == ICMPV6_MLD_DONE_ || type == ICMPV6_MLD2_REPORT_;
+}
+
+/*
+ * Multicast listener discovery as RFC 2710 / RFC 3810 send it and a
+ * listener or router accepts it: ICMPv6 130, 131, 132 or 143, hop limit 1
+ * (it never leaves the link), a Router Alert option for MLD in a
+ * hop-by-hop header right after the IPv6 header, from a link-local
+ * source, or from :: (reports of a node whose link-local address is still
+ * tentative, RFC 3810 5.2.13), not fragmented. Same test as
+ * policy_packet_is_mld() in the model.
+ */
+static __always_inline int pw_is_mld(const struct pw_pkt *p)
+{
+	const __u64 *sa = (const __u64 *)p->saddr;
+
+	if (p->family != PW_FAMILY_IPV6 || p->proto != IPPROTO_ICMPV6_ ||
+	    p->frag != PW_FRAG_NONE || p->hop_limit != 1 || !p->mld_alert ||
+	    !pw_is_mld_type(p->icmp_type))
+		return 0;
+	return (p->saddr[0] == 0xfe && (p->saddr[1] & 0xc0) == 0x80) ||
+	       (!sa[0] && !sa[1]);
+}
+
+/*
+ * The link's own control traffic, IPv6's ARP: neighbour discovery and
+ * multicast listener discovery. When no rule matches it, it gets
+ * settings.non_ip instead of the tenant default (pw_new_flow()).
+ */
+static __always_inline int pw_is_link_control(const struct pw_pkt *p)
+{
+	return pw_is_ndp(p) || pw_is_mld(p);
 }
 
 /* Service point (pw_svc): destination port, ICMP type, or 0. */
@@ -261,6 +340,9 @@ static __always_inline int pw_parse_ipv6(void *data, void *end,
 		h = data + pos;
 		if ((void *)(h + 8) > end)
 			return PW_PARSE_MALFORMED;
+		/* hop-by-hop options belong right after the IPv6 header */
+		if (i == 0 && nh == IPPROTO_HOPOPTS_)
+			p->mld_alert = pw_hbh_mld_alert(h);
 		if (nh == IPPROTO_FRAGMENT_) {
 			__u32 foff = (__u32)h[2] << 8 | h[3];
 
@@ -314,8 +396,11 @@ static __always_inline int pw_is_vlan_tpid(__u16 type)
  * service tag (802.1ad, 0x9100) is malformed, as in the model: calling
  * it non-IP would let double-tagged IP through whenever non_ip is allow,
  * past every rule. One tag followed by ARP or another non-IP EtherType is
- * non-IP as usual. @p->vlan is the outermost id seen, so the malformed
- * drop is reported on the tenant of the wire it came from.
+ * non-IP as usual. @p->vlan is the id of an outer 802.1Q tag, 0 when the
+ * outer tag is a service tag (802.1ad, 0x9100: another VLAN space, which
+ * an 802.1Q port takes as untagged), so the malformed drop is reported on
+ * the tenant of the wire it came from: its event and `plumwall trace`
+ * name that tenant (the model decides alike, policy/packet.c).
  */
 static __always_inline int pw_parse(void *ctx, const int hook, struct pw_pkt *p)
 {
@@ -339,9 +424,11 @@ static __always_inline int pw_parse(void *ctx, const int hook, struct pw_pkt *p)
 
 	offl = ctx_vlan_offloaded(ctx, hook, &oproto, &ovid);
 	if (offl) {
-		p->vlan = ovid;
+		/* An outer service tag is no 802.1Q VLAN: the frame came in
+		 * on the untagged wire, as when the tag is in the frame. */
 		if (oproto != ETH_P_8021Q)
 			return PW_PARSE_MALFORMED;
+		p->vlan = ovid;
 	}
 	if (type == ETH_P_8021AD || type == ETH_P_QINQ1)
 		return PW_PARSE_MALFORMED;

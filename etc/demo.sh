@@ -122,14 +122,10 @@ for a in 10.20.2.20 10.20.3.5 198.51.100.7; do
 	ip -n $NSF route add $a/32 dev up0
 done
 ip netns exec $NSF sysctl -qw net.ipv4.ip_forward=1
-# An IPv4 demo: no IPv6 neighbour and multicast chatter in the events.
-for n in $NSH $NSF $NSS; do
-	ip netns exec $n sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec $n sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-done
-# XDP_TX answers (reject) reach the host side only when its veth end runs
-# XDP too; any program will do.
-ip netns exec $NSH ip link set dev c0 xdp obj "$build/bpf/xdp_pass.bpf.o" sec xdp 2>/dev/null
+# IPv6 stays on: the hosts' neighbour and multicast listener discovery
+# get settings.non_ip (allow) when no rule names them, unlogged, instead
+# of the tenant's logged default deny (README, "Where the specification is
+# silent").
 say "tenant hosts: lb 10.20.0.5, web 10.20.1.10, app 10.20.2.10, admin 10.99.0.10"
 say "servers: app 10.20.2.20, db 10.20.3.5, payments 198.51.100.7"
 

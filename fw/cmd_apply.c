@@ -611,7 +611,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	time_t now = time(NULL);
 	bool first = true, flipped = false, opened = false, said = false;
 	uint32_t gen = 0, old_slot = 0, idle = 0;
-	int xdp_fd = -1, tc_fd = -1, lock_fd, status = FW_EXIT_REFUSED, ret;
+	int xdp_fd = -1, tc_fd = -1, ans_fd = -1, lock_fd,
+	    status = FW_EXIT_REFUSED, ret;
 	char sha[65], foreign[256], msg[1024];
 	size_t i, j;
 
@@ -712,15 +713,23 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	if (first) {
 		xdp_fd = dup(fw_dp_prog_fd(dp, FW_DP_XDP));
 		tc_fd = dup(fw_dp_prog_fd(dp, FW_DP_TC_INGRESS));
-		ret = xdp_fd < 0 || tc_fd < 0 ? -errno : 0;
+		ans_fd = dup(fw_dp_prog_fd(dp, FW_DP_TC_ANSWER));
+		ret = xdp_fd < 0 || tc_fd < 0 || ans_fd < 0 ? -errno : 0;
 		if (!ret)
 			ret = fw_pin_prog(xdp_fd, "xdp");
 		if (!ret)
 			ret = fw_pin_prog(tc_fd, "tc_ingress");
+		if (!ret)
+			ret = fw_pin_prog(ans_fd, "tc_answer");
 	} else {
 		xdp_fd = fw_get_prog("xdp");
 		tc_fd = fw_get_prog("tc_ingress");
+		/* none: programs pinned by an older plumwall, whose XDP
+		 * program answers with XDP_TX itself */
+		ans_fd = fw_get_prog("tc_answer");
 		ret = xdp_fd < 0 ? xdp_fd : tc_fd < 0 ? tc_fd : 0;
+		if (!ret && ans_fd < 0 && ans_fd != -ENOENT)
+			ret = ans_fd;
 	}
 	if (ret)
 		goto fail_msg;
@@ -760,7 +769,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		}
 		ret = fw_rt_attach_want(prog, a.ifs[i].name, a.ifs[i].ifindex,
 					a.ifs[i].vlans ? FW_RT_WANT_TC : want,
-					xdp_fd, tc_fd, &a.ifs[i].mode);
+					xdp_fd, tc_fd, ans_fd, &a.ifs[i].mode);
 		if (ret) {
 			fprintf(stderr, "%s: cannot attach to %s: %s\n", prog,
 				a.ifs[i].name, strerror(-ret));
@@ -836,6 +845,8 @@ out:
 		close(xdp_fd);
 	if (tc_fd >= 0)
 		close(tc_fd);
+	if (ans_fd >= 0)
+		close(ans_fd);
 	fw_dp_close(dp);
 	free(pifs);
 	json_decref(st);
@@ -980,7 +991,8 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 		fprintf(stderr, "%s: plumwall is not loaded\n", argv[0]);
 		return FW_EXIT_STATE;
 	}
-	/* clsact filters hold no pin: the state names them. */
+	/* clsact filters hold no pin (tc interfaces, and the answer program
+	 * of XDP interfaces on kernels without tcx): the state names them. */
 	ret = 0;
 	if (!fw_rt_state_read(&st)) {
 		json_array_foreach(json_object_get(st, "interfaces"), i, v) {
@@ -990,7 +1002,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 				json_string_value(json_object_get(v, "mode"));
 
 			if (!name || !m || fw_rt_mode_parse(m, &mode) ||
-			    mode != FW_RT_CLSACT)
+			    mode == FW_RT_TCX)
 				continue;
 			r = fw_rt_detach(name,
 					 (int)json_integer_value(

@@ -44,13 +44,21 @@ static void fw_trace_usage(FILE *out)
 	      "                      CAP_BPF + CAP_NET_ADMIN + CAP_PERFMON; model: the\n"
 	      "                      reference evaluator, no privileges\n"
 	      "  --diff              OLD NEW: print only packets whose verdict or rule\n"
-	      "                      differs, with both answers\n"
+	      "                      differs, with both answers; exit status 1 when\n"
+	      "                      some packet differs, 0 when none does (diff(1))\n"
 	      "  --json              one JSON object per line\n"
 	      "  -h, --help          this help\n"
 	      "\n"
 	      "Each line: packet, verdict (allow, deny, reject, audit), rule (none:\n"
 	      "the tenant default or a setting decided), tenant, src_segment,\n"
-	      "dst_segment, flow (new, established, reply).\n",
+	      "dst_segment, flow (new, established, reply), reason (policy,\n"
+	      "default, unmatched, non-ip, malformed, fragment, policy-revoked),\n"
+	      "then the packet: src, dst, proto, and sport, dport (tcp, udp) or\n"
+	      "icmp_type, icmp_code (icmp, icmpv6).\n"
+	      "\n"
+	      "Exit status: 0 done (--diff: no packet differs), 1 input refused\n"
+	      "(--diff: some packet differs, nothing on stderr), 2 usage error,\n"
+	      "3 the BPF engine cannot run here (privileges, kernel).\n",
 	      out);
 }
 
@@ -158,7 +166,7 @@ static json_t *fw_jstr(const char *s)
 	return s ? json_string(s) : json_null();
 }
 
-/* The answer's fields, in cli.md's order, into @obj. */
+/* The answer's fields, in cli.md's order, then the reason, into @obj. */
 static int fw_trace_jfields(json_t *obj, const struct fw_trace_answer *a)
 {
 	int err = 0;
@@ -170,28 +178,82 @@ static int fw_trace_jfields(json_t *obj, const struct fw_trace_answer *a)
 	err |= json_object_set_new(obj, "src_segment", fw_jstr(a->src_segment));
 	err |= json_object_set_new(obj, "dst_segment", fw_jstr(a->dst_segment));
 	err |= json_object_set_new(obj, "flow", json_string(a->flow));
+	err |= json_object_set_new(obj, "reason",
+				   json_string(policy_reason_name(a->why)));
+	return err ? -ENOMEM : 0;
+}
+
+static json_t *fw_jnum(bool have, unsigned int v)
+{
+	return have ? json_integer((json_int_t)v) : json_null();
+}
+
+/* The packet's own fields (after the answer's), into @obj. The protocol
+ * by the policy language's name, others by number, as a string. */
+static int fw_trace_jpacket(json_t *obj, const struct fw_trace_pkt *p)
+{
+	const char *name = NULL;
+	char num[4] = "";
+	int err = 0;
+
+	/* fw_trace_describe() leaves ports and icmp false without ip */
+	if (p->ip) {
+		if (p->proto == POLICY_PROTO_TCP ||
+		    p->proto == POLICY_PROTO_UDP ||
+		    p->proto == POLICY_PROTO_ICMP ||
+		    p->proto == POLICY_PROTO_ICMPV6)
+			name = policy_proto_name(p->proto);
+		else
+			snprintf(num, sizeof(num), "%u", p->proto);
+	}
+	err |= json_object_set_new(obj, "src", fw_jstr(p->ip ? p->src : NULL));
+	err |= json_object_set_new(obj, "dst", fw_jstr(p->ip ? p->dst : NULL));
+	err |= json_object_set_new(obj, "proto",
+				   fw_jstr(p->ip ? (name ? name : num) : NULL));
+	err |= json_object_set_new(obj, "sport", fw_jnum(p->ports, p->sport));
+	err |= json_object_set_new(obj, "dport", fw_jnum(p->ports, p->dport));
+	err |= json_object_set_new(obj, "icmp_type",
+				   fw_jnum(p->icmp, p->icmp_type));
+	err |= json_object_set_new(obj, "icmp_code",
+				   fw_jnum(p->icmp, p->icmp_code));
 	return err ? -ENOMEM : 0;
 }
 
 static const char *const fw_trace_keys[] = {
-	"verdict", "rule", "tenant", "src_segment", "dst_segment", "flow",
+	"verdict",     "rule", "tenant", "src_segment",
+	"dst_segment", "flow", "reason",
 };
 
-static int fw_trace_text_fields(FILE *out, const json_t *obj)
-{
-	size_t i;
+/* The packet's keys; the last four only where the packet has them. */
+static const char *const fw_trace_pkt_keys[] = {
+	"src", "dst", "proto", "sport", "dport", "icmp_type", "icmp_code",
+};
 
-	for (i = 0; i < FW_ARRAY_SIZE(fw_trace_keys); i++) {
-		fprintf(out, "%s%s=", i ? " " : "", fw_trace_keys[i]);
-		fw_out_value(out, fw_out_get(obj, fw_trace_keys[i]));
+static void fw_trace_text_keys(FILE *out, const json_t *obj,
+			       const char *const *keys, size_t n,
+			       bool skip_null)
+{
+	const json_t *v;
+	size_t i;
+	bool first = true;
+
+	for (i = 0; i < n; i++) {
+		v = fw_out_get(obj, keys[i]);
+		if (skip_null && i >= 3 && json_is_null(v))
+			continue;
+		fprintf(out, "%s%s=", first ? "" : " ", keys[i]);
+		fw_out_value(out, v);
+		first = false;
 	}
-	return 0;
 }
 
 /*
- * Text: the JSON line's fields as key=value, "-" for null:
- *   packet=1 verdict=allow rule=web-to-db tenant=acme src_segment=web ...
- *   packet=3 old: verdict=allow ... flow=new; new: verdict=deny ... flow=new
+ * Text: the JSON line's fields as key=value, "-" for null; the port and
+ * ICMP keys only where the packet has them:
+ *   packet=1 verdict=allow rule=web-to-db ... reason=policy src=10.1.1.5
+ *     dst=10.1.2.7 proto=tcp sport=40000 dport=5432
+ *   packet=3 old: verdict=allow ... reason=policy; new: verdict=deny ...
+ *     reason=default; src=... dport=5432
  */
 static int fw_trace_text(FILE *out, const json_t *doc)
 {
@@ -201,12 +263,19 @@ static int fw_trace_text(FILE *out, const json_t *doc)
 		(long long)json_integer_value(fw_out_get(doc, "packet")));
 	if (old) {
 		fputs("old: ", out);
-		fw_trace_text_fields(out, old);
+		fw_trace_text_keys(out, old, fw_trace_keys,
+				   FW_ARRAY_SIZE(fw_trace_keys), false);
 		fputs("; new: ", out);
-		fw_trace_text_fields(out, fw_out_get(doc, "new"));
+		fw_trace_text_keys(out, fw_out_get(doc, "new"), fw_trace_keys,
+				   FW_ARRAY_SIZE(fw_trace_keys), false);
+		fputs("; ", out);
 	} else {
-		fw_trace_text_fields(out, doc);
+		fw_trace_text_keys(out, doc, fw_trace_keys,
+				   FW_ARRAY_SIZE(fw_trace_keys), false);
+		fputc(' ', out);
 	}
+	fw_trace_text_keys(out, doc, fw_trace_pkt_keys,
+			   FW_ARRAY_SIZE(fw_trace_pkt_keys), true);
 	fputc('\n', out);
 	return ferror(out) ? -EIO : 0;
 }
@@ -216,6 +285,7 @@ struct fw_trace_run {
 	const struct fw_trace_args *a;
 	struct fw_tracer *t[2];
 	unsigned long packet;
+	unsigned long differ; /* --diff: packets printed */
 };
 
 /* Judge one frame with every tracer and print the line. An exit status. */
@@ -239,6 +309,8 @@ static int fw_trace_frame(struct fw_trace_run *r, const uint8_t *frame,
 	    (ans[0].rule == ans[1].rule ||
 	     (ans[0].rule && ans[1].rule && !strcmp(ans[0].rule, ans[1].rule))))
 		return FW_EXIT_OK;
+	if (r->a->diff)
+		r->differ++;
 
 	doc = json_object();
 	ret = doc ? json_object_set_new(doc, "packet",
@@ -256,6 +328,9 @@ static int fw_trace_frame(struct fw_trace_run *r, const uint8_t *frame,
 			ret = fw_trace_jfields(doc, &ans[i]);
 		}
 	}
+	/* the same bytes for both policies: described once */
+	if (!ret)
+		ret = fw_trace_jpacket(doc, &ans[0].pkt);
 	if (ret) {
 		fprintf(stderr, "%s: out of memory\n", r->prog);
 		status = FW_EXIT_REFUSED;
@@ -381,6 +456,9 @@ int fw_cmd_trace(const struct fw_command *cmd, int argc, char **argv)
 		status = fw_trace_pcap(&r);
 	else
 		status = fw_trace_frame(&r, frame, (size_t)len, 0);
+	/* --diff exits as diff(1) does: 1 when some packet differs */
+	if (!status && r.differ)
+		status = FW_EXIT_REFUSED;
 out:
 	for (i = 0; i < 2; i++)
 		fw_tracer_close(r.t[i]);

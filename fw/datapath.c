@@ -378,6 +378,8 @@ int fw_dp_prog_fd(const struct fw_dp *dp, enum fw_dp_prog prog)
 		return bpf_program__fd(dp->skel->progs.pw_tc_egress);
 	case FW_DP_SWEEP:
 		return bpf_program__fd(dp->skel->progs.pw_sweep_flows);
+	case FW_DP_TC_ANSWER:
+		return bpf_program__fd(dp->skel->progs.pw_tc_answer);
 	default:
 		return -EINVAL;
 	}
@@ -1316,6 +1318,9 @@ int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
 		xctx.ingress_ifindex = run->ifindex;
 		o.ctx_in = &xctx;
 		o.ctx_size_in = sizeof(xctx);
+		/* data: where the frame starts after the metadata */
+		o.ctx_out = &xctx;
+		o.ctx_size_out = sizeof(xctx);
 	} else {
 		sctx.ifindex = run->ifindex;
 		sctx.mark = run->mark;
@@ -1350,6 +1355,16 @@ int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
 	if (run->prog != FW_DP_XDP)
 		run->mark_out = sctx.mark;
 	run->out_len = o.data_size_out;
+	run->meta_out = 0;
+	if (run->prog == FW_DP_XDP && xctx.data && run->out &&
+	    xctx.data <= run->out_len) {
+		/* the output starts at the metadata: strip it */
+		if (xctx.data >= sizeof(__u32))
+			memcpy(&run->meta_out, run->out, sizeof(__u32));
+		memmove(run->out, (char *)run->out + xctx.data,
+			run->out_len - xctx.data);
+		run->out_len -= xctx.data;
+	}
 	if (!(run->flags & FW_DP_RUN_KEEP_EVENTS))
 		ret = fw_dp_events_drain(dp, collect_event, run);
 out:

@@ -30,6 +30,8 @@ enum fw_dp_prog {
 	FW_DP_TC_INGRESS = 1,
 	FW_DP_TC_EGRESS = 2,
 	FW_DP_SWEEP = 3, /* conntrack sweep (syscall program, plumwalld) */
+	/* TC ingress next to XDP: sends the XDP program's reject answers */
+	FW_DP_TC_ANSWER = 4,
 	FW_DP_PROG_COUNT,
 };
 
@@ -257,6 +259,10 @@ struct fw_dp_run {
 	__u32 retval; /* XDP_* or TC_ACT_* */
 	__u32 duration_ns; /* mean per run */
 	__u32 mark_out; /* TC: skb->mark after the program */
+	/* XDP: the first 4 bytes of XDP metadata the program left in front
+	 * of the frame (host order), 0 when it left none; out holds the
+	 * frame without it */
+	__u32 meta_out;
 	void *out; /* optional, the frame after the program */
 	__u32 out_cap;
 	__u32 out_len;

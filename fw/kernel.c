@@ -76,6 +76,7 @@ static const struct fw_kern_feature fw_kern_features[] = {
 	FW_KERN_HELPER(XDP, csum_diff),
 	FW_KERN_HELPER(XDP, xdp_adjust_head),
 	FW_KERN_HELPER(XDP, xdp_adjust_tail),
+	FW_KERN_HELPER(XDP, xdp_adjust_meta),
 	FW_KERN_HELPER(XDP, xdp_load_bytes),
 	FW_KERN_HELPER(XDP, xdp_store_bytes),
 	FW_KERN_HELPER(XDP, ringbuf_reserve),

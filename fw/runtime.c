@@ -338,25 +338,109 @@ out:
 	return ret;
 }
 
+/* The reject-answer program's tcx link: IF@answer next to IF@xdp. */
+static int fw_rt_answer_path(char *buf, size_t size, const char *ifname)
+{
+	fw_rt_paths_ensure();
+	if (snprintf(buf, size, "%s/%s@answer", FW_RT_LINKS, ifname) >=
+	    (int)size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * pw_tc_answer (@prog_fd) at tc ingress of an XDP interface: it sends the
+ * reject answers the XDP program passes up (bpf/pw_ctx.h). A tcx link
+ * pinned as IF@answer, or on kernels without tcx (before 6.6) our clsact
+ * filter, which an XDP interface has no other use for.
+ */
+static int fw_rt_answer_attach(const char *ifname, int ifindex, int prog_fd)
+{
+	LIBBPF_OPTS(bpf_link_create_opts, o);
+	char path[PATH_MAX];
+	int fd, ret;
+
+	ret = fw_rt_answer_path(path, sizeof(path), ifname);
+	if (ret)
+		return ret;
+	fd = bpf_link_create(prog_fd, ifindex,
+			     (enum bpf_attach_type)FW_RT_BPF_TCX_INGRESS, &o);
+	if (fd < 0) {
+		ret = -errno;
+		if (ret != -EINVAL && ret != -EOPNOTSUPP && ret != -524)
+			return ret;
+		return fw_rt_clsact(ifindex, prog_fd, true);
+	}
+	if (bpf_obj_pin(fd, path)) {
+		ret = -errno;
+		bpf_link_detach(fd);
+	}
+	close(fd);
+	return ret;
+}
+
+/* Undo fw_rt_answer_attach(); gone already is no error. */
+static int fw_rt_answer_detach(const char *ifname, int ifindex)
+{
+	char path[PATH_MAX];
+	int fd, ret;
+
+	ret = fw_rt_answer_path(path, sizeof(path), ifname);
+	if (ret)
+		return ret;
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		if (errno != ENOENT)
+			return -errno;
+		/* no link: the clsact filter, if there is one (no clsact
+		 * qdisc at all is EINVAL) */
+		ret = fw_rt_clsact(ifindex, -1, false);
+		return ret == -EINVAL ? 0 : ret;
+	}
+	if (bpf_link_detach(fd) && errno != ENOLINK)
+		ret = -errno;
+	close(fd);
+	if (unlink(path) && errno != ENOENT && !ret)
+		ret = -errno;
+	return ret;
+}
+
+/* XDP in @mode is attached: add the answer program, or undo it all. */
+static int fw_rt_attach_answer(const char *ifname, int ifindex,
+			       enum fw_rt_mode mode, int answer_fd)
+{
+	int ret;
+
+	if (answer_fd < 0)
+		return 0;
+	ret = fw_rt_answer_attach(ifname, ifindex, answer_fd);
+	if (ret)
+		fw_rt_detach(ifname, ifindex, mode);
+	return ret;
+}
+
 int fw_rt_attach_want(const char *prog, const char *ifname, int ifindex,
 		      enum fw_rt_want want, int xdp_fd, int tc_fd,
-		      enum fw_rt_mode *mode)
+		      int answer_fd, enum fw_rt_mode *mode)
 {
 	int ret;
 
 	if (want != FW_RT_WANT_TC) {
 		*mode = FW_RT_XDP;
 		ret = fw_rt_attach(ifname, ifindex, FW_RT_XDP, xdp_fd);
-		if (!ret || (want == FW_RT_WANT_AUTO && ret == -EEXIST))
-			return ret;
-		if (want == FW_RT_WANT_XDP) {
+		if (ret && want == FW_RT_WANT_XDP) {
 			fprintf(stderr,
 				"%s: warning: %s: no native XDP (%s), using generic XDP (slower)\n",
 				prog, ifname, strerror(-ret));
 			*mode = FW_RT_XDP_GENERIC;
-			return fw_rt_attach(ifname, ifindex, FW_RT_XDP_GENERIC,
-					    xdp_fd);
+			ret = fw_rt_attach(ifname, ifindex, FW_RT_XDP_GENERIC,
+					   xdp_fd);
 		}
+		if (!ret)
+			return fw_rt_attach_answer(ifname, ifindex, *mode,
+						   answer_fd);
+		if (want == FW_RT_WANT_XDP || ret == -EEXIST)
+			return ret;
 		fprintf(stderr, "%s: %s: no native XDP (%s), using tc\n", prog,
 			ifname, strerror(-ret));
 	}
@@ -373,7 +457,7 @@ int fw_rt_attach_want(const char *prog, const char *ifname, int ifindex,
 int fw_rt_detach(const char *ifname, int ifindex, enum fw_rt_mode mode)
 {
 	char path[PATH_MAX];
-	int fd, ret;
+	int fd, ret, r;
 
 	if (mode == FW_RT_CLSACT)
 		return fw_rt_clsact(ifindex, -1, false);
@@ -381,15 +465,23 @@ int fw_rt_detach(const char *ifname, int ifindex, enum fw_rt_mode mode)
 	if (ret)
 		return ret;
 	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -errno;
-	/* Detach first: another holder of the link (a process that opened
-	 * the pin) must not keep the program attached. */
-	if (bpf_link_detach(fd) && errno != ENOLINK)
+	if (fd >= 0) {
+		/* Detach first: another holder of the link (a process that
+		 * opened the pin) must not keep the program attached. */
+		if (bpf_link_detach(fd) && errno != ENOLINK)
+			ret = -errno;
+		close(fd);
+		if (unlink(path) && errno != ENOENT && !ret)
+			ret = -errno;
+	} else if (errno != ENOENT) {
 		ret = -errno;
-	close(fd);
-	if (unlink(path) && errno != ENOENT && !ret)
-		ret = -errno;
+	}
+	/* XDP's answer program after XDP: nothing marks answers any more */
+	if (mode == FW_RT_XDP || mode == FW_RT_XDP_GENERIC) {
+		r = fw_rt_answer_detach(ifname, ifindex);
+		if (r && !ret)
+			ret = r;
+	}
 	return ret;
 }
 

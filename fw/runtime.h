@@ -7,9 +7,11 @@
  *
  *   PW_PIN_ROOT/vN/maps/NAME         every map of bpf/pw_maps.h
  *   PW_PIN_ROOT/vN/progs/xdp         the programs, loaded once by the
- *   PW_PIN_ROOT/vN/progs/tc_ingress  first apply
+ *   PW_PIN_ROOT/vN/progs/tc_ingress  first apply (tc_answer: sends the
+ *   PW_PIN_ROOT/vN/progs/tc_answer   XDP program's reject answers)
  *   PW_PIN_ROOT/vN/links/IF@MODE     one bpf_link per attachment (XDP and
  *                                    tcx), so it outlives the process
+ *   PW_PIN_ROOT/vN/links/IF@answer   tc_answer next to XDP (tcx)
  *
  * N is PW_LAYOUT_VERSION: a plumwall of another layout finds its own
  * directory, and apply refuses to start next to a foreign one instead of
@@ -132,10 +134,15 @@ int fw_rt_remove_pins(void);
  */
 int fw_rt_attach(const char *ifname, int ifindex, enum fw_rt_mode mode,
 		 int prog_fd);
+/* With XDP, @answer_fd (pw_tc_answer; -1: none, a datapath pinned by an
+ * older plumwall) goes to tc ingress next to it: a tcx link pinned as
+ * IF@answer, else a clsact filter; it sends the reject answers XDP
+ * passes up (bpf/pw_ctx.h). */
 int fw_rt_attach_want(const char *prog, const char *ifname, int ifindex,
 		      enum fw_rt_want want, int xdp_fd, int tc_fd,
-		      enum fw_rt_mode *mode);
-/* Undo fw_rt_attach(); an attachment already gone is not an error. */
+		      int answer_fd, enum fw_rt_mode *mode);
+/* Undo fw_rt_attach() (and with XDP, the answer program of
+ * fw_rt_attach_want()); an attachment already gone is not an error. */
 int fw_rt_detach(const char *ifname, int ifindex, enum fw_rt_mode mode);
 
 /* Remove @dir and everything below it (bpffs or not). */

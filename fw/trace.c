@@ -185,6 +185,41 @@ static void fw_answer_common(const struct fw_tracer *t, uint32_t rule_id,
 		r = policy_rule_by_id(t->pol, rule_id);
 	ans->rule = r ? r->name : NULL;
 	ans->flow = fw_flow_name(ans->reason);
+	/* A tracked flow's packet passes for the reason its flow was
+	 * allowed, as the flow's events say: only tenants track flows, so
+	 * no rule means the tenant default. */
+	ans->why = ans->reason;
+	if (ans->reason == PW_REASON_ESTABLISHED ||
+	    ans->reason == PW_REASON_REPLY)
+		ans->why = rule_id == PW_RULE_NONE ? PW_REASON_DEFAULT :
+						     PW_REASON_POLICY;
+}
+
+/* The packet's own fields, as its headers say (trace.h). */
+static void fw_trace_describe(const struct policy_packet *p,
+			      struct fw_trace_pkt *d)
+{
+	int af = p->family == PW_AF_INET ? AF_INET : AF_INET6;
+
+	memset(d, 0, sizeof(*d));
+	if (p->kind != POLICY_PKT_IP)
+		return;
+	d->ip = true;
+	inet_ntop(af, p->saddr, d->src, sizeof(d->src));
+	inet_ntop(af, p->daddr, d->dst, sizeof(d->dst));
+	d->proto = p->proto;
+	if (!p->l4)
+		return;
+	if (p->proto == POLICY_PROTO_TCP || p->proto == POLICY_PROTO_UDP) {
+		d->ports = true;
+		d->sport = p->sport;
+		d->dport = p->dport;
+	} else if (p->proto == POLICY_PROTO_ICMP ||
+		   p->proto == POLICY_PROTO_ICMPV6) {
+		d->icmp = true;
+		d->icmp_type = p->icmp_type;
+		d->icmp_code = p->icmp_code;
+	}
 }
 
 static const char *fw_seg_id_name(const struct policy_compiled *c, uint32_t id)
@@ -213,6 +248,7 @@ static int fw_tracer_run_bpf(struct fw_tracer *t, const uint8_t *frame,
 			     size_t len, uint64_t now,
 			     struct fw_trace_answer *ans)
 {
+	const struct policy_tenant *wire;
 	struct pw_trace rec;
 	struct fw_dp_run run = {
 		.prog = FW_DP_XDP,
@@ -228,9 +264,11 @@ static int fw_tracer_run_bpf(struct fw_tracer *t, const uint8_t *frame,
 	 * datapath never sees them from a device either. What it does
 	 * with a frame cut inside its headers: malformed. */
 	if (len < 14) {
-		memset(ans, 0, sizeof(*ans));
 		ans->verdict = PW_VERDICT_DENY;
 		ans->reason = PW_REASON_MALFORMED;
+		/* no tag read: the untagged wire's tenant, as pw_parse() */
+		wire = policy_eval_tenant(t->pol, t->ifname, 0);
+		ans->tenant = wire ? wire->name : NULL;
 		fw_answer_common(t, PW_RULE_NONE, ans);
 		return 0;
 	}
@@ -248,11 +286,9 @@ static int fw_tracer_run_bpf(struct fw_tracer *t, const uint8_t *frame,
 		return ret;
 	ans->verdict = rec.verdict;
 	ans->reason = rec.reason;
-	ans->tenant = NULL;
-	ans->src_segment = NULL;
-	ans->dst_segment = NULL;
-	if (rec.tenant != PW_TENANT_NONE) {
+	if (rec.tenant != PW_TENANT_NONE)
 		ans->tenant = fw_tenant_name(t->pol, rec.tenant);
+	if (rec.tenant != PW_TENANT_NONE && rec.reason != PW_REASON_MALFORMED) {
 		ans->src_segment = fw_seg_id_name(t->c, rec.src_segment);
 		ans->dst_segment = fw_seg_id_name(t->c, rec.dst_segment);
 	}
@@ -260,26 +296,20 @@ static int fw_tracer_run_bpf(struct fw_tracer *t, const uint8_t *frame,
 	return 0;
 }
 
-static int fw_tracer_run_model(struct fw_tracer *t, const uint8_t *frame,
-			       size_t len, uint64_t now,
+static int fw_tracer_run_model(struct fw_tracer *t,
+			       const struct policy_packet *pkt, uint64_t now,
 			       struct fw_trace_answer *ans)
 {
 	struct policy_eval_result res;
-	struct policy_packet pkt;
 	int ret;
 
-	ret = policy_packet_parse(frame, len, t->ifname, &pkt);
-	if (ret)
-		return ret;
-	ret = policy_ct_model_packet(t->m, &pkt, now, &res);
+	ret = policy_ct_model_packet(t->m, pkt, now, &res);
 	if (ret)
 		return ret;
 	ans->verdict = res.verdict;
 	ans->reason = res.reason;
 	ans->tenant = res.tenant ? res.tenant->name : NULL;
-	ans->src_segment = NULL;
-	ans->dst_segment = NULL;
-	if (res.tenant) {
+	if (res.tenant && res.reason != PW_REASON_MALFORMED) {
 		ans->src_segment = res.src_segment ? res.src_segment->name :
 						     "external";
 		ans->dst_segment = res.dst_segment ? res.dst_segment->name :
@@ -292,14 +322,23 @@ static int fw_tracer_run_model(struct fw_tracer *t, const uint8_t *frame,
 int fw_tracer_run(struct fw_tracer *t, const uint8_t *frame, size_t len,
 		  uint64_t ts_ns, struct fw_trace_answer *ans)
 {
+	struct policy_packet pkt;
 	uint64_t now;
+	int ret;
 
 	if (len > FW_TRACE_FRAME_MAX)
 		return -EMSGSIZE;
+	memset(ans, 0, sizeof(*ans));
+	/* The model judges what this parse says; the answer describes the
+	 * packet from it for both engines. */
+	ret = policy_packet_parse(frame, len, t->ifname, &pkt);
+	if (ret)
+		return ret;
+	fw_trace_describe(&pkt, &ans->pkt);
 	now = fw_trace_clock(t, ts_ns);
 	if (t->engine == FW_TRACE_BPF)
 		return fw_tracer_run_bpf(t, frame, len, now, ans);
-	return fw_tracer_run_model(t, frame, len, now, ans);
+	return fw_tracer_run_model(t, &pkt, now, ans);
 }
 
 /* ---- frames ----------------------------------------------------------------- */
@@ -369,7 +408,14 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 	static const uint8_t macs[12] = { 0x02, 0, 0, 0, 0, 0x02,
 					  0x02, 0, 0, 0, 0, 0x01 };
 	bool v6 = p->family == AF_INET6;
-	size_t l3, l4, l4len = 8, alen = v6 ? 16 : 4;
+	/* multicast listener discovery goes out as RFC 2710/3810 send it:
+	 * hop limit 1, behind a hop-by-hop header with its Router Alert */
+	bool mld = v6 && p->proto == POLICY_PROTO_ICMPV6 &&
+		   (p->icmp_type == POLICY_ICMPV6_MLD_QUERY ||
+		    p->icmp_type == POLICY_ICMPV6_MLD_REPORT ||
+		    p->icmp_type == POLICY_ICMPV6_MLD_DONE ||
+		    p->icmp_type == POLICY_ICMPV6_MLD2_REPORT);
+	size_t l3, l4, l4len = 8, alen = v6 ? 16 : 4, hbh = mld ? 8 : 0;
 	uint32_t sum;
 	uint8_t *h;
 
@@ -382,7 +428,7 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 	}
 	fw_put16(buf + l3, v6 ? POLICY_ETH_P_IPV6 : POLICY_ETH_P_IP);
 	l3 += 2;
-	l4 = l3 + (v6 ? 40 : 20);
+	l4 = l3 + (v6 ? 40 : 20) + hbh;
 	if (p->proto == POLICY_PROTO_TCP)
 		l4len = 20;
 	memset(buf + l3, 0, l4 + l4len - l3);
@@ -414,7 +460,7 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 	h = buf + l3;
 	if (v6) {
 		h[0] = 0x60;
-		fw_put16(h + 4, (uint16_t)l4len);
+		fw_put16(h + 4, (uint16_t)(hbh + l4len));
 		h[6] = p->proto;
 		/* neighbour discovery is only ND with hop limit 255 */
 		h[7] = p->proto == POLICY_PROTO_ICMPV6 &&
@@ -422,6 +468,15 @@ static size_t fw_tpkt_frame(const struct fw_tpkt *p, uint16_t vlan,
 				       p->icmp_type <= POLICY_ICMPV6_ND_LAST ?
 			       255 :
 			       64;
+		if (mld) {
+			static const uint8_t ra[8] = {
+				POLICY_PROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0
+			};
+
+			h[6] = 0; /* hop-by-hop options */
+			h[7] = POLICY_ICMPV6_MLD_HOP_LIMIT;
+			memcpy(h + 40, ra, sizeof(ra));
+		}
 	} else {
 		h[0] = 0x45;
 		fw_put16(h + 2, (uint16_t)(20 + l4len));

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include <linux/types.h>
+#include <netinet/in.h>
 
 #include <plumwall/shared.h>
 
@@ -47,15 +48,44 @@ enum fw_trace_engine {
 	FW_TRACE_MODEL,
 };
 
+/*
+ * The packet as the answer describes it: what its headers say, read by
+ * the model's parser (policy/packet.h) from the same bytes for both
+ * engines. Non-IP and malformed frames have no fields (ip false).
+ */
+struct fw_trace_pkt {
+	bool ip; /* addresses and protocol known */
+	char src[INET6_ADDRSTRLEN];
+	char dst[INET6_ADDRSTRLEN];
+	uint8_t proto;
+	bool ports; /* TCP or UDP, with its header (not a later fragment) */
+	uint16_t sport, dport;
+	bool icmp; /* ICMP or ICMPv6, with its header */
+	uint8_t icmp_type, icmp_code;
+};
+
 /* What one frame got. Names point into the tracer's policy. */
 struct fw_trace_answer {
 	enum pw_verdict verdict;
+	/* As the datapath records it: ESTABLISHED / REPLY for a packet of a
+	 * tracked flow (see flow). */
 	enum pw_reason reason;
+	/*
+	 * Why, in events.md's terms (its event.reason, and non-ip): a packet
+	 * of a tracked flow has the reason of the judgement that allowed the
+	 * flow, POLICY when a rule did, DEFAULT when the tenant default did.
+	 */
+	enum pw_reason why;
 	const char *rule; /* NULL: the tenant default or a setting decided */
-	const char *tenant; /* NULL: no tenant (non-IP, malformed, unmatched) */
-	const char *src_segment; /* "external" when in none; NULL: no tenant */
+	/* NULL: no tenant (non-IP frames, unmatched (interface, VLAN)); a
+	 * malformed frame's is the tenant of the wire it came from, the one
+	 * its drop event names */
+	const char *tenant;
+	/* "external" when in none; NULL: no tenant, or a malformed frame */
+	const char *src_segment;
 	const char *dst_segment;
 	const char *flow; /* "new", "established" or "reply" */
+	struct fw_trace_pkt pkt;
 };
 
 struct fw_tracer;

@@ -1607,12 +1607,6 @@ void policy_compiled_decide(const struct policy_compiled *c,
 	out->src_segment = PW_SEGMENT_NONE;
 	out->dst_segment = PW_SEGMENT_NONE;
 
-	if (pkt->kind == POLICY_PKT_MALFORMED) {
-		out->action = PW_ACTION_DENY;
-		out->reason = PW_REASON_MALFORMED;
-		out->log = true;
-		goto verdict;
-	}
 	if (pkt->kind == POLICY_PKT_NON_IP) {
 		out->action = c->settings.non_ip;
 		out->reason = PW_REASON_NON_IP;
@@ -1620,6 +1614,15 @@ void policy_compiled_decide(const struct policy_compiled *c,
 	}
 	ifc = policy_compiled_iface(c, pkt->ifname, pkt->vlan);
 	tv = ifc ? policy_compiled_tenant(c, ifc->tenant) : NULL;
+	if (pkt->kind == POLICY_PKT_MALFORMED) {
+		/* reported on the tenant of its wire, without segments */
+		if (tv && tv->present)
+			out->tenant = ifc->tenant;
+		out->action = PW_ACTION_DENY;
+		out->reason = PW_REASON_MALFORMED;
+		out->log = true;
+		goto verdict;
+	}
 	if (!tv || !tv->present) {
 		out->action = c->settings.unmatched;
 		out->reason = PW_REASON_UNMATCHED;
@@ -1706,9 +1709,10 @@ void policy_compiled_decide(const struct policy_compiled *c,
 		out->action = c->rules[best].action;
 		out->reason = PW_REASON_POLICY;
 		out->log = c->rules[best].flags & PW_RULE_LOG;
-	} else if (policy_packet_is_ndp(pkt)) {
-		/* neighbour discovery no rule names: settings.non_ip, as the
-		 * datapath does it (step 4 in compile.h) */
+	} else if (policy_packet_is_link_control(pkt)) {
+		/* neighbour or multicast listener discovery no rule names:
+		 * settings.non_ip, as the datapath does it (step 4 in
+		 * compile.h) */
 		out->action = c->settings.non_ip;
 		out->reason = PW_REASON_NON_IP;
 		goto verdict;

@@ -61,8 +61,9 @@
  *
  * Datapath contract, implemented here by policy_compiled_decide() (the
  * tests hold it equal to the reference evaluator of eval.h):
- *   0. malformed: deny, reason MALFORMED, logged; non-IP:
- *      settings.non_ip, reason NON_IP, not logged.
+ *   0. non-IP: settings.non_ip, reason NON_IP, not logged; malformed:
+ *      deny, reason MALFORMED, logged, tenant as step 1 finds it (none
+ *      when it misses), no segments.
  *   1. tenant = pw_iface[(ifindex, vlan)]; miss: settings.unmatched,
  *      reason UNMATCHED, logged when it drops. pw_tenant[tenant].present
  *      must be 1. A later fragment whose first was not seen: deny,
@@ -76,7 +77,8 @@
  *      external class (PW_EXT_TUPLE_BIT; the defaults and the classes with
  *      PW_CLASS_EXTERNAL are external); rule = the smallest rule_id found. None: tenant default_action,
  *      reason DEFAULT, log = PW_TENANT_LOG_DEFAULT, except for IPv6
- *      neighbour discovery (policy_packet_is_ndp()): settings.non_ip,
+ *      neighbour and multicast listener discovery
+ *      (policy_packet_is_link_control()): settings.non_ip,
  *      reason NON_IP, not logged, and step 5 does not apply; else
  *      pw_rule[rule] action, reason POLICY, log = PW_RULE_LOG.
  *   5. PW_TENANT_AUDIT and the action is deny/reject: verdict AUDIT

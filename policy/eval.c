@@ -254,6 +254,11 @@ static bool eval_pre(const struct policy *pol, const struct policy_packet *pkt,
 		res->action = PW_ACTION_DENY;
 		res->reason = PW_REASON_MALFORMED;
 		res->log = true;
+		/* Reported on the tenant of the wire it came from (the
+		 * outer 802.1Q tag, else untagged), as the datapath's drop
+		 * event is; its addresses are not to be trusted: no
+		 * segments. */
+		res->tenant = policy_eval_tenant(pol, pkt->ifname, pkt->vlan);
 		goto decided;
 	}
 	if (pkt->kind == POLICY_PKT_NON_IP) {
@@ -309,13 +314,14 @@ static void eval_rules(const struct policy *pol,
 		res->action = to_action(rule->action);
 		res->reason = PW_REASON_POLICY;
 		res->log = rule->log;
-	} else if (policy_packet_is_ndp(pkt)) {
+	} else if (policy_packet_is_link_control(pkt)) {
 		/*
-		 * Neighbour discovery that no rule names gets settings.non_ip,
-		 * not the tenant default: it is IPv6's ARP, and a default-deny
-		 * tenant must not lose address resolution over it. Like ARP:
-		 * never logged, not subject to audit mode. (README: where the
-		 * specification is silent; the datapath: bpf/pw_datapath.h.)
+		 * Neighbour or multicast listener discovery that no rule names
+		 * gets settings.non_ip, not the tenant default: it is IPv6's
+		 * ARP, and a default-deny tenant must not lose address
+		 * resolution or multicast over it. Like ARP: never logged, not
+		 * subject to audit mode. (README: where the specification is
+		 * silent; the datapath: bpf/pw_datapath.h.)
 		 */
 		res->rule = NULL;
 		res->rule_id = PW_RULE_NONE;

@@ -24,7 +24,8 @@
  *      revalidation (POLICY_REVOKED)
  *   6. global rules, then the tenant's; first match decides (POLICY);
  *      none: the tenant's default (DEFAULT), except for IPv6 neighbour
- *      discovery (policy_packet_is_ndp()): settings.non_ip (NON_IP),
+ *      and multicast listener discovery
+ *      (policy_packet_is_link_control()): settings.non_ip (NON_IP),
  *      unlogged, never audited
  *   7. audit mode: deny/reject become verdict AUDIT (passes, logged)
  * Logged (res.log): malformed, fragment and unmatched drops, audit
@@ -51,7 +52,10 @@ struct policy_eval_result {
 	 * allowed the tracked flow (ESTABLISHED, REPLY); NULL otherwise. */
 	const struct policy_rule *rule;
 	uint32_t rule_id; /* rule->id or PW_RULE_NONE */
-	const struct policy_tenant *tenant; /* NULL: none (or not looked up) */
+	/* NULL: none (or not looked up: non-IP). A malformed frame's is the
+	 * tenant owning (interface, VLAN of its outer 802.1Q tag, or
+	 * untagged), as the datapath reports it; it has no segments. */
+	const struct policy_tenant *tenant;
 	/* Display segments (policy.md section 4); NULL: external */
 	const struct policy_segment *src_segment;
 	const struct policy_segment *dst_segment;

@@ -68,6 +68,31 @@ bool policy_packet_is_ndp(const struct policy_packet *p)
 	       p->icmp_type <= POLICY_ICMPV6_ND_LAST;
 }
 
+static bool policy_is_mld_type(uint8_t type)
+{
+	return type == POLICY_ICMPV6_MLD_QUERY ||
+	       type == POLICY_ICMPV6_MLD_REPORT ||
+	       type == POLICY_ICMPV6_MLD_DONE ||
+	       type == POLICY_ICMPV6_MLD2_REPORT;
+}
+
+bool policy_packet_is_mld(const struct policy_packet *p)
+{
+	static const uint8_t unspec[16];
+	bool link_local = p->saddr[0] == 0xfe && (p->saddr[1] & 0xc0) == 0x80;
+
+	return p->family == PW_AF_INET6 && p->proto == POLICY_PROTO_ICMPV6 &&
+	       p->l4 && !p->frag &&
+	       p->hop_limit == POLICY_ICMPV6_MLD_HOP_LIMIT && p->mld_alert &&
+	       policy_is_mld_type(p->icmp_type) &&
+	       (link_local || !memcmp(p->saddr, unspec, sizeof(unspec)));
+}
+
+bool policy_packet_is_link_control(const struct policy_packet *p)
+{
+	return policy_packet_is_ndp(p) || policy_packet_is_mld(p);
+}
+
 bool policy_packet_is_icmp_error(const struct policy_packet *p)
 {
 	if (!p->l4 || p->frag)
@@ -251,6 +276,28 @@ static void parse_ipv4(struct policy_packet *p, const uint8_t *ip, size_t len)
 	parse_l4(p, ip + ihl, tot - ihl);
 }
 
+#define IPV6_OPT_PAD1 0
+#define IPV6_OPT_ROUTER_ALERT 5
+
+/*
+ * @h: the first 8 bytes of a hop-by-hop options header. Walk its options
+ * (Pad1 is one byte, every other option type, length, value) as far as a
+ * Router Alert option fits in these 8 bytes; the first one decides: type
+ * 5, length 2, value 0 (MLD, RFC 2711). The datapath reads the same bytes
+ * (bpf/pw_parse.h pw_hbh_mld_alert()).
+ */
+static bool hbh_mld_alert(const uint8_t *h)
+{
+	size_t o = 2;
+
+	while (o + 4 <= 8) {
+		if (h[o] == IPV6_OPT_ROUTER_ALERT)
+			return h[o + 1] == 2 && h[o + 2] == 0 && h[o + 3] == 0;
+		o += h[o] == IPV6_OPT_PAD1 ? 1 : 2 + (size_t)h[o + 1];
+	}
+	return false;
+}
+
 static void parse_ipv6(struct policy_packet *p, const uint8_t *ip, size_t len)
 {
 	unsigned int n_ext = 0;
@@ -295,6 +342,9 @@ static void parse_ipv6(struct policy_packet *p, const uint8_t *ip, size_t len)
 			malformed(p, "truncated IPv6 extension header");
 			return;
 		}
+		/* hop-by-hop options belong right after the IPv6 header */
+		if (n_ext == 1 && next == IPPROTO_HOPOPTS_)
+			p->mld_alert = hbh_mld_alert(ip + off);
 		if (next == IPPROTO_FRAGMENT_) {
 			foff = rd16(ip + off + 2);
 			next = ip[off];

@@ -39,6 +39,13 @@
 #define POLICY_ICMPV6_ND_FIRST 133
 #define POLICY_ICMPV6_ND_LAST 137
 #define POLICY_ICMPV6_ND_HOP_LIMIT 255
+/* Multicast listener discovery (RFC 2710, RFC 3810): query, MLDv1 report
+ * and done, MLDv2 report; sent with hop limit 1. */
+#define POLICY_ICMPV6_MLD_QUERY 130
+#define POLICY_ICMPV6_MLD_REPORT 131
+#define POLICY_ICMPV6_MLD_DONE 132
+#define POLICY_ICMPV6_MLD2_REPORT 143
+#define POLICY_ICMPV6_MLD_HOP_LIMIT 1
 
 /* IPv6 extension headers walked before giving up with "malformed": a
  * datapath walks a bounded number, and a chain longer than this is not
@@ -63,6 +70,12 @@ struct policy_packet {
 	uint8_t daddr[16];
 	uint8_t proto; /* IPv4 protocol / IPv6 upper-layer header */
 	uint8_t hop_limit; /* IPv6 only */
+	/*
+	 * IPv6: the hop-by-hop options header right after the IPv6 header
+	 * carries a Router Alert option saying MLD (RFC 2711 value 0): the
+	 * first Router Alert among the options in its first 8 bytes.
+	 */
+	bool mld_alert;
 
 	/*
 	 * Layer 4, valid when l4 is true: always for an unfragmented packet
@@ -118,6 +131,21 @@ bool policy_packet_is_echo_request(const struct policy_packet *p);
  * matches get settings.non_ip instead of the tenant default (eval.h).
  */
 bool policy_packet_is_ndp(const struct policy_packet *p);
+
+/*
+ * Multicast listener discovery as RFC 2710 / 3810 send it: ICMPv6 130,
+ * 131, 132 or 143, hop limit 1, a Router Alert option for MLD
+ * (mld_alert), from a link-local source or from :: (RFC 3810 5.2.13), not
+ * fragmented.
+ */
+bool policy_packet_is_mld(const struct policy_packet *p);
+
+/*
+ * The link's own control traffic, which gets settings.non_ip instead of
+ * the tenant default when no rule matches it (eval.h): neighbour discovery
+ * or multicast listener discovery.
+ */
+bool policy_packet_is_link_control(const struct policy_packet *p);
 
 /* An ICMP error that quotes the packet it is about: IPv4 ICMP destination
  * unreachable, time exceeded, parameter problem; ICMPv6 types 1..4; not a

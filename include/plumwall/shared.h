@@ -85,7 +85,9 @@
 /*
  * skb->mark of a reject answer a TC program sends: the device's other TC
  * program lets a frame with exactly this mark through once (and clears
- * it) instead of judging our own answer. See bpf/pw_ctx.h.
+ * it) instead of judging our own answer. Also the 4 bytes of XDP
+ * metadata on a reject answer the XDP program passes up for pw_tc_answer
+ * to send. See bpf/pw_ctx.h.
  */
 #define PW_ANSWER_MARK 0x706c7741U /* "plwA" */
 

@@ -105,6 +105,18 @@ check "icmp allowed" wait_for 5 ping_ok 10.99.2.2
 check "tcp 9090 denied" not tcp_ok 10.99.2.2 9090
 check "pins exist" test -e $PIN/$LAYOUT/maps/pw_config
 check "link pinned" test -e $PIN/$LAYOUT/links/m1@xdp
+# the program that sends XDP's reject answers, at tc ingress next to it:
+# a pinned tcx link, or before 6.6 a clsact filter (traffic.sh checks
+# that the answers arrive)
+answer_prog() {
+	if [[ $TCMODE == clsact ]]; then
+		inm tc filter show dev m1 ingress 2>/dev/null | grep -q pw_tc_answer
+	else
+		test -e $PIN/$LAYOUT/links/m1@answer
+	fi
+}
+check "answer program attached next to xdp" answer_prog
+check "answer program pinned" test -e $PIN/$LAYOUT/progs/tc_answer
 
 # a long-lived flow on 8080, to be revoked by the second policy
 inc bash -c "while :; do echo x; read -r -t 0.2 <> <(:); done | nc 10.99.2.2 8080 >/dev/null 2>&1" &
@@ -193,6 +205,7 @@ pw down
 check "down exits 0" test "$RC" = 0
 check "no pins" test ! -e $PIN
 check "no xdp on m1" bash -c "! ip -n $NSM link show m1 | grep -q xdp"
+check "no answer program on m1" not answer_prog
 check "tcp 9090 passes after down" wait_for 5 tcp_ok 10.99.2.2 9090
 pw status
 check "status after down exits 3" test "$RC" = 3

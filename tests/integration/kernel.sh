@@ -101,7 +101,7 @@ check "trace prints nothing on stderr" test ! -s "$TMP/err"
 pw -v "${TRACE[@]}"
 check "trace -v exits 0" test "$RC" = 0
 check "trace -v prints libbpf lines" has_libbpf
-check "trace -v keeps stdout clean" test "$(cat "$TMP/out")" = "packet=1 verdict=allow rule=web tenant=lab src_segment=clients dst_segment=servers flow=new"
+check "trace -v keeps stdout clean" test "$(cat "$TMP/out")" = "packet=1 verdict=allow rule=web tenant=lab src_segment=clients dst_segment=servers flow=new reason=policy src=10.99.1.2 dst=10.99.2.2 proto=tcp sport=1000 dport=8080"
 pw apply "$TMP/p.yaml"
 check "apply exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
 check "apply prints no libbpf lines" no_libbpf

@@ -8,7 +8,9 @@
 # with FIN, a flow end whose packet and byte counts match what tcpdump saw;
 # plumwalld's conntrack sweep ends an expired logged UDP flow (end reason
 # timeout) and `plumwall down` ends a still-open logged TCP flow (end
-# reason shutdown), both read by logd from the ring buffer it holds.
+# reason shutdown), both read by logd from the ring buffer it holds. Last,
+# a QinQ frame in tc mode is a malformed drop on the untagged wire's
+# tenant.
 # Needs root, nc, ping, jq, tcpdump; exit 77 otherwise. Topology and
 # plumbing: netns.bash.
 
@@ -236,6 +238,27 @@ check "shutdown flow end: the handshake counted" test "$(sf '"\(.source.packets)
 check "logd alive after down" kill -0 $LOGD_PID
 check "no lost events" test "$(count '.event.dataset=="plumwall.lost"')" = 0
 check "still exactly two drop events" test "$(count '.event.dataset=="plumwall.drop"')" = 2
+
+# --- a QinQ frame in tc mode: malformed, on the tenant of the outer wire --
+# qinq_push tags what the client sends as a QinQ stack of VLAN devices
+# would: 802.1Q 100 in the frame, 802.1ad 200 in the skb's metadata, which
+# tc sees offloaded. A service tag is no 802.1Q VLAN, so the frame came in
+# on m1's untagged wire: lab's (`plumwall trace` says so too, trace.sh).
+pw apply --mode tc "$TMP/policy.yaml"
+check "qinq: apply --mode tc exits 0 ($(cat "$TMP/err"))" test $RC = 0
+inc tc qdisc add dev c0 clsact
+inc tc filter add dev c0 egress bpf da obj "$BUILD/bpf/xdp_pass.bpf.o" sec tc
+check "qinq: tagging filter on c0" test $? = 0
+MF='.event.dataset=="plumwall.drop" and .event.reason=="malformed"'
+qinq_sent() {
+	inc ping -c 1 -W 1 10.99.2.2 >/dev/null 2>&1
+	has "$MF" 1
+}
+check "qinq: malformed drop event" wait_for 15 qinq_sent
+check "qinq: every one on lab, without segments or addresses" \
+	test "$(jq -r "select($MF) | [.plumwall.tenant, .plumwall.src_segment, .source.ip] | tostring" "$EV" | sort -u)" = '["lab",null,null]'
+inc tc qdisc del dev c0 clsact
+pw down
 
 kill -TERM $LOGD_PID
 wait $LOGD_PID

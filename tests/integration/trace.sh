@@ -87,22 +87,44 @@ expect_lines() { # N: lines of stdout
 	if [[ $n -eq $1 ]]; then ok; else fail "$n lines of output, expected $1"; fi
 }
 
-# Line N of stdout is a JSON object with exactly cli.md's keys and these
-# values: expect_line N VERDICT RULE TENANT SRC DST FLOW (null for null).
+# Line N of stdout is a JSON object with exactly cli.md's keys, then
+# reason and the packet's, and these values:
+# expect_line N VERDICT RULE TENANT SRC DST FLOW REASON (null for null).
+TRACE_KEYS='["packet","verdict","rule","tenant","src_segment","dst_segment","flow","reason","src","dst","proto","sport","dport","icmp_type","icmp_code"]'
 expect_line() {
 	local n=$1 js
 	js=$(sed -n "${n}p" "$OUT")
 	if jq -e --argjson n "$n" --arg v "$2" --arg r "$3" --arg t "$4" \
-		--arg s "$5" --arg d "$6" --arg f "$7" '
+		--arg s "$5" --arg d "$6" --arg f "$7" --arg w "$8" \
+		--argjson keys "$TRACE_KEYS" '
 		def val($x): if $x == "null" then null else $x end;
-		keys_unsorted == ["packet","verdict","rule","tenant","src_segment","dst_segment","flow"]
+		keys_unsorted == $keys
 		and .packet == $n and .verdict == $v and .rule == val($r)
 		and .tenant == val($t) and .src_segment == val($s)
-		and .dst_segment == val($d) and .flow == $f' \
+		and .dst_segment == val($d) and .flow == $f and .reason == $w' \
 		<<<"$js" >/dev/null 2>&1; then
 		ok
 	else
-		fail "line $n is '$js', expected $2 $3 $4 $5 $6 $7"
+		fail "line $n is '$js', expected $2 $3 $4 $5 $6 $7 $8"
+	fi
+}
+
+# expect_pkt N SRC DST PROTO SPORT DPORT ICMP_TYPE ICMP_CODE: line N's
+# packet fields (null for null; numbers as numbers).
+expect_pkt() {
+	local n=$1 js
+	js=$(sed -n "${n}p" "$OUT")
+	if jq -e --arg s "$2" --arg d "$3" --arg p "$4" --arg sp "$5" \
+		--arg dp "$6" --arg it "$7" --arg ic "$8" '
+		def val($x): if $x == "null" then null else $x end;
+		def num($x): if $x == "null" then null else ($x | tonumber) end;
+		.src == val($s) and .dst == val($d) and .proto == val($p)
+		and .sport == num($sp) and .dport == num($dp)
+		and .icmp_type == num($it) and .icmp_code == num($ic)' \
+		<<<"$js" >/dev/null 2>&1; then
+		ok
+	else
+		fail "line $n is '$js', expected packet $2 $3 $4 $5 $6 $7 $8"
 	fi
 }
 
@@ -194,6 +216,8 @@ HS=(
 	"$(udp4 $WEB 10.0.0.53 5353 53)"
 	"$(udp4 10.0.0.53 $WEB 53 5353)"
 	"$(tcp4 $WEB $DB 40002 5432 02)" # SYN cut short below
+	# QinQ: an 802.1ad tag (S-VLAN 200) around an 802.1Q one (100)
+	"${ETH}88a800c8810000644500002800004000400600$(printf 00)$(ip4hex $WEB)$(ip4hex $DB)$(hex16 40003)$(hex16 5432)000003e8000000005002ffff00000000"
 )
 HS[9]=${HS[9]:0:$((2 * 44))}
 pcap "$TMP/hs.pcap" 1 "${HS[@]}"
@@ -201,7 +225,7 @@ pcap "$TMP/hs.pcap" 1 "${HS[@]}"
 # Linux cooked (SLL): the same frames behind a 16-byte cooked header
 SLL=()
 for fr in "${HS[@]}"; do
-	SLL+=("000000010006020000000001000008${fr:26:2}${fr:28}")
+	SLL+=("0000000100060200000000010000${fr:24:4}${fr:28}")
 done
 pcap "$TMP/hs-sll.pcap" 113 "${SLL[@]}"
 # raw IP: not supported
@@ -212,17 +236,26 @@ pcap "$TMP/cut.pcap" 1 "${HS[@]:0:3}"
 truncate -s -5 "$TMP/cut.pcap"
 
 check_hs() { # the handshake capture's answers (--json)
-	expect_lines 10
-	expect_line 1 allow web-to-db acme web db new
-	expect_line 2 allow web-to-db acme db web reply
-	expect_line 3 allow web-to-db acme web db established
-	expect_line 4 allow web-to-db acme web db established
-	expect_line 5 allow web-to-db acme db web reply
-	expect_line 6 allow web-to-db acme web db established
-	expect_line 7 deny null acme db web new
-	expect_line 8 allow dns acme web dns new
-	expect_line 9 allow dns acme dns web reply
-	expect_line 10 deny null null null null new
+	expect_lines 11
+	expect_line 1 allow web-to-db acme web db new policy
+	expect_pkt 1 $WEB $DB tcp 40000 5432 null null
+	expect_line 2 allow web-to-db acme db web reply policy
+	expect_pkt 2 $DB $WEB tcp 5432 40000 null null
+	expect_line 3 allow web-to-db acme web db established policy
+	expect_line 4 allow web-to-db acme web db established policy
+	expect_line 5 allow web-to-db acme db web reply policy
+	expect_line 6 allow web-to-db acme web db established policy
+	expect_line 7 deny null acme db web new default
+	expect_line 8 allow dns acme web dns new policy
+	expect_pkt 8 $WEB 10.0.0.53 udp 5353 53 null null
+	expect_line 9 allow dns acme dns web reply policy
+	# cut inside its TCP header: malformed, on the untagged wire's
+	# tenant (the one its drop event names), no segments, no fields
+	expect_line 10 deny null acme null null new malformed
+	expect_pkt 10 null null null null null null null
+	# QinQ: malformed, reported on the tenant of the outer wire: a
+	# service tag is no 802.1Q VLAN, so the untagged one's
+	expect_line 11 deny null acme null null new malformed
 }
 
 # ---- help and usage errors --------------------------------------------------
@@ -333,64 +366,95 @@ for e in "${ENGINES[@]}"; do
 	expect_rc 0
 	check_hs
 
-	# text: the same fields as key=value, - for null
+	# text: the same fields as key=value, - for null; the port and ICMP
+	# keys only where the packet has them
 	run trace "$P" --iface acme0 --engine "$e" --pcap "$TMP/hs.pcap"
 	expect_rc 0
-	expect_lines 10
-	expect_grep out '^packet=1 verdict=allow rule=web-to-db tenant=acme src_segment=web dst_segment=db flow=new$'
-	expect_grep out '^packet=7 verdict=deny rule=- tenant=acme src_segment=db dst_segment=web flow=new$'
-	expect_grep out '^packet=10 verdict=deny rule=- tenant=- src_segment=- dst_segment=- flow=new$'
+	expect_lines 11
+	expect_grep out '^packet=1 verdict=allow rule=web-to-db tenant=acme src_segment=web dst_segment=db flow=new reason=policy src=10.1.1.5 dst=10.1.2.7 proto=tcp sport=40000 dport=5432$'
+	expect_grep out '^packet=7 verdict=deny rule=- tenant=acme src_segment=db dst_segment=web flow=new reason=default src=10.1.2.7 dst=10.1.1.5 proto=tcp sport=40001 dport=22$'
+	expect_grep out '^packet=10 verdict=deny rule=- tenant=acme src_segment=- dst_segment=- flow=new reason=malformed src=- dst=- proto=-$'
+	expect_grep out '^packet=11 verdict=deny rule=- tenant=acme src_segment=- dst_segment=- flow=new reason=malformed src=- dst=- proto=-$'
 
-	# --vlan on a capture: untagged frames get the tag (beta: default allow)
+	# --vlan on a capture: untagged frames get the tag (beta: default
+	# allow), tagged ones keep theirs
 	run trace "$P" --iface acme0 --engine "$e" --vlan 100 --json --pcap "$TMP/hs.pcap"
 	expect_rc 0
-	expect_line 7 allow null beta external external new
+	expect_line 7 allow null beta external external new default
+	expect_line 11 deny null acme null null new malformed
 	run trace "$P" --iface acme0 --engine "$e" --vlan 7 --json --pcap "$TMP/hs.pcap"
-	expect_line 1 deny null null null null new
+	expect_line 1 deny null null null null new unmatched
+	expect_pkt 1 $WEB $DB tcp 40000 5432 null null
 
 	# PACKET forms
 	run trace "$P" --iface acme0 --engine "$e" --json tcp 10.1.1.5:1234 10.1.2.7:5432 syn
 	expect_rc 0
 	expect_lines 1
-	expect_line 1 allow web-to-db acme web db new
+	expect_line 1 allow web-to-db acme web db new policy
+	expect_pkt 1 10.1.1.5 10.1.2.7 tcp 1234 5432 null null
 	run trace "$P" --iface acme0 --engine "$e" --json icmp 10.1.1.5 10.1.2.7 echo-request
-	expect_line 1 reject no-ping acme web db new
+	expect_line 1 reject no-ping acme web db new policy
+	expect_pkt 1 10.1.1.5 10.1.2.7 icmp null null 8 0
+	run trace "$P" --iface acme0 --engine "$e" icmp 10.1.1.5 10.1.2.7 echo-request
+	expect_grep out ' reason=policy src=10.1.1.5 dst=10.1.2.7 proto=icmp icmp_type=8 icmp_code=0$'
 	run trace "$P" --iface acme0 --engine "$e" --json tcp "[fd00:1:1::5]:4000" "[2001:db8::1]:443"
-	expect_line 1 allow web-out acme web external new
+	expect_line 1 allow web-out acme web external new policy
+	expect_pkt 1 fd00:1:1::5 2001:db8::1 tcp 4000 443 null null
 	run trace "$P" --iface acme0 --engine "$e" --json udp 10.1.1.5:1 10.0.0.53:53
-	expect_line 1 allow dns acme web dns new
+	expect_line 1 allow dns acme web dns new policy
 	run trace "$P" --iface acme0 --engine "$e" --json 47 10.1.1.5 10.1.2.7
-	expect_line 1 deny null acme web db new
+	expect_line 1 deny null acme web db new default
+	expect_pkt 1 10.1.1.5 10.1.2.7 47 null null null null
 	run trace "$P" --iface acme0 --engine "$e" --json --vlan 100 47 10.1.1.5 10.1.2.7
-	expect_line 1 allow null beta external external new
+	expect_line 1 allow null beta external external new default
+	# deny rule=- tenant=- is unmatched here, malformed or non-ip elsewhere
 	run trace "$P" --iface acme0 --engine "$e" --json --vlan 101 47 10.1.1.5 10.1.2.7
-	expect_line 1 deny null null null null new
+	expect_line 1 deny null null null null new unmatched
+	run trace "$P" --iface acme0 --engine "$e" --vlan 101 47 10.1.1.5 10.1.2.7
+	expect_grep out '^packet=1 verdict=deny rule=- tenant=- src_segment=- dst_segment=- flow=new reason=unmatched src=10.1.1.5 dst=10.1.2.7 proto=47$'
 	run trace "$P" --iface acme0 --engine "$e" --json icmpv6 fd00:1:1::5 fd00:1:1::6 neighbor-solicitation
-	expect_line 1 allow null acme web web new
+	expect_line 1 allow null acme web web new non-ip
+	expect_pkt 1 fd00:1:1::5 fd00:1:1::6 icmpv6 null null 135 0
+	# multicast listener discovery as hosts send it: non_ip, like ND
+	run trace "$P" --iface acme0 --engine "$e" --json icmpv6 fe80::1 ff02::16 143
+	expect_line 1 allow null acme external external new non-ip
+	run trace "$P" --iface acme0 --engine "$e" --json icmpv6 fd00:1:1::5 ff02::16 143
+	expect_line 1 deny null acme web external new default
 
-	# --diff: only what changed, both answers
+	# --diff: only what changed, both answers; exit 1 as diff(1) when
+	# some packet differs, nothing on stderr
 	run trace --diff "$P" "$P2" --iface acme0 --engine "$e" --json --pcap "$TMP/hs.pcap"
-	expect_rc 0
+	expect_rc 1
 	expect_empty err
-	# packets 1-6 change (the flow is never allowed under NEW); 7-10 do not
+	# packets 1-6 change (the flow is never allowed under NEW); 7-11 do not
 	expect_lines 6
 	if jq -e -s 'map(.packet) == [1,2,3,4,5,6]
-		and (.[0] | keys_unsorted == ["packet","old","new"])
-		and (.[0].old | keys_unsorted == ["verdict","rule","tenant","src_segment","dst_segment","flow"])
+		and (.[0] | keys_unsorted == ["packet","old","new","src","dst","proto","sport","dport","icmp_type","icmp_code"])
+		and (.[0].old | keys_unsorted == ["verdict","rule","tenant","src_segment","dst_segment","flow","reason"])
 		and .[0].old.verdict == "allow" and .[0].old.rule == "web-to-db"
 		and .[0].new.verdict == "deny" and .[0].new.rule == "web-to-db"
+		and .[0].old.reason == "policy" and .[0].new.reason == "policy"
+		and .[0].src == "10.1.1.5" and .[0].dport == 5432
 		and .[1].old.flow == "reply" and .[1].new.rule == null
-		and .[1].new.flow == "new"' "$OUT" >/dev/null 2>&1; then
+		and .[1].new.flow == "new" and .[1].new.reason == "default"' "$OUT" >/dev/null 2>&1; then
 		ok
 	else
 		fail "--diff lines"
 	fi
 	run trace --diff "$P" "$P2" --iface acme0 --engine "$e" icmp 10.1.1.5 10.1.2.7 8
-	expect_rc 0
-	expect_grep out '^packet=1 old: verdict=reject rule=no-ping .* flow=new; new: verdict=allow rule=no-ping tenant=acme src_segment=web dst_segment=db flow=new$'
+	expect_rc 1
+	expect_empty err
+	expect_grep out '^packet=1 old: verdict=reject rule=no-ping .* flow=new reason=policy; new: verdict=allow rule=no-ping tenant=acme src_segment=web dst_segment=db flow=new reason=policy; src=10.1.1.5 dst=10.1.2.7 proto=icmp icmp_type=8 icmp_code=0$'
 	run trace --diff "$P" "$P" --iface acme0 --engine "$e" --pcap "$TMP/hs.pcap"
 	expect_rc 0
 	expect_empty out
+	expect_empty err
+	run trace --diff "$P" "$P2" --iface acme0 --engine "$e" tcp 10.1.1.5:1 10.0.0.53:53
+	expect_rc 0
+	expect_empty out
+	# a refusal is exit 1 too, with its message: stderr tells them apart
+	run trace --diff "$P" "$BAD" --iface acme0 --engine "$e" icmp 10.1.1.5 10.1.2.7 8
+	expect_refused "bad.yaml:5:5: error: "
 done
 
 # both engines: the same lines

@@ -4,7 +4,9 @@
 # traffic.sh - what senders see through an attached plumwall, XDP and tc:
 # allowed TCP, UDP and ICMP pass over IPv4 and IPv6 both ways, denied does
 # not, reject answers with a TCP RST or an ICMP administratively-prohibited
-# error that the sender sees, audit mode passes what it would deny. Then
+# error that the sender sees (its veth end running no XDP program, and
+# then running one), MLD reports pass a default-deny tenant, audit mode
+# passes what it would deny. Then
 # the hitless update: a stream of echo requests runs while a different
 # policy is applied 20 times, with zero loss on the flow both allow, and a
 # flow the new policy revokes stops at its first packet. Last, a pinned
@@ -41,11 +43,9 @@ policy "$TMP/enforce.yaml" enforce 8081 allow
 policy "$TMP/audit.yaml" audit 8081 allow
 policy "$TMP/other.yaml" enforce 8082 deny
 
-# XDP_TX answers (reject) reach the client only if its veth end runs in
-# XDP mode itself; any XDP program will do.
-inc ip link set dev c0 xdp obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp 2>/dev/null ||
-	inc ip link set dev c0 xdpgeneric obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
-
+# No XDP program on the client's veth end: XDP_TX (and XDP_REDIRECT)
+# towards a veth peer without one are dropped by the kernel, so the
+# reject answers must get out another way (bpf/pw_ctx.h ctx_bounce()).
 for a in 10.99.2.2 fd99:2::2; do
 	serve_tcp $a 8080 8081 9090 25
 	serve_udp $a
@@ -67,6 +67,28 @@ udp_refused() {
 ping_prohibited() {
 	inc ping -c 1 -W 2 "$1" >"$TMP/ping.out" 2>&1
 	grep -qiE "filtered|prohibited" "$TMP/ping.out"
+}
+drops() { # drops REASON: packets dropped for REASON so far
+	pw stats --json
+	jq "[.drops[] | select(.reason==\"$1\") | .packets] | add // 0" "$TMP/out"
+}
+# The client's kernel reports a new multicast group (the solicited-node
+# group of a new address) with an MLDv2 report: hop limit 1, Router
+# Alert, from its link-local address. It reaches m1 (tcpdump sees frames
+# XDP passed, and in tc mode all that arrive) and is no default drop.
+TCPDUMP=$(command -v tcpdump)
+mld_passes() { # mld_passes LOW_BITS
+	local d0 d1
+	rm -f "$TMP/mld.out" "$TMP/mld.err"
+	d0=$(drops default)
+	inm timeout 5 "$TCPDUMP" -i m1 -n -p -c 1 \
+		'ip6[6] == 0 and ip6[40] == 58 and ip6[48] == 143' \
+		>"$TMP/mld.out" 2>"$TMP/mld.err" &
+	wait_for 5 grep -q "listening on" "$TMP/mld.err" || return 1
+	inc ip -6 addr add "fd99:1::$1/64" dev c0 nodad
+	wait_for 5 grep -q "ff02::16" "$TMP/mld.out" || return 1
+	d1=$(drops default)
+	((d1 == d0))
 }
 
 check "path works before apply" wait_for 10 tcp_ok 10.99.2.2 8080
@@ -95,6 +117,10 @@ for mode in xdp tc; do
 	check "$mode: udp 123 over IPv6 rejected with ICMPv6" udp_refused fd99:2::2
 	check "$mode: rejected ping gets admin prohibited" ping_prohibited 10.99.2.3
 	check "$mode: rejected ping6 gets admin prohibited" ping_prohibited fd99:2::3
+	if [[ -n $TCPDUMP ]]; then
+		check "$mode: MLD report passes, no default drop (default deny)" \
+			mld_passes "$([[ $mode == xdp ]] && echo a1 || echo a2)"
+	fi
 	pw stats --json
 	check "$mode: reject counted" test "$(jq '.rules[] | select(.name=="smtp") | .packets' "$TMP/out")" -gt 0
 
@@ -107,6 +133,19 @@ for mode in xdp tc; do
 	pw down
 	check "$mode: down exits 0" test "$RC" = 0
 done
+
+# --- a client that runs XDP itself: the answers arrive just the same
+inc ip link set dev c0 xdp obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp 2>/dev/null ||
+	inc ip link set dev c0 xdpgeneric obj "$BUILD/bpf/xdp_pass.bpf.o" sec xdp
+pw apply --mode xdp "$TMP/enforce.yaml"
+check "peer xdp: apply exits 0" test "$RC" = 0
+for a in 10.99.2.2 fd99:2::2; do
+	check "peer xdp $a: tcp 25 rejected with a RST" tcp_refused $a 25
+done
+check "peer xdp: udp 123 rejected with ICMP" udp_refused 10.99.2.2
+pw down
+inc ip link set dev c0 xdp off
+inc ip link set dev c0 xdpgeneric off
 
 # --- hitless update
 pw apply "$TMP/enforce.yaml"

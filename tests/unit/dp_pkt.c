@@ -189,6 +189,8 @@ size_t tpkt_build(const struct tpkt *t, uint8_t *buf, size_t cap)
 			} else if (t->ext[i] == TPKT_AH) {
 				h[1] = 1; /* (1 + 2) * 4 = 12 bytes */
 				len = 12;
+			} else if (t->hbh_set && t->ext[i] == TPKT_HBH) {
+				memcpy(h + 2, t->hbh, sizeof(t->hbh));
 			} else {
 				h[2] = 1; /* PadN over the rest */
 				h[3] = 4;

@@ -14,6 +14,17 @@
 #define TPKT_MAX 2048
 #define TPKT_MAX_EXT 12
 
+/* Hop-by-hop option bytes (tpkt.hbh): Router Alert for MLD as Linux
+ * sends it (RA, PadN) and as the BSDs do (empty PadN, RA). */
+#define TPKT_HBH_RA_MLD          \
+	{                        \
+		5, 2, 0, 0, 1, 0 \
+	}
+#define TPKT_HBH_PADN_RA_MLD     \
+	{                        \
+		1, 0, 5, 2, 0, 0 \
+	}
+
 /* IPv6 extension header kinds for tpkt.ext[] (next header values). */
 #define TPKT_HBH 0
 #define TPKT_ROUTING 43
@@ -42,6 +53,10 @@ struct tpkt {
 	uint8_t ip_opts; /* IPv4 option bytes, multiple of 4 */
 	uint8_t ext[TPKT_MAX_EXT]; /* IPv6 extension headers, in order */
 	int n_ext;
+	/* with hbh_set: the 6 option bytes of the hop-by-hop headers in ext
+	 * (otherwise one PadN over them) */
+	uint8_t hbh[6];
+	int hbh_set;
 	uint16_t frag_off; /* fragment offset, 8-byte units */
 	int mf; /* more fragments */
 	int frag; /* IPv4: set MF/offset from above (v6: TPKT_FRAG in ext) */

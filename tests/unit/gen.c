@@ -533,11 +533,26 @@ void gen_pick_packet(const struct policy *pol, struct policy_packet *p)
 	}
 	p->icmp_type = gen_chance(50) ? (uint8_t)(gen_chance(50) ? 8 : 128) :
 					(uint8_t)gen_rnd();
-	/* neighbour discovery now and then (IPv6, ICMPv6 133..137) */
+	/* neighbour and multicast listener discovery now and then (IPv6,
+	 * ICMPv6 133..137 with hop limit 255; 130..132 and 143 with hop
+	 * limit 1, a Router Alert and a link-local or unspecified source) */
 	if (p->family == PW_AF_INET6 && gen_chance(20))
-		p->icmp_type = (uint8_t)(132 + gen_below(7));
-	if (p->family == PW_AF_INET6)
-		p->hop_limit = gen_chance(50) ? 255 : 64;
+		p->icmp_type = (uint8_t)(130 + gen_below(9));
+	if (p->family == PW_AF_INET6 && gen_chance(5))
+		p->icmp_type = 143;
+	if (p->family == PW_AF_INET6) {
+		k = gen_below(3);
+		p->hop_limit = k == 0 ? 255 : k == 1 ? 1 : 64;
+		p->mld_alert = gen_chance(50);
+		if (gen_chance(15)) {
+			memset(p->saddr, 0, sizeof(p->saddr));
+			if (gen_chance(70)) {
+				p->saddr[0] = 0xfe;
+				p->saddr[1] = 0x80;
+				p->saddr[15] = (uint8_t)gen_rnd();
+			}
+		}
+	}
 }
 
 void gen_print_packet(const struct policy_packet *p)

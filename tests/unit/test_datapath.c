@@ -373,12 +373,12 @@ static enum fw_dp_prog hook_prog(unsigned int h)
 			    FW_DP_TC_EGRESS;
 }
 
+/* XDP passes a reject answer up, marked in its metadata, for the TC
+ * program pw_tc_answer to send out (pw_ctx.h ctx_bounce()). */
 static __u32 action_code(unsigned int h, int act)
 {
 	if (h == H_XDP)
-		return act == A_PASS ? XDP_PASS :
-		       act == A_DROP ? XDP_DROP :
-				       XDP_TX;
+		return act == A_DROP ? XDP_DROP : XDP_PASS;
 	return act == A_PASS ? 0 /* TC_ACT_OK */ :
 	       act == A_DROP ? 2 /* TC_ACT_SHOT */ :
 			       7 /* TC_ACT_REDIRECT */;
@@ -605,6 +605,10 @@ struct tcase {
 #define UDP(sp, dp) .proto = 17, .sport = (sp), .dport = (dp)
 #define ICMP(t) .proto = 1, .type = (t)
 #define ICMP6(t) .proto = 58, .type = (t)
+/* MLD as Linux sends it: hop limit 1, hop-by-hop header with Router Alert */
+#define MLD_HDR                                                  \
+	.hop_limit = 1, .ext = { TPKT_HBH }, .n_ext = 1,         \
+	.hbh = TPKT_HBH_RA_MLD, .hbh_set = 1
 
 /* The flow most cases use: web:40000 -> db:5432. */
 #define WEB_DB_SYN { V4(WEB4, DB4), TCP(40000, 5432, SYN), .seq = 1000 }
@@ -801,6 +805,82 @@ static const struct tcase cases[] = {
 			    .vlan = 999 },
 		   .act = A_DROP, .n_ev = 1,
 		   .ev = { EVT(DROP, DENY, UNMATCHED, NONE, -1) } } } },
+	/* ---- multicast listener discovery: no rule -> settings.non_ip ---- */
+	{ "MLDv2 report from :: (hop limit 1, Router Alert): non_ip allow",
+	  .s = { { .pkt = { V6("::", "ff02::16"), ICMP6(143), MLD_HDR },
+		   .act = A_PASS, .ct = CT_NONE_ } } },
+	{ "MLD query, v1 report, done from link-local (Linux and BSD layouts)",
+	  .s = { { .pkt = { V6("fe80::1", "ff02::1"), ICMP6(130), MLD_HDR },
+		   .act = A_PASS },
+		 { .pkt = { V6("fe80::1", "ff02::1:ff00:7"), ICMP6(131),
+			    .hop_limit = 1, .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = TPKT_HBH_PADN_RA_MLD, .hbh_set = 1 },
+		   .act = A_PASS },
+		 { .pkt = { V6("fe80::1", "ff02::2"), ICMP6(132), .hop_limit = 1,
+			    .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = { 0, 0, 5, 2, 0, 0 }, .hbh_set = 1 },
+		   .act = A_PASS },
+		 { .pkt = { V6("febf::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = { 0, 5, 2, 0, 0, 0 }, .hbh_set = 1 },
+		   .act = A_PASS },
+		 { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = { 0x3e, 0, 5, 2, 0, 0 }, .hbh_set = 1 },
+		   .act = A_PASS } } },
+	{ "MLD-like, but: hop limit 2, no Router Alert, RA value 1, RA too "
+	  "late, RA of length 3, unicast source, MRD type 151: default",
+	  .s = { { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 2,
+			    .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = TPKT_HBH_RA_MLD, .hbh_set = 1 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } },
+		 { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } },
+		 { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_HBH }, .n_ext = 1 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } },
+		 { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = { 5, 2, 0, 1, 1, 0 }, .hbh_set = 1 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } },
+		 { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = { 1, 1, 0, 5, 2, 0 }, .hbh_set = 1 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } },
+		 { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_HBH }, .n_ext = 1,
+			    .hbh = { 5, 3, 0, 0, 0, 0 }, .hbh_set = 1 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } },
+		 { .pkt = { V6(WEB6, "ff02::16"), ICMP6(143), MLD_HDR },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } },
+		 { .pkt = { V6("fe80::1", "ff02::6a"), ICMP6(151), MLD_HDR },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } } } },
+	{ "MLD behind a destination options header first: no MLD",
+	  .s = { { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_DST, TPKT_HBH }, .n_ext = 2,
+			    .hbh = TPKT_HBH_RA_MLD, .hbh_set = 1 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } } } },
+	{ "MLD in fragments is no MLD: default",
+	  .s = { { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), .hop_limit = 1,
+			    .ext = { TPKT_HBH, TPKT_FRAG }, .n_ext = 2,
+			    .hbh = TPKT_HBH_RA_MLD, .hbh_set = 1, .mf = 1,
+			    .frag_id = 4, .payload = 16 },
+		   .act = A_DROP, .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } } } },
+	{ "MLD a rule matches: the rule decides (any->db deny)",
+	  .s = { { .pkt = { V6("fe80::1", DB6), ICMP6(130), MLD_HDR },
+		   .act = A_DROP, .drop = DROPPED(POLICY), .hit = 13 } } },
+	{ "MLD with non_ip deny: dropped as non-IP, counted, no event",
+	  .policy = P_STRICT,
+	  .s = { { .pkt = { V6("::", "ff02::16"), ICMP6(143), MLD_HDR },
+		   .act = A_DROP, .drop = DROPPED(NON_IP) } } },
+	{ "MLD in an audit tenant: non_ip allow, no audit event",
+	  .s = { { .pkt = { V6("::", "ff02::16"), ICMP6(143), MLD_HDR,
+			    .vlan = 300 },
+		   .act = A_PASS } } },
+	{ "MLD in a default-reject tenant: non_ip allow, no answer",
+	  .s = { { .pkt = { V6("fe80::1", "ff02::16"), ICMP6(143), MLD_HDR,
+			    .vlan = 400 },
+		   .act = A_PASS } } },
 	{ "udp to external: logged default deny",
 	  .s = { { .pkt = { V4(WEB4, EXT4), UDP(5000, 5000) }, .act = A_DROP,
 		   .n_ev = 1, .ev = { EV(DROP, DENY, DEFAULT, NONE) } } } },
@@ -1401,6 +1481,11 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 	ck_assert_msg(run.retval == action_code(hook, st->act),
 		      "%s step %d (hook %u): action %u, want %u", tc->name, si,
 		      hook, run.retval, action_code(hook, st->act));
+	if (hook == H_XDP)
+		ck_assert_msg(run.meta_out ==
+				      (st->act == A_TX ? PW_ANSWER_MARK : 0),
+			      "%s step %d: XDP metadata %08x", tc->name, si,
+			      run.meta_out);
 
 	if (st->act == A_TX) {
 		ck_assert(st->reply);
@@ -1739,11 +1824,14 @@ START_TEST(test_compiled_policy)
 		{ { V4(EXT4, DB4), TCP(1, 23, SYN) }, A_TX, 0, 1 },
 		{ { V4(EXT4, DB4), UDP(1, 23) }, A_DROP, PW_EVENT_DROP, NONE },
 	};
-	static uint8_t frame[TPKT_MAX];
+	static uint8_t frame[TPKT_MAX], out[TPKT_MAX + 64];
 	struct policy_analysis *an = NULL;
 	struct policy_compiled *c = NULL;
 	struct pw_event ev[2];
-	struct fw_dp_run run = { .events = ev, .events_cap = 2 };
+	struct fw_dp_run run = { .events = ev,
+				 .events_cap = 2,
+				 .out = out,
+				 .out_cap = sizeof(out) };
 	struct policy *pol;
 	size_t len, i;
 
@@ -1759,6 +1847,10 @@ START_TEST(test_compiled_policy)
 		ck_assert_msg(run.retval == action_code(i % 2 ? H_TCI : H_XDP,
 							t[i].act),
 			      "packet %zu: action %u", i, run.retval);
+		if (!(i % 2))
+			ck_assert_uint_eq(run.meta_out, t[i].act == A_TX ?
+								PW_ANSWER_MARK :
+								0);
 		ck_assert_msg(run.n_events == (t[i].ev_type ? 1U : 0U),
 			      "packet %zu: %u events", i, run.n_events);
 		if (!t[i].ev_type)

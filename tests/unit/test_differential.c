@@ -452,6 +452,74 @@ static void frame_ndp(struct diff *d, struct fdesc *f)
 	f->what = "ndp";
 }
 
+/* Multicast listener discovery and near misses: hop limit, Router Alert
+ * layouts (what senders use and random option bytes), sources, types,
+ * fragments, a hop-by-hop header that is not first. */
+static void frame_mld(struct diff *d, struct fdesc *f)
+{
+	static const char *const srcs[] = { "::", "fe80::1", "fe80::2:3",
+					    "febf::9" };
+	static const char *const dsts[] = { "ff02::1", "ff02::2", "ff02::16",
+					    "ff02::1:ff00:7" };
+	static const uint8_t layouts[][6] = {
+		TPKT_HBH_RA_MLD,      TPKT_HBH_PADN_RA_MLD,
+		{ 0, 5, 2, 0, 0, 0 }, { 0, 0, 5, 2, 0, 0 },
+		{ 5, 2, 0, 1, 1, 0 },
+	};
+	static const uint8_t bytes[] = { 0, 0, 1, 2, 5, 5, 3, 0x3e };
+	static const uint8_t types[] = {
+		130, 131, 132, 143, 143, 133, 141, 151
+	};
+	uint8_t a[16];
+	unsigned int i, k;
+
+	memset(f, 0, sizeof(*f));
+	gen_pick_iface(d->pol, f->ifname, &f->t.vlan);
+	f->t.tagged = f->t.vlan != 0;
+	f->t.family = 6;
+	f->t.proto = 58;
+	f->t.type = types[gen_below(sizeof(types))];
+	f->t.hop_limit = gen_chance(80) ? 1 : (gen_chance(50) ? 2 : 255);
+	if (gen_chance(80)) {
+		strcpy(f->src, srcs[gen_below(4)]);
+	} else {
+		gen_pick_addr(6, a);
+		addr_str(6, a, f->src);
+	}
+	if (gen_chance(75)) {
+		strcpy(f->dst, dsts[gen_below(4)]);
+	} else {
+		gen_pick_addr(6, a);
+		addr_str(6, a, f->dst);
+	}
+	f->t.payload = 20;
+	k = gen_below(100);
+	if (k < 90) {
+		f->t.ext[0] = TPKT_HBH;
+		f->t.n_ext = 1;
+		f->t.hbh_set = 1;
+		if (gen_chance(60))
+			memcpy(f->t.hbh, layouts[gen_below(5)], 6);
+		else
+			for (i = 0; i < 6; i++)
+				f->t.hbh[i] = bytes[gen_below(sizeof(bytes))];
+		/* mostly with an MLD Router Alert somewhere behind them */
+		if (gen_chance(50))
+			memcpy(f->t.hbh + gen_below(3), "\x05\x02\0\0", 4);
+	}
+	if (k >= 80 && k < 85) { /* fragmented MLD is no MLD */
+		f->t.ext[1] = TPKT_FRAG;
+		f->t.n_ext = 2;
+		f->t.mf = 1;
+		f->t.frag_id = gen_rnd();
+	} else if (k >= 85 && k < 90) { /* hop-by-hop not first */
+		f->t.ext[0] = TPKT_DST;
+		f->t.ext[1] = TPKT_HBH;
+		f->t.n_ext = 2;
+	}
+	f->what = "mld";
+}
+
 static void frame_non_ip(struct diff *d, struct fdesc *f)
 {
 	static const uint16_t types[] = { 0x0806, 0x0806, 0x88cc, 0x8035,
@@ -557,9 +625,11 @@ static size_t make_frame(struct diff *d, uint8_t *buf, struct fdesc *f)
 		frame_replay(d, f);
 	else if (k < 71)
 		frame_icmp_error(d, f);
-	else if (k < 75)
+	else if (k < 74)
 		frame_ndp(d, f);
-	else if (k < 78)
+	else if (k < 77)
+		frame_mld(d, f);
+	else if (k < 79)
 		frame_non_ip(d, f);
 	else if (k < 81)
 		frame_vlan_stack(d, f);
@@ -916,10 +986,6 @@ static unsigned int expected_events(struct diff *d,
 		x[n].generation = d->generation;
 		switch (res->reason) {
 		case PW_REASON_MALFORMED:
-			/* the datapath knows the wire it came from */
-			x[n].tenant = tenant_id(policy_eval_tenant(
-				d->pol, pkt->ifname, pkt->vlan));
-			/* fall through */
 		case PW_REASON_UNMATCHED:
 		case PW_REASON_FRAGMENT:
 			x[n].src_seg = PW_SEGMENT_NONE;
@@ -980,10 +1046,11 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 	struct pw_event evs[MAX_EVENTS];
 	struct policy_packet pkt;
 	struct xev x[MAX_ENDS + 2];
+	static uint8_t out[TPKT_MAX + 64];
 	struct fw_dp_run run = {};
 	unsigned int nx, i, j, used = 0;
 	int bad = 0, ret, want_rule;
-	bool drop;
+	bool drop, answered;
 	__u32 pass;
 
 	/* the model */
@@ -999,6 +1066,8 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 	run.ifindex = ifindex_of(ifname);
 	run.events = evs;
 	run.events_cap = MAX_EVENTS;
+	run.out = out; /* for the metadata that marks a reject answer */
+	run.out_cap = sizeof(out);
 	ret = fw_dp_test_run(dp, &run);
 	ck_assert_msg(ret == 0, "test run: %s", strerror(-ret));
 	ck_assert_int_eq(fw_dp_drop_counters(dp, drops), 0);
@@ -1016,15 +1085,19 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 	d->st.revalidated += res.revalidated;
 	d->st.related += res.related;
 	d->st.events += run.n_events;
-	d->st.answered += run.retval == XDP_TX;
+	/* an answer goes up to pw_tc_answer, marked (pw_ctx.h ctx_bounce()),
+	 * or out with XDP_TX where the driver has no metadata */
+	answered = run.retval == XDP_TX ||
+		   (run.retval == XDP_PASS && run.meta_out == PW_ANSWER_MARK);
+	d->st.answered += answered;
 
 	/* action */
 	pass = res.verdict == PW_VERDICT_ALLOW ||
 	       res.verdict == PW_VERDICT_AUDIT;
 	drop = !pass;
-	if (pass ? run.retval != XDP_PASS :
+	if (pass ? run.retval != XDP_PASS || answered :
 	    res.verdict == PW_VERDICT_REJECT ?
-		   run.retval != XDP_DROP && run.retval != XDP_TX :
+		   run.retval != XDP_DROP && !answered :
 		   run.retval != XDP_DROP) {
 		fprintf(r->f, "action: XDP %u for verdict %s\n", run.retval,
 			policy_verdict_name(res.verdict));

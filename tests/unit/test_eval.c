@@ -5,6 +5,7 @@
  * branch of policy.md section 7, stateless and stateful, with an injected
  * clock.
  */
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -150,6 +151,20 @@ START_TEST(test_tenant_and_settings)
 	eval(pol, &p, &r);
 	expect(&r, PW_VERDICT_DENY, PW_REASON_MALFORMED, NULL);
 	ck_assert(r.log);
+	/* reported on the tenant of its wire, as the datapath's event;
+	 * never with segments */
+	ck_assert_ptr_null(r.tenant); /* (eth1, 10): nobody's */
+	p.vlan = 11;
+	p.ifname[3] = '0';
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_MALFORMED, NULL);
+	ck_assert_str_eq(r.tenant->name, "lab");
+	ck_assert_ptr_null(r.src_segment);
+	ck_assert_ptr_null(r.dst_segment);
+	p.vlan = 0;
+	eval(pol, &p, &r);
+	ck_assert_str_eq(r.tenant->name, "acme");
+	ck_assert_ptr_null(r.src_segment);
 	policy_free(pol);
 
 	pol = fixture_load_ok("version: 1\n"
@@ -1116,6 +1131,84 @@ START_TEST(test_parse_ipv6)
 }
 END_TEST
 
+/* MLD as sent: hop limit 1, hop-by-hop options @opts (6 bytes), ICMPv6
+ * @type from @src; @dst_first: a destination options header comes first. */
+static void mld_frame(struct frame *f, const char *src, const uint8_t *opts,
+		      uint8_t type, bool dst_first)
+{
+	uint8_t a[16];
+
+	eth(f, -1, POLICY_ETH_P_IPV6);
+	ipv6(f, (uint16_t)((dst_first ? 16 : 8) + 8), dst_first ? 60 : 0);
+	f->b[14 + 7] = 1;
+	ck_assert_int_eq(inet_pton(AF_INET6, src, a), 1);
+	memcpy(f->b + 14 + 8, a, 16);
+	if (dst_first) {
+		put8(f, 0); /* destination options, then hop-by-hop */
+		put8(f, 0);
+		put(f, "\x01\x04\0\0\0\0", 6);
+	}
+	put8(f, POLICY_PROTO_ICMPV6);
+	put8(f, 0);
+	put(f, opts, 6);
+	put8(f, type);
+	put8(f, 0);
+	put16(f, 0);
+	put32(f, 0);
+}
+
+START_TEST(test_parse_mld)
+{
+	/* the first Router Alert in the header's first 8 bytes decides */
+	static const struct {
+		uint8_t opts[6];
+		bool alert;
+	} cases[] = {
+		{ { 5, 2, 0, 0, 1, 0 }, true }, /* Linux: RA, PadN */
+		{ { 1, 0, 5, 2, 0, 0 }, true }, /* BSD: empty PadN, RA */
+		{ { 0, 5, 2, 0, 0, 0 }, true }, /* Pad1, RA */
+		{ { 0, 0, 5, 2, 0, 0 }, true }, /* Pad1 Pad1, RA */
+		{ { 0x3e, 0, 5, 2, 0, 0 }, true }, /* unknown empty option */
+		{ { 5, 2, 0, 1, 1, 0 }, false }, /* RA value 1 (RSVP) */
+		{ { 5, 3, 0, 0, 0, 0 }, false }, /* RA of length 3 */
+		{ { 1, 4, 0, 0, 0, 0 }, false }, /* PadN only */
+		{ { 1, 1, 0, 5, 2, 0 }, false }, /* RA past 8 bytes */
+		{ { 0, 1, 0, 5, 2, 0 }, false }, /* likewise */
+		{ { 5, 2, 0, 1, 5, 2 }, false }, /* the first RA decides */
+	};
+	struct policy_packet p;
+	struct frame f;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		mld_frame(&f, "fe80::1", cases[i].opts, 143, false);
+		parse(&f, &p);
+		ck_assert_int_eq(p.kind, POLICY_PKT_IP);
+		ck_assert_uint_eq(p.hop_limit, 1);
+		ck_assert_uint_eq(p.icmp_type, 143);
+		ck_assert_msg(p.mld_alert == cases[i].alert, "case %zu", i);
+		ck_assert(policy_packet_is_mld(&p) == cases[i].alert);
+	}
+	/* from ::, and no hop-by-hop header first: no alert */
+	mld_frame(&f, "::", cases[0].opts, 131, false);
+	parse(&f, &p);
+	ck_assert(policy_packet_is_mld(&p));
+	mld_frame(&f, "fe80::1", cases[0].opts, 143, true);
+	parse(&f, &p);
+	ck_assert_int_eq(p.kind, POLICY_PKT_IP);
+	ck_assert(!p.mld_alert);
+	ck_assert(!policy_packet_is_mld(&p));
+	/* no hop-by-hop header at all */
+	eth(&f, -1, POLICY_ETH_P_IPV6);
+	ipv6(&f, 8, POLICY_PROTO_ICMPV6);
+	f.b[14 + 7] = 1;
+	put32(&f, 143u << 24);
+	put32(&f, 0);
+	parse(&f, &p);
+	ck_assert(!p.mld_alert);
+}
+END_TEST
+
 START_TEST(test_parse_l2)
 {
 	struct policy_packet p;
@@ -1148,7 +1241,7 @@ START_TEST(test_parse_l2)
 	put16(&f, POLICY_ETH_P_IP);
 	parse(&f, &p);
 	ck_assert_int_eq(p.kind, POLICY_PKT_MALFORMED);
-	ck_assert_uint_eq(p.vlan, 0);
+	ck_assert_uint_eq(p.vlan, 0); /* no 802.1Q VLAN: the untagged wire */
 	eth(&f, -1, POLICY_ETH_P_QINQ1);
 	put16(&f, 7);
 	put16(&f, POLICY_ETH_P_8021Q);
@@ -1430,6 +1523,110 @@ START_TEST(test_ndp)
 }
 END_TEST
 
+/* ---- multicast listener discovery --------------------------------------- */
+
+static struct policy_packet mld(const char *ifname, const char *src,
+				const char *dst, uint8_t type)
+{
+	struct policy_packet p = nd(ifname, src, dst, type, 1);
+
+	p.mld_alert = true;
+	return p;
+}
+
+START_TEST(test_mld)
+{
+	static const uint8_t types[] = { 130, 131, 132, 143 };
+	struct policy *pol = fixture_load_ok(ndp_yaml), *deny;
+	struct policy_eval_result r;
+	struct policy_packet p;
+	unsigned int i;
+
+	/* no rule: settings.non_ip, not the tenant's default deny; from a
+	 * link-local address or from :: */
+	for (i = 0; i < sizeof(types); i++) {
+		p = mld("eth0", i % 2 ? "::" : "fe80::1", "ff02::16", types[i]);
+		ck_assert(policy_packet_is_mld(&p));
+		ck_assert(policy_packet_is_link_control(&p));
+		ck_assert(!policy_packet_is_ndp(&p));
+		eval(pol, &p, &r);
+		expect(&r, PW_VERDICT_ALLOW, PW_REASON_NON_IP, NULL);
+		ck_assert(!r.log);
+		ck_assert_str_eq(r.tenant->name, "acme");
+	}
+	p = mld("eth0", "febf:ffff::1", "ff02::1", 130);
+	ck_assert(policy_packet_is_mld(&p));
+
+	/* each condition missing: judged by the tenant default */
+	p = mld("eth0", "fe80::1", "ff02::16", 143);
+	p.hop_limit = 2;
+	ck_assert(!policy_packet_is_mld(&p));
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	p = mld("eth0", "fe80::1", "ff02::16", 143);
+	p.mld_alert = false;
+	ck_assert(!policy_packet_is_mld(&p));
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	p = mld("eth0", "fd00:1::5", "ff02::16", 143); /* not link-local */
+	ck_assert(!policy_packet_is_mld(&p));
+	p = mld("eth0", "fec0::1", "ff02::16", 143); /* site-local */
+	ck_assert(!policy_packet_is_mld(&p));
+	p = mld("eth0", "fe80::1", "ff02::16", 141); /* not an MLD type */
+	ck_assert(!policy_packet_is_mld(&p));
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_DEFAULT, NULL);
+	p = mld("eth0", "fe80::1", "ff02::16", 143);
+	p.frag = p.frag_first = true;
+	ck_assert(!policy_packet_is_mld(&p));
+	p = pkt("eth0", 0, "10.0.0.1", "224.0.0.22", POLICY_PROTO_ICMPV6);
+	p.icmp_type = 143;
+	p.hop_limit = 1;
+	p.mld_alert = true;
+	ck_assert(!policy_packet_is_mld(&p));
+
+	/* a rule that matches decides; audit mode and default reject do
+	 * not apply to it; unmatched comes first */
+	p = mld("eth0", "fe80::1", "fd00:2::7", 130);
+	/* (no-ns-db names neighbour solicitation only) */
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_ALLOW, PW_REASON_NON_IP, NULL);
+	p = mld("eth1", "::", "ff02::16", 143);
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_ALLOW, PW_REASON_NON_IP, NULL);
+	ck_assert(!r.log);
+	p = mld("eth9", "::", "ff02::16", 143);
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_UNMATCHED, NULL);
+	policy_free(pol);
+
+	pol = fixture_load_ok(
+		"version: 1\n"
+		"tenants:\n"
+		"  - name: a\n"
+		"    interfaces: [eth0]\n"
+		"    rules:\n"
+		"      - {name: no-mld, from: any, to: any, proto: icmpv6,\n"
+		"         icmp: [143], action: deny, log: true}\n");
+	p = mld("eth0", "::", "ff02::16", 143);
+	eval(pol, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_POLICY, "no-mld");
+	ck_assert(r.log);
+	policy_free(pol);
+
+	/* non_ip deny: dropped as non-IP, unlogged */
+	deny = fixture_load_ok("version: 1\n"
+			       "settings: {non_ip: deny}\n"
+			       "tenants:\n"
+			       "  - {name: a, interfaces: [eth0]}\n");
+	p = mld("eth0", "fe80::1", "ff02::16", 143);
+	eval(deny, &p, &r);
+	expect(&r, PW_VERDICT_DENY, PW_REASON_NON_IP, NULL);
+	ck_assert(!r.log);
+	policy_free(deny);
+}
+END_TEST
+
 /* ---- ICMP errors related to tracked flows ------------------------------- */
 
 /* An ICMP error @src -> @dst of @type quoting the packet @q_src:@q_sport
@@ -1578,12 +1775,14 @@ static Suite *eval_suite(void)
 	tcase_add_test(tc, test_lru_eviction);
 	tcase_add_test(tc, test_stateful_prechecks);
 	tcase_add_test(tc, test_ndp);
+	tcase_add_test(tc, test_mld);
 	tcase_add_test(tc, test_related_icmp);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("parse");
 	tcase_add_test(tc, test_parse_ipv4);
 	tcase_add_test(tc, test_parse_ipv6);
+	tcase_add_test(tc, test_parse_mld);
 	tcase_add_test(tc, test_parse_l2);
 	tcase_add_test(tc, test_parse_quote);
 	tcase_add_test(tc, test_parse_then_judge);

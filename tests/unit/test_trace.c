@@ -64,7 +64,7 @@ static const char trace_policy[] =
 /* ---- the sequence ------------------------------------------------------- */
 
 struct expect {
-	const char *verdict, *rule, *tenant, *src, *dst, *flow;
+	const char *verdict, *rule, *tenant, *src, *dst, *flow, *reason;
 };
 
 struct step {
@@ -95,87 +95,95 @@ static const struct step steps[] = {
 	/* TCP handshake and teardown, web -> db */
 	{ { T4(WEB, DB, 40000, 5432, SYN) },
 	  0,
-	  { "allow", "web-to-db", "acme", "web", "db", "new" } },
+	  { "allow", "web-to-db", "acme", "web", "db", "new", "policy" } },
 	{ { T4(DB, WEB, 5432, 40000, SYN | ACK) },
 	  0,
-	  { "allow", "web-to-db", "acme", "db", "web", "reply" } },
+	  { "allow", "web-to-db", "acme", "db", "web", "reply", "policy" } },
 	{ { T4(WEB, DB, 40000, 5432, ACK), .payload = 100 },
 	  0,
-	  { "allow", "web-to-db", "acme", "web", "db", "established" } },
+	  { "allow", "web-to-db", "acme", "web", "db", "established",
+	    "policy" } },
 	{ { T4(WEB, DB, 40000, 5432, FIN | ACK) },
 	  0,
-	  { "allow", "web-to-db", "acme", "web", "db", "established" } },
+	  { "allow", "web-to-db", "acme", "web", "db", "established",
+	    "policy" } },
 	{ { T4(DB, WEB, 5432, 40000, FIN | ACK) },
 	  0,
-	  { "allow", "web-to-db", "acme", "db", "web", "reply" } },
+	  { "allow", "web-to-db", "acme", "db", "web", "reply", "policy" } },
 	{ { T4(WEB, DB, 40000, 5432, ACK) },
 	  0,
-	  { "allow", "web-to-db", "acme", "web", "db", "established" } },
+	  { "allow", "web-to-db", "acme", "web", "db", "established",
+	    "policy" } },
 	/* the other way: the tenant default */
 	{ { T4(DB, WEB, 40001, 22, SYN) },
 	  0,
-	  { "deny", NULL, "acme", "db", "web", "new" } },
+	  { "deny", NULL, "acme", "db", "web", "new", "default" } },
 	/* a SYN-ACK of no flow is judged as new */
 	{ { T4(DB, WEB, 5432, 40009, SYN | ACK) },
 	  0,
-	  { "deny", NULL, "acme", "db", "web", "new" } },
+	  { "deny", NULL, "acme", "db", "web", "new", "default" } },
 	/* UDP through a global rule, and its reply */
 	{ { U4(WEB, DNS, 5353, 53) },
 	  0,
-	  { "allow", "dns", "acme", "web", "dns", "new" } },
+	  { "allow", "dns", "acme", "web", "dns", "new", "policy" } },
 	{ { U4(DNS, WEB, 53, 5353) },
 	  0,
-	  { "allow", "dns", "acme", "dns", "web", "reply" } },
+	  { "allow", "dns", "acme", "dns", "web", "reply", "policy" } },
 	/* ICMP */
 	{ { .family = 4, .src = WEB, .dst = DB, .proto = 1, .type = 8, .id = 7 },
 	  0,
-	  { "reject", "no-ping", "acme", "web", "db", "new" } },
+	  { "reject", "no-ping", "acme", "web", "db", "new", "policy" } },
 	/* IPv6 */
 	{ { T6(WEB6, EXT6, 40002, 443, SYN) },
 	  0,
-	  { "allow", "web-out", "acme", "web", "external", "new" } },
+	  { "allow", "web-out", "acme", "web", "external", "new", "policy" } },
 	{ { T6(EXT6, WEB6, 443, 40002, SYN | ACK) },
 	  0,
-	  { "allow", "web-out", "acme", "external", "web", "reply" } },
+	  { "allow", "web-out", "acme", "external", "web", "reply",
+	    "policy" } },
 	{ { T6(EXT6, WEB6, 443, 40003, SYN) },
 	  0,
-	  { "deny", NULL, "acme", "external", "web", "new" } },
+	  { "deny", NULL, "acme", "external", "web", "new", "default" } },
 	/* VLANs: owned (default allow), audited, not owned */
 	{ { T4("10.9.9.9", "10.9.9.8", 1000, 2000, SYN), .vlan = 100,
 	    .tagged = 1 },
 	  0,
-	  { "allow", NULL, "beta", "external", "external", "new" } },
+	  { "allow", NULL, "beta", "external", "external", "new", "default" } },
 	{ { U4("10.9.9.9", "10.9.9.8", 1000, 2000), .vlan = 200, .tagged = 1 },
 	  0,
-	  { "audit", NULL, "aud", "external", "external", "new" } },
+	  { "audit", NULL, "aud", "external", "external", "new", "default" } },
 	{ { U4("10.9.9.8", "10.9.9.9", 2000, 1000), .vlan = 200, .tagged = 1 },
 	  0,
-	  { "allow", NULL, "aud", "external", "external", "reply" } },
+	  { "allow", NULL, "aud", "external", "external", "reply",
+	    "default" } },
 	{ { U4("10.9.9.9", "10.9.9.8", 1000, 2000), .vlan = 300, .tagged = 1 },
 	  0,
-	  { "deny", NULL, NULL, NULL, NULL, "new" } },
-	/* truncated inside the TCP header, and below an Ethernet header */
+	  { "deny", NULL, NULL, NULL, NULL, "new", "unmatched" } },
+	/* truncated inside the TCP header, and below an Ethernet header:
+	 * malformed, on the tenant of the (untagged) wire, as its drop
+	 * event says */
 	{ { T4(WEB, DB, 40004, 5432, SYN) },
 	  14 + 20 + 10,
-	  { "deny", NULL, NULL, NULL, NULL, "new" } },
+	  { "deny", NULL, "acme", NULL, NULL, "new", "malformed" } },
 	{ { T4(WEB, DB, 40004, 5432, SYN) },
 	  10,
-	  { "deny", NULL, NULL, NULL, NULL, "new" } },
+	  { "deny", NULL, "acme", NULL, NULL, "new", "malformed" } },
 	/* non-IP (ARP): settings.non_ip, allow */
 	{ { .family = 0, .ethertype = 0x0806, .payload = 28 },
 	  0,
-	  { "allow", NULL, NULL, NULL, NULL, "new" } },
+	  { "allow", NULL, NULL, NULL, NULL, "new", "non-ip" } },
 	/* the closed flow is reopened by a new SYN */
 	{ { T4(WEB, DB, 40000, 5432, SYN) },
 	  0,
-	  { "allow", "web-to-db", "acme", "web", "db", "new" } },
+	  { "allow", "web-to-db", "acme", "web", "db", "new", "policy" } },
 	{ { T4(WEB, DB, 40000, 5432, RST) },
 	  0,
-	  { "allow", "web-to-db", "acme", "web", "db", "established" } },
+	  { "allow", "web-to-db", "acme", "web", "db", "established",
+	    "policy" } },
 	/* an ICMP error about a live flow passes with it, against it */
 	{ { T4(WEB, DB, 40010, 5432, SYN) },
 	  0,
-	  { "allow", "web-to-db", "acme", "web", "db", "new" } },
+	  { "allow", "web-to-db", "acme", "web", "db", "new", "policy" } },
 	{ { .family = 4,
 	    .src = DB,
 	    .dst = WEB,
@@ -184,21 +192,50 @@ static const struct step steps[] = {
 	    .code = 4,
 	    .inner = &quoted },
 	  0,
-	  { "allow", "web-to-db", "acme", "db", "web", "reply" } },
+	  { "allow", "web-to-db", "acme", "db", "web", "reply", "policy" } },
 	/* fragments: a later one without its first, then a first and its
 	 * later one (which belongs to the flow the first started) */
 	{ { U4(WEB, DNS, 7000, 53), .frag = 1, .frag_off = 2, .frag_id = 9,
 	    .payload = 16 },
 	  0,
-	  { "deny", NULL, "acme", "web", "dns", "new" } },
+	  { "deny", NULL, "acme", "web", "dns", "new", "fragment" } },
 	{ { U4(WEB, DNS, 7000, 53), .frag = 1, .mf = 1, .frag_id = 10,
 	    .payload = 16 },
 	  0,
-	  { "allow", "dns", "acme", "web", "dns", "new" } },
+	  { "allow", "dns", "acme", "web", "dns", "new", "policy" } },
 	{ { U4(WEB, DNS, 7000, 53), .frag = 1, .frag_off = 3, .frag_id = 10,
 	    .payload = 16 },
 	  0,
-	  { "allow", "dns", "acme", "web", "dns", "established" } },
+	  { "allow", "dns", "acme", "web", "dns", "established", "policy" } },
+	/* more than one VLAN tag: malformed, on the tenant of the outer
+	 * 802.1Q tag's wire (untagged behind a service tag, which is no
+	 * 802.1Q VLAN), as its drop event says; no segments */
+	{ { T4(WEB, DB, 40020, 5432, SYN), .vlan = 100, .tagged = 1,
+	    .tag_proto = 0x88a8, .double_tag = 1 },
+	  0,
+	  { "deny", NULL, "acme", NULL, NULL, "new", "malformed" } },
+	{ { T4(WEB, DB, 40020, 5432, SYN), .vlan = 100, .tagged = 1,
+	    .double_tag = 1 },
+	  0,
+	  { "deny", NULL, "beta", NULL, NULL, "new", "malformed" } },
+	{ { T4(WEB, DB, 40020, 5432, SYN), .vlan = 300, .tagged = 1,
+	    .double_tag = 1 },
+	  0,
+	  { "deny", NULL, NULL, NULL, NULL, "new", "malformed" } },
+	/* multicast listener discovery: settings.non_ip, not the default */
+	{ { .family = 6,
+	    .src = "::",
+	    .dst = "ff02::16",
+	    .proto = 58,
+	    .type = 143,
+	    .hop_limit = 1,
+	    .ext = { TPKT_HBH },
+	    .n_ext = 1,
+	    .hbh = TPKT_HBH_RA_MLD,
+	    .hbh_set = 1,
+	    .payload = 20 },
+	  0,
+	  { "allow", NULL, "acme", "external", "external", "new", "non-ip" } },
 };
 
 #define N_STEPS (sizeof(steps) / sizeof(steps[0]))
@@ -257,6 +294,7 @@ static void check_answer(size_t i, const struct fw_trace_answer *a,
 	check_str("src_segment", i, a->src_segment, e->src);
 	check_str("dst_segment", i, a->dst_segment, e->dst);
 	check_str("flow", i, a->flow, e->flow);
+	check_str("reason", i, policy_reason_name(a->why), e->reason);
 }
 
 static bool have_root(void)
@@ -349,6 +387,65 @@ START_TEST(tc_other_iface)
 }
 END_TEST
 
+/* What the answer says about the packet itself, both engines: the
+ * headers' fields, nothing where the frame has none. */
+static void check_pkt(size_t i, const struct fw_trace_pkt *p, const char *src,
+		      const char *dst, int proto, int sport, int dport,
+		      int type, int code)
+{
+	ck_assert_msg(p->ip == (src != NULL), "step %zu: ip %d", i + 1, p->ip);
+	if (!src)
+		return;
+	ck_assert_str_eq(p->src, src);
+	ck_assert_str_eq(p->dst, dst);
+	ck_assert_int_eq(p->proto, proto);
+	ck_assert_msg(p->ports == (sport >= 0), "step %zu: ports", i + 1);
+	if (sport >= 0) {
+		ck_assert_int_eq(p->sport, sport);
+		ck_assert_int_eq(p->dport, dport);
+	}
+	ck_assert_msg(p->icmp == (type >= 0), "step %zu: icmp", i + 1);
+	if (type >= 0) {
+		ck_assert_int_eq(p->icmp_type, type);
+		ck_assert_int_eq(p->icmp_code, code);
+	}
+}
+
+START_TEST(tc_packet_fields)
+{
+	struct fw_trace_answer a[N_STEPS];
+	struct fw_tracer *t;
+	struct loaded l;
+	size_t i;
+
+	if (_i == FW_TRACE_BPF && !have_root())
+		return;
+	build_frames();
+	load(&l, trace_policy);
+	ck_assert_int_eq(fw_tracer_open(&t, _i, l.pol, l.an, "acme0"), 0);
+	for (i = 0; i < N_STEPS; i++)
+		ck_assert_int_eq(fw_tracer_run(t, frames[i].b, frames[i].len,
+					       1000000 * (uint64_t)i, &a[i]),
+				 0);
+	check_pkt(0, &a[0].pkt, WEB, DB, 6, 40000, 5432, -1, 0);
+	check_pkt(1, &a[1].pkt, DB, WEB, 6, 5432, 40000, -1, 0);
+	check_pkt(8, &a[8].pkt, WEB, DNS, 17, 5353, 53, -1, 0);
+	check_pkt(10, &a[10].pkt, WEB, DB, 1, -1, 0, 8, 0);
+	check_pkt(11, &a[11].pkt, WEB6, EXT6, 6, 40002, 443, -1, 0);
+	check_pkt(18, &a[18].pkt, NULL, NULL, 0, -1, 0, -1, 0); /* cut */
+	check_pkt(19, &a[19].pkt, NULL, NULL, 0, -1, 0, -1, 0);
+	check_pkt(20, &a[20].pkt, NULL, NULL, 0, -1, 0, -1, 0); /* ARP */
+	check_pkt(24, &a[24].pkt, DB, WEB, 1, -1, 0, 3, 4); /* error */
+	/* a later fragment carries no layer 4 header */
+	check_pkt(25, &a[25].pkt, WEB, DNS, 17, -1, 0, -1, 0);
+	check_pkt(26, &a[26].pkt, WEB, DNS, 17, 7000, 53, -1, 0);
+	check_pkt(28, &a[28].pkt, NULL, NULL, 0, -1, 0, -1, 0); /* QinQ */
+	check_pkt(31, &a[31].pkt, "::", "ff02::16", 58, -1, 0, 143, 0);
+	fw_tracer_close(t);
+	unload(&l);
+}
+END_TEST
+
 /* ---- PACKET forms ------------------------------------------------------- */
 
 static int build(const char *line, uint16_t vlan, uint8_t *buf, size_t cap,
@@ -378,6 +475,16 @@ static void parse_form(const char *line, uint16_t vlan,
 	ck_assert_msg(pkt->kind == POLICY_PKT_IP, "%s: %s", line,
 		      pkt->malformed ? pkt->malformed : "not IP");
 	ck_assert_uint_eq(pkt->vlan, vlan);
+	/* MLD: the checksum without the hop-by-hop header (it covers the
+	 * ICMPv6 message and the pseudo header only) */
+	if (pkt->mld_alert) {
+		ck_assert_uint_eq(buf[14 + 6], 0);
+		ck_assert_uint_eq(buf[14 + 40], 58);
+		buf[14 + 6] = 58;
+		buf[14 + 5] = (uint8_t)(buf[14 + 5] - 8);
+		memmove(buf + 14 + 40, buf + 14 + 48, (size_t)len - 14 - 48);
+		len -= 8;
+	}
 	/* every checksum right (other protocols have no layer 4 header) */
 	if (pkt->proto == 1 || pkt->proto == 6 || pkt->proto == 17 ||
 	    pkt->proto == 58)
@@ -440,6 +547,17 @@ START_TEST(tc_forms_ok)
 	ck_assert_uint_eq(p.hop_limit, 255); /* so it is ND */
 	parse_form("icmpv6 fd00::1 fd00::2 128", 0, &p);
 	ck_assert_uint_eq(p.hop_limit, 64);
+	/* multicast listener discovery as sent: hop limit 1, Router Alert */
+	parse_form("icmpv6 fe80::1 ff02::16 143", 0, &p);
+	ck_assert_uint_eq(p.icmp_type, 143);
+	ck_assert_uint_eq(p.hop_limit, 1);
+	ck_assert(p.mld_alert);
+	ck_assert(policy_packet_is_mld(&p));
+	parse_form("icmpv6 fe80::1 ff02::1 130", 0, &p);
+	ck_assert(policy_packet_is_mld(&p));
+	parse_form("icmpv6 fd00::1 ff02::1 130", 0, &p);
+	ck_assert(p.mld_alert &&
+		  !policy_packet_is_mld(&p)); /* not link-local */
 
 	parse_form("47 10.0.0.1 10.0.0.2", 0, &p);
 	ck_assert_uint_eq(p.proto, 47);
@@ -887,6 +1005,8 @@ START_TEST(tc_engines_agree)
 		check_str("src", i, a[0].src_segment, a[1].src_segment);
 		check_str("dst", i, a[0].dst_segment, a[1].dst_segment);
 		check_str("flow", i, a[0].flow, a[1].flow);
+		ck_assert_uint_eq(a[0].why, a[1].why);
+		ck_assert_mem_eq(&a[0].pkt, &a[1].pkt, sizeof(a[0].pkt));
 	}
 	for (e = 0; e < 2; e++)
 		fw_tracer_close(t[e]);
@@ -913,6 +1033,7 @@ static Suite *trace_suite(void)
 	tcase_add_test(tc, tc_unknown_iface);
 	tcase_add_test(tc, tc_other_iface);
 	tcase_add_test(tc, tc_engines_agree);
+	tcase_add_loop_test(tc, tc_packet_fields, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("captures");
