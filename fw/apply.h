@@ -23,4 +23,12 @@ int fw_apply_want_parse(const char *name, enum fw_rt_want *want);
 int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		    uint32_t *generation);
 
+/*
+ * Finish or undo an apply that died part way (cmd_apply.c,
+ * fw_apply_reconcile()), under the apply lock. apply does it itself;
+ * plumwalld at start. Returns 0 or a negative errno (-ESTALE: the state
+ * matches no running policy; said on stderr).
+ */
+int fw_apply_recover(const char *prog);
+
 #endif /* PLUMWALL_FW_APPLY_H */

@@ -30,6 +30,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <net/if.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,7 @@ struct fw_apply_if {
 	enum fw_rt_mode mode;
 	bool vlans; /* a tenant owns VLANs on it: judged in tc, see below */
 	bool attached_now; /* by this run: to undo on failure */
+	bool pending; /* to be attached by this run, not yet */
 	bool keep; /* running and still named by the new policy */
 };
 
@@ -266,10 +268,31 @@ static json_t *fw_apply_state(const struct fw_apply *a,
 				    json_integer(a->ifs[k].ifindex));
 		json_object_set_new(
 			o, "mode",
-			json_string(fw_rt_mode_name(a->ifs[k].mode)));
+			json_string(a->ifs[k].pending ?
+					    "pending" :
+					    fw_rt_mode_name(a->ifs[k].mode)));
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(doc, "interfaces", arr);
+	/* What this apply detaches after its switch (fw_apply_reconcile()
+	 * finishes it if the apply dies). */
+	arr = json_array();
+	for (k = 0; k < a->n_old; k++) {
+		if (a->old[k].keep)
+			continue;
+		o = json_object();
+		json_object_set_new(o, "name", json_string(a->old[k].name));
+		json_object_set_new(o, "ifindex",
+				    json_integer(a->old[k].ifindex));
+		json_object_set_new(
+			o, "mode",
+			json_string(fw_rt_mode_name(a->old[k].mode)));
+		json_array_append_new(arr, o);
+	}
+	if (json_array_size(arr))
+		json_object_set_new(doc, "detach", arr);
+	else
+		json_decref(arr);
 	/* The names behind the ids (names.h): generation, tenants, rules,
 	 * segments. */
 	if (fw_names_write(doc, pol, c)) {
@@ -394,6 +417,232 @@ static int fw_apply_history(struct fw_dp *dp, json_t *st, const json_t *old,
 	if (!j || json_object_set_new(st, "counters", j))
 		return -ENOMEM;
 	return 0;
+}
+
+/*
+ * Tests kill apply at each of its stages (tests/integration/crash.sh):
+ * PLUMWALL_TEST_CRASH_AT=STAGE makes this process SIGKILL itself there,
+ * as a crash or an OOM kill would, with no cleanup.
+ */
+static void fw_apply_crash_point(const char *stage)
+{
+	const char *at = getenv("PLUMWALL_TEST_CRASH_AT");
+
+	if (at && !strcmp(at, stage)) {
+		fflush(NULL);
+		raise(SIGKILL);
+	}
+}
+
+static uint32_t fw_apply_doc_gen(const json_t *doc)
+{
+	return (uint32_t)json_integer_value(json_object_get(doc, "generation"));
+}
+
+/* @doc lists the interface @name with @ifindex under "interfaces". */
+static bool fw_apply_doc_has(const json_t *doc, const char *name,
+			     json_int_t ifindex)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "interfaces"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "name")) ?: "",
+			    name) &&
+		    json_integer_value(json_object_get(v, "ifindex")) ==
+			    ifindex)
+			return true;
+	return false;
+}
+
+/* Detach the interfaces @doc lists under @key that @keep (may be NULL)
+ * does not list under "interfaces". A mode that is not known yet
+ * ("pending": the apply died while attaching) is every mode. */
+static void fw_apply_detach_listed(const json_t *doc, const char *key,
+				   const json_t *keep)
+{
+	static const enum fw_rt_mode any[] = { FW_RT_XDP, FW_RT_XDP_GENERIC,
+					       FW_RT_TCX, FW_RT_CLSACT };
+	const json_t *v;
+	enum fw_rt_mode mode;
+	const char *name, *m;
+	json_int_t idx;
+	size_t i, k;
+
+	json_array_foreach(json_object_get(doc, key), i, v) {
+		name = json_string_value(json_object_get(v, "name"));
+		m = json_string_value(json_object_get(v, "mode"));
+		idx = json_integer_value(json_object_get(v, "ifindex"));
+		if (!name || (keep && fw_apply_doc_has(keep, name, idx)))
+			continue;
+		if (m && !fw_rt_mode_parse(m, &mode)) {
+			fw_rt_detach(name, (int)idx, mode);
+			continue;
+		}
+		for (k = 0; k < FW_ARRAY_SIZE(any); k++)
+			fw_rt_detach(name, (int)idx, any[k]);
+	}
+}
+
+static bool fw_apply_doc_pending(const json_t *doc)
+{
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "interfaces"), i, v)
+		if (!strcmp(json_string_value(json_object_get(v, "mode")) ?: "",
+			    "pending"))
+			return true;
+	return false;
+}
+
+/* The interfaces an apply removes are detached after its flip; a state
+ * still listing them under "detach" is an apply that died before it was
+ * done with them. */
+static int fw_apply_finish_detach(json_t *st)
+{
+	if (!json_object_get(st, "detach"))
+		return 0;
+	fw_apply_detach_listed(st, "detach", NULL);
+	json_object_del(st, "detach");
+	return fw_rt_state_rewrite(st);
+}
+
+/* Detach every link pinned in this layout's links/ (a dead first apply's;
+ * other layouts are not ours to touch). */
+static void fw_apply_unlink_ours(void)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d = opendir(FW_RT_LINKS);
+	int fd;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", FW_RT_LINKS, de->d_name);
+		fd = bpf_obj_get(path);
+		if (fd >= 0) {
+			bpf_link_detach(fd);
+			close(fd);
+		}
+		unlink(path);
+	}
+	closedir(d);
+}
+
+/* The attach modes of @a's interfaces into @st's "interfaces". */
+static int fw_apply_set_modes(json_t *st, const struct fw_apply *a)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(st, "interfaces"), i, v) {
+		if (i >= a->n_ifs)
+			return -EINVAL;
+		if (json_object_set_new(
+			    v, "mode",
+			    json_string(fw_rt_mode_name(a->ifs[i].mode))))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Bring the state documents back in line with the datapath after an
+ * apply that died (killed, a crash, a power cut) part way. The truth is
+ * the generation of the policy the datapath runs (its active slot, which
+ * one map update switches). apply writes its new document aside
+ * (state.json.tmp) before it attaches anything and again before the flip,
+ * and renames it over state.json after:
+ * - state.json has the running generation: the apply never flipped. What
+ *   it attached (interfaces in the aside document and not in state.json)
+ *   is detached, the aside document dropped.
+ * - the aside document has it: the apply flipped and died before its
+ *   rename. The rename is done now, and the interfaces it was to detach
+ *   are detached.
+ * - no state.json at all: a first apply that died. Everything it made
+ *   goes (links, pins); nothing ran before it either.
+ * Anything else (a state.json that matches no running policy) is left for
+ * `plumwall down`: -ESTALE. Called with the apply lock held. Returns 0 or
+ * a negative errno; what was done is said on stderr.
+ */
+static int fw_apply_reconcile(const char *prog)
+{
+	struct fw_dp_opts o = { .pin_dir = FW_RT_MAPS,
+				.pin_must_exist = true,
+				.no_progs = true };
+	struct fw_dp *dp = NULL;
+	json_t *st = NULL, *tmp = NULL;
+	bool have_st, have_tmp;
+	uint32_t g = 0;
+	int ret = 0;
+
+	have_st = !fw_rt_state_read(&st);
+	have_tmp = !fw_rt_state_read_tmp(&tmp);
+	if (!fw_rt_pinned()) {
+		/* None of our maps pinned: a first apply dies after pinning
+		 * its maps, before it attaches, so nothing of it is left. */
+		if (have_tmp)
+			fw_rt_state_drop_tmp();
+		goto out;
+	}
+	if (!fw_dp_open(&dp, &o)) {
+		ret = fw_dp_running_generation(dp, &g);
+		fw_dp_close(dp);
+		dp = NULL;
+		if (ret)
+			goto out;
+	}
+	if (have_st && fw_apply_doc_gen(st) == g && g) {
+		if (have_tmp) {
+			fw_apply_detach_listed(tmp, "interfaces", st);
+			fw_rt_state_drop_tmp();
+			fprintf(stderr,
+				"%s: an apply was interrupted before its switch; what it attached is detached (generation %u runs)\n",
+				prog, g);
+		}
+		ret = fw_apply_finish_detach(st);
+	} else if (have_tmp && fw_apply_doc_gen(tmp) == g && g &&
+		   !fw_apply_doc_pending(tmp)) {
+		ret = fw_rt_state_commit();
+		if (!ret)
+			ret = fw_apply_finish_detach(tmp);
+		fprintf(stderr,
+			"%s: an apply was interrupted after its switch; its state is completed (generation %u runs)\n",
+			prog, g);
+	} else if (!have_st) {
+		if (have_tmp)
+			fw_apply_detach_listed(tmp, "interfaces", NULL);
+		fw_apply_unlink_ours();
+		ret = fw_rt_remove_pins();
+		fw_rt_state_drop_tmp();
+		fprintf(stderr,
+			"%s: a first apply was interrupted; what it made is removed\n",
+			prog);
+	} else {
+		fprintf(stderr,
+			"%s: %s (generation %u) does not match the running datapath (generation %u); run 'plumwall down' first\n",
+			prog, FW_RT_STATE, fw_apply_doc_gen(st), g);
+		ret = -ESTALE;
+	}
+out:
+	json_decref(st);
+	json_decref(tmp);
+	return ret;
+}
+
+int fw_apply_recover(const char *prog)
+{
+	int lock_fd = fw_rt_lock(prog), ret;
+
+	if (lock_fd < 0)
+		return lock_fd;
+	ret = fw_apply_reconcile(prog);
+	close(lock_fd);
+	return ret;
 }
 
 static int fw_pin_prog(int fd, const char *name)
@@ -623,10 +872,11 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		return FW_EXIT_STATE;
 	/* Held until the end: nothing else changes the datapath between
 	 * reading the running state and the flip. */
-	lock_fd = fw_rt_lock();
+	lock_fd = fw_rt_lock(prog);
 	if (lock_fd < 0) {
-		fprintf(stderr, "%s: cannot lock %s: %s\n", prog, FW_RT_LOCK,
-			strerror(-lock_fd));
+		if (lock_fd != -ETIMEDOUT) /* that one is said already */
+			fprintf(stderr, "%s: cannot lock %s: %s\n", prog,
+				FW_RT_LOCK, strerror(-lock_fd));
 		return FW_EXIT_STATE;
 	}
 
@@ -640,6 +890,12 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		fprintf(stderr,
 			"%s: %s/%s holds a datapath of another layout (this plumwall uses v%d); remove it with the plumwall that made it\n",
 			prog, FW_RT_ROOT, foreign, PW_LAYOUT_VERSION);
+		status = FW_EXIT_STATE;
+		goto out;
+	}
+	/* An earlier apply that died part way is finished or undone first,
+	 * so that the running generation below is the datapath's. */
+	if (fw_apply_reconcile(prog)) {
 		status = FW_EXIT_STATE;
 		goto out;
 	}
@@ -734,6 +990,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	if (ret)
 		goto fail_msg;
 
+	fw_apply_crash_point("opened");
 	/* 3. The new policy into the idle slot. A first apply may flip at
 	 * once: nothing is attached yet, and attaching to a datapath whose
 	 * active slot is empty would drop every packet until the flip. */
@@ -753,10 +1010,12 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		if (ret)
 			goto fail_msg;
 	}
+	fw_apply_crash_point("filled");
 
-	/* 4. Attach interfaces the running policy does not have. Until the
-	 * flip they are judged by the old policy, which does not name them
-	 * (settings.unmatched): they were not enforced before either. */
+	/* 4. Which interfaces the running policy has already, which are to
+	 * be attached; then the new state aside, with those as "pending",
+	 * before anything is attached: an apply that dies from here on
+	 * leaves a document that says what it touched. */
 	for (i = 0; i < a.n_ifs; i++) {
 		for (j = 0; j < a.n_old; j++)
 			if (!strcmp(a.old[j].name, a.ifs[i].name) &&
@@ -765,8 +1024,25 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 		if (j < a.n_old) {
 			a.old[j].keep = true;
 			a.ifs[i].mode = a.old[j].mode;
-			continue;
+		} else {
+			a.ifs[i].pending = true;
 		}
+	}
+	st = fw_apply_state(&a, &pc, c, sha, fw_apply_wants[want], now);
+	ret = st ? fw_apply_history(dp, st, first ? NULL : old, &base, now) :
+		   -ENOMEM;
+	if (!ret)
+		ret = fw_rt_state_write_tmp(st);
+	if (ret)
+		goto fail_msg;
+	fw_apply_crash_point("intent");
+
+	/* 5. Attach interfaces the running policy does not have. Until the
+	 * flip they are judged by the old policy, which does not name them
+	 * (settings.unmatched): they were not enforced before either. */
+	for (i = 0; i < a.n_ifs; i++) {
+		if (!a.ifs[i].pending)
+			continue;
 		ret = fw_rt_attach_want(prog, a.ifs[i].name, a.ifs[i].ifindex,
 					a.ifs[i].vlans ? FW_RT_WANT_TC : want,
 					xdp_fd, tc_fd, ans_fd, &a.ifs[i].mode);
@@ -776,27 +1052,30 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			goto rollback;
 		}
 		a.ifs[i].attached_now = true;
+		a.ifs[i].pending = false;
+		fw_apply_crash_point("attached-one");
 	}
 
-	/* 5. The state aside, the flip, the state in place. */
-	st = fw_apply_state(&a, &pc, c, sha, fw_apply_wants[want], now);
-	ret = st ? fw_apply_history(dp, st, first ? NULL : old, &base, now) :
-		   -ENOMEM;
+	/* 6. The state aside with the modes, the flip, the state in place. */
+	ret = fw_apply_set_modes(st, &a);
 	if (!ret)
 		ret = fw_rt_state_write_tmp(st);
 	if (ret)
 		goto fail_msg;
+	fw_apply_crash_point("final");
 	if (!first) {
 		ret = fw_dp_flip(dp, idle);
 		if (ret)
 			goto fail_msg;
 		flipped = true;
 	}
+	fw_apply_crash_point("flipped");
 	ret = fw_rt_state_commit();
 	if (ret)
 		goto fail_msg;
+	fw_apply_crash_point("committed");
 
-	/* 6. Interfaces the new policy no longer names. The new policy does
+	/* 7. Interfaces the new policy no longer names. The new policy does
 	 * not judge them any more; a detach that fails leaves a harmless
 	 * attachment (unmatched traffic) that down removes. */
 	for (j = 0; j < a.n_old; j++) {
@@ -808,6 +1087,13 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			fprintf(stderr,
 				"%s: warning: cannot detach from %s: %s\n",
 				prog, a.old[j].name, strerror(-ret));
+	}
+	if (json_object_get(st, "detach")) {
+		json_object_del(st, "detach");
+		ret = fw_rt_state_rewrite(st);
+		if (ret)
+			fprintf(stderr, "%s: warning: cannot update %s: %s\n",
+				prog, FW_RT_STATE, strerror(-ret));
 	}
 	if (generation)
 		*generation = c->generation;
@@ -960,7 +1246,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	const json_t *v;
-	json_t *st = NULL;
+	json_t *st = NULL, *tmp = NULL;
 	enum fw_rt_mode mode;
 	int status, ret, c, r;
 	size_t i;
@@ -981,10 +1267,11 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	if (status)
 		return status;
 	/* Held until this process exits (see apply). */
-	ret = fw_rt_lock();
+	ret = fw_rt_lock(argv[0]);
 	if (ret < 0) {
-		fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0], FW_RT_LOCK,
-			strerror(-ret));
+		if (ret != -ETIMEDOUT) /* that one is said already */
+			fprintf(stderr, "%s: cannot lock %s: %s\n", argv[0],
+				FW_RT_LOCK, strerror(-ret));
 		return FW_EXIT_STATE;
 	}
 	if (!fw_rt_loaded()) {
@@ -1011,6 +1298,15 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 			if (r && !ret)
 				ret = r;
 		}
+	}
+	/* What an apply that died part way attached or meant to detach
+	 * (fw_apply_reconcile()): the aside document and "detach" say. */
+	if (st)
+		fw_apply_detach_listed(st, "detach", NULL);
+	if (!fw_rt_state_read_tmp(&tmp)) {
+		fw_apply_detach_listed(tmp, "interfaces", NULL);
+		fw_apply_detach_listed(tmp, "detach", NULL);
+		json_decref(tmp);
 	}
 	r = fw_down_links();
 	if (r && !ret)

@@ -30,6 +30,31 @@
  * change them (fw_ctr_totals()). */
 #define FW_RD_TRIES 5
 
+/*
+ * An apply that died after its switch and before renaming its state into
+ * place (the next apply or plumwalld finishes it, cmd_apply.c) leaves the
+ * running policy's document aside: shown from there, so that status, stats
+ * and flows describe the policy that runs. Read-only: nothing is fixed.
+ */
+static void fw_rd_current(struct fw_dp *dp, json_t **st)
+{
+	json_t *tmp = NULL;
+	__u32 g;
+
+	if (fw_dp_running_generation(dp, &g) ||
+	    (uint32_t)json_integer_value(json_object_get(*st, "generation")) ==
+		    g ||
+	    fw_rt_state_read_tmp(&tmp))
+		return;
+	if ((uint32_t)json_integer_value(json_object_get(tmp, "generation")) ==
+	    g) {
+		json_decref(*st);
+		*st = tmp;
+		return;
+	}
+	json_decref(tmp);
+}
+
 /* The running datapath (maps only) and its state, or an exit status. */
 static int fw_rd_open(const char *prog, struct fw_dp **dp, json_t **st)
 {
@@ -54,6 +79,7 @@ static int fw_rd_open(const char *prog, struct fw_dp **dp, json_t **st)
 		*st = NULL;
 		return ret == -ENOENT ? FW_EXIT_STATE : FW_EXIT_REFUSED;
 	}
+	fw_rd_current(*dp, st);
 	return FW_EXIT_OK;
 }
 

@@ -438,6 +438,25 @@ static int slot_inner_fd(struct fw_dp *dp, __u32 slot, int sm)
 	return fd;
 }
 
+int fw_dp_running_generation(struct fw_dp *dp, __u32 *gen)
+{
+	struct pw_settings st;
+	__u32 slot;
+	int ret;
+
+	*gen = 0;
+	ret = fw_dp_active_slot(dp, &slot);
+	if (ret)
+		return ret;
+	ret = fw_dp_slot_settings(dp, slot, &st);
+	if (ret == -ENOENT)
+		return 0;
+	if (ret)
+		return ret;
+	*gen = st.generation;
+	return 0;
+}
+
 int fw_dp_slot_settings(struct fw_dp *dp, __u32 slot, struct pw_settings *out)
 {
 	__u32 zero = 0;

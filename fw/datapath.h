@@ -157,6 +157,9 @@ int fw_dp_prog_fd(const struct fw_dp *dp, enum fw_dp_prog prog);
 int fw_dp_map_fd(const struct fw_dp *dp, const char *name);
 
 int fw_dp_active_slot(struct fw_dp *dp, __u32 *slot);
+/* The generation of the policy the datapath runs (the active slot's), 0
+ * when none: the truth an interrupted apply's state is checked against. */
+int fw_dp_running_generation(struct fw_dp *dp, __u32 *gen);
 /* The settings in @slot (its policy's generation, ...); -ENOENT: empty. */
 int fw_dp_slot_settings(struct fw_dp *dp, __u32 slot, struct pw_settings *out);
 /* Fill @slot, which must not be the active one (-EBUSY). */

@@ -231,11 +231,16 @@ static void pwd_notify_status(const char *what)
 static int pwd_apply(const char *why, bool force)
 {
 	enum fw_rt_want want;
-	uint32_t gen = 0, old = pwd_running_generation();
+	uint32_t gen = 0, old;
 	int status;
 
 	if (!pwd.cfg) /* refused at start: nothing to apply until SIGHUP */
 		return FW_EXIT_REFUSED;
+	/* An apply that died part way (ours before a restart, or the
+	 * CLI's) is finished or undone first: "unchanged" below compares
+	 * with the state of the policy that really runs. */
+	fw_apply_recover(pwd.prog);
+	old = pwd_running_generation();
 	if (!force && pwd_policy_unchanged(pwd.cfg->policy)) {
 		pwd_log(PWD_INFO, "%s: %s unchanged, generation %u kept", why,
 			pwd.cfg->policy, old);

@@ -13,7 +13,9 @@
 #include <sys/mount.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/vfs.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -571,22 +573,76 @@ int fw_rt_state_read(json_t **doc)
 	return access(FW_RT_STATE, F_OK) ? -ENOENT : -EBADMSG;
 }
 
+/*
+ * The state documents are root's (mode 0600 in a 0700 directory: they name
+ * the policy, its tenants and rules) and survive a crash: written aside,
+ * synced, renamed over, and the directory synced, so after a power cut
+ * state.json is the old document or the new one, whole.
+ */
+static int fw_rt_write_doc(const char *path, const json_t *doc)
+{
+	int fd, ret = 0;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0600);
+	if (fd < 0)
+		return -errno;
+	if (fchmod(fd, 0600) || json_dumpfd(doc, fd, JSON_COMPACT) || fsync(fd))
+		ret = errno ? -errno : -EIO;
+	if (close(fd) && !ret)
+		ret = -errno;
+	return ret;
+}
+
+static int fw_rt_sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC), ret = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (fsync(fd))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 int fw_rt_state_write_tmp(const json_t *doc)
 {
 	int ret;
 
 	fw_rt_paths_ensure();
-	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
+	ret = pw_mkdirs(FW_RT_STATE_DIR, 0700);
 	if (ret)
 		return ret;
-	if (json_dump_file(doc, fw_rt_paths.state_tmp, JSON_COMPACT))
-		return -EIO;
-	return 0;
+	if (chmod(FW_RT_STATE_DIR, 0700))
+		return -errno;
+	return fw_rt_write_doc(fw_rt_paths.state_tmp, doc);
 }
 
 int fw_rt_state_commit(void)
 {
-	return rename(fw_rt_paths.state_tmp, FW_RT_STATE) ? -errno : 0;
+	fw_rt_paths_ensure();
+	if (rename(fw_rt_paths.state_tmp, FW_RT_STATE))
+		return -errno;
+	return fw_rt_sync_dir(FW_RT_STATE_DIR);
+}
+
+int fw_rt_state_rewrite(const json_t *doc)
+{
+	int ret = fw_rt_state_write_tmp(doc);
+
+	return ret ? ret : fw_rt_state_commit();
+}
+
+int fw_rt_state_read_tmp(json_t **doc)
+{
+	json_error_t err;
+
+	fw_rt_paths_ensure();
+	*doc = json_load_file(fw_rt_paths.state_tmp, 0, &err);
+	if (*doc)
+		return 0;
+	return access(fw_rt_paths.state_tmp, F_OK) ? -ENOENT : -EBADMSG;
 }
 
 void fw_rt_state_drop_tmp(void)
@@ -594,25 +650,101 @@ void fw_rt_state_drop_tmp(void)
 	unlink(fw_rt_paths.state_tmp);
 }
 
-int fw_rt_lock(void)
+/*
+ * Who holds the lock on @fd: the kernel's /proc/locks names the pid of a
+ * flock() on its inode ("1: FLOCK ADVISORY WRITE PID MAJ:MIN:INODE ..."),
+ * and /proc/PID/comm its command.
+ */
+static void fw_rt_lock_holder(int fd, char *buf, size_t size)
 {
+	char line[256], comm[64] = "", path[64], dev[32];
+	unsigned long long ino;
+	struct stat st;
+	int pid = 0, p;
+	FILE *f;
+
+	snprintf(buf, size, "another process");
+	if (fstat(fd, &st))
+		return;
+	snprintf(dev, sizeof(dev), "%02x:%02x:", major(st.st_dev),
+		 minor(st.st_dev));
+	f = fopen("/proc/locks", "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char kind[16], id[64];
+
+		if (sscanf(line, "%*s %15s %*s %*s %d %63s", kind, &p, id) !=
+			    3 ||
+		    strcmp(kind, "FLOCK") || strncmp(id, dev, strlen(dev)) ||
+		    sscanf(id + strlen(dev), "%llu", &ino) != 1 ||
+		    ino != (unsigned long long)st.st_ino)
+			continue;
+		pid = p;
+		break;
+	}
+	fclose(f);
+	if (!pid)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+	f = fopen(path, "r");
+	if (f) {
+		if (!fgets(comm, sizeof(comm), f))
+			comm[0] = '\0';
+		fclose(f);
+		comm[strcspn(comm, "\n")] = '\0';
+	}
+	snprintf(buf, size, "pid %d (%s)", pid, comm[0] ? comm : "?");
+}
+
+int fw_rt_lock(const char *prog)
+{
+	const char *env = getenv("PLUMWALL_LOCK_TIMEOUT");
+	struct timespec tick = { 0, 50 * 1000000L };
+	char holder[128];
+	long waited_ms = 0, limit_ms;
 	int fd, ret;
 
 	fw_rt_paths_ensure();
+	limit_ms =
+		(env && atol(env) > 0 ? atol(env) : FW_RT_LOCK_WAIT_S) * 1000L;
 	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
 	if (ret)
 		return ret;
-	fd = open(FW_RT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(FW_RT_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
 	if (fd < 0)
 		return -errno;
-	while (flock(fd, LOCK_EX)) {
+	/* Bounded: a holder that hangs (an apply stuck on something) is
+	 * named, and the wait ends, rather than every later apply queueing
+	 * silently behind it. */
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
 		if (errno == EINTR)
 			continue;
-		ret = -errno;
-		close(fd);
-		return ret;
+		if (errno != EWOULDBLOCK) {
+			ret = -errno;
+			goto fail;
+		}
+		fw_rt_lock_holder(fd, holder, sizeof(holder));
+		if (!waited_ms && prog)
+			fprintf(stderr,
+				"%s: waiting for the apply lock %s, held by %s\n",
+				prog, FW_RT_LOCK, holder);
+		if (waited_ms >= limit_ms) {
+			if (prog)
+				fprintf(stderr,
+					"%s: the apply lock %s is still held by %s after %ld s; giving up\n",
+					prog, FW_RT_LOCK, holder,
+					limit_ms / 1000);
+			ret = -ETIMEDOUT;
+			goto fail;
+		}
+		nanosleep(&tick, NULL);
+		waited_ms += 50;
 	}
 	return fd;
+fail:
+	close(fd);
+	return ret;
 }
 
 int fw_rt_state_remove(void)

@@ -157,14 +157,21 @@ int fw_rt_sha256_files(char *const *files, size_t n, char hex[65]);
 /*
  * Take the lock that serialises the commands changing the datapath (apply,
  * down): two applies filling the idle slot at once would mix policies.
- * Blocks until the lock is free; returns its fd (>= 0), which holds the lock
- * until closed or the process exits, or a negative errno.
+ * Waits at most FW_RT_LOCK_WAIT_S seconds (PLUMWALL_LOCK_TIMEOUT
+ * overrides; an apply takes well under one), saying on stderr, as @prog
+ * (NULL: silent), who holds it (/proc/locks); then -ETIMEDOUT. Returns its fd (>= 0), which
+ * holds the lock until closed or the process exits, or a negative errno.
  */
-int fw_rt_lock(void);
+#define FW_RT_LOCK_WAIT_S 60
+int fw_rt_lock(const char *prog);
 
 int fw_rt_state_read(json_t **doc);
 int fw_rt_state_write_tmp(const json_t *doc);
 int fw_rt_state_commit(void);
+/* write_tmp + commit: replace state.json (durably, mode 0600). */
+int fw_rt_state_rewrite(const json_t *doc);
+/* The document an apply wrote aside (state.json.tmp): -ENOENT if none. */
+int fw_rt_state_read_tmp(json_t **doc);
 void fw_rt_state_drop_tmp(void);
 int fw_rt_state_remove(void);
 

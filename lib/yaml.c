@@ -8,6 +8,9 @@
  * can never point into its own unfinished definition (no cycles).
  */
 #include <errno.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,14 +185,16 @@ static int pw_ycheck_tag(struct pw_ybuilder *b, const char *tag,
 			}
 			return core[i].type;
 		}
-		pw_error(b->diags, loc,
-			 "unsupported YAML tag '!!%s': only the core schema (str, int, bool, null, float, seq, map) is allowed",
-			 tag + plen);
+		pw_error(
+			b->diags, loc,
+			"unsupported YAML tag '!!%s': only the core schema (str, int, bool, null, float, seq, map) is allowed",
+			tag + plen);
 		return -1;
 	}
-	pw_error(b->diags, loc,
-		 "unsupported YAML tag '%s': only the core schema (str, int, bool, null, float, seq, map) is allowed",
-		 tag);
+	pw_error(
+		b->diags, loc,
+		"unsupported YAML tag '%s': only the core schema (str, int, bool, null, float, seq, map) is allowed",
+		tag);
 	return -1;
 }
 
@@ -259,7 +264,8 @@ static void pw_yattach(struct pw_ybuilder *b, struct pw_ynode *node)
 static bool pw_yis_merge_key(const struct pw_ynode *key)
 {
 	return key->kind == PW_YNODE_SCALAR &&
-	       key->scalar.type == PW_YSCALAR_STR && !strcmp(key->scalar.str, "<<");
+	       key->scalar.type == PW_YSCALAR_STR &&
+	       !strcmp(key->scalar.str, "<<");
 }
 
 /*
@@ -329,15 +335,17 @@ static void pw_yfinish_map(struct pw_ybuilder *b, struct pw_yframe *frame)
 							value->seq.items[j];
 						continue;
 					}
-					pw_error(b->diags, &m->loc,
-						 "merge key '<<' list items must be mappings, not %s",
-						 pw_ynode_describe(m));
+					pw_error(
+						b->diags, &m->loc,
+						"merge key '<<' list items must be mappings, not %s",
+						pw_ynode_describe(m));
 				}
 				continue;
 			}
-			pw_error(b->diags, &value->loc,
-				 "merge key '<<' needs a mapping or a list of at most %d mappings, not %s",
-				 PW_YAML_MAX_MERGES, pw_ynode_describe(value));
+			pw_error(
+				b->diags, &value->loc,
+				"merge key '<<' needs a mapping or a list of at most %d mappings, not %s",
+				PW_YAML_MAX_MERGES, pw_ynode_describe(value));
 			continue;
 		}
 		ret = pw_strmap_add(&index, key->scalar.str, key->scalar.len,
@@ -348,10 +356,11 @@ static void pw_yfinish_map(struct pw_ybuilder *b, struct pw_yframe *frame)
 		}
 		if (ret == -EEXIST) {
 			dup = old;
-			pw_error(b->diags, &key->loc,
-				 "duplicate key '%s' (first defined at line %u, column %u)",
-				 key->scalar.str, dup->key->loc.line,
-				 dup->key->loc.col);
+			pw_error(
+				b->diags, &key->loc,
+				"duplicate key '%s' (first defined at line %u, column %u)",
+				key->scalar.str, dup->key->loc.line,
+				dup->key->loc.col);
 			continue;
 		}
 		pairs[n_pairs].key = key;
@@ -550,7 +559,8 @@ static void pw_ysyntax_error(struct pw_ybuilder *b, const yaml_parser_t *p,
 		/* The reader decodes ahead of the scanner and has no mark for
 		 * its problem, only a byte offset: count lines and characters
 		 * up to it. */
-		size_t i, end = p->problem_offset < len ? p->problem_offset : len;
+		size_t i,
+			end = p->problem_offset < len ? p->problem_offset : len;
 
 		mark.line = 0;
 		mark.column = 0;
@@ -572,10 +582,11 @@ static void pw_ysyntax_error(struct pw_ybuilder *b, const yaml_parser_t *p,
 	/* "while parsing a flow sequence" is of little use at the end of
 	 * the file without where that sequence starts. */
 	if (p->context && p->context_mark.line != mark.line)
-		pw_error(b->diags, &loc,
-			 "YAML syntax error: %s %s started at line %zu, column %zu%s",
-			 problem, p->context, p->context_mark.line + 1,
-			 p->context_mark.column + 1, hint);
+		pw_error(
+			b->diags, &loc,
+			"YAML syntax error: %s %s started at line %zu, column %zu%s",
+			problem, p->context, p->context_mark.line + 1,
+			p->context_mark.column + 1, hint);
 	else if (p->context)
 		pw_error(b->diags, &loc, "YAML syntax error: %s %s%s", problem,
 			 p->context, hint);
@@ -629,8 +640,9 @@ int pw_ydoc_load_buffer(const char *name, const char *buf, size_t len,
 			if (++b.n_docs > 1) {
 				struct pw_loc loc = pw_yloc(&b, &ev.start_mark);
 
-				pw_error(diags, &loc,
-					 "a policy file holds one YAML document; found a second one");
+				pw_error(
+					diags, &loc,
+					"a policy file holds one YAML document; found a second one");
 				pw_yfail(&b, -EINVAL);
 			} else {
 				b.doc->start = pw_yloc(&b, &ev.start_mark);
@@ -644,14 +656,16 @@ int pw_ydoc_load_buffer(const char *name, const char *buf, size_t len,
 				 (const char *)ev.data.sequence_start.anchor,
 				 ev.data.sequence_start.implicit ?
 					 NULL :
-					 (const char *)ev.data.sequence_start.tag);
+					 (const char *)
+						 ev.data.sequence_start.tag);
 			break;
 		case YAML_MAPPING_START_EVENT:
 			pw_yopen(&b, PW_YNODE_MAP, &ev,
 				 (const char *)ev.data.mapping_start.anchor,
 				 ev.data.mapping_start.implicit ?
 					 NULL :
-					 (const char *)ev.data.mapping_start.tag);
+					 (const char *)
+						 ev.data.mapping_start.tag);
 			break;
 		case YAML_SEQUENCE_END_EVENT:
 		case YAML_MAPPING_END_EVENT:
@@ -675,9 +689,10 @@ int pw_ydoc_load_buffer(const char *name, const char *buf, size_t len,
 
 	if (!b.failed && b.doc->root &&
 	    !pw_yexpanded(b.doc->root, PW_YAML_MAX_EXPANDED)) {
-		pw_error(diags, &b.doc->root->loc,
-			 "document expands to more than %u nodes through aliases",
-			 PW_YAML_MAX_EXPANDED);
+		pw_error(
+			diags, &b.doc->root->loc,
+			"document expands to more than %u nodes through aliases",
+			PW_YAML_MAX_EXPANDED);
 		b.failed = -EINVAL;
 	}
 	ret = b.failed;
@@ -692,41 +707,91 @@ out:
 	return 0;
 }
 
+const char *pw_file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	return "not a regular file";
+}
+
 int pw_ydoc_load_file(const char *path, struct pw_diags *diags,
 		      struct pw_ydoc **doc)
 {
 	struct pw_loc loc = { .file = path }; /* the whole file */
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f, *mem;
-	int ret = 0;
-	char chunk[8192];
-	size_t n;
+	ssize_t n;
+	int fd, ret = 0;
 
 	*doc = NULL;
-	f = fopen(path, "rb");
-	if (!f) {
+	/* Non-blocking: opening a FIFO must not wait for a writer (it is
+	 * refused below); regular files ignore the flag. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
 		ret = -errno;
 		pw_error(diags, &loc, "cannot open: %s", strerror(-ret));
 		return ret;
 	}
-	mem = open_memstream(&buf, &len);
-	if (!mem) {
+	if (fstat(fd, &st)) {
 		ret = -errno;
+		pw_error(diags, &loc, "cannot read: %s", strerror(-ret));
 		goto out;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		fwrite(chunk, 1, n, mem);
-	if (ferror(f)) {
-		ret = -EIO;
-		pw_error(diags, &loc, "cannot read: %s", strerror(EIO));
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		pw_error(diags, &loc, "cannot read: %s, not a regular file",
+			 pw_file_kind(st.st_mode));
+		goto out;
 	}
-	fclose(mem);
-	if (!ret)
-		ret = pw_ydoc_load_buffer(path, buf, len, diags, doc);
+	if (st.st_size > PW_YAML_MAX_FILE) {
+		ret = -EFBIG;
+		pw_error(
+			diags, &loc,
+			"cannot read: %lld bytes, more than the %d MiB plumwall reads",
+			(long long)st.st_size, PW_YAML_MAX_FILE >> 20);
+		goto out;
+	}
+	/* The size read, at most the limit plus one byte to see a file
+	 * that grows meanwhile. */
+	buf = malloc((size_t)st.st_size + 1);
+	if (!buf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (;;) {
+		n = read(fd, buf + len, (size_t)st.st_size + 1 - len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = -errno;
+			pw_error(diags, &loc, "cannot read: %s",
+				 strerror(-ret));
+			goto out;
+		}
+		if (!n)
+			break;
+		len += (size_t)n;
+		if (len > (size_t)st.st_size) {
+			ret = -EAGAIN;
+			pw_error(
+				diags, &loc,
+				"cannot read: the file changed while it was read");
+			goto out;
+		}
+	}
+	ret = pw_ydoc_load_buffer(path, buf, len, diags, doc);
 out:
 	free(buf);
-	fclose(f);
+	close(fd);
 	return ret;
 }
 
@@ -791,7 +856,8 @@ int pw_ynode_int(const struct pw_ynode *node, int64_t *value)
 	long long v;
 	int base = 10;
 
-	if (node->kind != PW_YNODE_SCALAR || node->scalar.type != PW_YSCALAR_INT)
+	if (node->kind != PW_YNODE_SCALAR ||
+	    node->scalar.type != PW_YSCALAR_INT)
 		return -EINVAL;
 	s = node->scalar.str;
 	if (!strncmp(s, "0o", 2)) {
@@ -822,7 +888,8 @@ int pw_ynode_bool(const struct pw_ynode *node, bool *value)
 
 const char *pw_ynode_text(const struct pw_ynode *node)
 {
-	if (node->kind != PW_YNODE_SCALAR || node->scalar.type == PW_YSCALAR_NULL)
+	if (node->kind != PW_YNODE_SCALAR ||
+	    node->scalar.type == PW_YSCALAR_NULL)
 		return NULL;
 	return node->scalar.str;
 }

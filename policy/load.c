@@ -66,8 +66,8 @@ static const char *const policy_action_names[] = { "allow", "deny", "reject",
 						   NULL };
 static const char *const policy_mode_names[] = { "enforce", "audit", NULL };
 static const char *const policy_timeout_names[] = {
-	"tcp_syn", "tcp_established", "tcp_closing", "udp", "icmp", "other",
-	NULL
+	"tcp_syn", "tcp_established", "tcp_closing", "udp",
+	"icmp",	   "other",	      NULL
 };
 static const uint32_t policy_timeout_defaults[] = { 30, 7200, 30, 60, 30, 60 };
 
@@ -113,20 +113,30 @@ static const struct policy_icmp_name policy_icmp6_names[] = {
 };
 
 static const char *const policy_icmp4_name_list[] = {
-	"echo-reply",	       "destination-unreachable",
-	"redirect",	       "echo-request",
-	"router-advertisement", "router-solicitation",
-	"time-exceeded",	"parameter-problem",
-	"timestamp",	       "timestamp-reply",
+	"echo-reply",
+	"destination-unreachable",
+	"redirect",
+	"echo-request",
+	"router-advertisement",
+	"router-solicitation",
+	"time-exceeded",
+	"parameter-problem",
+	"timestamp",
+	"timestamp-reply",
 	NULL,
 };
 
 static const char *const policy_icmp6_name_list[] = {
-	"destination-unreachable", "packet-too-big",
-	"time-exceeded",	   "parameter-problem",
-	"echo-request",		   "echo-reply",
-	"router-solicitation",	   "router-advertisement",
-	"neighbor-solicitation",   "neighbor-advertisement",
+	"destination-unreachable",
+	"packet-too-big",
+	"time-exceeded",
+	"parameter-problem",
+	"echo-request",
+	"echo-reply",
+	"router-solicitation",
+	"router-advertisement",
+	"neighbor-solicitation",
+	"neighbor-advertisement",
 	NULL,
 };
 
@@ -245,9 +255,9 @@ static bool policy_name_ok(const char *s, bool rule)
 	if (rule) {
 		if (len < 1 || len > POLICY_RULE_NAME_MAX)
 			return false;
-		return strspn(s, "abcdefghijklmnopqrstuvwxyz"
-				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") ==
-		       len;
+		return strspn(s,
+			      "abcdefghijklmnopqrstuvwxyz"
+			      "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == len;
 	}
 	if (len < 1 || len > POLICY_NAME_MAX || s[0] < 'a' || s[0] > 'z')
 		return false;
@@ -317,8 +327,9 @@ static int policy_parse_prefix(struct policy_loader *ld,
 		     prefix->family == PW_AF_INET ? "IPv4" : "IPv6");
 		break;
 	case PW_PREFIX_HOST_BITS:
-		perr(ld, node, "prefix '%s' has host bits set: did you mean %s?",
-		     text, pw_prefix_str(prefix, false, net, sizeof(net)));
+		perr(ld, node,
+		     "prefix '%s' has host bits set: did you mean %s?", text,
+		     pw_prefix_str(prefix, false, net, sizeof(net)));
 		break;
 	}
 	return -EINVAL;
@@ -334,7 +345,8 @@ static void policy_segment_redefined(struct policy_loader *ld,
 
 	pw_loc_str(&old->loc, where, sizeof(where));
 	if (old->tenant < 0)
-		perr(ld, key, "segment '%s' is already defined as a global segment at %s",
+		perr(ld, key,
+		     "segment '%s' is already defined as a global segment at %s",
 		     old->name, where);
 	else
 		perr(ld, key, "segment '%s' is already defined at %s",
@@ -390,8 +402,9 @@ static void policy_load_segments(struct policy_loader *ld,
 			continue;
 		seg = &segs[*n];
 		strcpy(seg->name, name);
-		if (pw_strmap_add(tenant < 0 ? &pol->priv->global_segments :
-					       &pol->priv->tenant_segments[tenant],
+		if (pw_strmap_add(tenant < 0 ?
+					  &pol->priv->global_segments :
+					  &pol->priv->tenant_segments[tenant],
 				  seg->name, strlen(seg->name), seg, NULL)) {
 			ld->err = -ENOMEM;
 			return;
@@ -402,8 +415,8 @@ static void policy_load_segments(struct policy_loader *ld,
 		seg->order = (*order)++;
 		seg->prefixes = policy_alloc_array(ld, list->seq.count,
 						   sizeof(*seg->prefixes));
-		seg->prefix_locs = policy_alloc_array(ld, list->seq.count,
-						      sizeof(*seg->prefix_locs));
+		seg->prefix_locs = policy_alloc_array(
+			ld, list->seq.count, sizeof(*seg->prefix_locs));
 		if (!seg->prefixes || !seg->prefix_locs)
 			return;
 		for (j = 0; j < list->seq.count; j++) {
@@ -650,9 +663,8 @@ static void policy_load_selectors(struct policy_loader *ld,
 	if (!*out)
 		return;
 	for (i = 0; i < count; i++) {
-		const struct pw_ynode *item = node->kind == PW_YNODE_SEQ ?
-						      node->seq.items[i] :
-						      node;
+		const struct pw_ynode *item =
+			node->kind == PW_YNODE_SEQ ? node->seq.items[i] : node;
 
 		if (!policy_load_selector(ld, item, scope, &(*out)[*n]))
 			(*n)++;
@@ -668,7 +680,8 @@ static int policy_load_proto(struct policy_loader *ld,
 	if (node->kind == PW_YNODE_SCALAR &&
 	    node->scalar.type == PW_YSCALAR_INT) {
 		if (pw_ynode_int(node, &v) || v < 0 || v > 255) {
-			perr(ld, node, "protocol number %s is out of range 0 to 255",
+			perr(ld, node,
+			     "protocol number %s is out of range 0 to 255",
 			     node->scalar.str);
 			return -ERANGE;
 		}
@@ -724,8 +737,8 @@ static void policy_load_ports(struct policy_loader *ld,
 	if (pw_yexpect_list(ld->diags, node, "'ports'",
 			    "omit it to match every port"))
 		return;
-	rule->ports = policy_alloc_array(ld, node->seq.count,
-					 sizeof(*rule->ports));
+	rule->ports =
+		policy_alloc_array(ld, node->seq.count, sizeof(*rule->ports));
 	if (!rule->ports)
 		return;
 	for (i = 0; i < node->seq.count; i++) {
@@ -739,7 +752,8 @@ static void policy_load_ports(struct policy_loader *ld,
 		if (item->kind == PW_YNODE_SCALAR &&
 		    item->scalar.type == PW_YSCALAR_INT) {
 			if (pw_ynode_int(item, &v) || v < 0 || v > 65535) {
-				perr(ld, item, "port %s is out of range 0 to 65535",
+				perr(ld, item,
+				     "port %s is out of range 0 to 65535",
 				     item->scalar.str);
 				continue;
 			}
@@ -747,9 +761,11 @@ static void policy_load_ports(struct policy_loader *ld,
 		} else if (item->kind == PW_YNODE_SCALAR &&
 			   item->scalar.type == PW_YSCALAR_STR &&
 			   !item->scalar.has_nul) {
-			ret = policy_parse_port_text(item->scalar.str, &lo, &hi);
+			ret = policy_parse_port_text(item->scalar.str, &lo,
+						     &hi);
 			if (ret == -ERANGE && !strchr(item->scalar.str, '-')) {
-				perr(ld, item, "port %s is out of range 0 to 65535",
+				perr(ld, item,
+				     "port %s is out of range 0 to 65535",
 				     item->scalar.str);
 				continue;
 			}
@@ -824,8 +840,8 @@ static void policy_load_icmp(struct policy_loader *ld,
 	if (pw_yexpect_list(ld->diags, node, "'icmp'",
 			    "omit it to match every type"))
 		return;
-	rule->icmp = policy_alloc_array(ld, node->seq.count,
-					sizeof(*rule->icmp));
+	rule->icmp =
+		policy_alloc_array(ld, node->seq.count, sizeof(*rule->icmp));
 	if (!rule->icmp)
 		return;
 	for (i = 0; i < node->seq.count; i++) {
@@ -846,9 +862,8 @@ static void policy_load_icmp(struct policy_loader *ld,
 		} else if (item->kind == PW_YNODE_SCALAR &&
 			   item->scalar.type == PW_YSCALAR_STR &&
 			   !item->scalar.has_nul) {
-			if (policy_icmp_type_from_name(rule->proto,
-						       item->scalar.str,
-						       &t->type)) {
+			if (policy_icmp_type_from_name(
+				    rule->proto, item->scalar.str, &t->type)) {
 				policy_icmp_name_error(ld, item, rule->proto);
 				continue;
 			}
@@ -876,9 +891,9 @@ static void policy_load_rule(struct policy_loader *ld,
 			     const struct policy_scope *scope,
 			     struct policy_rule *rule)
 {
-	static const char *const keys[] = { "name",  "from", "to",     "proto",
-					    "ports", "icmp", "action", "log",
-					    NULL };
+	static const char *const keys[] = { "name",   "from",  "to",
+					    "proto",  "ports", "icmp",
+					    "action", "log",   NULL };
 	const struct pw_ynode *node;
 	const char *s;
 	int e;
@@ -980,11 +995,12 @@ static void policy_load_rules(struct policy_loader *ld,
 			break;
 		}
 		if (ret == -EEXIST)
-			pw_error(ld->diags,
-				 policy_loc_in(map, pw_ymap_get(map, "name")),
-				 "duplicate rule name '%s' in %s (first defined at %s)",
-				 rule->name, scope->what,
-				 pw_loc_str(&first->loc, where, sizeof(where)));
+			pw_error(
+				ld->diags,
+				policy_loc_in(map, pw_ymap_get(map, "name")),
+				"duplicate rule name '%s' in %s (first defined at %s)",
+				rule->name, scope->what,
+				pw_loc_str(&first->loc, where, sizeof(where)));
 	}
 	pw_strmap_free(&names);
 }
@@ -1015,8 +1031,8 @@ static void policy_load_interfaces(struct policy_loader *ld,
 
 	if (pw_yexpect_list(ld->diags, list, "'interfaces'", NULL))
 		return;
-	t->interfaces = policy_alloc_array(ld, list->seq.count,
-					   sizeof(*t->interfaces));
+	t->interfaces =
+		policy_alloc_array(ld, list->seq.count, sizeof(*t->interfaces));
 	if (!t->interfaces)
 		return;
 	for (i = 0; i < list->seq.count; i++) {
@@ -1069,7 +1085,8 @@ static void policy_load_vlans(struct policy_loader *ld,
 			if (t->vlans[j].id == v)
 				break;
 		if (j < t->n_vlans) {
-			perr(ld, item, "VLAN %lld is listed twice", (long long)v);
+			perr(ld, item, "VLAN %lld is listed twice",
+			     (long long)v);
 			continue;
 		}
 		t->vlans[t->n_vlans].id = (uint16_t)v;
@@ -1084,11 +1101,10 @@ static void policy_load_tenant(struct policy_loader *ld,
 			       struct policy_tenant *t, int index,
 			       uint32_t *seg_order)
 {
-	static const char *const keys[] = {
-		"name", "id",	    "interfaces", "vlans",    "default",
-		"log_default", "mode", "flow_logs",  "segments", "rules",
-		NULL
-	};
+	static const char *const keys[] = { "name",  "id",	  "interfaces",
+					    "vlans", "default",	  "log_default",
+					    "mode",  "flow_logs", "segments",
+					    "rules", NULL };
 	const struct pw_ynode *node;
 	const char *s;
 	int64_t v;
@@ -1186,13 +1202,14 @@ static void policy_check_tenants(struct policy_loader *ld,
 		for (j = 0; j < i && t->name[0]; j++) {
 			if (strcmp(pol->tenants[j].name, t->name))
 				continue;
-			pw_error(ld->diags,
-				 policy_loc_in(nodes[i],
-					       pw_ymap_get(nodes[i], "name")),
-				 "duplicate tenant name '%s' (first defined at %s)",
-				 t->name,
-				 pw_loc_str(&pol->tenants[j].loc, where,
-					    sizeof(where)));
+			pw_error(
+				ld->diags,
+				policy_loc_in(nodes[i],
+					      pw_ymap_get(nodes[i], "name")),
+				"duplicate tenant name '%s' (first defined at %s)",
+				t->name,
+				pw_loc_str(&pol->tenants[j].loc, where,
+					   sizeof(where)));
 			break;
 		}
 		for (j = 0; j < i && t->id_explicit; j++) {
@@ -1260,7 +1277,8 @@ static void policy_check_tenants(struct policy_loader *ld,
 						if (!o->n_vlans && !vlan)
 							owner = o;
 						for (d = 0; d < o->n_vlans; d++)
-							if (o->vlans[d].id == vlan)
+							if (o->vlans[d].id ==
+							    vlan)
 								owner = o;
 					}
 				}
@@ -1271,13 +1289,15 @@ static void policy_check_tenants(struct policy_loader *ld,
 				policy_tenant_what(nodes[k], owner, k, what,
 						   sizeof(what));
 				if (vlan)
-					pw_error(ld->diags, loc,
-						 "VLAN %u on interface '%s' is already owned by %s (%s)",
-						 vlan, ifc->name, what, where);
+					pw_error(
+						ld->diags, loc,
+						"VLAN %u on interface '%s' is already owned by %s (%s)",
+						vlan, ifc->name, what, where);
 				else
-					pw_error(ld->diags, loc,
-						 "untagged traffic on interface '%s' is already owned by %s (%s)",
-						 ifc->name, what, where);
+					pw_error(
+						ld->diags, loc,
+						"untagged traffic on interface '%s' is already owned by %s (%s)",
+						ifc->name, what, where);
 			}
 		}
 	}
@@ -1311,7 +1331,7 @@ static void policy_unread(struct policy_loader *ld, const char *file)
 static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 {
 	static const char *const keys[] = { "version", "settings", "segments",
-					    "rules",	  "tenants",  NULL };
+					    "rules",   "tenants",  NULL };
 	const struct pw_ynode *root = pw_ydoc_root(doc);
 	const struct pw_ynode *node, *key;
 	char where[300], buf[96];
@@ -1322,8 +1342,9 @@ static void policy_gather(struct policy_loader *ld, const struct pw_ydoc *doc)
 		ld->first_start = pw_ydoc_start(doc);
 	if (!root || (root->kind == PW_YNODE_SCALAR &&
 		      root->scalar.type == PW_YSCALAR_NULL)) {
-		pw_error(ld->diags, pw_ydoc_start(doc),
-			 "empty policy file: expected a mapping with 'version' and 'tenants'");
+		pw_error(
+			ld->diags, pw_ydoc_start(doc),
+			"empty policy file: expected a mapping with 'version' and 'tenants'");
 		return;
 	}
 	if (root->kind != PW_YNODE_MAP) {
@@ -1435,8 +1456,8 @@ static void policy_build(struct policy_loader *ld)
 					  sizeof(*pol->tenants));
 	if (!pol->tenants)
 		return;
-	pol->priv->tenant_segments = calloc(ld->n_tenant_nodes ?: 1,
-					    sizeof(*pol->priv->tenant_segments));
+	pol->priv->tenant_segments = calloc(
+		ld->n_tenant_nodes ?: 1, sizeof(*pol->priv->tenant_segments));
 	if (!pol->priv->tenant_segments) {
 		ld->err = -ENOMEM;
 		return;
@@ -1535,7 +1556,35 @@ static int policy_list_files(struct policy_loader *ld, const char *path)
 			ret = -ENOMEM;
 			break;
 		}
+		/* A *.yaml entry that cannot be read is an error, not
+		 * skipped: a dangling link or a FIFO named like a policy
+		 * file would otherwise leave part of the policy out without
+		 * a word. Only subdirectories are passed over. */
+		if (!stat(full, &st) && S_ISDIR(st.st_mode)) {
+			/* subdirectories are not read (as before) */
+			free(full);
+			continue;
+		}
 		if (stat(full, &st) || !S_ISREG(st.st_mode)) {
+			struct pw_loc floc = { .file = pw_arena_strdup(
+						       ld->arena, full) };
+			int err = errno;
+
+			if (!stat(full, &st))
+				pw_error(
+					ld->diags, &floc,
+					"cannot read policy file: %s, not a regular file",
+					pw_file_kind(st.st_mode));
+			else
+				pw_error(
+					ld->diags, &floc,
+					"cannot read policy file: %s%s",
+					strerror(err),
+					err == ENOENT ?
+						" (a symbolic link to nothing)" :
+						"");
+			/* The other files are still read: all errors in
+			 * one run. */
 			free(full);
 			continue;
 		}

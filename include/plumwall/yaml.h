@@ -16,6 +16,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 #include <stdint.h>
 
 #include <plumwall/diag.h>
@@ -65,8 +66,17 @@ struct pw_ynode {
 
 struct pw_ydoc;
 
+/* Policy and configuration files are read whole into memory: at most
+ * this many bytes (a 100,000-rule policy is about 10 MiB). */
+#define PW_YAML_MAX_FILE (64 << 20)
+
+/* "a directory", "a FIFO", ... for a file type that is not regular. */
+const char *pw_file_kind(mode_t mode);
+
 /*
- * Parse @path. Problems (syntax errors, bad tags, duplicate keys, unknown
+ * Parse @path, a regular file of at most PW_YAML_MAX_FILE bytes (anything
+ * else is refused without blocking: a FIFO, a device such as /dev/zero).
+ * Problems (syntax errors, bad tags, duplicate keys, unknown
  * aliases, more than one document) are added to @diags. Returns 0 and sets
  * *@doc on success, even when the file holds no document (then the root is
  * NULL); returns a negative errno when the file cannot be read, or -EINVAL

@@ -199,6 +199,20 @@ check "concurrent applies both exit 0 ($(cat "$TMP/err_a" "$TMP/err_b"))" test "
 pw status --json
 check "concurrent applies: generation 5" test "$(jq .generation "$TMP/out")" = 5
 check "lock file in the state directory" test -e $PLUMWALL_RUN_DIR/lock
+# a lock held elsewhere: a bounded wait that names the holder, exit 3
+flock $PLUMWALL_RUN_DIR/lock -c 'read -r -t 30 <> <(:)' &
+HOLDER=$!
+PIDS+=($HOLDER)
+wait_for 5 grep -q " $HOLDER " /proc/locks
+PLUMWALL_LOCK_TIMEOUT=1 pw apply "$TMP/p2.yaml"
+check "lock held elsewhere: apply exits 3" test "$RC" = 3
+check "lock held elsewhere: says who ($(head -c 300 "$TMP/err"))" \
+	grep -q "waiting for the apply lock $PLUMWALL_RUN_DIR/lock, held by pid $HOLDER (flock)" "$TMP/err"
+check "lock held elsewhere: gives up" grep -q "still held by pid $HOLDER (flock) after 1 s; giving up" "$TMP/err"
+kill $HOLDER
+# the state names the policy, its tenants and rules: root's only
+check "state.json is 0600" test "$(stat -c %a $PLUMWALL_RUN_DIR/state.json)" = 600
+check "the state directory is 0700" test "$(stat -c %a $PLUMWALL_RUN_DIR)" = 700
 
 # --- down
 pw down

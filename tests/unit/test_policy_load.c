@@ -10,12 +10,15 @@
  * merge keys, directory policies and the example policies in etc/policies.
  */
 #include <check.h>
+#include <fcntl.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <plumwall/yaml.h>
 
 #include "policy/policy.h"
 #include "fixtures.h"
@@ -51,8 +54,8 @@ static void load_bad(const char *name, const char *yaml,
 		fprintf(f, "%s\n", expect[n]);
 	fclose(f);
 
-	ck_assert_msg(ret == -EINVAL, "%s: policy_load returned %d, not -EINVAL",
-		      name, ret);
+	ck_assert_msg(ret == -EINVAL,
+		      "%s: policy_load returned %d, not -EINVAL", name, ret);
 	ck_assert_msg(pol == NULL, "%s: *out set on failure", name);
 	ck_assert_msg(!strcmp(text, want),
 		      "%s: diagnostics differ\n--- expected:\n%s--- got:\n%s",
@@ -2252,8 +2255,9 @@ START_TEST(test_settings)
 	ck_assert_int_eq(pol->settings.non_ip, POLICY_ACTION_DENY);
 	ck_assert_uint_eq(pol->settings.log_rate, 0);
 	ck_assert_uint_eq(pol->settings.ct_max_entries, 1024);
-	ck_assert_uint_eq(pol->settings.timeouts[POLICY_TIMEOUT_TCP_ESTABLISHED],
-			  2419200);
+	ck_assert_uint_eq(
+		pol->settings.timeouts[POLICY_TIMEOUT_TCP_ESTABLISHED],
+		2419200);
 	ck_assert_uint_eq(pol->settings.timeouts[POLICY_TIMEOUT_ICMP], 1);
 	/* the others keep their defaults */
 	ck_assert_uint_eq(pol->settings.timeouts[POLICY_TIMEOUT_TCP_SYN], 30);
@@ -2647,8 +2651,8 @@ static void tmpdir_remove(const struct tmpdir *d)
 
 /* policy_load(@path) fails with @ret and exactly @expect, with "DIR" in
  * @expect standing for the directory. */
-static void load_path_bad(const struct tmpdir *d, const char *path, int ret_want,
-			  const char *expect)
+static void load_path_bad(const struct tmpdir *d, const char *path,
+			  int ret_want, const char *expect)
 {
 	struct policy *pol = (struct policy *)1;
 	struct pw_diags diags;
@@ -2798,8 +2802,9 @@ START_TEST(test_directory_segment_twice)
 		     "segments:\n"
 		     "  ntp: [10.0.0.123]\n"
 		     "  dns: [10.0.0.54]\n");
-	load_path_bad(&d, d.path, -EINVAL,
-		      "DIR/b.yaml:4:3: error: segment 'dns' is already defined as a global segment at DIR/a.yaml:3:3\n");
+	load_path_bad(
+		&d, d.path, -EINVAL,
+		"DIR/b.yaml:4:3: error: segment 'dns' is already defined as a global segment at DIR/a.yaml:3:3\n");
 	tmpdir_remove(&d);
 }
 END_TEST
@@ -2833,10 +2838,11 @@ START_TEST(test_directory_settings_and_rules_twice)
 		     "  log_rate: 20\n"
 		     "rules: []\n");
 	/* Every file's problems, sorted by file and place. */
-	load_path_bad(&d, d.path, -EINVAL,
-		      "DIR/2.yaml:8:13: error: undefined segment 'nowhere' in tenant 'a'\n"
-		      "DIR/2.yaml:10:1: error: 'settings' may appear in only one file (already given at DIR/1.yaml:2:1)\n"
-		      "DIR/2.yaml:12:1: error: global 'rules' may appear in only one file (already given at DIR/1.yaml:4:1)\n");
+	load_path_bad(
+		&d, d.path, -EINVAL,
+		"DIR/2.yaml:8:13: error: undefined segment 'nowhere' in tenant 'a'\n"
+		"DIR/2.yaml:10:1: error: 'settings' may appear in only one file (already given at DIR/1.yaml:2:1)\n"
+		"DIR/2.yaml:12:1: error: global 'rules' may appear in only one file (already given at DIR/1.yaml:4:1)\n");
 	tmpdir_remove(&d);
 }
 END_TEST
@@ -2905,12 +2911,14 @@ START_TEST(test_directory_empty)
 	struct tmpdir d;
 
 	tmpdir_make(&d);
-	load_path_bad(&d, d.path, -ENOENT,
-		      "DIR: error: policy directory has no *.yaml or *.yml files\n");
+	load_path_bad(
+		&d, d.path, -ENOENT,
+		"DIR: error: policy directory has no *.yaml or *.yml files\n");
 	tmpdir_write(&d, "policy.json", "{}\n");
 	tmpdir_write(&d, "notes.txt", "version: 1\n");
-	load_path_bad(&d, d.path, -ENOENT,
-		      "DIR: error: policy directory has no *.yaml or *.yml files\n");
+	load_path_bad(
+		&d, d.path, -ENOENT,
+		"DIR: error: policy directory has no *.yaml or *.yml files\n");
 	tmpdir_remove(&d);
 }
 END_TEST
@@ -2922,8 +2930,55 @@ START_TEST(test_missing_path)
 
 	tmpdir_make(&d);
 	snprintf(path, sizeof(path), "%s/nope.yaml", d.path);
-	load_path_bad(&d, path, -ENOENT,
-		      "DIR/nope.yaml: error: cannot read policy: No such file or directory\n");
+	load_path_bad(
+		&d, path, -ENOENT,
+		"DIR/nope.yaml: error: cannot read policy: No such file or directory\n");
+	tmpdir_remove(&d);
+}
+END_TEST
+
+/* Paths that are not regular files are refused, never skipped and never
+ * waited on (a FIFO), nor read without end (/dev/zero). */
+START_TEST(test_not_regular_files)
+{
+	struct tmpdir d;
+	char path[128], link[128];
+	int fd;
+
+	tmpdir_make(&d);
+	tmpdir_write(&d, "a.yaml", fixture_spec_example);
+	snprintf(link, sizeof(link), "%s/b.yaml", d.path);
+	ck_assert_int_eq(symlink("/nonexistent/policy.yaml", link), 0);
+	snprintf(link, sizeof(link), "%s/c.yaml", d.path);
+	ck_assert_int_eq(symlink("c.yaml", link), 0);
+	snprintf(path, sizeof(path), "%s/d.yaml", d.path);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	snprintf(path, sizeof(path), "%s/e.yml", d.path);
+	ck_assert_int_eq(mkdir(path, 0700), 0);
+	load_path_bad(
+		&d, d.path, -EINVAL,
+		"DIR/b.yaml: error: cannot read policy file: No such file or directory (a symbolic link to nothing)\n"
+		"DIR/c.yaml: error: cannot read policy file: Too many levels of symbolic links\n"
+		"DIR/d.yaml: error: cannot read policy file: a FIFO, not a regular file\n");
+
+	/* named directly: the FIFO is refused at once, without a writer */
+	snprintf(path, sizeof(path), "%s/d.yaml", d.path);
+	load_path_bad(
+		&d, path, -EINVAL,
+		"DIR/d.yaml: error: cannot read: a FIFO, not a regular file\n");
+	load_path_bad(
+		&d, "/dev/zero", -EINVAL,
+		"/dev/zero: error: cannot read: a character device, not a regular file\n");
+
+	/* too big to read into memory (sparse: no disk used) */
+	snprintf(path, sizeof(path), "%s/big.yaml", d.path);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(ftruncate(fd, PW_YAML_MAX_FILE + 1), 0);
+	close(fd);
+	load_path_bad(
+		&d, path, -EINVAL,
+		"DIR/big.yaml: error: cannot read: 67108865 bytes, more than the 64 MiB plumwall reads\n");
 	tmpdir_remove(&d);
 }
 END_TEST
@@ -2965,12 +3020,14 @@ START_TEST(test_example_vlan_tenants)
 	ck_assert_uint_gt(b->n_vlans, 0);
 	for (i = 0; i < a->n_interfaces; i++)
 		for (j = 0; j < b->n_interfaces; j++)
-			if (!strcmp(a->interfaces[i].name, b->interfaces[j].name))
+			if (!strcmp(a->interfaces[i].name,
+				    b->interfaces[j].name))
 				shared_if = true;
 	ck_assert(shared_if);
 	for (i = 0; i < a->n_segments; i++)
 		for (j = 0; j < b->n_segments; j++)
-			if (a->segments[i].n_prefixes && b->segments[j].n_prefixes &&
+			if (a->segments[i].n_prefixes &&
+			    b->segments[j].n_prefixes &&
 			    !pw_prefix_cmp(&a->segments[i].prefixes[0],
 					   &b->segments[j].prefixes[0]))
 				overlap = true;
@@ -3053,6 +3110,7 @@ static Suite *policy_load_suite(void)
 	tcase_add_test(tc, test_directory_settings_and_rules_twice);
 	tcase_add_test(tc, test_directory_file_errors);
 	tcase_add_test(tc, test_directory_empty);
+	tcase_add_test(tc, test_not_regular_files);
 	tcase_add_test(tc, test_missing_path);
 	suite_add_tcase(s, tc);
 
