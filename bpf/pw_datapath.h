@@ -336,8 +336,10 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 {
 	struct pw_judgement j = {};
 	struct pw_tuple t = {};
-	struct pw_ct_val v = {};
 	struct pw_evinfo ei = {};
+	struct pw_scratch *s;
+	struct pw_ct_val *v;
+	__u32 zero = 0;
 	int audit = 0, tenant_audit = tv->flags & PW_TENANT_AUDIT;
 
 	t.family = p->family;
@@ -400,36 +402,41 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 		return ctx_pass(hook);
 	}
 
-	v.created_ns = env->now;
-	v.last_seen_ns = env->now;
-	v.packets[0] = 1;
-	v.bytes[0] = p->len;
-	v.generation = env->generation;
-	v.rule_id = j.rule_id;
-	v.ifindex = p->ifindex;
-	v.vlan = p->vlan;
-	v.src_segment = j.src_segment;
-	v.dst_segment = j.dst_segment;
+	s = bpf_map_lookup_elem(&pw_scratch, &zero);
+	if (!s) /* never: a one-entry array */
+		return ctx_pass(hook);
+	v = &s->ct_new;
+	__builtin_memset(v, 0, sizeof(*v));
+	v->created_ns = env->now;
+	v->last_seen_ns = env->now;
+	v->packets[0] = 1;
+	v->bytes[0] = p->len;
+	v->generation = env->generation;
+	v->rule_id = j.rule_id;
+	v->ifindex = p->ifindex;
+	v->vlan = p->vlan;
+	v->src_segment = j.src_segment;
+	v->dst_segment = j.dst_segment;
 	if (p->proto == IPPROTO_TCP_)
-		v.state = (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN ?
-				  PW_CT_TCP_SYN :
-				  PW_CT_ESTABLISHED;
+		v->state = (p->tcp_flags & (TCP_SYN | TCP_ACK)) == TCP_SYN ?
+				   PW_CT_TCP_SYN :
+				   PW_CT_ESTABLISHED;
 	else
-		v.state = PW_CT_NEW;
+		v->state = PW_CT_NEW;
 	if (src_is_a)
-		v.flags |= PW_CT_INIT_IS_A;
+		v->flags |= PW_CT_INIT_IS_A;
 	if (audit) {
-		v.flags |= PW_CT_AUDIT;
+		v->flags |= PW_CT_AUDIT;
 		pw_emit_any(ctx, hook, env, p, &ei);
 	}
 	if ((!audit && j.log) || (tv->flags & PW_TENANT_FLOW_LOGS)) {
-		if (!pw_emit_flow(env, ck, &v, PW_EVENT_FLOW_START, PW_END_NONE,
+		if (!pw_emit_flow(env, ck, v, PW_EVENT_FLOW_START, PW_END_NONE,
 				  audit ? PW_VERDICT_AUDIT : PW_VERDICT_ALLOW,
 				  j.reason, 1))
-			v.flags |= PW_CT_LOG;
+			v->flags |= PW_CT_LOG;
 	}
 	/* Another CPU may have created it meanwhile: keep theirs. */
-	bpf_map_update_elem(&pw_ct, ck, &v, BPF_NOEXIST);
+	bpf_map_update_elem(&pw_ct, ck, v, BPF_NOEXIST);
 	return ctx_pass(hook);
 }
 

@@ -209,6 +209,13 @@ struct {
 #define PW_REPLY_MAX 1344
 struct pw_scratch {
 	__u8 buf[PW_REPLY_MAX];
+	/*
+	 * A new flow's conntrack value, built here rather than on the stack:
+	 * Linux 6.1 refuses a program whose frame plus pw_judge()'s exceeds
+	 * 512 bytes (each rounded up to 32), and this is the largest local
+	 * of the packet path. Per CPU, used within one run of a program.
+	 */
+	struct pw_ct_val ct_new;
 };
 
 struct {
