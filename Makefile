@@ -35,6 +35,7 @@ include policy/policy.mk
 include fw/fw.mk
 include logging/logging.mk
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: all tests benches check bench demo install clean distclean help deps \
 	vm-deps vm-check FORCE
@@ -171,6 +172,8 @@ help:
 	@echo '  vm-check   the kernel-facing suites in VMs with Debian kernels'
 	@echo '             (VM_RELEASES="bookworm trixie bullseye", tests/vm/)'
 	@echo '  tests      build unit-test binaries only'
+	@echo '  fuzz       make deps, build the libFuzzer harnesses (tests/fuzz/),'
+	@echo '             run each FUZZ_SECONDS=$(FUZZ_SECONDS) s; fails on any finding'
 	@echo '  help       this text'
 	@echo ''
 	@echo 'Variables: V=1 (verbose), CC, CLANG, BPFTOOL, CFLAGS, LDFLAGS,'
