@@ -42,6 +42,15 @@ include tests/fuzz/fuzz.mk
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS)
 
+# A sanitized build says so: tests/run-tests then makes every sanitizer
+# report a failure of the suite that caused it.
+ifeq ($(SANITIZE),1)
+all: $(BUILD)/sanitize
+$(BUILD)/sanitize:
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(SAN_CFLAGS)' >$@
+endif
+
 tests: $(TEST_BINS)
 	@:
 

@@ -13,12 +13,23 @@
 #                       (e.g. make CFLAGS="-O0 -g -fsanitize=address"
 #                             LDFLAGS=-fsanitize=address)
 #   EXTRA_CFLAGS        appended to every user-space compile
+#   SANITIZE=1          user space with ASan and UBSan (every report
+#                       fatal), built in build/san (BPF objects as ever)
 #   BPF_CFLAGS_EXTRA    appended to every BPF compile
 #   PREFIX, DESTDIR     install locations
 
 # ---------------------------------------------------------------------------
-# Output layout
+# Output layout. A sanitized build gets a directory of its own, so that it
+# never mixes objects with a normal one.
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer
+else
 BUILD   := build
+SAN_CFLAGS :=
+endif
 OBJDIR  := $(BUILD)/obj
 LIBPW   := $(BUILD)/libplumwall.a
 
@@ -85,9 +96,9 @@ EXTRA_CFLAGS ?=
 
 # -I. lets user space name module headers by path: "policy/policy.h".
 PW_CPPFLAGS = -D_GNU_SOURCE -I. -Iinclude -I$(BUILD)
-PW_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) $(PW_CPPFLAGS) \
-	      $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
-PW_LDFLAGS  = $(CFLAGS) $(LDFLAGS) -Wl,--as-needed
+PW_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) $(SAN_CFLAGS) \
+	      $(PW_CPPFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+PW_LDFLAGS  = $(CFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -Wl,--as-needed
 PW_LDLIBS   = $(LIBPW) $(PKG_LIBS) -lpthread
 
 # ---------------------------------------------------------------------------
