@@ -286,6 +286,8 @@ int logd_conn_open(struct logd_conn *c, const struct pw_sink *cfg, char *err,
 bool logd_conn_peer_gone(struct logd_conn *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+	char buf[4096];
+	int i, n, e;
 
 	if (c->fd < 0)
 		return true;
@@ -293,10 +295,26 @@ bool logd_conn_peer_gone(struct logd_conn *c)
 		return false;
 	if (p.revents & (POLLERR | POLLHUP | POLLRDHUP))
 		return true;
-	/* A syslog receiver never talks back: data from it is a TLS alert
-	 * (close_notify) or the start of a close. Datagram sockets: an ICMP
-	 * error is reported by the next send. */
-	return (p.revents & POLLIN) && c->ssl;
+	/* Plain TCP: what a receiver says (it should say nothing) is left
+	 * unread. Datagram sockets: an ICMP error is reported by the next
+	 * send. */
+	if (!(p.revents & POLLIN) || !c->ssl)
+		return false;
+	/* TLS: the bytes may be a close_notify or garbage (gone), but also
+	 * what a server sends after the handshake, such as TLS 1.3 session
+	 * tickets: OpenSSL reads those itself, and then wants more. (Taken
+	 * as a close, every batch reconnected; a server that accepts one
+	 * connection got three events.) Application data a receiver should
+	 * not send is read and dropped, a bounded amount at a time. */
+	for (i = 0; i < 64; i++) {
+		n = SSL_read(c->ssl, buf, sizeof(buf));
+		if (n > 0)
+			continue;
+		e = SSL_get_error(c->ssl, n);
+		ERR_clear_error();
+		return e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+	}
+	return false;
 }
 
 int logd_conn_send(struct logd_conn *c, const void *buf, size_t len,

@@ -196,6 +196,13 @@ check "tcp: lost event is from logd" test "$(grep '^imtcp|plumwall|LOST|' "$OUT"
 check "json file: no loss reported" not grep -q plumwall.lost "$EV"
 check "rsyslog unix: back after the restart" wait_for 20 has_count '^imuxsock|plumwall|' "$OUT" 1
 
+# The server's TLS 1.3 session tickets are no reason to reconnect (s_server
+# takes one connection: every batch after the first was lost). Until the
+# SIGHUP below, which reconnects every sink, all went over the first one.
+tls_drops() { grep -o ' DROP \[plumwall@32473' "$TMP/tls$PS.out" | wc -l; }
+check "tls: every event so far over one connection" wait_for 10 test "$(tls_drops)" = $SENT
+check "tls: not taken for closed" not grep -q "sink tls-good: connection closed" "$TMP/logd.err"
+
 # --- SIGHUP: logrotate-style reopen, then a bad configuration -----------------
 mv "$EV" "$EV.old"
 kill -HUP $LOGD_PID

@@ -7,6 +7,7 @@
 #   tls-stall    a TLS peer that accepts and never answers the ClientHello
 #   tls-garbage  a "TLS" peer that answers with garbage
 #   tcp-garbage  a TCP peer that talks garbage back (and reads)
+#   tls-chatty   a TLS peer that sends application data back (and reads)
 #   unix-gone    a local socket whose listener goes away while logd runs
 # (nc and openssl s_server; "never reads" is the peer stopped with
 # SIGSTOP: its connections stay, nothing is read or answered). Meanwhile
@@ -22,8 +23,8 @@
 . "$(dirname "${BASH_SOURCE[0]}")/logd.bash"
 logd_init logd_hostile openssl nc
 P_TCPMUTE=${PORTS[0]} P_TCPGARB=${PORTS[1]} P_TLSMUTE=${PORTS[2]}
-P_STALL=${PORTS[3]} P_TLSGARB=${PORTS[4]}
-SINKS=(events tcp-mute tcp-garbage tls-mute tls-stall tls-garbage unix-gone)
+P_STALL=${PORTS[3]} P_TLSGARB=${PORTS[4]} P_CHATTY=${PORTS[5]}
+SINKS=(events tcp-mute tcp-garbage tls-mute tls-stall tls-garbage tls-chatty unix-gone)
 listening() { ss -Htln "sport = :$1" | grep -q .; }
 
 logd_certs || ko "openssl certificates"
@@ -43,20 +44,28 @@ PIDS+=($!)
 nc -l 127.0.0.1 $P_TLSGARB <"$TMP/garbage" >/dev/null 2>&1 &
 PIDS+=($!)
 # s_server ends the connection at EOF on its input: a FIFO opened
-# read-write never reaches it.
-mkfifo "$TMP/tls.in"
+# read-write never reaches it. What is written to it goes to the client.
+mkfifo "$TMP/tls.in" "$TMP/chatty.in"
 openssl s_server -accept 127.0.0.1:$P_TLSMUTE -cert "$TMP/srv.pem" -key "$TMP/srv.key" \
 	-quiet -naccept 1 <>"$TMP/tls.in" >"$TMP/tlsmute.out" 2>"$TMP/tlsmute.err" &
 TLSMUTE_PID=$!
 PIDS+=($TLSMUTE_PID)
+openssl s_server -accept 127.0.0.1:$P_CHATTY -cert "$TMP/srv.pem" -key "$TMP/srv.key" \
+	-quiet -naccept 1 <>"$TMP/chatty.in" >"$TMP/chatty.out" 2>"$TMP/chatty.err" &
+PIDS+=($!)
 nc -lkUu "$TMP/gone.sock" >"$TMP/unix.out" 2>/dev/null &
 UNIX_PID=$!
 PIDS+=($UNIX_PID)
 all_listen() {
 	listening $P_TCPMUTE && listening $P_STALL && listening $P_TCPGARB &&
-		listening $P_TLSGARB && listening $P_TLSMUTE && [[ -S $TMP/gone.sock ]]
+		listening $P_TLSGARB && listening $P_TLSMUTE && listening $P_CHATTY &&
+		[[ -S $TMP/gone.sock ]]
 }
-check "the peers listen" wait_for 10 all_listen
+if wait_for 20 all_listen; then
+	ok
+else
+	ko "the peers listen ($(ss -Htln | awk '{ print $4 }' | tr '\n' ' '))"
+fi
 # Stopped listeners: the kernel still completes connections into their
 # backlog, but nobody reads, answers or accepts.
 kill -STOP $MUTE_PID $STALL_PID
@@ -103,6 +112,12 @@ logging:
       port: $P_TLSGARB
       ca_file: $TMP/ca.pem
       queue: 64
+    - name: tls-chatty
+      format: syslog
+      transport: tls
+      address: 127.0.0.1
+      port: $P_CHATTY
+      ca_file: $TMP/ca.pem
     - name: unix-gone
       format: json
       transport: unix
@@ -122,6 +137,9 @@ check "file sink: the first 20" wait_for 10 has_lines "$EV" 20
 check "tcp-garbage: the first 20 despite the garbage" wait_for 10 has_lines "$TMP/tcpgarb.out" 20
 check "tls-mute: handshake done, events arrive" wait_for 10 grep -q "DROP" "$TMP/tlsmute.out"
 kill -STOP $TLSMUTE_PID
+tls_drops() { grep -o ' DROP \[plumwall@32473' "$1" | wc -l; }
+check "tls-chatty: the first 20" wait_for 10 test "$(tls_drops "$TMP/chatty.out")" = 20
+cat "$TMP/garbage" >"$TMP/chatty.in" # over TLS, to logd
 check "unix-gone: events arrive" wait_for 10 test -s "$TMP/unix.out"
 kill $UNIX_PID
 wait $UNIX_PID 2>/dev/null
@@ -139,6 +157,7 @@ done
 check "file sink: every event ($(lines "$EV") of $SENT)" test "$(lines "$EV")" = $SENT
 check "file sink: no loss reported" not grep -q plumwall.lost "$EV"
 check "tcp-garbage: every event" wait_for 20 has_lines "$TMP/tcpgarb.out" $SENT
+check "tls-chatty: every event, over the first connection" wait_for 20 test "$(tls_drops "$TMP/chatty.out")" = $SENT
 check "logd alive" kill -0 $LOGD_PID
 check "tcp-mute: gives up on the send" wait_for 20 grep -q "sink tcp-mute: .*(retrying)" "$TMP/logd.err"
 check "tls-mute: gives up on the send" wait_for 20 grep -q "sink tls-mute: .*(retrying)" "$TMP/logd.err"
@@ -146,6 +165,7 @@ check "tls-stall: handshake timed out" wait_for 20 grep -q "sink tls-stall: TLS 
 check "tls-garbage: handshake refused" wait_for 20 grep -q "sink tls-garbage: TLS handshake with 127.0.0.1 port $P_TLSGARB: .*(retrying)" "$TMP/logd.err"
 check "unix-gone: says the socket is gone" wait_for 20 grep -q "sink unix-gone: .*(retrying)" "$TMP/logd.err"
 check "tcp-garbage: no reconnect" not grep -q "sink tcp-garbage:" "$TMP/logd.err"
+check "tls-chatty: no reconnect" not grep -q "sink tls-chatty:" "$TMP/logd.err"
 
 # --- the local socket is back: the loss reaches it ---------------------------------
 nc -lkUu "$TMP/gone.sock" >"$TMP/unix2.out" 2>/dev/null &
@@ -183,7 +203,7 @@ for s in "${SINKS[@]}"; do
 	check "$s: in the exit summary" test -n "$f"
 	check "$s: delivered $d + dropped $r + undelivered $u = $SENT" test $((d + r + u)) = $SENT
 	case $s in
-	events | tcp-garbage)
+	events | tcp-garbage | tls-chatty)
 		check "$s: nothing lost, no failure" test "$r $u $f" = "0 0 0"
 		;;
 	tcp-mute | tls-mute)
