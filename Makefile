@@ -186,7 +186,9 @@ help:
 	@echo '  help       this text'
 	@echo ''
 	@echo 'Variables: V=1 (verbose), CC, CLANG, BPFTOOL, CFLAGS, LDFLAGS,'
-	@echo '           EXTRA_CFLAGS, BPF_CFLAGS_EXTRA, PREFIX, DESTDIR'
+	@echo '           EXTRA_CFLAGS, BPF_CFLAGS_EXTRA, PREFIX, DESTDIR,'
+	@echo '           SANITIZE=1 (ASan + UBSan build in build/san: make check'
+	@echo '           SANITIZE=1 runs every suite on it), FUZZ_SECONDS'
 	@echo ''
 	@echo 'Debian packages (make deps): $(DEB_PACKAGES)'
 
