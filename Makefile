@@ -35,11 +35,21 @@ include policy/policy.mk
 include fw/fw.mk
 include logging/logging.mk
 include tests/tests.mk
+include tests/fuzz/fuzz.mk
 
 .PHONY: all tests benches check bench demo install clean distclean help deps \
 	vm-deps vm-check FORCE
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS)
+
+# A sanitized build says so: tests/run-tests then makes every sanitizer
+# report a failure of the suite that caused it.
+ifeq ($(SANITIZE),1)
+all: $(BUILD)/sanitize
+$(BUILD)/sanitize:
+	$(Q)mkdir -p $(@D)
+	$(Q)echo '$(SAN_CFLAGS)' >$@
+endif
 
 tests: $(TEST_BINS)
 	@:
@@ -171,10 +181,14 @@ help:
 	@echo '  vm-check   the kernel-facing suites in VMs with Debian kernels'
 	@echo '             (VM_RELEASES="bookworm trixie bullseye", tests/vm/)'
 	@echo '  tests      build unit-test binaries only'
+	@echo '  fuzz       make deps, build the libFuzzer harnesses (tests/fuzz/),'
+	@echo '             run each FUZZ_SECONDS=$(FUZZ_SECONDS) s; fails on any finding'
 	@echo '  help       this text'
 	@echo ''
 	@echo 'Variables: V=1 (verbose), CC, CLANG, BPFTOOL, CFLAGS, LDFLAGS,'
-	@echo '           EXTRA_CFLAGS, BPF_CFLAGS_EXTRA, PREFIX, DESTDIR'
+	@echo '           EXTRA_CFLAGS, BPF_CFLAGS_EXTRA, PREFIX, DESTDIR,'
+	@echo '           SANITIZE=1 (ASan + UBSan build in build/san: make check'
+	@echo '           SANITIZE=1 runs every suite on it), FUZZ_SECONDS'
 	@echo ''
 	@echo 'Debian packages (make deps): $(DEB_PACKAGES)'
 

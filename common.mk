@@ -13,12 +13,23 @@
 #                       (e.g. make CFLAGS="-O0 -g -fsanitize=address"
 #                             LDFLAGS=-fsanitize=address)
 #   EXTRA_CFLAGS        appended to every user-space compile
+#   SANITIZE=1          user space with ASan and UBSan (every report
+#                       fatal), built in build/san (BPF objects as ever)
 #   BPF_CFLAGS_EXTRA    appended to every BPF compile
 #   PREFIX, DESTDIR     install locations
 
 # ---------------------------------------------------------------------------
-# Output layout
+# Output layout. A sanitized build gets a directory of its own, so that it
+# never mixes objects with a normal one.
+SANITIZE ?=
+ifeq ($(SANITIZE),1)
+BUILD   := build/san
+SAN_CFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all \
+	      -fno-omit-frame-pointer
+else
 BUILD   := build
+SAN_CFLAGS :=
+endif
 OBJDIR  := $(BUILD)/obj
 LIBPW   := $(BUILD)/libplumwall.a
 
@@ -39,11 +50,13 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 
 # ---------------------------------------------------------------------------
 # Debian 12 packages needed to build, test and demo plumwall (make deps).
+# libclang-rt-14-dev: libFuzzer and clang's sanitizer runtimes (make fuzz);
+# clang only recommends it, and make deps installs no recommends.
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		libyaml-dev libjansson-dev libnftnl-dev libmnl-dev \
 		libpcap-dev check pkg-config iproute2 nftables tcpdump jq \
 		libsystemd-dev make gcc netcat-openbsd iputils-ping \
-		libssl-dev rsyslog
+		libssl-dev rsyslog libclang-rt-14-dev
 
 # ---------------------------------------------------------------------------
 # pkg-config modules. PW_PKGS is linked into every user-space binary;
@@ -55,7 +68,7 @@ TEST_PKGS := check
 # pkg-config is only consulted when something is going to be compiled, so
 # that 'make help', 'make deps' and 'make clean' (and the outer, pre-deps
 # invocation of 'make check' / 'make demo') work on a bare machine.
-NOPKG_GOALS := help deps vm-deps clean distclean check demo vm-check
+NOPKG_GOALS := help deps vm-deps clean distclean check demo vm-check fuzz
 ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
 HAVE_PKG_CONFIG := $(shell command -v $(PKG_CONFIG) 2>/dev/null)
 ifeq ($(HAVE_PKG_CONFIG),)
@@ -83,9 +96,9 @@ EXTRA_CFLAGS ?=
 
 # -I. lets user space name module headers by path: "policy/policy.h".
 PW_CPPFLAGS = -D_GNU_SOURCE -I. -Iinclude -I$(BUILD)
-PW_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) $(PW_CPPFLAGS) \
-	      $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
-PW_LDFLAGS  = $(CFLAGS) $(LDFLAGS) -Wl,--as-needed
+PW_CFLAGS   = -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) $(SAN_CFLAGS) \
+	      $(PW_CPPFLAGS) $(PKG_CFLAGS) $(EXTRA_CFLAGS) -MMD -MP
+PW_LDFLAGS  = $(CFLAGS) $(SAN_CFLAGS) $(LDFLAGS) -Wl,--as-needed
 PW_LDLIBS   = $(LIBPW) $(PKG_LIBS) -lpthread
 
 # ---------------------------------------------------------------------------

@@ -350,6 +350,8 @@ static bool fw_is_tag(uint16_t ethertype)
 	       ethertype == POLICY_ETH_P_QINQ1;
 }
 
+static void fw_trace_clip(uint8_t *f, size_t len);
+
 size_t fw_trace_vlan_tag(uint8_t *buf, size_t len, size_t cap, uint16_t vlan)
 {
 	if (len < 14 || len + 4 > cap || fw_is_tag(buf[12] << 8 | buf[13]))
@@ -359,7 +361,14 @@ size_t fw_trace_vlan_tag(uint8_t *buf, size_t len, size_t cap, uint16_t vlan)
 	buf[13] = POLICY_ETH_P_8021Q & 0xff;
 	buf[14] = (vlan >> 8) & 0x0f;
 	buf[15] = vlan & 0xff;
-	return len + 4;
+	len += 4;
+	/* A frame the tag takes past what a test run accepts is cut like
+	 * any long frame (the tag must not make a capture untraceable). */
+	if (len > FW_TRACE_FRAME_MAX) {
+		len = FW_TRACE_FRAME_MAX;
+		fw_trace_clip(buf, len);
+	}
+	return len;
 }
 
 static uint32_t fw_sum(const uint8_t *p, size_t len, uint32_t sum)
@@ -713,6 +722,15 @@ int fw_trace_packet_build(int argc, char *const *argv, uint16_t vlan,
 		if (fw_parse_host(argv[1], &p.family, p.saddr, err, errlen) ||
 		    fw_parse_host(argv[2], &fam2, p.daddr, err, errlen))
 			return -EINVAL;
+		/* Such a frame would be an extension header with nothing
+		 * behind it: malformed, not the protocol asked about. */
+		if (p.family == AF_INET6 && fam2 == AF_INET6 &&
+		    policy_packet_ipv6_ext(p.proto)) {
+			fw_err(err, errlen,
+			       "protocol %d is an IPv6 extension header: an IPv6 packet cannot have it as its protocol",
+			       proto);
+			return -EINVAL;
+		}
 	} else {
 		fw_err(err, errlen,
 		       "unknown protocol '%s' (tcp, udp, icmp, icmpv6 or a number 0..255)",
@@ -736,38 +754,28 @@ struct fw_pcap {
 	uint8_t buf[FW_TRACE_FRAME_MAX + 16];
 };
 
-int fw_pcap_open(const char *path, struct fw_pcap **out, char *err,
-		 size_t errlen)
+/* The link type check and the wrapper, for a capture libpcap opened
+ * (@p is closed on failure). */
+static int fw_pcap_wrap(pcap_t *p, const char *name, struct fw_pcap **out,
+			char *err, size_t errlen)
 {
-	char perr[PCAP_ERRBUF_SIZE] = "";
 	struct fw_pcap *pc;
 	int ret = 0;
 
-	*out = NULL;
 	pc = calloc(1, sizeof(*pc));
-	if (!pc)
+	if (!pc) {
+		pcap_close(p);
 		return -ENOMEM;
-	pc->p = pcap_open_offline_with_tstamp_precision(
-		path, PCAP_TSTAMP_PRECISION_NANO, perr);
-	if (!pc->p) {
-		size_t n = strlen(path);
-
-		/* libpcap names the file itself when it cannot open it */
-		if (!strncmp(perr, path, n) && perr[n] == ':')
-			fw_err(err, errlen, "%s", perr);
-		else
-			fw_err(err, errlen, "%s: %s", path, perr);
-		ret = -EINVAL;
-		goto out;
 	}
+	pc->p = p;
 	pc->dlt = pcap_datalink(pc->p);
 	if (pc->dlt != DLT_EN10MB && pc->dlt != DLT_LINUX_SLL &&
 	    pc->dlt != DLT_LINUX_SLL2) {
-		const char *name = pcap_datalink_val_to_name(pc->dlt);
+		const char *dname = pcap_datalink_val_to_name(pc->dlt);
 
 		fw_err(err, errlen,
 		       "%s: link type %s (%d) is not supported (Ethernet, Linux cooked SLL and SLL2 are)",
-		       path, name ? name : "unknown", pc->dlt);
+		       name, dname ? dname : "unknown", pc->dlt);
 		ret = -EINVAL;
 		goto out;
 	}
@@ -776,6 +784,45 @@ int fw_pcap_open(const char *path, struct fw_pcap **out, char *err,
 out:
 	fw_pcap_close(pc);
 	return ret;
+}
+
+int fw_pcap_open(const char *path, struct fw_pcap **out, char *err,
+		 size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p;
+
+	*out = NULL;
+	p = pcap_open_offline_with_tstamp_precision(
+		path, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!p) {
+		size_t n = strlen(path);
+
+		/* libpcap names the file itself when it cannot open it */
+		if (!strncmp(perr, path, n) && perr[n] == ':')
+			fw_err(err, errlen, "%s", perr);
+		else
+			fw_err(err, errlen, "%s: %s", path, perr);
+		return -EINVAL;
+	}
+	return fw_pcap_wrap(p, path, out, err, errlen);
+}
+
+int fw_pcap_open_stream(FILE *fp, const char *name, struct fw_pcap **out,
+			char *err, size_t errlen)
+{
+	char perr[PCAP_ERRBUF_SIZE] = "";
+	pcap_t *p;
+
+	*out = NULL;
+	p = pcap_fopen_offline_with_tstamp_precision(
+		fp, PCAP_TSTAMP_PRECISION_NANO, perr);
+	if (!p) {
+		fclose(fp);
+		fw_err(err, errlen, "%s: %s", name, perr);
+		return -EINVAL;
+	}
+	return fw_pcap_wrap(p, name, out, err, errlen);
 }
 
 void fw_pcap_close(struct fw_pcap *pc)

@@ -26,6 +26,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include <linux/types.h>
 #include <netinet/in.h>
@@ -128,7 +129,8 @@ int fw_trace_packet_build(int argc, char *const *argv, uint16_t vlan,
 /*
  * Tag an untagged frame (no 802.1Q / 802.1ad / 0x9100 tag) with @vlan in
  * place; @buf must have room for 4 more bytes. Tagged frames are left as
- * they are. Returns the new length.
+ * they are. A tagged frame longer than FW_TRACE_FRAME_MAX is cut to it,
+ * as fw_pcap_next() cuts long frames. Returns the new length.
  */
 size_t fw_trace_vlan_tag(uint8_t *buf, size_t len, size_t cap, uint16_t vlan);
 
@@ -144,6 +146,13 @@ struct fw_pcap;
  */
 int fw_pcap_open(const char *path, struct fw_pcap **out, char *err,
 		 size_t errlen);
+/*
+ * The same from an open stream (a pipe, a memory buffer through
+ * fmemopen()), named @name in messages. @fp is the capture's from then
+ * on: fw_pcap_close() closes it, and so does a failure.
+ */
+int fw_pcap_open_stream(FILE *fp, const char *name, struct fw_pcap **out,
+			char *err, size_t errlen);
 void fw_pcap_close(struct fw_pcap *pc);
 
 /*

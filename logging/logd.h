@@ -126,10 +126,13 @@ void logd_sink_push(struct logd_sink *s, const struct logd_item *it);
 /* Close and reopen the file (SIGHUP, logrotate). */
 void logd_sink_reopen(struct logd_sink *s);
 /* Ask the thread to deliver what is queued and end by @deadline_ns
- * (CLOCK_MONOTONIC); then logd_sink_join(). */
+ * (CLOCK_MONOTONIC): a connect, handshake or send already under way
+ * ends by then too. Then logd_sink_join(). */
 void logd_sink_stop(struct logd_sink *s, uint64_t deadline_ns);
-/* Wait for the thread (@wait false: only when done: -EBUSY otherwise),
- * report what stayed undelivered and free the sink. */
+/* Wait for a stopped sink's thread to end: its stats are final then. */
+void logd_sink_wait(struct logd_sink *s);
+/* Wait for the thread (@wait false: only when done: -EBUSY otherwise)
+ * and free the sink; the thread reported what stayed undelivered. */
 int logd_sink_join(struct logd_sink *s, bool wait);
 
 struct logd_sink_stats {
@@ -138,6 +141,9 @@ struct logd_sink_stats {
 	uint64_t dropped; /* queue full, or undeliverable */
 	uint64_t lost_reported; /* of those, reported in plumwall.lost */
 	uint64_t failures; /* open, connect or write attempts that failed */
+	/* in the queue (or taken from it) when the thread ended: with
+	 * delivered and dropped, every event the sink was given */
+	uint64_t undelivered;
 };
 void logd_sink_stats(const struct logd_sink *s, struct logd_sink_stats *st);
 

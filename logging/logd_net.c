@@ -6,9 +6,12 @@
  * its address: host name or IP), and the local syslog socket (datagram,
  * /dev/log).
  *
- * Everything blocks, but never longer than LOGD_IO_TIMEOUT_MS: connects
- * are non-blocking with a poll, sends have SO_SNDTIMEO. It runs in the
- * sink's own thread, so blocking stalls only that sink.
+ * Sockets are non-blocking; connects, TLS handshakes and sends wait in
+ * poll() for as long as logd_net.h allows: LOGD_IO_TIMEOUT_MS per
+ * operation in all (a peer that reads a byte now and then cannot hold a
+ * send longer, as a per-call SO_SNDTIMEO would let it), and not past the
+ * sink's drain deadline once it is stopping. It runs in the sink's own
+ * thread, so waiting stalls only that sink.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -30,45 +33,60 @@
 #include "logging/logd.h"
 #include "logging/logd_net.h"
 
-static void logd_net_timeouts(int fd)
+/* When an operation starting now must be done. */
+static uint64_t logd_net_until(void)
 {
-	struct timeval tv = { .tv_sec = LOGD_IO_TIMEOUT_MS / 1000,
-			      .tv_usec = (LOGD_IO_TIMEOUT_MS % 1000) * 1000 };
-
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	return logd_now_ns() + LOGD_IO_TIMEOUT_MS * 1000000ULL;
 }
 
-/* connect() with a bounded wait. */
-static int logd_net_connect_fd(int fd, const struct sockaddr *sa,
+/*
+ * Wait until c->fd is ready for @events, at most until @until and the
+ * drain deadline. 0: ready (or an error the next call will report),
+ * -ETIMEDOUT, or -errno of poll().
+ */
+static int logd_net_wait(struct logd_conn *c, short events, uint64_t until)
+{
+	struct pollfd p[2] = { { .fd = c->fd, .events = events },
+			       { .fd = c->wake_fd, .events = POLLIN } };
+	uint64_t now, stop, limit;
+	int n;
+
+	for (;;) {
+		stop = c->stop_ns ? atomic_load(c->stop_ns) : UINT64_MAX;
+		limit = stop < until ? stop : until;
+		now = logd_now_ns();
+		if (now >= limit)
+			return -ETIMEDOUT;
+		/* Once the deadline is known the wake-up has done its job
+		 * (it stays readable: it is never drained). */
+		n = poll(p, stop == UINT64_MAX && c->wake_fd >= 0 ? 2 : 1,
+			 (int)((limit - now + 999999) / 1000000));
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && p[0].revents)
+			return 0;
+	}
+}
+
+/* connect() with a bounded wait; the socket stays non-blocking. */
+static int logd_net_connect_fd(struct logd_conn *c, const struct sockaddr *sa,
 			       socklen_t len)
 {
-	struct pollfd p = { .fd = fd, .events = POLLOUT };
-	int fl = fcntl(fd, F_GETFL), err = 0, n;
+	int fl = fcntl(c->fd, F_GETFL), err = 0, ret;
 	socklen_t elen = sizeof(err);
 
-	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+	if (fl < 0 || fcntl(c->fd, F_SETFL, fl | O_NONBLOCK))
 		return -errno;
-	if (!connect(fd, sa, len))
-		goto done;
+	if (!connect(c->fd, sa, len))
+		return 0;
 	if (errno != EINPROGRESS)
 		return -errno;
-	do
-		n = poll(&p, 1, LOGD_IO_TIMEOUT_MS);
-	while (n < 0 && errno == EINTR);
-	if (n < 0)
+	ret = logd_net_wait(c, POLLOUT, logd_net_until());
+	if (ret)
+		return ret;
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen))
 		return -errno;
-	if (n == 0)
-		return -ETIMEDOUT;
-	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &elen))
-		return -errno;
-	if (err)
-		return -err;
-done:
-	if (fcntl(fd, F_SETFL, fl))
-		return -errno;
-	logd_net_timeouts(fd);
-	return 0;
+	return -err;
 }
 
 static int logd_net_inet(struct logd_conn *c, const struct pw_sink *cfg,
@@ -100,12 +118,12 @@ static int logd_net_inet(struct logd_conn *c, const struct pw_sink *cfg,
 			ret = -errno;
 			continue;
 		}
-		ret = logd_net_connect_fd(fd, ai->ai_addr, ai->ai_addrlen);
-		if (!ret) {
-			c->fd = fd;
+		c->fd = fd;
+		ret = logd_net_connect_fd(c, ai->ai_addr, ai->ai_addrlen);
+		if (!ret)
 			break;
-		}
 		close(fd);
+		c->fd = -1;
 	}
 	freeaddrinfo(res);
 	if (ret)
@@ -128,7 +146,7 @@ static int logd_net_unix(struct logd_conn *c, const struct pw_sink *cfg,
 		return -ENAMETOOLONG;
 	}
 	strcpy(sun.sun_path, cfg->path);
-	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun))) {
@@ -138,7 +156,6 @@ static int logd_net_unix(struct logd_conn *c, const struct pw_sink *cfg,
 		close(fd);
 		return ret;
 	}
-	logd_net_timeouts(fd);
 	c->fd = fd;
 	return 0;
 }
@@ -159,8 +176,9 @@ static int logd_net_tls(struct logd_conn *c, const struct pw_sink *cfg,
 {
 	unsigned char ip[16];
 	X509_VERIFY_PARAM *vp;
+	uint64_t until;
+	int ret, r, e;
 	long vr;
-	int ret;
 
 	ret = logd_net_inet(c, cfg, SOCK_STREAM, err, errlen);
 	if (ret)
@@ -175,8 +193,8 @@ static int logd_net_tls(struct logd_conn *c, const struct pw_sink *cfg,
 		}
 		SSL_CTX_set_min_proto_version(c->ctx, TLS1_2_VERSION);
 		SSL_CTX_set_verify(c->ctx, SSL_VERIFY_PEER, NULL);
-		if (SSL_CTX_load_verify_locations(c->ctx, cfg->ca_file,
-						  NULL) != 1) {
+		if (SSL_CTX_load_verify_locations(c->ctx, cfg->ca_file, NULL) !=
+		    1) {
 			logd_tls_err(err, errlen, cfg->ca_file);
 			SSL_CTX_free(c->ctx);
 			c->ctx = NULL;
@@ -199,13 +217,31 @@ static int logd_net_tls(struct logd_conn *c, const struct pw_sink *cfg,
 			vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
 		X509_VERIFY_PARAM_set1_host(vp, cfg->address, 0);
 	}
-	if (SSL_connect(c->ssl) != 1) {
+	/* The handshake on the non-blocking socket, in one bounded wait
+	 * however the server spreads its answer over time. */
+	until = logd_net_until();
+	while ((r = SSL_connect(c->ssl)) != 1) {
+		e = SSL_get_error(c->ssl, r);
+		if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE)
+			break;
+		ret = logd_net_wait(
+			c, e == SSL_ERROR_WANT_READ ? POLLIN : POLLOUT, until);
+		if (ret) {
+			snprintf(err, errlen,
+				 "TLS handshake with %s port %u: %s",
+				 cfg->address, cfg->port, strerror(-ret));
+			ERR_clear_error();
+			return ret;
+		}
+	}
+	if (r != 1) {
 		vr = SSL_get_verify_result(c->ssl);
 		if (vr != X509_V_OK) {
-			snprintf(err, errlen,
-				 "TLS handshake with %s port %u: certificate not trusted: %s",
-				 cfg->address, cfg->port,
-				 X509_verify_cert_error_string(vr));
+			snprintf(
+				err, errlen,
+				"TLS handshake with %s port %u: certificate not trusted: %s",
+				cfg->address, cfg->port,
+				X509_verify_cert_error_string(vr));
 			ERR_clear_error();
 		} else {
 			char what[300];
@@ -250,6 +286,8 @@ int logd_conn_open(struct logd_conn *c, const struct pw_sink *cfg, char *err,
 bool logd_conn_peer_gone(struct logd_conn *c)
 {
 	struct pollfd p = { .fd = c->fd, .events = POLLIN | POLLRDHUP };
+	char buf[4096];
+	int i, n, e;
 
 	if (c->fd < 0)
 		return true;
@@ -257,34 +295,70 @@ bool logd_conn_peer_gone(struct logd_conn *c)
 		return false;
 	if (p.revents & (POLLERR | POLLHUP | POLLRDHUP))
 		return true;
-	/* A syslog receiver never talks back: data from it is a TLS alert
-	 * (close_notify) or the start of a close. Datagram sockets: an ICMP
-	 * error is reported by the next send. */
-	return (p.revents & POLLIN) && c->ssl;
+	/* Plain TCP: what a receiver says (it should say nothing) is left
+	 * unread. Datagram sockets: an ICMP error is reported by the next
+	 * send. */
+	if (!(p.revents & POLLIN) || !c->ssl)
+		return false;
+	/* TLS: the bytes may be a close_notify or garbage (gone), but also
+	 * what a server sends after the handshake, such as TLS 1.3 session
+	 * tickets: OpenSSL reads those itself, and then wants more. (Taken
+	 * as a close, every batch reconnected; a server that accepts one
+	 * connection got three events.) Application data a receiver should
+	 * not send is read and dropped, a bounded amount at a time. */
+	for (i = 0; i < 64; i++) {
+		n = SSL_read(c->ssl, buf, sizeof(buf));
+		if (n > 0)
+			continue;
+		e = SSL_get_error(c->ssl, n);
+		ERR_clear_error();
+		return e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE;
+	}
+	return false;
 }
 
 int logd_conn_send(struct logd_conn *c, const void *buf, size_t len,
 		   size_t *sent)
 {
+	uint64_t until = logd_net_until();
 	const char *p = buf;
+	short wait;
 	ssize_t n;
+	int ret, e;
 
 	*sent = 0;
 	if (c->fd < 0)
 		return -ENOTCONN;
 	while (*sent < len) {
+		wait = 0;
 		if (c->ssl) {
-			n = SSL_write(c->ssl, p + *sent, len - *sent);
+			/* After a WANT_*, the same arguments again (OpenSSL
+			 * requires it); the record is then completed. */
+			n = SSL_write(c->ssl, p + *sent, (int)(len - *sent));
 			if (n <= 0) {
+				e = SSL_get_error(c->ssl, (int)n);
 				ERR_clear_error();
-				return -EPIPE;
+				if (e == SSL_ERROR_WANT_WRITE)
+					wait = POLLOUT;
+				else if (e == SSL_ERROR_WANT_READ)
+					wait = POLLIN;
+				else
+					return -EPIPE;
 			}
 		} else {
 			n = send(c->fd, p + *sent, len - *sent, MSG_NOSIGNAL);
 			if (n < 0 && errno == EINTR)
 				continue;
+			if (n < 0 && errno != EAGAIN)
+				return -errno;
 			if (n < 0)
-				return errno == EAGAIN ? -ETIMEDOUT : -errno;
+				wait = POLLOUT;
+		}
+		if (wait) {
+			ret = logd_net_wait(c, wait, until);
+			if (ret)
+				return ret;
+			continue;
 		}
 		*sent += n;
 	}

@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,10 +54,14 @@ struct logd_sink {
 
 	struct logd_queue q;
 	pthread_t thread;
-	bool started;
+	bool started, joined;
 	/* under q.lock */
 	bool stop, reopen, done;
-	uint64_t deadline_ns;
+	/* The drain deadline once stopping, UINT64_MAX before; read by
+	 * the connection's waits (logd_net.h) without the lock. wake_fd
+	 * (an eventfd) is written when it is set. */
+	_Atomic uint64_t stop_ns;
+	int wake_fd;
 	uint64_t pending_lost; /* dropped, not reported yet */
 	/* popped into the batch, not delivered yet: they count against
 	 * the configured queue size like queued ones */
@@ -65,6 +70,7 @@ struct logd_sink {
 	/* counters, read by logd_sink_stats() from other threads */
 	atomic_uint_least64_t queued, delivered, dropped, lost_reported;
 	atomic_uint_least64_t failures;
+	atomic_uint_least64_t undelivered; /* left when the thread ended */
 
 	/* the thread's own */
 	struct logd_item batch[LOGD_BATCH];
@@ -149,6 +155,7 @@ void logd_sink_stats(const struct logd_sink *s, struct logd_sink_stats *st)
 	st->dropped = atomic_load(&s->dropped);
 	st->lost_reported = atomic_load(&s->lost_reported);
 	st->failures = atomic_load(&s->failures);
+	st->undelivered = atomic_load(&s->undelivered);
 }
 
 /* ---- the reader's side --------------------------------------------------- */
@@ -188,11 +195,19 @@ void logd_sink_reopen(struct logd_sink *s)
 
 void logd_sink_stop(struct logd_sink *s, uint64_t deadline_ns)
 {
+	uint64_t one = 1;
+
 	pthread_mutex_lock(&s->q.lock);
 	s->stop = true;
-	s->deadline_ns = deadline_ns;
+	atomic_store(&s->stop_ns, deadline_ns);
 	pthread_cond_signal(&s->q.cond);
 	pthread_mutex_unlock(&s->q.lock);
+	/* A connect, handshake or send under way now ends by the deadline
+	 * too. The counter only grows: a full one is readable as well. */
+	if (s->wake_fd >= 0 && write(s->wake_fd, &one, sizeof(one)) < 0 &&
+	    errno != EAGAIN)
+		fprintf(stderr, "plumwall-logd: sink %s: wake-up: %s\n",
+			s->cfg.name, strerror(errno));
 }
 
 /* ---- formatting ---------------------------------------------------------- */
@@ -668,7 +683,7 @@ static void *logd_sink_main(void *arg)
 		 * been retried with backoff all along, and waiting for it
 		 * would hold every other sink's exit up to the deadline. */
 		if (stop && (!s->n_batch || s->failing ||
-			     logd_now_ns() >= s->deadline_ns))
+			     logd_now_ns() >= atomic_load(&s->stop_ns)))
 			break;
 		if (!s->n_batch)
 			continue;
@@ -691,11 +706,13 @@ static void *logd_sink_main(void *arg)
 		if (!s->n_batch)
 			logd_report_lost(s);
 	}
-	/* What stays: the batch, the queue and the unreported drops. */
+	/* What stays: the batch and the queue (the drops not reported as
+	 * lost yet are counted as dropped already). */
 	pthread_mutex_lock(&s->q.lock);
-	left = s->n_batch + s->q.count + s->pending_lost;
+	left = s->n_batch + s->q.count;
 	s->done = true;
 	pthread_mutex_unlock(&s->q.lock);
+	atomic_store(&s->undelivered, left);
 	if (left)
 		fprintf(stderr,
 			"plumwall-logd: sink %s: %llu events undelivered at stop\n",
@@ -713,6 +730,8 @@ static void logd_sink_free(struct logd_sink *s)
 		return;
 	logd_queue_destroy(&s->q);
 	logd_conn_free(&s->conn);
+	if (s->wake_fd >= 0)
+		close(s->wake_fd);
 	log_buf_free(&s->buf);
 	log_buf_free(&s->msg);
 	free(s->name);
@@ -744,6 +763,14 @@ int logd_sink_start(const struct pw_sink *cfg, const struct logd_globals *g,
 		return -ENOMEM;
 	s->fd = -1;
 	s->conn.fd = -1;
+	atomic_init(&s->stop_ns, UINT64_MAX);
+	s->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (s->wake_fd < 0) {
+		ret = -errno;
+		goto fail;
+	}
+	s->conn.wake_fd = s->wake_fd;
+	s->conn.stop_ns = &s->stop_ns;
 	s->cfg = *cfg;
 	s->g = *g;
 	ret = logd_strdup(&s->name, cfg->name);
@@ -772,6 +799,13 @@ fail:
 	return ret;
 }
 
+void logd_sink_wait(struct logd_sink *s)
+{
+	if (s->started && !s->joined)
+		pthread_join(s->thread, NULL);
+	s->joined = true;
+}
+
 int logd_sink_join(struct logd_sink *s, bool wait)
 {
 	bool done;
@@ -783,8 +817,7 @@ int logd_sink_join(struct logd_sink *s, bool wait)
 		if (!done)
 			return -EBUSY;
 	}
-	if (s->started)
-		pthread_join(s->thread, NULL);
+	logd_sink_wait(s);
 	logd_sink_free(s);
 	return 0;
 }

@@ -415,11 +415,12 @@ static void logd_report(const struct logd *d)
 	for (i = 0; i < d->rd.n_sinks; i++) {
 		logd_sink_stats(d->rd.sinks[i], &st);
 		fprintf(stderr,
-			"plumwall-logd: sink %s: %llu delivered, %llu dropped (%llu reported as lost), %llu failed attempts\n",
+			"plumwall-logd: sink %s: %llu delivered, %llu dropped (%llu reported as lost), %llu undelivered at stop, %llu failed attempts\n",
 			logd_sink_name(d->rd.sinks[i]),
 			(unsigned long long)st.delivered,
 			(unsigned long long)st.dropped,
 			(unsigned long long)st.lost_reported,
+			(unsigned long long)st.undelivered,
 			(unsigned long long)st.failures);
 	}
 }
@@ -473,6 +474,9 @@ static int logd_run(struct logd *d)
 		logd_sink_stop(d->rd.sinks[i], deadline);
 	for (size_t k = 0; k < d->n_retiring; k++)
 		logd_sink_stop(d->retiring[k], deadline);
+	/* The counts once every sink is done with its queue. */
+	for (i = 0; i < (int)d->rd.n_sinks; i++)
+		logd_sink_wait(d->rd.sinks[i]);
 	logd_report(d);
 	for (i = 0; i < (int)d->rd.n_sinks; i++)
 		logd_sink_join(d->rd.sinks[i], true);

@@ -330,9 +330,7 @@ static void parse_ipv6(struct policy_packet *p, const uint8_t *ip, size_t len)
 		size_t hlen;
 		unsigned int foff;
 
-		if (next != IPPROTO_HOPOPTS_ && next != IPPROTO_ROUTING_ &&
-		    next != IPPROTO_FRAGMENT_ && next != IPPROTO_AH_ &&
-		    next != IPPROTO_DSTOPTS_ && next != IPPROTO_MH_)
+		if (!policy_packet_ipv6_ext(next))
 			break;
 		if (++n_ext > POLICY_PKT_MAX_EXT_HDRS) {
 			malformed(p, "too many IPv6 extension headers");
@@ -379,6 +377,13 @@ static void parse_ipv6(struct policy_packet *p, const uint8_t *ip, size_t len)
 	}
 	p->proto = next;
 	parse_l4(p, ip + off, end - off);
+}
+
+bool policy_packet_ipv6_ext(uint8_t nexthdr)
+{
+	return nexthdr == IPPROTO_HOPOPTS_ || nexthdr == IPPROTO_ROUTING_ ||
+	       nexthdr == IPPROTO_FRAGMENT_ || nexthdr == IPPROTO_AH_ ||
+	       nexthdr == IPPROTO_DSTOPTS_ || nexthdr == IPPROTO_MH_;
 }
 
 int policy_packet_parse(const uint8_t *frame, size_t len, const char *ifname,

@@ -172,6 +172,13 @@ uint16_t policy_packet_point(const struct policy_packet *p);
 int policy_packet_parse(const uint8_t *frame, size_t len, const char *ifname,
 			struct policy_packet *out);
 
+/*
+ * The IPv6 extension headers the parser walks (hop-by-hop, routing,
+ * fragment, AH, destination options, mobility): in an IPv6 packet these
+ * numbers are headers, never the protocol the policy sees.
+ */
+bool policy_packet_ipv6_ext(uint8_t nexthdr);
+
 /* Helpers for tests and tools: fill an IP packet description. */
 int policy_packet_set_addrs(struct policy_packet *p, const char *saddr,
 			    const char *daddr);

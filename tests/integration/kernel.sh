@@ -179,7 +179,12 @@ int uname(struct utsname *u)
 }
 EOT
 	if cc -shared -fPIC -o "$TMP/uname.so" "$TMP/uname.c" -ldl 2>"$TMP/cc.err"; then
-		old() { PW_FAKE_RELEASE=5.10.0-32-amd64 LD_PRELOAD=$TMP/uname.so pw "$@"; }
+		# A sanitized build (make check SANITIZE=1) wants ASan's
+		# runtime first in the list.
+		PRELOAD=$TMP/uname.so
+		ASAN_LIB=$(ldd "$PW" 2>/dev/null | awk '/libasan/ { print $3 }')
+		[[ -n $ASAN_LIB ]] && PRELOAD="$ASAN_LIB $PRELOAD"
+		old() { PW_FAKE_RELEASE=5.10.0-32-amd64 LD_PRELOAD=$PRELOAD pw "$@"; }
 		old apply "$TMP/p.yaml"
 		check "old kernel: apply exits 3" test "$RC" = 3
 		check "old kernel: apply says why in one line ($(cat "$TMP/err"))" \
@@ -190,7 +195,7 @@ EOT
 		check "old kernel: trace exits 3" test "$RC" = 3
 		check "old kernel: trace says why" \
 			test "$(cat "$TMP/err")" = "plumwall trace: this kernel (5.10.0-32-amd64) is older than Linux 6.1, the oldest plumwall supports"
-		PW_FAKE_RELEASE=5.10.0-32-amd64 LD_PRELOAD=$TMP/uname.so \
+		PW_FAKE_RELEASE=5.10.0-32-amd64 LD_PRELOAD=$PRELOAD \
 			nsenter --net=/var/run/netns/$NSM "$PWD_BIN" -c "$TMP/plumwall.yaml" >"$TMP/out" 2>"$TMP/err"
 		RC=$?
 		check "old kernel: plumwalld exits 3" test "$RC" = 3
@@ -214,7 +219,7 @@ EOT
 		check "old kernel, skip: down warns" grep -q "warning: this kernel (5.10.0-32-amd64) is untested" "$TMP/err"
 		check "old kernel, skip: down removed the pins" test ! -e "$PIN"
 
-		PW_FAKE_RELEASE=linux-custom LD_PRELOAD=$TMP/uname.so pw apply "$TMP/p.yaml"
+		PW_FAKE_RELEASE=linux-custom LD_PRELOAD=$PRELOAD pw apply "$TMP/p.yaml"
 		check "unknown version: apply exits 3" test "$RC" = 3
 		check "unknown version: says so" grep -q "cannot tell the version of this kernel (linux-custom)" "$TMP/err"
 	else

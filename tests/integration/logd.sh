@@ -7,102 +7,16 @@
 # and across an rsyslog outage: what the TCP sink could not hold is
 # reported as plumwall.lost with its count while the file sinks go on.
 #
-# Events come from the real datapath: a policy is applied in a private
-# network namespace (on its lo) under a private pin root, and a TCP SYN
-# to a denied port is run through the pinned XDP program with
-# BPF_PROG_TEST_RUN (bpftool prog run ... repeat N gives N drop events).
-# Needs root, rsyslogd, bpftool, openssl, jq, ss; exit 77 otherwise.
-# Waits on conditions with bounded timeouts; cleans up in an EXIT trap.
-# check, wait_for and nt_done come from netns.bash; its three-namespace
-# topology (nt_init) is not used: one namespace with lo is enough here.
+# Events come from the real datapath (logd.bash). Needs root, rsyslogd,
+# bpftool, openssl, jq, ss; exit 77 otherwise. Waits on conditions with
+# bounded timeouts; cleans up in an EXIT trap.
 
-. "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
-NT_NAME=logd
-LOGD=$BUILD/plumwall-logd
-
-if [[ $(id -u) != 0 ]]; then
-	echo "logd: needs root, skipped"
-	exit 77
-fi
-for t in rsyslogd bpftool openssl jq ss ip nsenter; do
-	if ! command -v $t >/dev/null 2>&1; then
-		echo "logd: $t not installed, skipped"
-		exit 77
-	fi
-done
-if [[ ! -x $PW || ! -x $LOGD ]]; then
-	echo "logd: $PW or $LOGD not built" >&2
-	exit 1
-fi
-
-S=pwl$$
-NSM=${S}m
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-logd.XXXXXX") || exit 1
-export PLUMWALL_PIN_PATH=/sys/fs/bpf/$S PLUMWALL_RUN_DIR=$TMP/run
-PIN=$PLUMWALL_PIN_PATH
-# Ports: tcp, udp, tls good, tls bad; derived from the pid so parallel runs
-# differ, checked free below.
-BASE=$((20000 + ($$ % 5000) * 8))
-PT=$BASE PU=$((BASE + 1)) PS=$((BASE + 2)) PB=$((BASE + 3))
-LOGD_PID= RS_PID=
-PIDS=()
-
-cleanup() {
-	local p
-	[[ -n $LOGD_PID ]] && kill "$LOGD_PID" 2>/dev/null && wait "$LOGD_PID" 2>/dev/null
-	[[ -n $RS_PID ]] && kill "$RS_PID" 2>/dev/null
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-	nsenter --net=/var/run/netns/$NSM "$PW" down >/dev/null 2>&1
-	ip netns del $NSM 2>/dev/null
-	rm -rf "$TMP" "$PIN"
-}
-trap cleanup EXIT
-
-lines() { [[ -f $1 ]] && wc -l <"$1" || echo 0; }
-has_lines() { [[ $(lines "$1") -ge $2 ]]; }
-grep_count() { grep -c -- "$1" "$2" 2>/dev/null || true; }
-has_count() { [[ $(grep_count "$1" "$2") -ge $3 ]]; }
-port_free() { ! ss -Htuln "sport = :$1" | grep -q .; }
-
-for p in $PT $PU $PS $PB; do
-	if ! port_free $p; then
-		echo "logd: port $p in use, skipped"
-		exit 77
-	fi
-done
-
-# --- a datapath to produce events ---------------------------------------
-ip netns add $NSM || exit 1
-ip -n $NSM link set lo up
-cat >"$TMP/policy.yaml" <<'EOT'
-version: 1
-settings:
-  unmatched: deny
-  log_rate: 0
-tenants:
-  - name: lab
-    interfaces: [lo]
-    default: deny
-    log_default: false
-    segments:
-      clients: [10.0.0.0/24]
-      servers: [10.0.1.0/24]
-    rules:
-      - name: no-telnet
-        from: clients
-        to: servers
-        proto: tcp
-        ports: [23]
-        action: deny
-        log: true
-EOT
-# Ethernet + IPv4 + TCP SYN 10.0.0.5:40000 -> 10.0.1.7:23, checksums right.
-printf '\x02\x00\x00\x00\x00\x02\x02\x00\x00\x00\x00\x01\x08\x00\x45\x00\x00\x28\x00\x01\x00\x00\x40\x06\x65\xc4\x0a\x00\x00\x05\x0a\x00\x01\x07\x9c\x40\x00\x17\x00\x00\x00\x01\x00\x00\x00\x00\x50\x02\xfa\xf0\x03\x8e\x00\x00' >"$TMP/syn23.bin"
-SENT=0
-gen() { # gen N: N drop events
-	bpftool prog run pinned "$PIN/$LAYOUT/progs/xdp" data_in "$TMP/syn23.bin" repeat "$1" >/dev/null || ko "bpftool prog run"
-	SENT=$((SENT + $1))
-}
+. "$(dirname "${BASH_SOURCE[0]}")/logd.bash"
+logd_init logd rsyslogd openssl
+# Ports: tcp, udp, tls good, tls bad.
+PT=${PORTS[0]} PU=${PORTS[1]} PS=${PORTS[2]} PB=${PORTS[3]}
+RS_PID=
+logd_cleanup_hook() { [[ -n $RS_PID ]] && kill "$RS_PID" 2>/dev/null; }
 
 # --- rsyslogd -------------------------------------------------------------
 mkdir -p "$TMP/rs"
@@ -131,16 +45,7 @@ rs_stop() {
 check "rsyslogd starts" rs_start
 
 # --- TLS servers: a CA that signs 127.0.0.1, and one logd does not trust ----
-mkca() { # mkca NAME
-	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=$1 test CA" \
-		-keyout "$TMP/$1.key" -out "$TMP/$1.pem" >/dev/null 2>&1
-}
-mkca ca && mkca other || ko "openssl CA"
-openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" \
-	-keyout "$TMP/srv.key" -out "$TMP/srv.csr" >/dev/null 2>&1
-printf 'subjectAltName=IP:127.0.0.1\n' >"$TMP/san.ext"
-openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" \
-	-CAcreateserial -days 2 -extfile "$TMP/san.ext" -out "$TMP/srv.pem" >/dev/null 2>&1 || ko "openssl server cert"
+logd_certs || ko "openssl certificates"
 # s_server ends the connection at EOF on its input: give it a FIFO opened
 # read-write, which never reaches EOF.
 mkfifo "$TMP/tls.in"
@@ -290,6 +195,13 @@ check "tcp: some events were lost (queue 4)" test "$(tcp_lost)" -gt 0
 check "tcp: lost event is from logd" test "$(grep '^imtcp|plumwall|LOST|' "$OUT" | head -1 | cut -d'|' -f5- | jq -r .plumwall.producer)" = logd
 check "json file: no loss reported" not grep -q plumwall.lost "$EV"
 check "rsyslog unix: back after the restart" wait_for 20 has_count '^imuxsock|plumwall|' "$OUT" 1
+
+# The server's TLS 1.3 session tickets are no reason to reconnect (s_server
+# takes one connection: every batch after the first was lost). Until the
+# SIGHUP below, which reconnects every sink, all went over the first one.
+tls_drops() { grep -o ' DROP \[plumwall@32473' "$TMP/tls$PS.out" | wc -l; }
+check "tls: every event so far over one connection" wait_for 10 test "$(tls_drops)" = $SENT
+check "tls: not taken for closed" not grep -q "sink tls-good: connection closed" "$TMP/logd.err"
 
 # --- SIGHUP: logrotate-style reopen, then a bad configuration -----------------
 mv "$EV" "$EV.old"

@@ -2,12 +2,22 @@
 /*
  * Random policies and packets for the differential tests, see gen.h.
  */
-#include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gen.h"
+
+/* Not Check's assertions: the fuzzers (tests/fuzz/) use these helpers
+ * outside any Check test, where even a passing Check assertion exits. */
+#define gen_require(cond)                                                  \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, \
+				#cond);                                    \
+			abort();                                           \
+		}                                                          \
+	} while (0)
 
 const char *const gen_ifnames[GEN_N_IFNAMES] = { "eth0", "eth1", "eth2",
 						 "eth3" };
@@ -267,7 +277,7 @@ char *gen_policy(const struct gen_opts *o)
 	g.o = o ? o : &defaults;
 	mut_state = g.o->mutate_seed ? g.o->mutate_seed : 7;
 	g.f = open_memstream(&g.buf, &g.len);
-	ck_assert_ptr_nonnull(g.f);
+	gen_require(g.f);
 	fprintf(g.f, "version: 1\n");
 	pick_settings(&g);
 	g.n_gseg = gen_below(4);
@@ -332,7 +342,7 @@ static void add_prefix(const struct pw_prefix *p)
 {
 	pol_prefixes = realloc(pol_prefixes,
 			       (n_pol_prefixes + 1) * sizeof(*pol_prefixes));
-	ck_assert_ptr_nonnull(pol_prefixes);
+	gen_require(pol_prefixes);
 	pol_prefixes[n_pol_prefixes++] = *p;
 }
 
@@ -341,7 +351,7 @@ static void add_port(int port)
 	if (port < 0 || port > 65535)
 		return;
 	pol_ports = realloc(pol_ports, (n_pol_ports + 1) * sizeof(*pol_ports));
-	ck_assert_ptr_nonnull(pol_ports);
+	gen_require(pol_ports);
 	pol_ports[n_pol_ports++] = (uint16_t)port;
 }
 
@@ -434,9 +444,8 @@ void gen_pick_addr(uint8_t family, uint8_t *addr)
 			p = pol_prefixes[gen_below(n_pol_prefixes)];
 			continue;
 		}
-		ck_assert_int_eq(
-			pw_prefix_parse(prefix_pool[gen_below(N_PREFIX)], &p),
-			PW_PREFIX_OK);
+		gen_require(pw_prefix_parse(prefix_pool[gen_below(N_PREFIX)],
+					    &p) == PW_PREFIX_OK);
 	} while (p.family != family);
 	memcpy(addr, p.addr, bytes);
 	k = gen_below(5);

@@ -2,16 +2,24 @@
 /*
  * plumwall-logd's parts without a datapath: the sink queue, the name
  * tables of the state document, sequence-gap accounting of the reader,
- * and a file sink that cannot write for a while (its drops come back as
- * one plumwall.lost event with the count).
+ * a file sink that cannot write for a while (its drops come back as
+ * one plumwall.lost event with the count), and network sinks whose peer
+ * does not read or answer: a stop ends their wait by its deadline, and
+ * a peer that reads a little now and then cannot hold a send longer than
+ * LOGD_IO_TIMEOUT_MS in all.
  */
 #include "logging/logd.h"
 
+#include <arpa/inet.h>
 #include <check.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -366,18 +374,236 @@ START_TEST(sink_loss_reported_after_recovery)
 }
 END_TEST
 
+/* ---- network sinks with peers that do not cooperate ---------------- */
+
+/* Any certificate will do as the sink's ca_file: these handshakes never
+ * get as far as verifying one. */
+static const char test_ca_pem[] =
+	"-----BEGIN CERTIFICATE-----\n"
+	"MIIBjDCCATOgAwIBAgIUMmsTSxHpJNX9GML7vbEtgR0f7eAwCgYIKoZIzj0EAwIw\n"
+	"GzEZMBcGA1UEAwwQcGx1bXdhbGwgdGVzdCBDQTAgFw0yNjEyMDMxMjM1MzZaGA8y\n"
+	"MTI2MTEwOTEyMzUzNlowGzEZMBcGA1UEAwwQcGx1bXdhbGwgdGVzdCBDQTBZMBMG\n"
+	"ByqGSM49AgEGCCqGSM49AwEHA0IABIA1jlBriPfUrFDoipA40YcV4mo4kdPjBWvd\n"
+	"f999Uszog2PMrxsf5Dqv0MDYEq0/EfB+zFQyBlhzfTUW/EZlm8ijUzBRMB0GA1Ud\n"
+	"DgQWBBTKT5RHoazsjVOJYFDHeXIMqna/2jAfBgNVHSMEGDAWgBTKT5RHoazsjVOJ\n"
+	"YFDHeXIMqna/2jAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0cAMEQCIFjC\n"
+	"/PIBSPYigcjl0GZGUTyfRAfyZOroQX6Xo6W7oTGoAiBtWkl3XYfvl5vQBhfGhHw8\n"
+	"dgjg9QcA/k2h89RkSOkfOg==\n"
+	"-----END CERTIFICATE-----\n";
+
+/* A listener on 127.0.0.1 that the test never accepts from: the kernel
+ * completes connections into its backlog, and nobody reads or answers. */
+static int mute_listener(uint16_t *port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+				   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	*port = ntohs(sin.sin_port);
+	return fd;
+}
+
+static struct logd_sink *net_sink(enum pw_sink_transport transport,
+				  uint16_t port, const char *ca_file,
+				  uint32_t queue)
+{
+	struct pw_sink cfg = {
+		.name = "net",
+		.format = PW_SINK_JSON,
+		.transport = transport,
+		.kinds = PW_LOG_KINDS_ALL,
+		.address = "127.0.0.1",
+		.port = port,
+		.ca_file = ca_file,
+		.queue = queue,
+	};
+	struct logd_globals g = { .hostname = "h", .facility = 20 };
+	struct logd_sink *s;
+
+	ck_assert_int_eq(logd_sink_start(&cfg, &g, &s), 0);
+	return s;
+}
+
+static void push_drops(struct logd_sink *s, int n)
+{
+	struct logd_item it = {};
+	int i;
+
+	for (i = 0; i < n; i++) {
+		drop_event(&it.ev, 0, i);
+		logd_sink_push(s, &it);
+	}
+}
+
+/* Until the listener has a connection waiting (the sink connected), at
+ * most 5 s. */
+static void wait_connected(int lfd)
+{
+	struct pollfd p = { .fd = lfd, .events = POLLIN };
+
+	ck_assert_int_eq(poll(&p, 1, 5000), 1);
+}
+
+static double since(uint64_t t0)
+{
+	return (double)(logd_now_ns() - t0) / 1e9;
+}
+
+/* Every event the sink was given is delivered, dropped or left over. */
+static void check_accounted(struct logd_sink *s, uint64_t given)
+{
+	struct logd_sink_stats st;
+
+	logd_sink_stats(s, &st);
+	ck_assert_uint_eq(st.delivered + st.dropped + st.undelivered, given);
+}
+
+/*
+ * A TCP peer that never reads: the sink's send waits for room that never
+ * comes. A stop with a short deadline ends it then, not when the send
+ * would have given up on its own (5 s).
+ */
+START_TEST(sink_stop_ends_a_blocked_send)
+{
+	struct logd_sink *s;
+	uint16_t port;
+	uint64_t t0;
+	int lfd;
+
+	lfd = mute_listener(&port);
+	s = net_sink(PW_SINK_TCP, port, NULL, 20000);
+	/* ~12 MB of JSON: more than the socket buffers hold */
+	push_drops(s, 20000);
+	wait_connected(lfd);
+	t0 = logd_now_ns();
+	logd_sink_stop(s, t0 + 300000000ULL);
+	logd_sink_wait(s);
+	ck_assert_msg(since(t0) < 1.5, "stopped after %.2f s", since(t0));
+	check_accounted(s, 20000);
+	logd_sink_join(s, true);
+	close(lfd);
+}
+END_TEST
+
+/*
+ * A TLS peer that accepts the connection and never answers the
+ * ClientHello. The stop comes while the handshake waits: it ends by the
+ * deadline.
+ */
+START_TEST(sink_stop_ends_a_stalled_handshake)
+{
+	struct logd_sink_stats st;
+	struct logd_sink *s;
+	char ca[300];
+	uint16_t port;
+	uint64_t t0;
+	int lfd;
+
+	snprintf(ca, sizeof(ca), "%s/ca.pem", tmpdir);
+	write_file(ca, test_ca_pem);
+	lfd = mute_listener(&port);
+	s = net_sink(PW_SINK_TLS, port, ca, 16);
+	push_drops(s, 1);
+	wait_connected(lfd); /* the ClientHello is out: the sink waits */
+	t0 = logd_now_ns();
+	logd_sink_stop(s, t0 + 300000000ULL);
+	logd_sink_wait(s);
+	ck_assert_msg(since(t0) < 1.5, "stopped after %.2f s", since(t0));
+	logd_sink_stats(s, &st);
+	ck_assert_uint_eq(st.delivered, 0);
+	ck_assert_uint_eq(st.undelivered, 1);
+	ck_assert_uint_ge(st.failures, 1);
+	logd_sink_join(s, true);
+	close(lfd);
+}
+END_TEST
+
+struct trickle {
+	int lfd;
+	volatile int stop;
+};
+
+/* A peer that reads 1 KiB every 20 ms: every send makes some progress,
+ * none ever finishes. */
+static void *trickle_reader(void *arg)
+{
+	struct trickle *t = arg;
+	char buf[1024];
+	int fd;
+
+	fd = accept(t->lfd, NULL, NULL);
+	if (fd < 0)
+		return NULL;
+	while (!t->stop) {
+		if (read(fd, buf, sizeof(buf)) <= 0)
+			break;
+		usleep(20000); /* the peer's pace, not a synchronisation */
+	}
+	close(fd);
+	return NULL;
+}
+
+/*
+ * A send is bounded in all, not per system call: against the trickling
+ * peer the sink gives up after LOGD_IO_TIMEOUT_MS (and says so by a
+ * failed attempt), rather than writing a byte now and then for ever.
+ */
+START_TEST(sink_send_bounded_in_all)
+{
+	struct trickle t = { 0 };
+	struct logd_sink_stats st;
+	struct logd_sink *s;
+	pthread_t th;
+	uint16_t port;
+	uint64_t t0;
+
+	t.lfd = mute_listener(&port);
+	ck_assert_int_eq(pthread_create(&th, NULL, trickle_reader, &t), 0);
+	s = net_sink(PW_SINK_TCP, port, NULL, 20000);
+	t0 = logd_now_ns();
+	push_drops(s, 20000);
+	do { /* bounded: a failure within twice the timeout */
+		logd_sink_stats(s, &st);
+		if (st.failures)
+			break;
+		usleep(10000);
+	} while (since(t0) < 2.0 * LOGD_IO_TIMEOUT_MS / 1000);
+	ck_assert_uint_ge(st.failures, 1);
+	ck_assert_msg(since(t0) >= LOGD_IO_TIMEOUT_MS / 1000.0 - 0.5,
+		      "gave up after %.2f s", since(t0));
+	logd_sink_stop(s, logd_now_ns());
+	logd_sink_wait(s);
+	check_accounted(s, 20000);
+	logd_sink_join(s, true);
+	t.stop = 1;
+	shutdown(t.lfd, SHUT_RDWR);
+	pthread_join(th, NULL);
+	close(t.lfd);
+}
+END_TEST
+
 static Suite *logd_suite(void)
 {
 	Suite *s = suite_create("logd");
 	TCase *tc = tcase_create("logd");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	/* sink_send_bounded_in_all waits out LOGD_IO_TIMEOUT_MS */
+	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, queue_bounded_fifo);
 	tcase_add_test(tc, names_from_state);
 	tcase_add_test(tc, names_previous_generations);
 	tcase_add_test(tc, names_cache_generations);
 	tcase_add_test(tc, reader_sequence_gaps);
 	tcase_add_test(tc, sink_loss_reported_after_recovery);
+	tcase_add_test(tc, sink_stop_ends_a_blocked_send);
+	tcase_add_test(tc, sink_stop_ends_a_stalled_handshake);
+	tcase_add_test(tc, sink_send_bounded_in_all);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -565,6 +565,11 @@ START_TEST(tc_forms_ok)
 	ck_assert_uint_eq(p.proto, 0);
 	parse_form("132 fd00::1 fd00::2", 0, &p);
 	ck_assert_uint_eq(p.proto, 132);
+	/* IPv6 extension header numbers are protocols in IPv4 */
+	parse_form("44 10.0.0.1 10.0.0.2", 0, &p);
+	ck_assert_uint_eq(p.proto, 44);
+	parse_form("59 fd00::1 fd00::2", 0, &p); /* no next header */
+	ck_assert_uint_eq(p.proto, 59);
 }
 END_TEST
 
@@ -604,6 +609,13 @@ static const char *const bad_forms[] = {
 	"47 10.0.0.1",
 	"47 10.0.0.1 10.0.0.2 10.0.0.3",
 	"47 10.0.0.1 fd00::1",
+	/* IPv6 extension headers: the frame would be malformed */
+	"0 fd00::1 fd00::2",
+	"43 fd00::1 fd00::2",
+	"44 fd00::1 fd00::2",
+	"51 fd00::1 fd00::2",
+	"60 fd00::1 fd00::2",
+	"135 fd00::1 fd00::2",
 	"gre 10.0.0.1 10.0.0.2",
 	"sctp 10.0.0.1:1 10.0.0.2:2",
 };
@@ -764,9 +776,10 @@ static void write_pcapng(const char *path)
 	ck_assert_int_eq(fclose(f), 0);
 }
 
-/* Read @path back: every frame as written (cooked ones with a rebuilt
- * Ethernet header), then traced by @engine with the expected answers. */
-static void read_and_trace(const char *path, int dlt, int engine)
+/* Read @path back (by name, or from an open stream with @stream):
+ * every frame as written (cooked ones with a rebuilt Ethernet header),
+ * then traced by @engine with the expected answers. */
+static void read_and_trace(const char *path, int dlt, int engine, bool stream)
 {
 	struct fw_trace_answer a;
 	struct fw_tracer *tr;
@@ -780,7 +793,14 @@ static void read_and_trace(const char *path, int dlt, int engine)
 
 	load(&l, trace_policy);
 	ck_assert_int_eq(fw_tracer_open(&tr, engine, l.pol, l.an, "acme0"), 0);
-	ret = fw_pcap_open(path, &pc, err, sizeof(err));
+	if (stream) {
+		FILE *f = fopen(path, "rb");
+
+		ck_assert_ptr_nonnull(f);
+		ret = fw_pcap_open_stream(f, path, &pc, err, sizeof(err));
+	} else {
+		ret = fw_pcap_open(path, &pc, err, sizeof(err));
+	}
 	ck_assert_msg(ret == 0, "%s", err);
 	for (i = 0; i < N_STEPS; i++) {
 		if (dlt != DLT_EN10MB && frames[i].len < 14)
@@ -825,8 +845,9 @@ START_TEST(tc_pcap_formats)
 	for (e = 0; e < 2; e++) {
 		if (e == FW_TRACE_BPF && !have_root())
 			continue;
-		read_and_trace(path, dlt, e);
+		read_and_trace(path, dlt, e, false);
 	}
+	read_and_trace(path, dlt, FW_TRACE_MODEL, true);
 }
 END_TEST
 
@@ -900,6 +921,74 @@ START_TEST(tc_pcap_cut_and_long)
 			check_str("verdict", i, policy_verdict_name(a.verdict),
 				  "allow");
 			check_str("rule", i, a.rule, i < 2 ? "dns" : "web-out");
+		}
+		fw_tracer_close(tr);
+		fw_pcap_close(pc);
+	}
+	unload(&l);
+}
+END_TEST
+
+/* --vlan on frames the capture already fills to FW_TRACE_FRAME_MAX (and
+ * one 2 bytes short of it): the tag must not take them past what a test
+ * run takes. They are cut like any long frame and still judged (trace
+ * said "Message too long" and gave up). */
+START_TEST(tc_pcap_long_vlan)
+{
+	struct tpkt big = { U4(WEB, DNS, 1, 53), .payload = 5000 };
+	struct fw_trace_answer a;
+	struct pcap_pkthdr h = { 0 };
+	struct policy_packet pkt;
+	struct fw_tracer *tr;
+	struct fw_pcap *pc;
+	struct loaded l;
+	static uint8_t buf[8192];
+	char err[512] = "";
+	const char *path = tmp_path("long.pcap");
+	pcap_dumper_t *d;
+	pcap_t *p;
+	uint8_t *frame;
+	size_t len, blen;
+	uint64_t ts;
+	int e, i;
+
+	p = pcap_open_dead(DLT_EN10MB, 65535);
+	d = pcap_dump_open(p, path);
+	ck_assert_ptr_nonnull(d);
+	blen = tpkt_build(&big, buf, sizeof(buf));
+	h.len = h.caplen = (bpf_u_int32)blen; /* cut to the maximum */
+	pcap_dump((u_char *)d, &h, buf);
+	big.payload = FW_TRACE_FRAME_MAX - 2 - (14 + 20 + 8);
+	blen = tpkt_build(&big, buf, sizeof(buf));
+	ck_assert_uint_eq(blen, FW_TRACE_FRAME_MAX - 2); /* not cut */
+	h.len = h.caplen = (bpf_u_int32)blen;
+	pcap_dump((u_char *)d, &h, buf);
+	pcap_dump_close(d);
+	pcap_close(p);
+
+	load(&l, trace_policy);
+	for (e = 0; e < 2; e++) {
+		if (e == FW_TRACE_BPF && !have_root())
+			continue;
+		ck_assert_int_eq(fw_pcap_open(path, &pc, err, sizeof(err)), 0);
+		ck_assert_int_eq(fw_tracer_open(&tr, e, l.pol, l.an, "acme0"),
+				 0);
+		for (i = 0; i < 2; i++) {
+			ck_assert_int_eq(fw_pcap_next(pc, &frame, &len, &ts,
+						      err, sizeof(err)),
+					 1);
+			len = fw_trace_vlan_tag(frame, len,
+						FW_TRACE_FRAME_MAX + 4, 100);
+			ck_assert_uint_eq(len, FW_TRACE_FRAME_MAX);
+			ck_assert_int_eq(policy_packet_parse(frame, len,
+							     "acme0", &pkt),
+					 0);
+			ck_assert_msg(pkt.kind == POLICY_PKT_IP, "%d: %s", i,
+				      pkt.malformed);
+			ck_assert_uint_eq(pkt.vlan, 100);
+			ck_assert_uint_eq(pkt.dport, 53);
+			ck_assert_int_eq(fw_tracer_run(tr, frame, len, ts, &a),
+					 0);
 		}
 		fw_tracer_close(tr);
 		fw_pcap_close(pc);
@@ -1042,6 +1131,7 @@ static Suite *trace_suite(void)
 	tcase_add_loop_test(tc, tc_pcap_formats, 0,
 			    sizeof(dlts) / sizeof(dlts[0]));
 	tcase_add_test(tc, tc_pcap_cut_and_long);
+	tcase_add_test(tc, tc_pcap_long_vlan);
 	tcase_add_test(tc, tc_pcap_bad);
 	suite_add_tcase(s, tc);
 	return s;
