@@ -38,7 +38,7 @@ include tests/tests.mk
 include tests/fuzz/fuzz.mk
 
 .PHONY: all tests benches check bench demo install clean distclean help deps \
-	vm-deps vm-check FORCE
+	vm-deps vm-check lint FORCE
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS)
 
@@ -124,6 +124,11 @@ bench: all benches
 # stock kernels (tests/vm/vm-check). VM_RELEASES="bookworm trixie".
 VM_RELEASES ?= bookworm
 VM_DEB_PACKAGES := mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
+
+# make lint: cppcheck and clang-tidy (tests/lint/run-lint, .clang-tidy).
+lint: deps
+	$(Q)$(MAKE) all
+	$(Q)bash tests/lint/run-lint
 
 vm-deps:
 	$(Q)$(MAKE) deps DEB_PACKAGES="$(VM_DEB_PACKAGES)"
