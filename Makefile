@@ -38,7 +38,7 @@ include tests/tests.mk
 include man/man.mk
 
 .PHONY: all tests benches check bench demo install uninstall clean distclean help \
-	deps vm-deps vm-check FORCE
+	deps vm-deps vm-check deb-deps deb deb-check FORCE
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS) $(MAN_PAGES)
 
@@ -123,6 +123,34 @@ vm-check: deps vm-deps
 	$(Q)$(MAKE) $(if $(findstring jobserver,$(MAKEFLAGS)),,-j$$(nproc 2>/dev/null || echo 2)) \
 		all tests benches
 	$(Q)VM_RELEASES="$(VM_RELEASES)" bash tests/vm/vm-check
+
+# ---------------------------------------------------------------------------
+# make deb: the Debian package, built by dpkg-buildpackage -b -us -uc from a
+# copy of this tree (the package build cleans and rebuilds its own build/;
+# dpkg writes its output next to the source, which is build/deb/src), then
+# moved to build/deb. make deb-check builds it and checks it
+# (tests/deb/deb-check: lintian, contents, conffiles in a scratch root).
+DEB_DEB_PACKAGES := debhelper dpkg-dev lintian
+DEB_OUT := $(BUILD)/deb
+
+deb-deps:
+	$(Q)$(MAKE) deps DEB_PACKAGES="$(DEB_DEB_PACKAGES)"
+
+deb: deps deb-deps
+	$(call msg,DEB,$(DEB_OUT))
+	$(Q)rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src/plumwall
+	$(Q)tar -C . --exclude=./build --exclude=./.git --exclude=./.cache -cf - . | \
+		tar -C $(DEB_OUT)/src/plumwall -xf -
+	$(Q)cd $(DEB_OUT)/src/plumwall && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; echo "deb: dpkg-buildpackage failed; log: $(DEB_OUT)/build.log" >&2; \
+		  mv ../build.log $(CURDIR)/$(DEB_OUT)/ 2>/dev/null; exit 1; }
+	$(Q)mv $(DEB_OUT)/src/*.deb $(DEB_OUT)/src/*.changes $(DEB_OUT)/src/*.buildinfo \
+		$(DEB_OUT)/src/build.log $(DEB_OUT)/
+	$(Q)rm -rf $(DEB_OUT)/src
+	$(Q)ls $(DEB_OUT)/*.deb
+
+deb-check: deb
+	$(Q)bash tests/deb/deb-check $(DEB_OUT)
 
 demo: deps
 	$(Q)$(MAKE) all
@@ -233,6 +261,8 @@ help:
 	@echo '             configuration and policy only where not edited (else'
 	@echo '             beside them as .dist) (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))'
 	@echo '  uninstall  remove what install put there (edited configuration stays)'
+	@echo '  deb        the Debian package in $(BUILD)/deb (dpkg-buildpackage -b -us -uc)'
+	@echo '  deb-check  make deb, then lintian, its contents, conffiles kept on reinstall'
 	@echo '  clean      remove $(BUILD)/'
 	@echo '  deps       apt-get install missing Debian 12 packages'
 	@echo '  vm-check   the kernel-facing suites in VMs with Debian kernels'
