@@ -38,7 +38,7 @@ include tests/tests.mk
 include man/man.mk
 
 .PHONY: all tests benches check bench demo install uninstall clean distclean help \
-	deps vm-deps vm-check deb-deps deb deb-check FORCE
+	deps vm-deps vm-check deb-deps deb deb-check image-deps image image-check FORCE
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS) $(MAN_PAGES)
 
@@ -152,6 +152,25 @@ deb: deps deb-deps
 deb-check: deb
 	$(Q)bash tests/deb/deb-check $(DEB_OUT)
 
+# ---------------------------------------------------------------------------
+# make image: the appliance, a bootable disk image of Debian 12 with the
+# package installed (image/mkimage; IMAGE_FORMAT=raw for a raw disk).
+# make image-check boots it under qemu and checks it (tests/vm/image-check).
+IMAGE_FORMAT ?= qcow2
+IMAGE_DEB_PACKAGES := mmdebstrap qemu-system-x86 qemu-utils e2fsprogs fdisk \
+		      openssh-client iproute2 netcat-openbsd iputils-ping
+IMAGE := $(BUILD)/image/plumwall-$(PW_VERSION)-amd64.$(if $(filter raw,$(IMAGE_FORMAT)),img,qcow2)
+
+image-deps:
+	$(Q)$(MAKE) deps DEB_PACKAGES="$(IMAGE_DEB_PACKAGES)"
+
+image: deb image-deps
+	$(call msg,IMAGE,$(IMAGE))
+	$(Q)bash image/mkimage $(DEB_OUT)/plumwall_$(PW_VERSION)_amd64.deb $(IMAGE) $(IMAGE_FORMAT)
+
+image-check: image
+	$(Q)bash tests/vm/image-check $(IMAGE)
+
 demo: deps
 	$(Q)$(MAKE) all
 	$(Q)if [ -f etc/demo.sh ]; then bash etc/demo.sh; else echo "demo: not built yet"; fi
@@ -263,6 +282,8 @@ help:
 	@echo '  uninstall  remove what install put there (edited configuration stays)'
 	@echo '  deb        the Debian package in $(BUILD)/deb (dpkg-buildpackage -b -us -uc)'
 	@echo '  deb-check  make deb, then lintian, its contents, conffiles kept on reinstall'
+	@echo '  image      the appliance disk image in $(BUILD)/image (IMAGE_FORMAT=qcow2|raw)'
+	@echo '  image-check make image, boot it under qemu, check it (tests/vm/image-check)'
 	@echo '  clean      remove $(BUILD)/'
 	@echo '  deps       apt-get install missing Debian 12 packages'
 	@echo '  vm-check   the kernel-facing suites in VMs with Debian kernels'

@@ -56,7 +56,7 @@ TEST_PKGS := check
 # that 'make help', 'make deps' and 'make clean' (and the outer, pre-deps
 # invocation of 'make check' / 'make demo') work on a bare machine.
 NOPKG_GOALS := help deps vm-deps clean distclean check demo vm-check uninstall \
-	       deb-deps deb deb-check
+	       deb-deps deb deb-check image-deps image image-check
 ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
 HAVE_PKG_CONFIG := $(shell command -v $(PKG_CONFIG) 2>/dev/null)
 ifeq ($(HAVE_PKG_CONFIG),)
