@@ -39,7 +39,7 @@ include tests/fuzz/fuzz.mk
 include man/man.mk
 
 .PHONY: all tests benches check bench demo install uninstall clean distclean help \
-	deps vm-deps vm-check deb-deps deb deb-check image-deps image image-check FORCE
+	deps vm-deps vm-check lint deb-deps deb deb-check image-deps image image-check FORCE
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS) $(MAN_PAGES)
 
@@ -125,6 +125,11 @@ bench: all benches
 # stock kernels (tests/vm/vm-check). VM_RELEASES="bookworm trixie".
 VM_RELEASES ?= bookworm
 VM_DEB_PACKAGES := mmdebstrap qemu-system-x86 qemu-utils e2fsprogs
+
+# make lint: cppcheck and clang-tidy (tests/lint/run-lint, .clang-tidy).
+lint: deps
+	$(Q)$(MAKE) all
+	$(Q)bash tests/lint/run-lint
 
 vm-deps:
 	$(Q)$(MAKE) deps DEB_PACKAGES="$(VM_DEB_PACKAGES)"
@@ -301,6 +306,7 @@ help:
 	@echo '  tests      build unit-test binaries only'
 	@echo '  fuzz       make deps, build the libFuzzer harnesses (tests/fuzz/),'
 	@echo '             run each FUZZ_SECONDS=$(FUZZ_SECONDS) s; fails on any finding'
+	@echo '  lint       make deps, make all, cppcheck and clang-tidy (tests/lint/run-lint)'
 	@echo '  help       this text'
 	@echo ''
 	@echo 'Variables: V=1 (verbose), CC, CLANG, BPFTOOL, CFLAGS, LDFLAGS,'
