@@ -25,3 +25,12 @@ $(BUILD)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(TEST_HELPER_OBJS) $(LIBLO
 
 $(BUILD)/bench/%: $(OBJDIR)/tests/bench/%.o $(LIBLOGD) $(LIBFW) $(LIBPW)
 	$(LINK)
+
+# tests/tools/optdump.c -> build/tests/optdump.so: preloaded by the manual
+# and completion tests to read the programs' getopt_long tables.
+OPTDUMP := $(BUILD)/tests/optdump.so
+TEST_BINS += $(OPTDUMP)
+$(OPTDUMP): tests/tools/optdump.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
