@@ -5,11 +5,14 @@
 #ifndef PLUMWALL_FW_APPLY_H
 #define PLUMWALL_FW_APPLY_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include <jansson.h>
 
 #include "runtime.h"
 
-/* "xdp", "tc" or "auto"; -EINVAL for anything else. */
+/* "xdp", "tc", "auto" or "nft"; -EINVAL for anything else. */
 int fw_apply_want_parse(const char *name, enum fw_rt_want *want);
 
 /*
@@ -30,5 +33,12 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
  * matches no running policy; said on stderr).
  */
 int fw_apply_recover(const char *prog);
+
+/* The state document says the running engine is nftables (apply --mode
+ * nft): 1, else 0. */
+int fw_apply_nft_running(void);
+
+/* @st is a state document of apply --mode nft. */
+bool fw_apply_state_nft(const json_t *st);
 
 #endif /* PLUMWALL_FW_APPLY_H */

@@ -48,6 +48,7 @@
 #include "fw.h"
 #include "kernel.h"
 #include "names.h"
+#include "nft.h"
 #include "runtime.h"
 
 /* An interface of the new policy, or of the running one. */
@@ -665,7 +666,7 @@ static int fw_get_prog(const char *name)
 
 static void fw_apply_usage(FILE *out)
 {
-	fputs("Usage: plumwall apply [-h] [--mode xdp|tc|auto] [--dry-run] POLICY\n"
+	fputs("Usage: plumwall apply [-h] [--mode xdp|tc|auto|nft] [--dry-run] POLICY\n"
 	      "\n"
 	      "Compile POLICY, load it and attach to every interface it names,\n"
 	      "or replace the running policy atomically (tracked flows survive\n"
@@ -682,6 +683,10 @@ static void fw_apply_usage(FILE *out)
 	      "               Interfaces already attached keep their mode:\n"
 	      "               xdp or tc for one attached in the other mode is\n"
 	      "               refused (exit 1); auto takes either.\n"
+	      "               nft: no BPF; one nftables table, inet plumwall,\n"
+	      "               replaced in one batch (see the README for what\n"
+	      "               differs). Switching between nft and the others\n"
+	      "               needs 'plumwall down' first.\n"
 	      "  --dry-run    compile POLICY, resolve its interfaces, and load\n"
 	      "               and verify the programs on this kernel with\n"
 	      "               private maps filled with the policy; change\n"
@@ -699,6 +704,8 @@ static void fw_apply_usage(FILE *out)
 
 static int fw_apply_dry_run(const char *prog, const char *path,
 			    enum fw_rt_want want);
+static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
+			uint32_t *generation);
 
 int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 {
@@ -721,7 +728,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 			if (fw_apply_want_parse(optarg, &want))
 				return fw_usage_error(
 					argv[0],
-					"--mode: xdp, tc or auto, not '%s'",
+					"--mode: xdp, tc, auto or nft, not '%s'",
 					optarg);
 			break;
 		case 'n':
@@ -767,6 +774,8 @@ static int fw_apply_dry_run(const char *prog, const char *path,
 	int status = FW_EXIT_REFUSED, ret;
 	size_t i;
 
+	if (want == FW_RT_WANT_NFT)
+		return fw_apply_nft(prog, path, true, NULL);
 	memset(&pc, 0, sizeof(pc));
 	if (fw_kern_require(prog))
 		return FW_EXIT_STATE;
@@ -831,6 +840,7 @@ static const char *const fw_apply_wants[] = {
 	[FW_RT_WANT_AUTO] = "auto",
 	[FW_RT_WANT_XDP] = "xdp",
 	[FW_RT_WANT_TC] = "tc",
+	[FW_RT_WANT_NFT] = "nft",
 };
 
 int fw_apply_want_parse(const char *name, enum fw_rt_want *want)
@@ -843,6 +853,252 @@ int fw_apply_want_parse(const char *name, enum fw_rt_want *want)
 			return 0;
 		}
 	return -EINVAL;
+}
+
+/* ------------------------------------------------------------ nft mode */
+
+bool fw_apply_state_nft(const json_t *st)
+{
+	return !strcmp(json_string_value(json_object_get(st, "engine")) ?: "",
+		       "nft");
+}
+
+int fw_apply_nft_running(void)
+{
+	json_t *st = NULL;
+	int ret;
+
+	if (fw_rt_state_read(&st))
+		return 0;
+	ret = fw_apply_state_nft(st);
+	json_decref(st);
+	return ret;
+}
+
+/* The policy of @path compiled for nft (no external wildcard) and its
+ * plan, with every refusal said on stderr. Returns an FW_EXIT_* status. */
+static int fw_apply_nft_prepare(const char *prog, const char *path,
+				struct fw_policy_ctx *pc, uint32_t generation,
+				struct policy_compiled **c,
+				struct fw_nft_plan **plan)
+{
+	struct policy_compile_opts co = { .ext_min_classes = UINT32_MAX };
+	char why[512];
+	int ret;
+
+	if (fw_policy_read(prog, path, NULL, 0, 0, pc))
+		return FW_EXIT_REFUSED;
+	ret = policy_compile_opts(pc->an, generation, &co, c);
+	if (ret) {
+		fprintf(stderr, "%s: %s: cannot compile the policy: %s%s\n",
+			prog, path, strerror(-ret),
+			ret == -E2BIG ? " (see 'plumwall check')" : "");
+		return FW_EXIT_REFUSED;
+	}
+	ret = fw_nft_plan_build(*c, plan);
+	if (ret == -E2BIG) {
+		fprintf(stderr,
+			"%s: %s: the policy needs more than %u lookup keys in nft mode; use --mode xdp, tc or auto\n",
+			prog, path, FW_NFT_MAX_KEYS);
+		return FW_EXIT_REFUSED;
+	}
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, strerror(-ret));
+		return FW_EXIT_REFUSED;
+	}
+	if (fw_nft_plan_supported(*plan, why, sizeof(why))) {
+		fprintf(stderr, "%s: %s: %s\n", prog, path, why);
+		return FW_EXIT_REFUSED;
+	}
+	return FW_EXIT_OK;
+}
+
+struct fw_apply_nft_carry {
+	const json_t *old_rules; /* the running state's "rules" */
+	json_t *by_name; /* rule name -> old id */
+	struct fw_nft_count *old; /* by old id */
+	uint32_t n_old;
+};
+
+static int fw_apply_nft_count(uint32_t rule_id, uint64_t packets,
+			      uint64_t bytes, void *ctx)
+{
+	struct fw_apply_nft_carry *k = ctx;
+
+	if (rule_id < k->n_old) {
+		k->old[rule_id].packets = packets;
+		k->old[rule_id].bytes = bytes;
+	}
+	return 0;
+}
+
+/*
+ * The counters of the running table, by the new policy's rule ids: a rule
+ * keeps its counts across applies as long as it keeps its name (as in
+ * the BPF datapath). NULL when there is nothing to carry.
+ */
+static struct fw_nft_count *fw_apply_nft_carry(const json_t *old,
+					       const json_t *st, uint32_t n_new)
+{
+	struct fw_apply_nft_carry k = {};
+	struct fw_nft_count *out = NULL;
+	const json_t *v, *w;
+	size_t i, j;
+
+	if (!old || !n_new)
+		return NULL;
+	k.n_old = (uint32_t)json_array_size(json_object_get(old, "rules"));
+	k.old = calloc(k.n_old + 1, sizeof(*k.old));
+	out = calloc(n_new, sizeof(*out));
+	if (!k.old || !out || fw_nft_counters(fw_apply_nft_count, &k))
+		goto fail;
+	json_array_foreach(json_object_get(st, "rules"), i, v) {
+		const char *name =
+			json_string_value(json_object_get(v, "name"));
+		json_int_t id = json_integer_value(json_object_get(v, "id"));
+
+		if (!name || id < 0 || (uint32_t)id >= n_new)
+			continue;
+		json_array_foreach(json_object_get(old, "rules"), j, w) {
+			json_int_t oid =
+				json_integer_value(json_object_get(w, "id"));
+
+			if (oid >= 0 && (uint32_t)oid < k.n_old &&
+			    !strcmp(json_string_value(json_object_get(w, "name")) ?:
+					    "",
+				    name)) {
+				out[id] = k.old[oid];
+				break;
+			}
+		}
+	}
+	free(k.old);
+	return out;
+fail:
+	free(k.old);
+	free(out);
+	return NULL;
+}
+
+/*
+ * apply --mode nft: the policy as one nftables table, loaded in one batch
+ * that also deletes the running table, so that the switch is atomic.
+ * Nothing is pinned; the state document (engine "nft") names the policy
+ * and the ids, as for the BPF datapath. The two engines do not run side
+ * by side: each refuses to start while the other runs.
+ */
+static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
+			uint32_t *generation)
+{
+	struct fw_apply a = { .prog = prog };
+	struct fw_policy_ctx pc;
+	struct policy_compiled *c = NULL;
+	struct fw_nft_plan *plan = NULL;
+	struct fw_nft_count *counts = NULL;
+	json_t *old = NULL, *st = NULL, *v;
+	time_t now = time(NULL);
+	uint32_t gen = 0;
+	char sha[65];
+	int lock_fd = -1, status = FW_EXIT_REFUSED, ret;
+	size_t i;
+
+	memset(&pc, 0, sizeof(pc));
+	if (!dry_run) {
+		lock_fd = fw_rt_lock(prog);
+		if (lock_fd < 0) {
+			if (lock_fd != -ETIMEDOUT)
+				fprintf(stderr, "%s: cannot lock %s: %s\n",
+					prog, FW_RT_LOCK, strerror(-lock_fd));
+			return FW_EXIT_STATE;
+		}
+	}
+	if (fw_rt_pinned()) {
+		fprintf(stderr,
+			"%s: the BPF datapath is running (%s); run 'plumwall down' before switching to nft mode\n",
+			prog, FW_RT_DIR);
+		status = FW_EXIT_STATE;
+		goto out;
+	}
+	if (!fw_rt_state_read(&old) && fw_apply_state_nft(old))
+		gen = (uint32_t)json_integer_value(
+			json_object_get(old, "generation"));
+	else {
+		json_decref(old);
+		old = NULL;
+	}
+	status = fw_apply_nft_prepare(prog, path, &pc, gen + 1, &c, &plan);
+	if (status)
+		goto out;
+	status = FW_EXIT_REFUSED;
+	if (fw_apply_interfaces(&a, c))
+		goto out;
+	if (dry_run) {
+		printf("dry run of %s: would be generation %u in nft mode, %zu interface%s, table inet %s with %llu set elements; nothing changed\n",
+		       path, c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s",
+		       FW_NFT_TABLE, (unsigned long long)plan->n_elements);
+		status = FW_EXIT_OK;
+		goto out;
+	}
+	ret = fw_rt_sha256_files(pc.pol->files, pc.pol->n_files, sha);
+	if (ret) {
+		fprintf(stderr, "%s: cannot hash the policy files: %s\n", prog,
+			strerror(-ret));
+		goto out;
+	}
+	st = fw_apply_state(&a, &pc, c, sha, "nft", now);
+	if (!st) {
+		ret = -ENOMEM;
+		goto fail_msg;
+	}
+	json_object_set_new(st, "engine", json_string("nft"));
+	json_array_foreach(json_object_get(st, "interfaces"), i, v)
+		json_object_set_new(v, "mode", json_string("nft"));
+	counts = fw_apply_nft_carry(old, st, plan->n_rules);
+	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
+	if (!ret)
+		ret = fw_rt_state_write_tmp(st);
+	if (ret)
+		goto fail_msg;
+	/* The switch: one batch. */
+	ret = fw_nft_load(plan, counts);
+	if (ret) {
+		fw_rt_state_drop_tmp();
+		fprintf(stderr,
+			"%s: the kernel refused the nftables table: %s\n%s: nothing changed\n",
+			prog, strerror(-ret), prog);
+		status = ret == -EPERM ? FW_EXIT_STATE : FW_EXIT_REFUSED;
+		goto out;
+	}
+	ret = fw_rt_state_commit();
+	if (ret) {
+		fprintf(stderr,
+			"%s: warning: the table is loaded but %s is not written: %s\n",
+			prog, FW_RT_STATE, strerror(-ret));
+		goto out;
+	}
+	if (generation)
+		*generation = c->generation;
+	printf("applied %s: generation %u, %zu interface%s\n", path,
+	       c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s");
+	for (i = 0; i < a.n_ifs; i++)
+		printf("  %s: nft\n", a.ifs[i].name);
+	status = FW_EXIT_OK;
+	goto out;
+fail_msg:
+	fprintf(stderr, "%s: %s\n%s: nothing changed\n", prog, strerror(-ret),
+		prog);
+out:
+	if (lock_fd >= 0)
+		close(lock_fd);
+	free(counts);
+	fw_nft_plan_free(plan);
+	policy_compiled_free(c);
+	json_decref(st);
+	json_decref(old);
+	fw_policy_close(&pc);
+	free(a.ifs);
+	free(a.old);
+	return status;
 }
 
 int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
@@ -865,6 +1121,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	char sha[65], foreign[256], msg[1024];
 	size_t i, j;
 
+	if (want == FW_RT_WANT_NFT)
+		return fw_apply_nft(prog, path, false, generation);
 	memset(&pc, 0, sizeof(pc));
 	/* Before anything else: on a kernel that cannot run the programs,
 	 * one line saying why, not libbpf's pages after the policy work. */
@@ -896,6 +1154,13 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	/* An earlier apply that died part way is finished or undone first,
 	 * so that the running generation below is the datapath's. */
 	if (fw_apply_reconcile(prog)) {
+		status = FW_EXIT_STATE;
+		goto out;
+	}
+	if (!fw_rt_pinned() && fw_apply_nft_running()) {
+		fprintf(stderr,
+			"%s: plumwall runs in nft mode; run 'plumwall down' before switching to the BPF datapath (or apply --mode nft)\n",
+			prog);
 		status = FW_EXIT_STATE;
 		goto out;
 	}
@@ -1249,6 +1514,7 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 	json_t *st = NULL, *tmp = NULL;
 	enum fw_rt_mode mode;
 	int status, ret, c, r;
+	bool nft;
 	size_t i;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -1274,13 +1540,17 @@ int fw_cmd_down(const struct fw_command *cmd, int argc, char **argv)
 				FW_RT_LOCK, strerror(-ret));
 		return FW_EXIT_STATE;
 	}
-	if (!fw_rt_loaded()) {
+	nft = fw_nft_present() == 1;
+	if (!fw_rt_loaded() && !nft) {
 		fprintf(stderr, "%s: plumwall is not loaded\n", argv[0]);
 		return FW_EXIT_STATE;
 	}
+	/* nft mode: the table (and the state below) is all there is. */
+	ret = nft ? fw_nft_remove() : 0;
+	if (ret == -ENOENT)
+		ret = 0;
 	/* clsact filters hold no pin (tc interfaces, and the answer program
 	 * of XDP interfaces on kernels without tcx): the state names them. */
-	ret = 0;
 	if (!fw_rt_state_read(&st)) {
 		json_array_foreach(json_object_get(st, "interfaces"), i, v) {
 			const char *name =

@@ -18,11 +18,13 @@
 #include <bpf/bpf.h>
 #include <jansson.h>
 
+#include "apply.h"
 #include "counters.h"
 #include "datapath.h"
 #include "policy/eval.h"
 #include "fw.h"
 #include "names.h"
+#include "nft.h"
 #include "output.h"
 #include "runtime.h"
 
@@ -210,6 +212,7 @@ static const struct fw_column fw_status_fields[] = {
 	{ "Files", "files", FW_ALIGN_LEFT, fw_out_lines },
 	{ "SHA-256", "sha256", FW_ALIGN_LEFT, NULL },
 	{ "Loaded", "loaded", FW_ALIGN_LEFT, NULL },
+	{ "Engine", "engine", FW_ALIGN_LEFT, NULL },
 	{ "Generation", "generation", FW_ALIGN_LEFT, NULL },
 	{ "Tenant", "tenant", FW_ALIGN_LEFT, NULL },
 	{ "Tenants", "counts.tenants", FW_ALIGN_LEFT, NULL },
@@ -300,6 +303,91 @@ static json_t *fw_status_tenant_ifs(const json_t *st, const json_t *tenant)
 	return arr;
 }
 
+/* The fields status shows of state @st whatever the engine. */
+static json_t *fw_status_doc(const json_t *st, const char *engine)
+{
+	json_t *doc = json_object();
+	char when[64];
+	time_t t;
+
+	if (!doc)
+		return NULL;
+	t = (time_t)json_integer_value(json_object_get(st, "loaded_at"));
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
+	json_object_set(doc, "policy", json_object_get(st, "policy"));
+	json_object_set(doc, "files", json_object_get(st, "files"));
+	json_object_set(doc, "sha256", json_object_get(st, "sha256"));
+	json_object_set(doc, "loaded_at", json_object_get(st, "loaded_at"));
+	json_object_set_new(doc, "loaded", json_string(when));
+	json_object_set_new(doc, "engine", json_string(engine));
+	return doc;
+}
+
+/*
+ * status in nft mode: the state document and the table. The generation is
+ * the state's (the table holds none); flows are conntrack's, which
+ * plumwall does not read in nft mode: "flows" is null.
+ */
+static int fw_status_nft(const char *prog, bool json, const char *name)
+{
+	json_t *st = NULL, *doc = NULL, *counts;
+	const json_t *tenant = NULL, *v;
+	__u32 rules = 0;
+	size_t i;
+	int status, present;
+
+	if (fw_rt_state_read(&st)) {
+		fprintf(stderr, "%s: plumwall is not loaded\n", prog);
+		return FW_EXIT_STATE;
+	}
+	present = fw_nft_present();
+	if (present != 1) {
+		fprintf(stderr,
+			"%s: %s says nft mode, but the table inet %s is %s; run 'plumwall down' or apply again\n",
+			prog, FW_RT_STATE, FW_NFT_TABLE,
+			present ? "unreadable" : "missing");
+		status = FW_EXIT_STATE;
+		goto out;
+	}
+	status = fw_rd_tenant_check(prog, st, name);
+	if (status)
+		goto out;
+	doc = fw_status_doc(st, "nft");
+	if (!doc) {
+		status = fw_rd_output(prog, json, NULL, fw_status_text);
+		goto out;
+	}
+	json_object_set(doc, "generation", json_object_get(st, "generation"));
+	if (name) {
+		tenant = fw_rd_tenant_obj(st, name);
+		json_object_set_new(doc, "tenant", json_string(name));
+		json_object_set_new(doc, "interfaces",
+				    fw_status_tenant_ifs(st, tenant));
+		json_array_foreach(json_object_get(st, "rules"), i, v)
+			rules += !strcmp(
+				json_string_value(json_object_get(v, "tenant")) ?:
+					"",
+				name);
+	} else {
+		json_object_set(doc, "interfaces",
+				json_object_get(st, "interfaces"));
+		rules = (__u32)json_array_size(json_object_get(st, "rules"));
+	}
+	counts = json_object();
+	json_object_set_new(
+		counts, "tenants",
+		json_integer(tenant ? 1 :
+				      json_array_size(
+					      json_object_get(st, "tenants"))));
+	json_object_set_new(counts, "rules", json_integer(rules));
+	json_object_set_new(counts, "flows", json_null());
+	json_object_set_new(doc, "counts", counts);
+	status = fw_rd_output(prog, json, doc, fw_status_text);
+out:
+	json_decref(st);
+	return status;
+}
+
 int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv)
 {
 	struct fw_status_flows f = {};
@@ -310,8 +398,6 @@ int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv)
 	const json_t *tenant = NULL, *v;
 	bool json = false;
 	__u32 slot, rules = 0;
-	char when[64];
-	time_t t;
 	size_t i;
 	int status, ret;
 
@@ -319,6 +405,8 @@ int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv)
 	if (status)
 		return status < 0 ? FW_EXIT_OK : status;
 	status = fw_command_ready(cmd);
+	if (!status && !fw_rt_pinned() && fw_apply_nft_running())
+		return fw_status_nft(argv[0], json, f.tenant);
 	if (!status)
 		status = fw_rd_open(argv[0], &dp, &st);
 	if (status)
@@ -339,14 +427,7 @@ int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv)
 		status = FW_EXIT_REFUSED;
 		goto out;
 	}
-	t = (time_t)json_integer_value(json_object_get(st, "loaded_at"));
-	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%S%z", localtime(&t));
-	doc = json_object();
-	json_object_set(doc, "policy", json_object_get(st, "policy"));
-	json_object_set(doc, "files", json_object_get(st, "files"));
-	json_object_set(doc, "sha256", json_object_get(st, "sha256"));
-	json_object_set(doc, "loaded_at", json_object_get(st, "loaded_at"));
-	json_object_set_new(doc, "loaded", json_string(when));
+	doc = fw_status_doc(st, "bpf");
 	/* The datapath's own figure, not the state's: they agree unless
 	 * something else wrote the maps. */
 	json_object_set_new(doc, "generation", json_integer(set.generation));
@@ -1138,6 +1219,8 @@ int fw_cmd_flows(const struct fw_command *cmd, int argc, char **argv)
 		return fw_usage_error(argv[0], "unexpected argument '%s'",
 				      argv[optind]);
 	status = fw_command_ready(cmd);
+	if (!status && !fw_rt_pinned() && fw_apply_nft_running())
+		return fw_status_nft(argv[0], json, f.tenant);
 	if (!status)
 		status = fw_rd_open(argv[0], &dp, &st);
 	if (status)

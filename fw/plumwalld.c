@@ -177,7 +177,8 @@ static uint32_t pwd_running_generation(void)
 	json_t *st = NULL;
 	uint32_t gen = 0;
 
-	if (fw_rt_pinned() && !fw_rt_state_read(&st))
+	if ((fw_rt_pinned() || fw_apply_nft_running()) &&
+	    !fw_rt_state_read(&st))
 		gen = (uint32_t)json_integer_value(
 			json_object_get(st, "generation"));
 	json_decref(st);
@@ -199,7 +200,8 @@ static bool pwd_policy_unchanged(const char *path)
 	json_t *st = NULL;
 	bool same = false;
 
-	if (!fw_rt_pinned() || fw_rt_state_read(&st))
+	if ((!fw_rt_pinned() && !fw_apply_nft_running()) ||
+	    fw_rt_state_read(&st))
 		goto out;
 	run_path = json_string_value(json_object_get(st, "policy"));
 	run_sha = json_string_value(json_object_get(st, "sha256"));

@@ -92,6 +92,7 @@ enum fw_rt_want {
 	FW_RT_WANT_AUTO, /* native XDP, else tc */
 	FW_RT_WANT_XDP, /* native XDP, else generic XDP with a warning */
 	FW_RT_WANT_TC, /* tcx, else clsact */
+	FW_RT_WANT_NFT, /* no BPF: one nftables table (nft.h) */
 };
 
 const char *fw_rt_mode_name(enum fw_rt_mode mode);

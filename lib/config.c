@@ -40,7 +40,8 @@ struct cfg_loader {
 
 /* ---- names ---------------------------------------------------------------- */
 
-static const char *const cfg_mode_names[] = { "xdp", "tc", "auto", NULL };
+static const char *const cfg_mode_names[] = { "xdp", "tc", "auto", "nft",
+					      NULL };
 static const char *const cfg_kind_names[] = { "drop",	    "audit", "flow",
 					      "suppressed", "lost",  NULL };
 static const char *const cfg_format_names[] = { "json", "syslog", "cef", "pcap",

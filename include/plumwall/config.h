@@ -5,7 +5,7 @@
  * example).
  *
  *   policy: /etc/plumwall/policies/three-tier.yaml   # required
- *   mode: auto                     # xdp | tc | auto
+ *   mode: auto                     # xdp | tc | auto | nft
  *   pin_path: /sys/fs/bpf/plumwall # absolute
  *   conntrack_sweep_interval: 10   # seconds, 1..3600
  *   logging:                       # optional; plumwall-logd needs it
@@ -60,6 +60,7 @@ enum pw_config_mode {
 	PW_CONFIG_MODE_XDP,
 	PW_CONFIG_MODE_TC,
 	PW_CONFIG_MODE_AUTO,
+	PW_CONFIG_MODE_NFT, /* no BPF: the nftables table (apply --mode nft) */
 };
 
 /* Event kinds (events.md), as bits of pw_sink.kinds. */

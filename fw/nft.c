@@ -1,0 +1,2200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The nftables engine: the plan (compiled policy -> table contents) and
+ * its loading as one batch. nft.h explains the layout.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/object.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include <plumwall/addr.h>
+
+#include "nft.h"
+
+typedef unsigned __int128 fw_u128;
+
+/* Shapes by number of wildcards, then src any, dst any, svc any: a key
+ * is looked up before every key more general than it. */
+const uint8_t fw_nft_shape_order[FW_NFT_SHAPES] = { 0, 1, 2, 4, 3, 5, 6, 7 };
+
+#define FW_NFT_SRC_ANY 1U
+#define FW_NFT_DST_ANY 2U
+#define FW_NFT_SVC_ANY 4U
+/* The dimensions a shape specifies: bit 0 src, 1 dst, 2 svc. */
+#define FW_NFT_SPEC(shape) ((~(unsigned int)(shape)) & 7U)
+
+/* ---------------------------------------------------------------- plan */
+
+static fw_u128 fw_nft_u128(const uint8_t *b, unsigned int len)
+{
+	fw_u128 v = 0;
+	unsigned int i;
+
+	for (i = 0; i < len; i++)
+		v = v << 8 | b[i];
+	return v;
+}
+
+static void fw_nft_put128(fw_u128 v, uint8_t *b, unsigned int len)
+{
+	unsigned int i;
+
+	for (i = len; i-- > 0;) {
+		b[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+struct fw_nft_range {
+	fw_u128 lo, hi;
+	uint32_t val;
+};
+
+struct fw_nft_ivec {
+	struct fw_nft_range *r;
+	uint32_t n, cap;
+};
+
+static int fw_nft_ivec_emit(struct fw_nft_ivec *v, fw_u128 lo, fw_u128 hi,
+			    uint32_t val)
+{
+	struct fw_nft_range *r;
+
+	if (v->n && v->r[v->n - 1].val == val && v->r[v->n - 1].hi + 1 == lo) {
+		v->r[v->n - 1].hi = hi;
+		return 0;
+	}
+	if (v->n == v->cap) {
+		uint32_t cap = v->cap ? v->cap * 2 : 64;
+
+		r = realloc(v->r, cap * sizeof(*r));
+		if (!r)
+			return -ENOMEM;
+		v->r = r;
+		v->cap = cap;
+	}
+	v->r[v->n++] = (struct fw_nft_range){ lo, hi, val };
+	return 0;
+}
+
+/*
+ * Longest prefix match over [0, max] as disjoint intervals covering all of
+ * it, @dflt where no prefix matches. @in is sorted by start, then the
+ * containing prefix first (pw_addr and pw_svc order), so prefixes nest
+ * like brackets: a stack of the open ones says who owns each gap.
+ */
+static int fw_nft_flatten(const struct fw_nft_range *in, uint32_t n,
+			  fw_u128 max, uint32_t dflt, struct fw_nft_ivec *out)
+{
+	struct fw_nft_range stack[130];
+	uint32_t depth = 0, i;
+	fw_u128 cur = 0;
+	bool done = false; /* cur passed max */
+	int ret = 0;
+
+	for (i = 0; i <= n && !ret; i++) {
+		fw_u128 lo = i < n ? in[i].lo : max;
+
+		/* Close the prefixes that end before this one starts (all of
+		 * them at the end). */
+		while (depth && (i == n || stack[depth - 1].hi < lo)) {
+			struct fw_nft_range *t = &stack[--depth];
+
+			if (!done && cur <= t->hi) {
+				ret = fw_nft_ivec_emit(out, cur, t->hi, t->val);
+				if (t->hi == max)
+					done = true;
+				cur = t->hi + 1;
+			}
+		}
+		if (ret || i == n)
+			break;
+		if (depth >= sizeof(stack) / sizeof(stack[0]))
+			return -EINVAL;
+		if (!done && lo > cur) {
+			ret = fw_nft_ivec_emit(out, cur, lo - 1,
+					       depth ? stack[depth - 1].val :
+						       dflt);
+			cur = lo;
+		}
+		stack[depth++] = in[i];
+	}
+	if (!ret && !done)
+		ret = fw_nft_ivec_emit(out, cur, max, dflt);
+	return ret;
+}
+
+/* The address intervals of one tenant and family. */
+static int fw_nft_plan_addrs(const struct policy_compiled *c, uint16_t tenant,
+			     uint8_t family, struct fw_nft_ival **out,
+			     uint32_t *n_out)
+{
+	unsigned int len = family == PW_AF_INET ? 4 : 16, bits = len * 8;
+	struct fw_nft_ivec v = {};
+	struct fw_nft_range *in = NULL;
+	uint32_t n = 0, i;
+	fw_u128 max = bits == 128 ? ~(fw_u128)0 : ((fw_u128)1 << bits) - 1;
+	int ret = -ENOMEM;
+
+	in = calloc(c->n_addrs + 1, sizeof(*in));
+	if (!in)
+		goto out;
+	for (i = 0; i < c->n_addrs; i++) {
+		const struct policy_addr_entry *e = &c->addrs[i];
+		unsigned int plen = e->key.prefixlen - 32;
+		fw_u128 a, span;
+
+		if ((e->key.tenant_be[0] << 8 | e->key.tenant_be[1]) !=
+			    tenant ||
+		    e->key.family != family)
+			continue;
+		a = fw_nft_u128(e->key.addr, len);
+		span = plen >= bits ? 0 : (max >> plen);
+		in[n].lo = a & ~span;
+		in[n].hi = (a & ~span) | span;
+		in[n].val = e->val.class_id;
+		n++;
+	}
+	ret = fw_nft_flatten(in, n, max,
+			     family == PW_AF_INET ? PW_CLASS_DEFAULT_V4 :
+						    PW_CLASS_DEFAULT_V6,
+			     &v);
+	if (ret)
+		goto out;
+	*out = calloc(v.n ? v.n : 1, sizeof(**out));
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < v.n; i++) {
+		fw_nft_put128(v.r[i].lo, (*out)[i].lo, len);
+		fw_nft_put128(v.r[i].hi, (*out)[i].hi, len);
+		(*out)[i].val = v.r[i].val;
+	}
+	*n_out = v.n;
+out:
+	free(v.r);
+	free(in);
+	return ret;
+}
+
+/* Add one service interval, translated to what nft reads as the point. */
+static int fw_nft_svc_add(struct fw_nft_ivec *v, unsigned int proto,
+			  uint32_t lo, uint32_t hi, uint32_t cls)
+{
+	switch (proto) {
+	case POLICY_PROTO_TCP:
+	case POLICY_PROTO_UDP:
+		break;
+	case POLICY_PROTO_ICMP:
+	case POLICY_PROTO_ICMPV6:
+		/* nft reads type and code: type T is T << 8 .. T << 8 | 255 */
+		if (lo > 255)
+			return 0;
+		if (hi > 255)
+			hi = 255;
+		lo <<= 8;
+		hi = hi << 8 | 0xff;
+		break;
+	default:
+		/* The datapath's point is always 0: the whole protocol. nft
+		 * reads the ethertype there (a field every packet has). */
+		if (lo)
+			return 0;
+		hi = 0xffff;
+		break;
+	}
+	return fw_nft_ivec_emit(v, (fw_u128)proto << 16 | lo,
+				(fw_u128)proto << 16 | hi, cls);
+}
+
+static int fw_nft_plan_svcs(const struct policy_compiled *c, uint16_t tenant,
+			    struct fw_nft_ival **out, uint32_t *n_out)
+{
+	struct fw_nft_ivec v = {}, w = {};
+	struct fw_nft_range *in = NULL;
+	uint32_t n = 0, i;
+	int ret = -ENOMEM;
+
+	in = calloc(c->n_svcs + 1, sizeof(*in));
+	if (!in)
+		goto out;
+	for (i = 0; i < c->n_svcs; i++) {
+		const struct policy_svc_entry *e = &c->svcs[i];
+		unsigned int plen = e->key.prefixlen - 24;
+		uint32_t span, pt;
+
+		if ((e->key.tenant_be[0] << 8 | e->key.tenant_be[1]) != tenant)
+			continue;
+		pt = (uint32_t)e->key.point_be[0] << 8 | e->key.point_be[1];
+		span = plen >= 16 ? 0 : 0xffffU >> plen;
+		in[n].lo = (fw_u128)e->key.proto << 16 | (pt & ~span);
+		in[n].hi = (fw_u128)e->key.proto << 16 | (pt & ~span) | span;
+		in[n].val = e->val.svc_class;
+		n++;
+	}
+	ret = fw_nft_flatten(in, n, 0xffffff, 0, &v);
+	if (ret)
+		goto out;
+	for (i = 0; i < v.n && !ret; i++) {
+		uint32_t lo = (uint32_t)v.r[i].lo, hi = (uint32_t)v.r[i].hi;
+		unsigned int p;
+
+		if (!v.r[i].val)
+			continue; /* class 0 is a miss */
+		for (p = lo >> 16; p <= hi >> 16 && !ret; p++)
+			ret = fw_nft_svc_add(
+				&w, p, p == lo >> 16 ? (lo & 0xffff) : 0,
+				p == hi >> 16 ? (hi & 0xffff) : 0xffff,
+				v.r[i].val);
+	}
+	if (ret)
+		goto out;
+	*out = calloc(w.n ? w.n : 1, sizeof(**out));
+	if (!*out) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (i = 0; i < w.n; i++) {
+		uint16_t lo = (uint16_t)w.r[i].lo, hi = (uint16_t)w.r[i].hi;
+
+		(*out)[i].proto = (uint8_t)(w.r[i].lo >> 16);
+		(*out)[i].lo[0] = (uint8_t)(lo >> 8);
+		(*out)[i].lo[1] = (uint8_t)lo;
+		(*out)[i].hi[0] = (uint8_t)(hi >> 8);
+		(*out)[i].hi[1] = (uint8_t)hi;
+		(*out)[i].val = w.r[i].val;
+	}
+	*n_out = w.n;
+out:
+	free(w.r);
+	free(v.r);
+	free(in);
+	return ret;
+}
+
+/* Open addressing over the keys of one tenant. */
+struct fw_nft_slot {
+	uint32_t cls[3];
+	uint32_t rule; /* the key's own rule id (compiled), or PW_RULE_NONE
+			* for a meet */
+	bool used;
+};
+
+struct fw_nft_hash {
+	struct fw_nft_slot *s;
+	uint32_t mask, n;
+};
+
+static uint32_t fw_nft_hash_of(const uint32_t *k)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL;
+	unsigned int i;
+
+	for (i = 0; i < 3; i++) {
+		h ^= k[i];
+		h *= 0xff51afd7ed558ccdULL;
+		h ^= h >> 33;
+	}
+	return (uint32_t)h;
+}
+
+static struct fw_nft_slot *fw_nft_hash_find(const struct fw_nft_hash *h,
+					    const uint32_t *k)
+{
+	uint32_t i = fw_nft_hash_of(k) & h->mask;
+
+	while (h->s[i].used) {
+		if (!memcmp(h->s[i].cls, k, sizeof(h->s[i].cls)))
+			return &h->s[i];
+		i = (i + 1) & h->mask;
+	}
+	return NULL;
+}
+
+static int fw_nft_hash_add(struct fw_nft_hash *h, const uint32_t *k,
+			   uint32_t rule)
+{
+	uint32_t i;
+
+	if ((h->n + 1) * 2 > h->mask + 1) {
+		struct fw_nft_hash g = { .mask = h->mask ? h->mask * 2 + 1 :
+							   1023 };
+
+		g.s = calloc((size_t)g.mask + 1, sizeof(*g.s));
+		if (!g.s)
+			return -ENOMEM;
+		for (i = 0; h->s && i <= h->mask; i++)
+			if (h->s[i].used)
+				fw_nft_hash_add(&g, h->s[i].cls, h->s[i].rule);
+		free(h->s);
+		*h = g;
+	}
+	i = fw_nft_hash_of(k) & h->mask;
+	while (h->s[i].used)
+		i = (i + 1) & h->mask;
+	memcpy(h->s[i].cls, k, sizeof(h->s[i].cls));
+	h->s[i].rule = rule;
+	h->s[i].used = true;
+	h->n++;
+	return 0;
+}
+
+/* The smallest rule id of the compiled keys equal to or more general
+ * than @k: the datapath's decision for a packet whose most specific hit
+ * is @k. */
+static uint32_t fw_nft_key_value(const struct fw_nft_hash *h, const uint32_t *k)
+{
+	uint32_t best = PW_RULE_NONE, g[3];
+	unsigned int sub, d;
+
+	for (sub = 0; sub < 8; sub++) {
+		const struct fw_nft_slot *s;
+
+		for (d = 0; d < 3; d++) {
+			if ((sub >> d) & 1) {
+				if (k[d] == PW_CLASS_ANY)
+					break;
+				g[d] = PW_CLASS_ANY;
+			} else {
+				g[d] = k[d];
+			}
+		}
+		if (d < 3)
+			continue;
+		s = fw_nft_hash_find(h, g);
+		if (s && s->rule < best)
+			best = s->rule;
+	}
+	return best;
+}
+
+struct fw_nft_kvec {
+	struct fw_nft_key *k;
+	uint32_t n, cap;
+};
+
+static int fw_nft_kvec_add(struct fw_nft_kvec *v, const uint32_t *cls,
+			   uint32_t rule)
+{
+	if (v->n == v->cap) {
+		uint32_t cap = v->cap ? v->cap * 2 : 64;
+		struct fw_nft_key *k = realloc(v->k, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		v->k = k;
+		v->cap = cap;
+	}
+	memcpy(v->k[v->n].cls, cls, sizeof(v->k[v->n].cls));
+	v->k[v->n].rule = rule;
+	v->n++;
+	return 0;
+}
+
+/* Family of an address class (0: not known, for a class no entry names). */
+static uint8_t fw_nft_family(const uint8_t *fam, uint32_t n, uint32_t cls)
+{
+	return cls < n ? fam[cls] : 0;
+}
+
+static int fw_nft_key_cmp_dim;
+
+static int fw_nft_key_cmp(const void *a, const void *b)
+{
+	uint32_t x = ((const struct fw_nft_key *)a)->cls[fw_nft_key_cmp_dim];
+	uint32_t y = ((const struct fw_nft_key *)b)->cls[fw_nft_key_cmp_dim];
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Add the meets first-hit evaluation needs (nft.h): for keys a (shape
+ * looked up first) and b of incomparable shapes that can match one packet,
+ * with value(a) > value(b) and no key at their meet, the meet with its
+ * value. Rounds until nothing is added; values are those of the compiled
+ * keys (@orig), so they do not depend on the order of the additions.
+ */
+static int fw_nft_meets(struct fw_nft_kvec *kv, struct fw_nft_hash *all,
+			const struct fw_nft_hash *orig, const uint8_t *fam,
+			uint32_t n_fam, uint32_t *n_meets)
+{
+	unsigned int ia, ib, d;
+	uint32_t added, i, j, total;
+	int ret = 0;
+
+	do {
+		added = 0;
+		for (ia = 0; ia < FW_NFT_SHAPES; ia++) {
+			unsigned int sa = fw_nft_shape_order[ia];
+
+			for (ib = ia + 1; ib < FW_NFT_SHAPES; ib++) {
+				unsigned int sb = fw_nft_shape_order[ib];
+				unsigned int pa = FW_NFT_SPEC(sa),
+					     pb = FW_NFT_SPEC(sb), in = pa & pb;
+				unsigned int su = (~(pa | pb)) & 7U;
+				struct fw_nft_key *bk;
+				uint32_t nb = kv[sb].n, na = kv[sa].n;
+				int dim = -1;
+
+				if ((pa & pb) == pa || (pa & pb) == pb)
+					continue; /* comparable */
+				/* incomparable shapes share at most one
+				 * dimension */
+				for (d = 0; d < 3; d++)
+					if ((in >> d) & 1)
+						dim = (int)d;
+				bk = malloc((nb ? nb : 1) * sizeof(*bk));
+				if (!bk)
+					return -ENOMEM;
+				memcpy(bk, kv[sb].k, nb * sizeof(*bk));
+				if (dim >= 0) {
+					fw_nft_key_cmp_dim = dim;
+					qsort(bk, nb, sizeof(*bk),
+					      fw_nft_key_cmp);
+				}
+				for (i = 0; i < na && !ret; i++) {
+					struct fw_nft_key a = kv[sa].k[i];
+					uint32_t lo = 0, hi = nb;
+
+					if (dim >= 0) {
+						uint32_t x = a.cls[dim], m;
+
+						while (lo < hi) {
+							m = (lo + hi) / 2;
+							if (bk[m].cls[dim] < x)
+								lo = m + 1;
+							else
+								hi = m;
+						}
+						for (hi = lo;
+						     hi < nb &&
+						     bk[hi].cls[dim] == x;
+						     hi++)
+							;
+					}
+					for (j = lo; j < hi && !ret; j++) {
+						uint32_t m[3];
+						uint8_t fs, fd;
+
+						if (a.rule <= bk[j].rule)
+							continue;
+						for (d = 0; d < 3; d++)
+							m[d] = a.cls[d] != PW_CLASS_ANY ?
+								       a.cls[d] :
+								       bk[j].cls[d];
+						if (m[0] != PW_CLASS_ANY &&
+						    m[1] != PW_CLASS_ANY) {
+							fs = fw_nft_family(
+								fam, n_fam,
+								m[0]);
+							fd = fw_nft_family(
+								fam, n_fam,
+								m[1]);
+							if (fs != fd)
+								continue;
+						}
+						if (fw_nft_hash_find(all, m))
+							continue;
+						ret = fw_nft_hash_add(
+							all, m, PW_RULE_NONE);
+						if (!ret)
+							ret = fw_nft_kvec_add(
+								&kv[su], m,
+								fw_nft_key_value(
+									orig,
+									m));
+						added++;
+						if (all->n > FW_NFT_MAX_KEYS)
+							ret = -E2BIG;
+					}
+				}
+				free(bk);
+				if (ret)
+					return ret;
+			}
+		}
+		*n_meets += added;
+	} while (added);
+	for (total = 0, i = 0; i < FW_NFT_SHAPES; i++)
+		total += kv[i].n;
+	return total > FW_NFT_MAX_KEYS ? -E2BIG : 0;
+}
+
+static int fw_nft_u32_cmp(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int fw_nft_plan_keys(const struct policy_compiled *c,
+			    struct fw_nft_tenant *t)
+{
+	struct fw_nft_kvec kv[FW_NFT_SHAPES] = {};
+	struct fw_nft_hash orig = {}, all = {};
+	uint8_t *fam = NULL;
+	uint32_t n_fam = 2, i, n, *rules = NULL;
+	unsigned int s;
+	int ret = -ENOMEM;
+
+	for (i = 0; i < c->n_addrs; i++)
+		if ((c->addrs[i].key.tenant_be[0] << 8 |
+		     c->addrs[i].key.tenant_be[1]) == t->id &&
+		    c->addrs[i].val.class_id >= n_fam)
+			n_fam = c->addrs[i].val.class_id + 1;
+	fam = calloc(n_fam, 1);
+	if (!fam)
+		goto out;
+	fam[PW_CLASS_DEFAULT_V4] = PW_AF_INET;
+	fam[PW_CLASS_DEFAULT_V6] = PW_AF_INET6;
+	for (i = 0; i < c->n_addrs; i++)
+		if ((c->addrs[i].key.tenant_be[0] << 8 |
+		     c->addrs[i].key.tenant_be[1]) == t->id)
+			fam[c->addrs[i].val.class_id] = c->addrs[i].key.family;
+
+	for (i = 0; i < c->n_decisions; i++) {
+		const struct policy_decision_entry *e = &c->decisions[i];
+		uint32_t k[3] = { e->key.src_class, e->key.dst_class,
+				  e->key.svc_class };
+
+		if (e->key.tenant != t->id)
+			continue;
+		if (k[0] == PW_CLASS_EXT || k[1] == PW_CLASS_EXT || k[2] == 0 ||
+		    ((k[0] | k[1]) & PW_CLASS_EXTERNAL &&
+		     k[0] != PW_CLASS_ANY && k[1] != PW_CLASS_ANY)) {
+			/* compiled with the external wildcard, or a key on
+			 * service class 0, which nft finds by a miss */
+			ret = -EINVAL;
+			goto out;
+		}
+		s = (k[0] == PW_CLASS_ANY ? FW_NFT_SRC_ANY : 0) |
+		    (k[1] == PW_CLASS_ANY ? FW_NFT_DST_ANY : 0) |
+		    (k[2] == PW_CLASS_ANY ? FW_NFT_SVC_ANY : 0);
+		ret = fw_nft_hash_add(&orig, k, e->val.rule_id);
+		if (!ret)
+			ret = fw_nft_hash_add(&all, k, e->val.rule_id);
+		if (!ret)
+			ret = fw_nft_kvec_add(&kv[s], k, e->val.rule_id);
+		if (ret)
+			goto out;
+	}
+	/* Values: the compiler keeps a key only when its rule id is smaller
+	 * than every more general key's, so this changes nothing, but the
+	 * plan does not depend on it. */
+	for (s = 0; s < FW_NFT_SHAPES; s++)
+		for (i = 0; i < kv[s].n; i++)
+			kv[s].k[i].rule =
+				fw_nft_key_value(&orig, kv[s].k[i].cls);
+	ret = fw_nft_meets(kv, &all, &orig, fam, n_fam, &t->n_meets);
+	if (ret)
+		goto out;
+
+	for (n = 0, s = 0; s < FW_NFT_SHAPES; s++)
+		n += kv[s].n;
+	rules = malloc((n ? n : 1) * sizeof(*rules));
+	if (!rules) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	for (n = 0, s = 0; s < FW_NFT_SHAPES; s++)
+		for (i = 0; i < kv[s].n; i++)
+			rules[n++] = kv[s].k[i].rule;
+	qsort(rules, n, sizeof(*rules), fw_nft_u32_cmp);
+	for (t->n_rules = 0, i = 0; i < n; i++)
+		if (!t->n_rules || rules[t->n_rules - 1] != rules[i])
+			rules[t->n_rules++] = rules[i];
+	t->rules = rules;
+	rules = NULL;
+	for (s = 0; s < FW_NFT_SHAPES; s++) {
+		t->keys[s] = kv[s].k;
+		t->n_keys[s] = kv[s].n;
+		kv[s].k = NULL;
+	}
+	ret = 0;
+out:
+	for (s = 0; s < FW_NFT_SHAPES; s++)
+		free(kv[s].k);
+	free(rules);
+	free(orig.s);
+	free(all.s);
+	free(fam);
+	return ret;
+}
+
+/* Class id -> its intervals, @n intervals with class ids @val. */
+static int fw_nft_csr(const struct fw_nft_ival *const *v, const uint32_t *n,
+		      unsigned int parts, uint32_t **start_out,
+		      uint32_t **idx_out, uint32_t *n_cls)
+{
+	uint32_t max = 0, total = 0, i, base, *start, *idx, *fill;
+	unsigned int k;
+
+	for (k = 0; k < parts; k++)
+		for (i = 0; i < n[k]; i++) {
+			if (v[k][i].val + 1 > max)
+				max = v[k][i].val + 1;
+			total++;
+		}
+	start = calloc(max + 2, sizeof(*start));
+	idx = calloc(total + 1, sizeof(*idx));
+	fill = calloc(max + 1, sizeof(*fill));
+	if (!start || !idx || !fill) {
+		free(start);
+		free(idx);
+		free(fill);
+		return -ENOMEM;
+	}
+	for (k = 0; k < parts; k++)
+		for (i = 0; i < n[k]; i++)
+			start[v[k][i].val + 1]++;
+	for (i = 0; i < max; i++)
+		start[i + 1] += start[i];
+	for (base = 0, k = 0; k < parts; base += n[k], k++)
+		for (i = 0; i < n[k]; i++)
+			idx[start[v[k][i].val] + fill[v[k][i].val]++] =
+				base + i;
+	free(fill);
+	*start_out = start;
+	*idx_out = idx;
+	*n_cls = max;
+	return 0;
+}
+
+/* Intervals of class @c (0 for a class without any). */
+static uint32_t fw_nft_cls_count(const uint32_t *start, uint32_t n_cls,
+				 uint32_t c)
+{
+	return c < n_cls ? start[c + 1] - start[c] : 0;
+}
+
+/* The elements of the shape maps: per key, the product of its classes'
+ * interval counts. */
+static int fw_nft_count_elements(struct fw_nft_tenant *t)
+{
+	const struct fw_nft_ival *av[2] = { t->a4, t->a6 };
+	const struct fw_nft_ival *sv[1] = { t->svc };
+	uint32_t an[2] = { t->n_a4, t->n_a6 }, sn[1] = { t->n_svc }, i;
+	unsigned int s, d;
+	int ret;
+
+	ret = fw_nft_csr(av, an, 2, &t->addr_start, &t->addr_idx,
+			 &t->n_addr_cls);
+	if (!ret)
+		ret = fw_nft_csr(sv, sn, 1, &t->svc_start, &t->svc_idx,
+				 &t->n_svc_cls);
+	if (ret)
+		return ret;
+	t->n_map_elements = 0;
+	for (s = 0; s < FW_NFT_SHAPES - 1; s++)
+		for (i = 0; i < t->n_keys[s]; i++) {
+			uint64_t n = 1;
+
+			for (d = 0; d < 3; d++) {
+				uint32_t c = t->keys[s][i].cls[d];
+
+				if (c == PW_CLASS_ANY)
+					continue;
+				n *= d < 2 ? fw_nft_cls_count(t->addr_start,
+							      t->n_addr_cls,
+							      c) :
+					     fw_nft_cls_count(t->svc_start,
+							      t->n_svc_cls, c);
+			}
+			t->n_map_elements += n;
+			if (t->n_map_elements > FW_NFT_MAX_ELEMENTS)
+				return -E2BIG;
+		}
+	return 0;
+}
+
+void fw_nft_plan_free(struct fw_nft_plan *p)
+{
+	uint32_t i;
+	unsigned int s;
+
+	if (!p)
+		return;
+	for (i = 0; i < p->n_tenants; i++) {
+		struct fw_nft_tenant *t = &p->tenants[i];
+
+		free(t->a4);
+		free(t->a6);
+		free(t->svc);
+		for (s = 0; s < FW_NFT_SHAPES; s++)
+			free(t->keys[s]);
+		free(t->rules);
+		free(t->addr_start);
+		free(t->addr_idx);
+		free(t->svc_start);
+		free(t->svc_idx);
+	}
+	free(p->tenants);
+	free(p->ifaces);
+	free(p->rules);
+	free(p);
+}
+
+int fw_nft_plan_build(const struct policy_compiled *c, struct fw_nft_plan **out)
+{
+	struct fw_nft_plan *p;
+	uint32_t i;
+	int ret = -ENOMEM;
+
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->unmatched = c->settings.unmatched;
+	p->non_ip = c->settings.non_ip;
+	p->tenants = calloc(c->n_tenants + 1, sizeof(*p->tenants));
+	p->ifaces = calloc(c->n_ifaces + 1, sizeof(*p->ifaces));
+	p->rules = calloc(c->n_rules + 1, sizeof(*p->rules));
+	if (!p->tenants || !p->ifaces || !p->rules)
+		goto fail;
+	for (i = 0; i < c->n_ifaces; i++) {
+		memcpy(p->ifaces[i].ifname, c->ifaces[i].ifname,
+		       sizeof(p->ifaces[i].ifname));
+		p->ifaces[i].vlan = c->ifaces[i].vlan;
+		p->ifaces[i].tenant = c->ifaces[i].tenant;
+	}
+	p->n_ifaces = c->n_ifaces;
+	memcpy(p->rules, c->rules, c->n_rules * sizeof(*p->rules));
+	p->n_rules = c->n_rules;
+	p->n_elements = p->n_ifaces;
+	for (i = 0; i < c->n_tenants; i++) {
+		struct fw_nft_tenant *t = &p->tenants[p->n_tenants];
+
+		if (!c->tenants[i].val.present)
+			continue;
+		p->n_tenants++;
+		t->id = (uint16_t)c->tenants[i].id;
+		t->default_action = c->tenants[i].val.default_action;
+		t->audit = c->tenants[i].val.flags & PW_TENANT_AUDIT;
+		ret = fw_nft_plan_addrs(c, t->id, PW_AF_INET, &t->a4, &t->n_a4);
+		if (!ret)
+			ret = fw_nft_plan_addrs(c, t->id, PW_AF_INET6, &t->a6,
+						&t->n_a6);
+		if (!ret)
+			ret = fw_nft_plan_svcs(c, t->id, &t->svc, &t->n_svc);
+		if (!ret)
+			ret = fw_nft_plan_keys(c, t);
+		if (!ret)
+			ret = fw_nft_count_elements(t);
+		if (ret)
+			goto fail;
+		p->n_elements += t->n_map_elements;
+		if (p->n_elements > FW_NFT_MAX_ELEMENTS) {
+			ret = -E2BIG;
+			goto fail;
+		}
+	}
+	*out = p;
+	return 0;
+fail:
+	fw_nft_plan_free(p);
+	return ret;
+}
+
+int fw_nft_plan_supported(const struct fw_nft_plan *p, char *why, size_t size)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->n_ifaces; i++)
+		if (p->ifaces[i].vlan) {
+			snprintf(
+				why, size,
+				"tenants by VLAN (%s VLAN %u) are not supported in nft mode: nftables sees such a frame on the VLAN device, not as a tag on %s; use --mode tc",
+				p->ifaces[i].ifname, p->ifaces[i].vlan,
+				p->ifaces[i].ifname);
+			return -EOPNOTSUPP;
+		}
+	if (p->non_ip != PW_ACTION_ALLOW) {
+		snprintf(
+			why, size,
+			"settings non_ip: deny is not supported in nft mode: an inet table never sees non-IP frames; use --mode xdp, tc or auto");
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ plan evaluation */
+
+static const struct fw_nft_ival *fw_nft_ival_find(const struct fw_nft_ival *v,
+						  uint32_t n, uint8_t proto,
+						  const uint8_t *key,
+						  unsigned int len)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].proto == proto && memcmp(v[i].lo, key, len) <= 0 &&
+		    memcmp(key, v[i].hi, len) <= 0)
+			return &v[i];
+	return NULL;
+}
+
+static const struct fw_nft_key *fw_nft_key_find(const struct fw_nft_tenant *t,
+						unsigned int shape,
+						const uint32_t *k)
+{
+	uint32_t i;
+
+	for (i = 0; i < t->n_keys[shape]; i++)
+		if (!memcmp(t->keys[shape][i].cls, k, sizeof(uint32_t) * 3))
+			return &t->keys[shape][i];
+	return NULL;
+}
+
+/* The rule's verdict as the tenant's action map has it. */
+static enum pw_verdict fw_nft_action(const struct fw_nft_tenant *t,
+				     uint8_t action)
+{
+	if (t->audit && action != PW_ACTION_ALLOW)
+		return PW_VERDICT_AUDIT;
+	return (enum pw_verdict)action;
+}
+
+/* The link control packets the tenant chain hands to settings.non_ip
+ * when no rule decides: neighbour discovery (hop limit 255) and MLD (hop
+ * limit 1, from a link-local or the unspecified address; nft does not
+ * look for the Router Alert option the datapath also wants). */
+static bool fw_nft_link_control(const struct policy_packet *pkt)
+{
+	static const uint8_t unspec[16];
+	uint8_t t = pkt->icmp_type;
+
+	if (pkt->family != PW_AF_INET6 || pkt->proto != POLICY_PROTO_ICMPV6 ||
+	    !pkt->l4)
+		return false;
+	if (pkt->hop_limit == 255 && t >= 133 && t <= 137)
+		return true;
+	return pkt->hop_limit == 1 && ((t >= 130 && t <= 132) || t == 143) &&
+	       ((pkt->saddr[0] == 0xfe && (pkt->saddr[1] & 0xc0) == 0x80) ||
+		!memcmp(pkt->saddr, unspec, sizeof(unspec)));
+}
+
+void fw_nft_plan_decide(const struct fw_nft_plan *p,
+			const struct policy_packet *pkt,
+			struct fw_nft_verdict *out)
+{
+	const struct fw_nft_tenant *t = NULL;
+	const struct fw_nft_ival *src, *dst, *svc;
+	uint32_t i, k[3];
+	unsigned int o, s, len = pkt->family == PW_AF_INET ? 4 : 16;
+	uint8_t pt[2] = { 0, 0 };
+	bool known = false;
+
+	memset(out, 0, sizeof(*out));
+	out->rule_id = PW_RULE_NONE;
+	out->tenant = PW_TENANT_NONE;
+	for (i = 0; i < p->n_ifaces; i++) {
+		if (strcmp(p->ifaces[i].ifname, pkt->ifname))
+			continue;
+		known = true;
+		if (p->ifaces[i].vlan == pkt->vlan)
+			out->tenant = p->ifaces[i].tenant;
+	}
+	if (!known) {
+		out->verdict = PW_VERDICT_ALLOW;
+		return;
+	}
+	out->judged = true;
+	for (i = 0; i < p->n_tenants; i++)
+		if (p->tenants[i].id == out->tenant)
+			t = &p->tenants[i];
+	if (!t) {
+		out->verdict = (enum pw_verdict)p->unmatched;
+		out->reason = PW_REASON_UNMATCHED;
+		return;
+	}
+	src = fw_nft_ival_find(len == 4 ? t->a4 : t->a6,
+			       len == 4 ? t->n_a4 : t->n_a6, 0, pkt->saddr,
+			       len);
+	dst = fw_nft_ival_find(len == 4 ? t->a4 : t->a6,
+			       len == 4 ? t->n_a4 : t->n_a6, 0, pkt->daddr,
+			       len);
+	switch (pkt->proto) {
+	case POLICY_PROTO_TCP:
+	case POLICY_PROTO_UDP:
+		pt[0] = (uint8_t)(pkt->dport >> 8);
+		pt[1] = (uint8_t)pkt->dport;
+		break;
+	case POLICY_PROTO_ICMP:
+	case POLICY_PROTO_ICMPV6:
+		pt[0] = pkt->icmp_type;
+		pt[1] = pkt->icmp_code;
+		break;
+	}
+	svc = fw_nft_ival_find(t->svc, t->n_svc, pkt->proto, pt, 2);
+	for (o = 0; o < FW_NFT_SHAPES; o++) {
+		const struct fw_nft_key *hit;
+
+		s = fw_nft_shape_order[o];
+		if (!(s & FW_NFT_SVC_ANY) && !svc)
+			continue;
+		k[0] = s & FW_NFT_SRC_ANY ? PW_CLASS_ANY : src->val;
+		k[1] = s & FW_NFT_DST_ANY ? PW_CLASS_ANY : dst->val;
+		k[2] = s & FW_NFT_SVC_ANY ? PW_CLASS_ANY : svc->val;
+		hit = fw_nft_key_find(t, s, k);
+		if (!hit)
+			continue;
+		out->rule_id = hit->rule;
+		out->reason = PW_REASON_POLICY;
+		out->verdict = fw_nft_action(t, p->rules[hit->rule].action);
+		return;
+	}
+	if (fw_nft_link_control(pkt)) {
+		out->verdict = (enum pw_verdict)p->non_ip;
+		out->reason = PW_REASON_NON_IP;
+		return;
+	}
+	out->reason = PW_REASON_DEFAULT;
+	out->verdict = fw_nft_action(t, t->default_action);
+}
+
+/* ---------------------------------------------------------------- batch */
+
+/* Messages are appended to one buffer sent with one sendmsg(): the kernel
+ * applies the batch as one transaction. Every message gets this much room
+ * (element messages are cut to fit). */
+#define FW_NFT_MSG_ROOM (256 * 1024)
+#define FW_NFT_ELEMS_PER_MSG 512
+
+struct fw_nft_batch {
+	char *buf;
+	size_t len, cap;
+	uint32_t seq;
+	uint32_t set_id;
+	size_t last_off; /* the last message built */
+	int err; /* first error building the batch */
+};
+
+static char *fw_nft_room(struct fw_nft_batch *b)
+{
+	if (b->err)
+		return NULL;
+	if (b->cap - b->len < FW_NFT_MSG_ROOM) {
+		size_t cap = b->cap ? b->cap * 2 : 4 * FW_NFT_MSG_ROOM;
+		char *n = realloc(b->buf, cap);
+
+		if (!n) {
+			b->err = -ENOMEM;
+			return NULL;
+		}
+		memset(n + b->cap, 0, cap - b->cap);
+		b->buf = n;
+		b->cap = cap;
+	}
+	return b->buf + b->len;
+}
+
+static void fw_nft_done(struct fw_nft_batch *b, struct nlmsghdr *nlh)
+{
+	b->last_off = b->len;
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
+}
+
+static struct nlmsghdr *fw_nft_hdr(struct fw_nft_batch *b, uint16_t type,
+				   uint16_t flags)
+{
+	char *p = fw_nft_room(b);
+
+	if (!p)
+		return NULL;
+	return nftnl_nlmsg_build_hdr(p, type, NFPROTO_INET, flags, b->seq++);
+}
+
+static void fw_nft_table_msg(struct fw_nft_batch *b, uint16_t type,
+			     uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!t) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_NFT_TABLE);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nlh = fw_nft_hdr(b, type, flags);
+	if (nlh) {
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		fw_nft_done(b, nlh);
+	}
+	nftnl_table_free(t);
+}
+
+static void fw_nft_chain(struct fw_nft_batch *b, const char *name, bool base)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	struct nlmsghdr *nlh;
+
+	if (!c) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, FW_NFT_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	if (base) {
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM,
+				    NF_INET_PRE_ROUTING);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, FW_NFT_PRIORITY);
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
+	nlh = fw_nft_hdr(b, NFT_MSG_NEWCHAIN, NLM_F_CREATE);
+	if (nlh) {
+		nftnl_chain_nlmsg_build_payload(nlh, c);
+		fw_nft_done(b, nlh);
+	}
+	nftnl_chain_free(c);
+}
+
+static void fw_nft_counter_obj(struct fw_nft_batch *b, uint32_t rule,
+			       const struct fw_nft_count *count)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+	char name[32];
+
+	if (!o) {
+		b->err = -ENOMEM;
+		return;
+	}
+	snprintf(name, sizeof(name), "r%u", rule);
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, FW_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_PKTS, count ? count->packets : 0);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_CTR_BYTES, count ? count->bytes : 0);
+	nlh = fw_nft_hdr(b, NFT_MSG_NEWOBJ, NLM_F_CREATE);
+	if (nlh) {
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+		fw_nft_done(b, nlh);
+	}
+	nftnl_obj_free(o);
+}
+
+/* How a set is declared. */
+struct fw_nft_setdef {
+	const char *name;
+	uint32_t key_len;
+	uint32_t key_type; /* nft's datatype, for nft list */
+	uint32_t flags; /* NFT_SET_* */
+	uint32_t data_type; /* 0: no data; NFT_DATA_VERDICT: verdict map */
+	uint32_t data_len;
+	const uint8_t *concat; /* field lengths, NULL: no concatenation */
+	uint32_t n_concat;
+	uint32_t obj_type; /* NFT_OBJECT_COUNTER for an object map */
+	bool key_host; /* the key is in host byte order (a string), for nft
+			* list */
+};
+
+/* nft's datatypes (src/datatype.h), so that nft list shows the sets. */
+#define FW_NFT_TYPE_MARK 19
+#define FW_NFT_TYPE_IPADDR 7
+#define FW_NFT_TYPE_IP6ADDR 8
+#define FW_NFT_TYPE_PROTO 12
+#define FW_NFT_TYPE_SERVICE 13
+#define FW_NFT_TYPE_IFNAME 41
+#define FW_NFT_TYPE_BITS 6
+
+static struct nftnl_set *fw_nft_set_new(struct fw_nft_batch *b,
+					const struct fw_nft_setdef *d,
+					uint32_t id)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s) {
+		b->err = -ENOMEM;
+		return NULL;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, FW_NFT_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, d->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	return s;
+}
+
+/* NEWSET; returns its id for the lookups of the same batch. */
+static uint32_t fw_nft_set(struct fw_nft_batch *b,
+			   const struct fw_nft_setdef *d)
+{
+	uint32_t id = ++b->set_id;
+	struct nftnl_set *s = fw_nft_set_new(b, d, id);
+	struct nlmsghdr *nlh;
+
+	if (!s)
+		return id;
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, d->key_len);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, d->key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, d->flags);
+	if (d->data_type) {
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, d->data_type);
+		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, d->data_len);
+	}
+	if (d->obj_type)
+		nftnl_set_set_u32(s, NFTNL_SET_OBJ_TYPE, d->obj_type);
+	if (d->concat)
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, d->concat,
+				   d->n_concat);
+	if (d->key_host) {
+		struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
+
+		/* nft's byte order names: 1 host, 2 big endian */
+		if (u &&
+		    nftnl_udata_put_u32(u, NFTNL_UDATA_SET_KEYBYTEORDER, 1))
+			nftnl_set_set_data(s, NFTNL_SET_USERDATA,
+					   nftnl_udata_buf_data(u),
+					   nftnl_udata_buf_len(u));
+		nftnl_udata_buf_free(u);
+	}
+	nlh = fw_nft_hdr(b, NFT_MSG_NEWSET, NLM_F_CREATE);
+	if (nlh) {
+		nftnl_set_nlmsg_build_payload(nlh, s);
+		fw_nft_done(b, nlh);
+	}
+	nftnl_set_free(s);
+	return id;
+}
+
+/* Elements go into @pending, flushed as NEWSETELEM every
+ * FW_NFT_ELEMS_PER_MSG. */
+struct fw_nft_elems {
+	struct fw_nft_batch *b;
+	const struct fw_nft_setdef *d;
+	uint32_t id;
+	struct nftnl_set *pending;
+	uint32_t n;
+};
+
+static void fw_nft_elems_flush(struct fw_nft_elems *e)
+{
+	struct nlmsghdr *nlh;
+
+	if (!e->pending)
+		return;
+	if (e->n) {
+		nlh = fw_nft_hdr(e->b, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+		if (nlh) {
+			nftnl_set_elems_nlmsg_build_payload(nlh, e->pending);
+			fw_nft_done(e->b, nlh);
+		}
+	}
+	nftnl_set_free(e->pending);
+	e->pending = NULL;
+	e->n = 0;
+}
+
+static struct nftnl_set_elem *fw_nft_elem(struct fw_nft_elems *e)
+{
+	struct nftnl_set_elem *el;
+
+	if (e->n >= FW_NFT_ELEMS_PER_MSG)
+		fw_nft_elems_flush(e);
+	if (!e->pending)
+		e->pending = fw_nft_set_new(e->b, e->d, e->id);
+	el = e->pending ? nftnl_set_elem_alloc() : NULL;
+	if (!el) {
+		e->b->err = e->b->err ?: -ENOMEM;
+		return NULL;
+	}
+	nftnl_set_elem_add(e->pending, el);
+	e->n++;
+	return el;
+}
+
+/* Registers: a lookup's key from 00 on (at most 10 words: two IPv6
+ * addresses, l4proto and the point); 15 for a test before it. */
+#define FW_NFT_REG_TMP NFT_REG32_15
+
+static void fw_nft_add_expr(struct nftnl_rule *r, struct nftnl_expr *e,
+			    struct fw_nft_batch *b)
+{
+	if (!e) {
+		b->err = b->err ?: -ENOMEM;
+		return;
+	}
+	nftnl_rule_add_expr(r, e);
+}
+
+static void fw_nft_meta(struct nftnl_rule *r, struct fw_nft_batch *b,
+			uint32_t key, uint32_t reg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, reg);
+	}
+	fw_nft_add_expr(r, e, b);
+}
+
+static void fw_nft_cmp(struct nftnl_rule *r, struct fw_nft_batch *b,
+		       uint32_t reg, uint32_t op, const void *data,
+		       uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	fw_nft_add_expr(r, e, b);
+}
+
+static void fw_nft_cmp8(struct nftnl_rule *r, struct fw_nft_batch *b,
+			uint32_t reg, uint32_t op, uint8_t v)
+{
+	fw_nft_cmp(r, b, reg, op, &v, 1);
+}
+
+static void fw_nft_payload(struct nftnl_rule *r, struct fw_nft_batch *b,
+			   uint32_t base, uint32_t off, uint32_t len,
+			   uint32_t reg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, off);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, reg);
+	}
+	fw_nft_add_expr(r, e, b);
+}
+
+static void fw_nft_lookup(struct nftnl_rule *r, struct fw_nft_batch *b,
+			  const char *set, uint32_t id, uint32_t sreg,
+			  uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, id);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_DREG, dreg);
+	}
+	fw_nft_add_expr(r, e, b);
+}
+
+static void fw_nft_verdict(struct nftnl_rule *r, struct fw_nft_batch *b,
+			   int verdict, const char *chain)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT,
+				   (uint32_t)verdict);
+		if (chain)
+			nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	}
+	fw_nft_add_expr(r, e, b);
+}
+
+/* The verdict of an action: accept, drop, or the reject chain. */
+static void fw_nft_action_verdict(uint8_t action, bool audit, int *verdict,
+				  const char **chain)
+{
+	*chain = NULL;
+	if (action == PW_ACTION_ALLOW || audit) {
+		*verdict = NF_ACCEPT;
+	} else if (action == PW_ACTION_REJECT) {
+		*verdict = NFT_GOTO;
+		*chain = "refuse";
+	} else {
+		*verdict = NF_DROP;
+	}
+}
+
+static struct nftnl_rule *fw_nft_rule_new(struct fw_nft_batch *b,
+					  const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r) {
+		b->err = b->err ?: -ENOMEM;
+		return NULL;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_NFT_TABLE);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return r;
+}
+
+static void fw_nft_rule_end(struct fw_nft_batch *b, struct nftnl_rule *r)
+{
+	struct nlmsghdr *nlh;
+
+	if (!r)
+		return;
+	nlh = fw_nft_hdr(b, NFT_MSG_NEWRULE, NLM_F_CREATE | NLM_F_APPEND);
+	if (nlh) {
+		nftnl_rule_nlmsg_build_payload(nlh, r);
+		fw_nft_done(b, nlh);
+	}
+	nftnl_rule_free(r);
+}
+
+/* Neighbour discovery and MLD, when no rule decided (fw_nft_link_control()
+ * says which). */
+static void fw_nft_link_rules(struct fw_nft_batch *b, const char *chain,
+			      uint8_t non_ip)
+{
+	static const uint8_t ll[2] = { 0xfe, 0x80 }, llmask[2] = { 0xff, 0xc0 },
+			     zero[16], x0[2];
+	static const uint8_t types[3][2] = { { 133, 137 },
+					     { 130, 132 },
+					     { 143, 143 } };
+	unsigned int i, src;
+	int verdict;
+	const char *vchain;
+
+	fw_nft_action_verdict(non_ip, false, &verdict, &vchain);
+	for (i = 0; i < 3; i++) {
+		for (src = 0; src < (i ? 2U : 1U); src++) {
+			struct nftnl_rule *r = fw_nft_rule_new(b, chain);
+			struct nftnl_expr *e;
+
+			if (!r)
+				return;
+			fw_nft_meta(r, b, NFT_META_NFPROTO, NFT_REG32_00);
+			fw_nft_cmp8(r, b, NFT_REG32_00, NFT_CMP_EQ,
+				    NFPROTO_IPV6);
+			fw_nft_meta(r, b, NFT_META_L4PROTO, NFT_REG32_00);
+			fw_nft_cmp8(r, b, NFT_REG32_00, NFT_CMP_EQ,
+				    POLICY_PROTO_ICMPV6);
+			fw_nft_payload(r, b, NFT_PAYLOAD_NETWORK_HEADER, 7, 1,
+				       NFT_REG32_00);
+			fw_nft_cmp8(r, b, NFT_REG32_00, NFT_CMP_EQ,
+				    i ? 1 : 255);
+			fw_nft_payload(r, b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1,
+				       NFT_REG32_00);
+			fw_nft_cmp8(r, b, NFT_REG32_00, NFT_CMP_GTE,
+				    types[i][0]);
+			fw_nft_cmp8(r, b, NFT_REG32_00, NFT_CMP_LTE,
+				    types[i][1]);
+			if (i && !src) { /* fe80::/10 */
+				fw_nft_payload(r, b, NFT_PAYLOAD_NETWORK_HEADER,
+					       8, 2, NFT_REG32_00);
+				e = nftnl_expr_alloc("bitwise");
+				if (e) {
+					nftnl_expr_set_u32(
+						e, NFTNL_EXPR_BITWISE_SREG,
+						NFT_REG32_00);
+					nftnl_expr_set_u32(
+						e, NFTNL_EXPR_BITWISE_DREG,
+						NFT_REG32_00);
+					nftnl_expr_set_u32(
+						e, NFTNL_EXPR_BITWISE_LEN, 2);
+					nftnl_expr_set(e,
+						       NFTNL_EXPR_BITWISE_MASK,
+						       llmask, 2);
+					nftnl_expr_set(e,
+						       NFTNL_EXPR_BITWISE_XOR,
+						       x0, 2);
+				}
+				fw_nft_add_expr(r, e, b);
+				fw_nft_cmp(r, b, NFT_REG32_00, NFT_CMP_EQ, ll,
+					   2);
+			} else if (i) { /* :: */
+				fw_nft_payload(r, b, NFT_PAYLOAD_NETWORK_HEADER,
+					       8, 16, NFT_REG32_00);
+				fw_nft_cmp(r, b, NFT_REG32_00, NFT_CMP_EQ, zero,
+					   16);
+			}
+			fw_nft_verdict(r, b, verdict, vchain);
+			fw_nft_rule_end(b, r);
+		}
+	}
+}
+
+/* The l4 protocol variants: how a rule reads the service point. */
+enum fw_nft_l4 {
+	FW_NFT_L4_TCP,
+	FW_NFT_L4_UDP,
+	FW_NFT_L4_ICMP,
+	FW_NFT_L4_ICMPV6,
+	FW_NFT_L4_OTHER,
+	FW_NFT_L4_COUNT,
+};
+
+static const uint8_t fw_nft_l4_proto[FW_NFT_L4_COUNT - 1] = {
+	POLICY_PROTO_TCP, POLICY_PROTO_UDP, POLICY_PROTO_ICMP,
+	POLICY_PROTO_ICMPV6
+};
+
+static enum fw_nft_l4 fw_nft_l4_of(uint8_t proto)
+{
+	unsigned int i;
+
+	for (i = 0; i < FW_NFT_L4_COUNT - 1; i++)
+		if (fw_nft_l4_proto[i] == proto)
+			return (enum fw_nft_l4)i;
+	return FW_NFT_L4_OTHER;
+}
+
+/* A shape map's key fields: addresses of @alen bytes where the shape has
+ * them, then l4proto and the point (or l4proto alone, whole, when the
+ * shape would have a single field). */
+struct fw_nft_layout {
+	uint8_t len[4]; /* field lengths */
+	unsigned int n;
+	uint32_t key_len; /* with each field padded to 4 bytes */
+	bool proto_only; /* the l4proto field is there for pipapo only */
+};
+
+static void fw_nft_layout(unsigned int s, uint32_t alen,
+			  struct fw_nft_layout *l)
+{
+	memset(l, 0, sizeof(*l));
+	if (!(s & FW_NFT_SRC_ANY))
+		l->len[l->n++] = (uint8_t)alen;
+	if (!(s & FW_NFT_DST_ANY))
+		l->len[l->n++] = (uint8_t)alen;
+	if (!(s & FW_NFT_SVC_ANY)) {
+		l->len[l->n++] = 1;
+		l->len[l->n++] = 2;
+	} else if (l->n == 1) {
+		l->len[l->n++] = 1;
+		l->proto_only = true;
+	}
+	l->key_len = 0;
+	for (unsigned int i = 0; i < l->n; i++)
+		l->key_len += (l->len[i] + 3U) & ~3U;
+}
+
+/* nft's datatype of a shape map's key, for nft list. */
+static uint32_t fw_nft_layout_type(const struct fw_nft_layout *l)
+{
+	uint32_t t = 0;
+	unsigned int i;
+
+	for (i = 0; i < l->n; i++) {
+		uint32_t f = l->len[i] == 4  ? FW_NFT_TYPE_IPADDR :
+			     l->len[i] == 16 ? FW_NFT_TYPE_IP6ADDR :
+			     l->len[i] == 1  ? FW_NFT_TYPE_PROTO :
+					       FW_NFT_TYPE_SERVICE;
+
+		t = t << FW_NFT_TYPE_BITS | f;
+	}
+	return t;
+}
+
+/* The chain a rule's verdict goes to: rN, or rNa in an audit tenant
+ * where the rule does not allow. */
+static void fw_nft_rule_chain(const struct fw_nft_plan *p,
+			      const struct fw_nft_tenant *t, uint32_t rule,
+			      char *name, size_t size)
+{
+	bool audit = t->audit && p->rules[rule].action != PW_ACTION_ALLOW;
+
+	snprintf(name, size, "r%u%s", rule, audit ? "a" : "");
+}
+
+/* One lookup rule of a tenant chain: shape @s, family @family (0: none,
+ * for a shape without addresses), service variant @l4 (FW_NFT_L4_COUNT:
+ * none, for a shape without service). */
+static void fw_nft_shape_rule(struct fw_nft_batch *b, const char *chain,
+			      const char *map, uint32_t map_id, unsigned int s,
+			      uint8_t family, enum fw_nft_l4 l4)
+{
+	struct nftnl_rule *r = fw_nft_rule_new(b, chain);
+	uint32_t reg = NFT_REG32_00, alen = family == PW_AF_INET ? 4 : 16;
+	uint32_t soff = family == PW_AF_INET ? 12 : 8,
+		 doff = family == PW_AF_INET ? 16 : 24;
+	struct fw_nft_layout l;
+	unsigned int i;
+
+	if (!r)
+		return;
+	fw_nft_layout(s, alen, &l);
+	if (family) {
+		fw_nft_meta(r, b, NFT_META_NFPROTO, FW_NFT_REG_TMP);
+		fw_nft_cmp8(r, b, FW_NFT_REG_TMP, NFT_CMP_EQ,
+			    family == PW_AF_INET ? NFPROTO_IPV4 : NFPROTO_IPV6);
+	}
+	if (l4 != FW_NFT_L4_COUNT) {
+		fw_nft_meta(r, b, NFT_META_L4PROTO, FW_NFT_REG_TMP);
+		if (l4 == FW_NFT_L4_OTHER)
+			for (i = 0; i < FW_NFT_L4_COUNT - 1; i++)
+				fw_nft_cmp8(r, b, FW_NFT_REG_TMP, NFT_CMP_NEQ,
+					    fw_nft_l4_proto[i]);
+		else
+			fw_nft_cmp8(r, b, FW_NFT_REG_TMP, NFT_CMP_EQ,
+				    fw_nft_l4_proto[l4]);
+	}
+	if (!(s & FW_NFT_SRC_ANY)) {
+		fw_nft_payload(r, b, NFT_PAYLOAD_NETWORK_HEADER, soff, alen,
+			       reg);
+		reg += alen / 4;
+	}
+	if (!(s & FW_NFT_DST_ANY)) {
+		fw_nft_payload(r, b, NFT_PAYLOAD_NETWORK_HEADER, doff, alen,
+			       reg);
+		reg += alen / 4;
+	}
+	if (!(s & FW_NFT_SVC_ANY)) {
+		fw_nft_meta(r, b, NFT_META_L4PROTO, reg++);
+		if (l4 == FW_NFT_L4_TCP || l4 == FW_NFT_L4_UDP)
+			fw_nft_payload(r, b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2,
+				       reg);
+		else if (l4 == FW_NFT_L4_ICMP || l4 == FW_NFT_L4_ICMPV6)
+			fw_nft_payload(r, b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 2,
+				       reg);
+		else
+			fw_nft_meta(r, b, NFT_META_PROTOCOL, reg);
+	} else if (l.proto_only) {
+		fw_nft_meta(r, b, NFT_META_L4PROTO, reg);
+	}
+	fw_nft_lookup(r, b, map, map_id, NFT_REG32_00, NFT_REG_VERDICT);
+	fw_nft_rule_end(b, r);
+}
+
+/* Append one field (@len bytes of @v, padded to 4) to a key. */
+static void fw_nft_field(uint8_t *key, uint32_t *off, const uint8_t *v,
+			 unsigned int len)
+{
+	memcpy(key + *off, v, len);
+	*off += (len + 3U) & ~3U;
+}
+
+/* The elements of key @k of shape @s in family @fam's map: one per
+ * combination of its classes' intervals. */
+static void fw_nft_key_elems(struct fw_nft_elems *el,
+			     const struct fw_nft_plan *p,
+			     const struct fw_nft_tenant *t,
+			     const struct fw_nft_key *k, unsigned int s,
+			     unsigned int fam)
+{
+	static const uint8_t proto_lo[1] = { 0 }, proto_hi[1] = { 255 };
+	uint32_t alen = fam ? 16 : 4, na[2] = { 1, 1 }, nv = 1, i0, i1, i2;
+	const struct fw_nft_ival *a[2] = { NULL, NULL }, *v = NULL;
+	struct fw_nft_layout l;
+	char chain[32];
+	unsigned int d;
+
+	fw_nft_layout(s, alen, &l);
+	fw_nft_rule_chain(p, t, k->rule, chain, sizeof(chain));
+	for (d = 0; d < 2; d++)
+		if (k->cls[d] != PW_CLASS_ANY)
+			na[d] = fw_nft_cls_count(t->addr_start, t->n_addr_cls,
+						 k->cls[d]);
+	if (k->cls[2] != PW_CLASS_ANY)
+		nv = fw_nft_cls_count(t->svc_start, t->n_svc_cls, k->cls[2]);
+	for (i0 = 0; i0 < na[0]; i0++)
+		for (i1 = 0; i1 < na[1]; i1++)
+			for (i2 = 0; i2 < nv; i2++) {
+				uint8_t key[64] = {}, end[64] = {};
+				uint32_t ko = 0, eo = 0, x;
+				struct nftnl_set_elem *e;
+
+				for (d = 0; d < 2; d++) {
+					if (k->cls[d] == PW_CLASS_ANY)
+						continue;
+					x = t->addr_idx[t->addr_start[k->cls[d]] +
+							(d ? i1 : i0)];
+					a[d] = x < t->n_a4 ?
+						       &t->a4[x] :
+						       &t->a6[x - t->n_a4];
+					fw_nft_field(key, &ko, a[d]->lo, alen);
+					fw_nft_field(end, &eo, a[d]->hi, alen);
+				}
+				if (k->cls[2] != PW_CLASS_ANY) {
+					x = t->svc_idx[t->svc_start[k->cls[2]] +
+						       i2];
+					v = &t->svc[x];
+					fw_nft_field(key, &ko, &v->proto, 1);
+					fw_nft_field(end, &eo, &v->proto, 1);
+					fw_nft_field(key, &ko, v->lo, 2);
+					fw_nft_field(end, &eo, v->hi, 2);
+				} else if (l.proto_only) {
+					fw_nft_field(key, &ko, proto_lo, 1);
+					fw_nft_field(end, &eo, proto_hi, 1);
+				}
+				e = fw_nft_elem(el);
+				if (!e)
+					return;
+				nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key,
+						   ko);
+				nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY_END,
+						   end, eo);
+				nftnl_set_elem_set_u32(e,
+						       NFTNL_SET_ELEM_VERDICT,
+						       (uint32_t)NFT_GOTO);
+				nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN,
+						       chain);
+			}
+}
+
+/* Family of key @k: that of its address classes (-1: it has none). */
+static int fw_nft_key_family(const struct fw_nft_tenant *t,
+			     const struct fw_nft_key *k)
+{
+	unsigned int d;
+	uint32_t x;
+
+	for (d = 0; d < 2; d++) {
+		if (k->cls[d] == PW_CLASS_ANY ||
+		    !fw_nft_cls_count(t->addr_start, t->n_addr_cls, k->cls[d]))
+			continue;
+		x = t->addr_idx[t->addr_start[k->cls[d]]];
+		return x < t->n_a4 ? 0 : 1;
+	}
+	return -1;
+}
+
+static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
+			  const struct fw_nft_tenant *t)
+{
+	struct fw_nft_setdef d;
+	struct fw_nft_elems el;
+	struct fw_nft_layout l;
+	struct nftnl_rule *r;
+	char chain[16], map[2][FW_NFT_SHAPES][24];
+	uint32_t map_id[2][FW_NFT_SHAPES] = {};
+	bool l4[FW_NFT_L4_COUNT] = {};
+	unsigned int s, o, fam, v, nfam;
+	uint32_t i;
+	int verdict;
+	const char *vchain;
+
+	snprintf(chain, sizeof(chain), "t%u", t->id);
+	for (i = 0; i < t->n_svc; i++)
+		l4[fw_nft_l4_of(t->svc[i].proto)] = true;
+
+	/* the shape maps: one per family where the shape has addresses */
+	for (s = 0; s < FW_NFT_SHAPES - 1; s++) {
+		bool addr = (s & (FW_NFT_SRC_ANY | FW_NFT_DST_ANY)) !=
+			    (FW_NFT_SRC_ANY | FW_NFT_DST_ANY);
+
+		if (!t->n_keys[s])
+			continue;
+		nfam = addr ? 2 : 1;
+		for (fam = 0; fam < nfam; fam++) {
+			snprintf(map[fam][s], sizeof(map[fam][s]), "t%u_k%u%s",
+				 t->id, s,
+				 !addr ? "" :
+				 fam   ? "_6" :
+					 "_4");
+			fw_nft_layout(s, fam ? 16 : 4, &l);
+			d = (struct fw_nft_setdef){
+				.name = map[fam][s],
+				.key_len = l.key_len,
+				.key_type = fw_nft_layout_type(&l),
+				.flags = NFT_SET_INTERVAL | NFT_SET_MAP |
+					 NFT_SET_CONCAT,
+				.data_type = NFT_DATA_VERDICT,
+				.concat = l.len,
+				.n_concat = l.n,
+			};
+			el = (struct fw_nft_elems){ .b = b, .d = &d };
+			el.id = map_id[fam][s] = fw_nft_set(b, &d);
+			for (i = 0; i < t->n_keys[s]; i++) {
+				int f = fw_nft_key_family(t, &t->keys[s][i]);
+
+				if (f >= 0 && (unsigned int)f != fam)
+					continue;
+				fw_nft_key_elems(&el, p, t, &t->keys[s][i], s,
+						 fam);
+			}
+			fw_nft_elems_flush(&el);
+		}
+	}
+
+	/* the chain: the shapes from the most specific, then link control,
+	 * then the default */
+	fw_nft_chain(b, chain, false);
+	for (o = 0; o < FW_NFT_SHAPES; o++) {
+		s = fw_nft_shape_order[o];
+		if (!t->n_keys[s])
+			continue;
+		if (s == FW_NFT_SHAPES - 1) {
+			/* no key: the one rule that matches every packet */
+			char rc[32];
+
+			fw_nft_rule_chain(p, t, t->keys[s][0].rule, rc,
+					  sizeof(rc));
+			r = fw_nft_rule_new(b, chain);
+			if (!r)
+				return;
+			fw_nft_verdict(r, b, NFT_GOTO, rc);
+			fw_nft_rule_end(b, r);
+			break;
+		}
+		nfam = (s & (FW_NFT_SRC_ANY | FW_NFT_DST_ANY)) ==
+				       (FW_NFT_SRC_ANY | FW_NFT_DST_ANY) ?
+			       1 :
+			       2;
+		for (fam = 0; fam < nfam; fam++) {
+			uint8_t f = nfam == 1 ? 0 :
+				    fam	      ? PW_AF_INET6 :
+						PW_AF_INET;
+
+			if (s & FW_NFT_SVC_ANY) {
+				fw_nft_shape_rule(b, chain, map[fam][s],
+						  map_id[fam][s], s, f,
+						  FW_NFT_L4_COUNT);
+				continue;
+			}
+			for (v = 0; v < FW_NFT_L4_COUNT; v++)
+				if (l4[v])
+					fw_nft_shape_rule(b, chain, map[fam][s],
+							  map_id[fam][s], s, f,
+							  (enum fw_nft_l4)v);
+		}
+	}
+	fw_nft_link_rules(b, chain, p->non_ip);
+	r = fw_nft_rule_new(b, chain);
+	if (!r)
+		return;
+	fw_nft_action_verdict(t->default_action, t->audit, &verdict, &vchain);
+	fw_nft_verdict(r, b, verdict, vchain);
+	fw_nft_rule_end(b, r);
+}
+
+/* The chain of one rule: its named counter, then its verdict. */
+static void fw_nft_rule_verdict_chain(struct fw_nft_batch *b,
+				      const struct fw_nft_plan *p,
+				      uint32_t rule, bool audit)
+{
+	struct nftnl_rule *r;
+	struct nftnl_expr *x;
+	char name[32], ctr[32];
+	int verdict;
+	const char *vchain;
+
+	snprintf(name, sizeof(name), "r%u%s", rule, audit ? "a" : "");
+	snprintf(ctr, sizeof(ctr), "r%u", rule);
+	fw_nft_chain(b, name, false);
+	r = fw_nft_rule_new(b, name);
+	if (!r)
+		return;
+	x = nftnl_expr_alloc("objref");
+	if (x) {
+		nftnl_expr_set_u32(x, NFTNL_EXPR_OBJREF_IMM_TYPE,
+				   NFT_OBJECT_COUNTER);
+		nftnl_expr_set_str(x, NFTNL_EXPR_OBJREF_IMM_NAME, ctr);
+	}
+	fw_nft_add_expr(r, x, b);
+	fw_nft_action_verdict(p->rules[rule].action, audit, &verdict, &vchain);
+	fw_nft_verdict(r, b, verdict, vchain);
+	fw_nft_rule_end(b, r);
+}
+
+static void fw_nft_build(struct fw_nft_batch *b, const struct fw_nft_plan *p,
+			 const struct fw_nft_count *counts)
+{
+	static const uint8_t ct_mask[4] = { 6, 0, 0, 0 }, zero4[4];
+	struct fw_nft_setdef d;
+	struct fw_nft_elems el;
+	struct nftnl_set_elem *e;
+	struct nftnl_rule *r;
+	struct nftnl_expr *x;
+	uint8_t *need = NULL; /* per rule: 1 rN, 2 rNa */
+	uint32_t i, j, ifs_id;
+	unsigned int s;
+	char name[32];
+	uint8_t key[IFNAMSIZ];
+
+	/* A replacement: the old table goes in the same transaction (the
+	 * NEWTABLE first makes the DELTABLE valid when there is none). */
+	fw_nft_table_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	fw_nft_table_msg(b, NFT_MSG_DELTABLE, 0);
+	fw_nft_table_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
+
+	for (i = 0; i < p->n_rules; i++)
+		fw_nft_counter_obj(b, i, counts ? &counts[i] : NULL);
+
+	fw_nft_chain(b, "refuse", false);
+	r = fw_nft_rule_new(b, "refuse");
+	if (r) {
+		fw_nft_meta(r, b, NFT_META_L4PROTO, FW_NFT_REG_TMP);
+		fw_nft_cmp8(r, b, FW_NFT_REG_TMP, NFT_CMP_EQ, POLICY_PROTO_TCP);
+		x = nftnl_expr_alloc("reject");
+		if (x) {
+			nftnl_expr_set_u32(x, NFTNL_EXPR_REJECT_TYPE,
+					   NFT_REJECT_TCP_RST);
+			nftnl_expr_set_u8(x, NFTNL_EXPR_REJECT_CODE, 0);
+		}
+		fw_nft_add_expr(r, x, b);
+		fw_nft_rule_end(b, r);
+	}
+	r = fw_nft_rule_new(b, "refuse");
+	if (r) {
+		x = nftnl_expr_alloc("reject");
+		if (x) {
+			nftnl_expr_set_u32(x, NFTNL_EXPR_REJECT_TYPE,
+					   NFT_REJECT_ICMPX_UNREACH);
+			nftnl_expr_set_u8(x, NFTNL_EXPR_REJECT_CODE,
+					  NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+		}
+		fw_nft_add_expr(r, x, b);
+		fw_nft_rule_end(b, r);
+	}
+
+	/* the rules' chains, those some key goes to */
+	need = calloc(p->n_rules + 1, 1);
+	if (!need) {
+		b->err = -ENOMEM;
+		return;
+	}
+	for (i = 0; i < p->n_tenants; i++) {
+		const struct fw_nft_tenant *t = &p->tenants[i];
+
+		for (s = 0; s < FW_NFT_SHAPES; s++)
+			for (j = 0; j < t->n_keys[s]; j++) {
+				uint32_t rule = t->keys[s][j].rule;
+
+				if (rule >= p->n_rules)
+					continue;
+				need[rule] |=
+					t->audit && p->rules[rule].action !=
+								PW_ACTION_ALLOW ?
+						2 :
+						1;
+			}
+	}
+	for (i = 0; i < p->n_rules; i++) {
+		if (need[i] & 1)
+			fw_nft_rule_verdict_chain(b, p, i, false);
+		if (need[i] & 2)
+			fw_nft_rule_verdict_chain(b, p, i, true);
+	}
+	free(need);
+
+	for (i = 0; i < p->n_tenants; i++)
+		fw_nft_tenant(b, p, &p->tenants[i]);
+
+	/* interface -> tenant chain */
+	d = (struct fw_nft_setdef){
+		.name = "ifaces",
+		.key_len = IFNAMSIZ,
+		.key_type = FW_NFT_TYPE_IFNAME,
+		.flags = NFT_SET_MAP,
+		.data_type = NFT_DATA_VERDICT,
+		.key_host = true,
+	};
+	el = (struct fw_nft_elems){ .b = b, .d = &d };
+	el.id = ifs_id = fw_nft_set(b, &d);
+	for (i = 0; i < p->n_ifaces; i++) {
+		e = fw_nft_elem(&el);
+		if (!e)
+			return;
+		memset(key, 0, sizeof(key));
+		memcpy(key, p->ifaces[i].ifname,
+		       strnlen(p->ifaces[i].ifname, sizeof(key) - 1));
+		snprintf(name, sizeof(name), "t%u", p->ifaces[i].tenant);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, key, sizeof(key));
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
+				       (uint32_t)NFT_GOTO);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, name);
+	}
+	fw_nft_elems_flush(&el);
+
+	/* the base chain: tracked flows, then the tenant of the interface;
+	 * interfaces the policy does not name are not judged */
+	fw_nft_chain(b, FW_NFT_CHAIN, true);
+	r = fw_nft_rule_new(b, FW_NFT_CHAIN);
+	if (r) {
+		x = nftnl_expr_alloc("ct");
+		if (x) {
+			nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+			nftnl_expr_set_u32(x, NFTNL_EXPR_CT_DREG,
+					   FW_NFT_REG_TMP);
+		}
+		fw_nft_add_expr(r, x, b);
+		x = nftnl_expr_alloc("bitwise");
+		if (x) {
+			nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_SREG,
+					   FW_NFT_REG_TMP);
+			nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_DREG,
+					   FW_NFT_REG_TMP);
+			nftnl_expr_set_u32(x, NFTNL_EXPR_BITWISE_LEN, 4);
+			nftnl_expr_set(x, NFTNL_EXPR_BITWISE_MASK, ct_mask, 4);
+			nftnl_expr_set(x, NFTNL_EXPR_BITWISE_XOR, zero4, 4);
+		}
+		fw_nft_add_expr(r, x, b);
+		fw_nft_cmp(r, b, FW_NFT_REG_TMP, NFT_CMP_NEQ, zero4, 4);
+		fw_nft_verdict(r, b, NF_ACCEPT, NULL);
+		fw_nft_rule_end(b, r);
+	}
+	r = fw_nft_rule_new(b, FW_NFT_CHAIN);
+	if (r) {
+		fw_nft_meta(r, b, NFT_META_IIFNAME, NFT_REG32_00);
+		fw_nft_lookup(r, b, "ifaces", ifs_id, NFT_REG32_00,
+			      NFT_REG_VERDICT);
+		fw_nft_rule_end(b, r);
+	}
+}
+
+/* ------------------------------------------------------------- netlink */
+
+/* Send the batch in @b (between batch begin and end) and wait for the
+ * kernel's answer to its last message. */
+static int fw_nft_talk(struct fw_nft_batch *b, uint32_t last_seq)
+{
+	struct mnl_socket *nl;
+	struct timeval tv = { .tv_sec = 30 };
+	char *rbuf = NULL;
+	int ret = 0, first_err = 0, sz;
+	ssize_t n;
+	bool done = false;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	/* The batch is one message to the socket: room for all of it. */
+	sz = b->len + 65536 > (size_t)0x7fffffff ? 0x7fffffff :
+						   (int)(b->len + 65536);
+	if (setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUFFORCE, &sz,
+		       sizeof(sz)) &&
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_SNDBUF, &sz,
+		       sizeof(sz))) {
+		ret = -errno;
+		goto out;
+	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		   sizeof(tv));
+	rbuf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
+	if (!rbuf) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	if (mnl_socket_sendto(nl, b->buf, b->len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	while (!done) {
+		const struct nlmsghdr *nlh;
+		int len;
+
+		n = mnl_socket_recvfrom(nl, rbuf, MNL_SOCKET_BUFFER_SIZE * 4);
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		len = (int)n;
+		for (nlh = (const struct nlmsghdr *)rbuf;
+		     mnl_nlmsg_ok(nlh, len); nlh = mnl_nlmsg_next(nlh, &len)) {
+			const struct nlmsgerr *e;
+
+			if (nlh->nlmsg_type != NLMSG_ERROR)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error && !first_err)
+				first_err = e->error;
+			if (nlh->nlmsg_seq == last_seq)
+				done = true;
+		}
+	}
+	ret = first_err;
+out:
+	free(rbuf);
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int fw_nft_run(struct fw_nft_batch *b)
+{
+	struct nlmsghdr *last;
+	char *p;
+
+	if (b->err)
+		return b->err;
+	/* Only the last message asks for an answer (thousands of answers
+	 * would overflow the socket): the kernel reports every failing
+	 * message anyway, before that answer. */
+	last = (struct nlmsghdr *)(b->buf + b->last_off);
+	last->nlmsg_flags |= NLM_F_ACK;
+	p = fw_nft_room(b);
+	if (!p)
+		return b->err;
+	nftnl_batch_end(p, b->seq++);
+	b->len += NLMSG_ALIGN(((struct nlmsghdr *)p)->nlmsg_len);
+	return fw_nft_talk(b, last->nlmsg_seq);
+}
+
+static void fw_nft_begin(struct fw_nft_batch *b)
+{
+	char *p = fw_nft_room(b);
+
+	b->seq = (uint32_t)time(NULL);
+	if (!p)
+		return;
+	nftnl_batch_begin(p, b->seq++);
+	b->len += NLMSG_ALIGN(((struct nlmsghdr *)p)->nlmsg_len);
+}
+
+int fw_nft_load(const struct fw_nft_plan *p, const struct fw_nft_count *counts)
+{
+	struct fw_nft_batch b = {};
+	int ret;
+
+	fw_nft_begin(&b);
+	fw_nft_build(&b, p, counts);
+	ret = fw_nft_run(&b);
+	free(b.buf);
+	return ret;
+}
+
+int fw_nft_remove(void)
+{
+	struct fw_nft_batch b = {};
+	int ret;
+
+	fw_nft_begin(&b);
+	fw_nft_table_msg(&b, NFT_MSG_DELTABLE, 0);
+	ret = fw_nft_run(&b);
+	free(b.buf);
+	return ret;
+}
+
+/* A request that is not a batch (GET): @fn for each answer. */
+static int fw_nft_get(char *buf, struct nlmsghdr *nlh, mnl_cb_t fn, void *ctx)
+{
+	struct mnl_socket *nl;
+	uint32_t portid, seq = nlh->nlmsg_seq;
+	int ret;
+	ssize_t n;
+
+	nl = mnl_socket_open(NETLINK_NETFILTER);
+	if (!nl)
+		return -errno;
+	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	portid = mnl_socket_get_portid(nl);
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	do {
+		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
+		if (n < 0) {
+			ret = -errno;
+			goto out;
+		}
+		ret = mnl_cb_run(buf, (size_t)n, seq, portid, fn, ctx);
+	} while (ret > 0);
+	ret = ret < 0 ? -errno : 0;
+out:
+	mnl_socket_close(nl);
+	return ret;
+}
+
+static int fw_nft_present_cb(const struct nlmsghdr *nlh, void *ctx)
+{
+	(void)nlh;
+	*(int *)ctx = 1;
+	return MNL_CB_OK;
+}
+
+int fw_nft_present(void)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nftnl_table *t = nftnl_table_alloc();
+	struct nlmsghdr *nlh;
+	int found = 0, ret;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_NFT_TABLE);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET,
+				    NLM_F_ACK, (uint32_t)time(NULL));
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	ret = fw_nft_get(buf, nlh, fw_nft_present_cb, &found);
+	if (ret == -ENOENT)
+		return 0;
+	return ret ? ret : found;
+}
+
+struct fw_nft_ctr_ctx {
+	fw_nft_counter_fn fn;
+	void *ctx;
+	int err;
+};
+
+static int fw_nft_counter_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct fw_nft_ctr_ctx *c = data;
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	const char *name, *table;
+	char *end;
+	unsigned long id;
+	int ret = MNL_CB_OK;
+
+	if (!o)
+		return MNL_CB_ERROR;
+	if (nftnl_obj_nlmsg_parse(nlh, o) < 0)
+		goto out;
+	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
+	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
+	if (!table || strcmp(table, FW_NFT_TABLE) || !name || name[0] != 'r' ||
+	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
+		goto out;
+	errno = 0;
+	id = strtoul(name + 1, &end, 10);
+	if (*end || errno || id >= PW_RULE_NONE)
+		goto out;
+	c->err = c->fn((uint32_t)id, nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
+		       nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES), c->ctx);
+	if (c->err)
+		ret = MNL_CB_STOP;
+out:
+	nftnl_obj_free(o);
+	return ret;
+}
+
+int fw_nft_counters(fw_nft_counter_fn fn, void *ctx)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct fw_nft_ctr_ctx c = { .fn = fn, .ctx = ctx };
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+	int ret;
+
+	if (!o)
+		return -ENOMEM;
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, FW_NFT_TABLE);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_COUNTER);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETOBJ, NFPROTO_INET,
+				    NLM_F_DUMP | NLM_F_ACK,
+				    (uint32_t)time(NULL));
+	nftnl_obj_nlmsg_build_payload(nlh, o);
+	nftnl_obj_free(o);
+	ret = fw_nft_get(buf, nlh, fw_nft_counter_cb, &c);
+	return ret ? ret : c.err;
+}

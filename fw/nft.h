@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * fw_nft: the nftables engine (apply --mode nft). The compiled policy
+ * (policy/compile.h) becomes one table of plumwall's own, inet plumwall,
+ * loaded as one netlink batch through libnftnl and libmnl: a replacement
+ * deletes and recreates the table in the same batch, so the kernel
+ * switches from the old policy to the new one atomically.
+ *
+ * Per packet, the base chain (prerouting, after conntrack) accepts the
+ * packets of tracked flows, and a verdict map finds the tenant chain by
+ * input interface. A tenant chain has a fixed number of rules, at most 7
+ * key shapes x 2 families x 5 ways of reading the service point, however
+ * many rules the policy has; each makes one lookup in an interval map
+ * over a concatenation of packet fields (the kernel's pipapo sets):
+ *
+ *   tT_kS_4 / _6   (saddr . daddr . l4proto . point) -> goto rN
+ *
+ * with the fields of shape S only (S = PW_TUPLE bits: 1 src any, 2 dst
+ * any, 4 svc any; a shape with a single field adds l4proto 0-255, as
+ * pipapo needs two). Each key of the compiled pw_decision becomes the
+ * elements of its classes' intervals (addresses: the pw_addr LPM entries
+ * flattened; services: the pw_svc ones). The chain rN (rNa for an audit
+ * tenant's deny or reject) counts with the named counter rN and gives the
+ * rule's verdict. Only packet fields feed a lookup, so nft(8) lists the
+ * table.
+ *
+ * The datapath takes the smallest rule id over up to eight lookups; a
+ * chain takes the first rule that matches. fw_nft_plan_build() turns one
+ * into the other: the shapes are looked up from the most specific to the
+ * least, and wherever two keys of incomparable shapes can both match a
+ * packet and the one looked up first holds the larger rule id, their meet
+ * (the key specific in both's dimensions) is added with the smallest rule
+ * id of the keys that match it. The first hit is then always the
+ * datapath's minimum (fw_nft_plan_decide() evaluates a plan as the
+ * kernel does; the unit tests hold it equal to policy_compiled_decide()).
+ *
+ * Functions return 0 or a negative errno.
+ */
+#ifndef PLUMWALL_FW_NFT_H
+#define PLUMWALL_FW_NFT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <plumwall/shared.h>
+
+#include "policy/compile.h"
+#include "policy/packet.h"
+
+#define FW_NFT_TABLE "plumwall"
+/* The base chain: prerouting, after conntrack (-200) and defragmentation,
+ * the packets that arrive on an interface, forwarded or local. */
+#define FW_NFT_CHAIN "ingress"
+#define FW_NFT_PRIORITY 0
+
+/* Keys (all shapes, meets included) above which a policy is refused. */
+#define FW_NFT_MAX_KEYS (1U << 22)
+/* Map elements (a key is one per combination of its classes' intervals)
+ * above which a policy is refused: loading takes too long beyond. */
+#define FW_NFT_MAX_ELEMENTS (1U << 21)
+
+/* Key shapes in lookup order: the most specific first. */
+#define FW_NFT_SHAPES 8
+extern const uint8_t fw_nft_shape_order[FW_NFT_SHAPES];
+
+/* One interval of an address or service map, bounds inclusive. For
+ * addresses lo/hi are the address (IPv4: the first 4 bytes); for
+ * services proto and the 16-bit point as nft reads it (TCP/UDP: the
+ * destination port; ICMP/ICMPv6: type << 8 | code; other protocols: 0). */
+struct fw_nft_ival {
+	uint8_t lo[16];
+	uint8_t hi[16];
+	uint8_t proto;
+	uint32_t val;
+};
+
+struct fw_nft_key {
+	uint32_t cls[3]; /* src, dst, svc; PW_CLASS_ANY where the shape has
+			  * a wildcard */
+	uint32_t rule;
+};
+
+struct fw_nft_tenant {
+	uint16_t id;
+	uint8_t default_action; /* enum pw_action */
+	bool audit;
+	struct fw_nft_ival *a4, *a6, *svc;
+	uint32_t n_a4, n_a6, n_svc;
+	struct fw_nft_key *keys[FW_NFT_SHAPES]; /* by PW_TUPLE bits */
+	uint32_t n_keys[FW_NFT_SHAPES];
+	uint32_t n_meets; /* keys added by the plan */
+	uint32_t *rules; /* rule ids the keys name, sorted */
+	uint32_t n_rules;
+	/* The intervals of each address class (indexes into a4, then a6
+	 * plus n_a4) and of each service class (into svc), by class id:
+	 * class c has idx[start[c]] .. idx[start[c + 1] - 1]. */
+	uint32_t *addr_start, *addr_idx, n_addr_cls;
+	uint32_t *svc_start, *svc_idx, n_svc_cls;
+	uint64_t n_map_elements; /* elements of its shape maps */
+};
+
+struct fw_nft_iface {
+	char ifname[POLICY_IFNAME_MAX + 1];
+	uint16_t vlan;
+	uint16_t tenant;
+};
+
+struct fw_nft_plan {
+	struct fw_nft_tenant *tenants;
+	uint32_t n_tenants;
+	struct fw_nft_iface *ifaces;
+	uint32_t n_ifaces;
+	struct pw_rule_val *rules; /* index = rule id */
+	uint32_t n_rules;
+	uint8_t unmatched, non_ip; /* enum pw_action */
+	uint64_t n_elements; /* set elements of the table, for the record */
+};
+
+/*
+ * The plan of @c, which must have been compiled without the external
+ * wildcard (policy_compile_opts.ext_min_classes = UINT32_MAX): nft has no
+ * use for it. -E2BIG beyond FW_NFT_MAX_KEYS, -EINVAL for a compiled
+ * policy the plan cannot express (a wildcard key).
+ */
+int fw_nft_plan_build(const struct policy_compiled *c,
+		      struct fw_nft_plan **out);
+void fw_nft_plan_free(struct fw_nft_plan *p);
+
+/*
+ * What the plan cannot enforce in the kernel, as one sentence in @why:
+ * -EOPNOTSUPP then, else 0. Tenants by VLAN (nft sees the frame on the
+ * VLAN device, not the tag on the interface the policy names) and
+ * settings non_ip: deny (an inet table never sees non-IP frames).
+ */
+int fw_nft_plan_supported(const struct fw_nft_plan *p, char *why, size_t size);
+
+/* The verdict the table gives a packet (an IP packet whose layer 4 is
+ * there, as conntrack's defragmentation hands it to the table), as the
+ * kernel evaluates it. */
+struct fw_nft_verdict {
+	enum pw_verdict verdict;
+	enum pw_reason reason;
+	uint32_t rule_id; /* PW_RULE_NONE for a default or a setting */
+	uint16_t tenant; /* PW_TENANT_NONE: unmatched */
+	bool judged; /* false: an interface the policy does not name */
+};
+void fw_nft_plan_decide(const struct fw_nft_plan *p,
+			const struct policy_packet *pkt,
+			struct fw_nft_verdict *out);
+
+/* Counter values carried over from the running table, by rule id. */
+struct fw_nft_count {
+	uint64_t packets;
+	uint64_t bytes;
+};
+
+/*
+ * Load @p as the table, replacing a running one in the same batch.
+ * @counts (may be NULL) has p->n_rules starting values for the rules'
+ * counters. Needs CAP_NET_ADMIN in the current network namespace.
+ */
+int fw_nft_load(const struct fw_nft_plan *p, const struct fw_nft_count *counts);
+
+/* Delete the table: -ENOENT when there is none. */
+int fw_nft_remove(void);
+
+/* 1 when the table exists, 0 when it does not. */
+int fw_nft_present(void);
+
+/* Read the rules' named counters: @fn per counter rN. */
+typedef int (*fw_nft_counter_fn)(uint32_t rule_id, uint64_t packets,
+				 uint64_t bytes, void *ctx);
+int fw_nft_counters(fw_nft_counter_fn fn, void *ctx);
+
+#endif /* PLUMWALL_FW_NFT_H */
