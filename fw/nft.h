@@ -43,6 +43,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <linux/types.h>
+
 #include <plumwall/shared.h>
 
 #include "policy/compile.h"
