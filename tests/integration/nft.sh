@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# nft.sh - apply --mode nft: the policy as the nftables table inet
+# plumwall. What senders see, IPv4 and IPv6: allowed TCP, UDP and ICMP
+# pass, denied does not, rejected gets a TCP RST or an ICMP
+# administratively-prohibited error, audit mode passes what it would
+# deny. status says nft, nft(8) lists the table, replacements lose no new
+# flow (each echo request of the stream is its own conntrack entry, so
+# every one is judged by whichever policy runs), down removes the table,
+# and the two engines refuse to run side by side.
+# Topology and plumbing: netns.bash.
+
+. "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
+nt_init nft nc ping nft
+
+policy() { # policy FILE MODE EXTRA_TCP_PORT DNS_ACTION
+	cat >"$1" <<EOT
+version: 1
+tenants:
+  - name: lab
+    interfaces: [m1]
+    default: deny
+    mode: $2
+    segments:
+      clients: [10.99.1.0/24, "fd99:1::/64"]
+      servers: [10.99.2.0/24, "fd99:2::/64"]
+    rules:
+      - {name: web, from: clients, to: servers, proto: tcp, ports: [8080, $3], action: allow}
+      - {name: dns, from: clients, to: servers, proto: udp, ports: [5353], action: $4}
+      - {name: no-ping-3, from: clients, to: [10.99.2.3, "fd99:2::3"], proto: any, action: reject}
+      - {name: ping, from: clients, to: servers, proto: icmp, icmp: [echo-request], action: allow}
+      - {name: ping6, from: clients, to: servers, proto: icmpv6, icmp: [echo-request], action: allow}
+      - {name: smtp, from: clients, to: servers, proto: tcp, ports: [25], action: reject}
+      - {name: ntp, from: clients, to: servers, proto: udp, ports: [123], action: reject}
+EOT
+}
+policy "$TMP/enforce.yaml" enforce 8081 allow
+policy "$TMP/audit.yaml" audit 8081 allow
+policy "$TMP/other.yaml" enforce 8082 deny
+cat >"$TMP/vlan.yaml" <<EOT
+version: 1
+tenants:
+  - name: lab
+    interfaces: [m1]
+    vlans: [10]
+    default: deny
+EOT
+
+for a in 10.99.2.2 fd99:2::2; do
+	serve_tcp $a 8080 8081 8082 9090 25
+	serve_udp $a
+done
+tcp_refused() {
+	local t0=$SECONDS
+	inc nc -v -w 3 -z "$1" "$2" >"$TMP/nc.out" 2>&1
+	grep -q "refused" "$TMP/nc.out" && ((SECONDS - t0 < 3))
+}
+udp_refused() {
+	inc bash -c "exec 3<>/dev/udp/$1/123; echo a >&3; read -r -t 2 <&3; echo b >&3" >/dev/null 2>"$TMP/udp.err"
+	grep -qiE "no route to host|permission denied" "$TMP/udp.err"
+}
+ping_prohibited() {
+	inc ping -c 1 -W 2 "$1" >"$TMP/ping.out" 2>&1
+	grep -qiE "filtered|prohibited" "$TMP/ping.out"
+}
+table_listed() { inm nft list table inet plumwall >"$TMP/nft.out" 2>&1; }
+
+check "path works before apply" wait_for 10 tcp_ok 10.99.2.2 8080
+check "ipv6 path works before apply" wait_for 10 tcp_ok fd99:2::2 8080
+
+pw apply --mode nft "$TMP/enforce.yaml"
+check "apply --mode nft exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
+check "nft lists the table" table_listed
+check "the tenant chain is there" grep -q "chain t1 " "$TMP/nft.out"
+check "hooked in prerouting" grep -q "hook prerouting" "$TMP/nft.out"
+check "no BPF program attached" not inm ip link show m1 | grep -q xdp
+pw status --json
+check "status: engine nft" test "$(jq -r .engine "$TMP/out")" = nft
+check "status: interface mode nft" test "$(jq -r '.interfaces[0].mode' "$TMP/out")" = nft
+check "status: generation 1" test "$(jq .generation "$TMP/out")" = 1
+pw status
+check "status text: engine nft" grep -q "^Engine: *nft" "$TMP/out"
+for a in 10.99.2.2 fd99:2::2; do
+	check "$a: tcp 8080 allowed" wait_for 5 tcp_ok $a 8080
+	check "$a: udp 5353 allowed" wait_for 5 udp_ok $a
+	check "$a: tcp 9090 denied" not tcp_ok $a 9090
+	check "$a: tcp 8082 denied" not tcp_ok $a 8082
+	check "$a: tcp 25 rejected with a RST" tcp_refused $a 25
+done
+check "ping allowed" wait_for 5 ping_ok 10.99.2.2
+check "ping6 allowed" wait_for 5 ping_ok fd99:2::2
+check "udp 123 rejected with ICMP" udp_refused 10.99.2.2
+check "udp 123 over IPv6 rejected with ICMPv6" udp_refused fd99:2::2
+check "rejected ping gets admin prohibited" ping_prohibited 10.99.2.3
+check "rejected ping6 gets admin prohibited" ping_prohibited fd99:2::3
+
+# audit: what enforce denies passes
+pw apply --mode nft "$TMP/audit.yaml"
+check "audit apply exits 0" test "$RC" = 0
+check "audit passes tcp 9090" wait_for 5 tcp_ok 10.99.2.2 9090
+check "audit passes tcp 9090 over IPv6" wait_for 5 tcp_ok fd99:2::2 9090
+check "audit passes tcp 25" wait_for 5 tcp_ok 10.99.2.2 25
+check "audit: no reject answer for .3" not ping_prohibited 10.99.2.3
+
+# the other policy: 8082 instead of 8081, dns denied
+pw apply --mode nft "$TMP/other.yaml"
+check "other apply exits 0" test "$RC" = 0
+check "other: tcp 8082 allowed" wait_for 5 tcp_ok 10.99.2.2 8082
+check "other: tcp 8081 denied" not tcp_ok 10.99.2.2 8081
+check "other: udp 5353 denied" not udp_ok fd99:2::2
+
+# --- refusals change nothing
+pw apply --mode nft "$TMP/vlan.yaml"
+check "tenants by VLAN: exit 1" test "$RC" = 1
+check "tenants by VLAN: said" grep -q "VLAN" "$TMP/err"
+pw apply --mode tc "$TMP/enforce.yaml"
+check "BPF while nft runs: exit 3" test "$RC" = 3
+check "BPF while nft runs: said" grep -q "nft mode" "$TMP/err"
+pw status --json
+check "refusals: generation 3 still runs" test "$(jq .generation "$TMP/out")" = 3
+check "refusals: still enforced" not tcp_ok 10.99.2.2 8081
+
+# --- replacement: new flows across applies. Each ping is its own echo
+# identifier, so its own conntrack entry: judged by the table, never
+# accepted as established.
+pings() { # pings N: N single echo requests, one after the other
+	local i ok=0
+	for ((i = 0; i < $1; i++)); do
+		inc ping -c 1 -W 1 10.99.2.2 >/dev/null 2>&1 && ok=$((ok + 1))
+	done
+	echo "$ok" >"$TMP/pings.out"
+}
+pings 150 &
+PPID2=$!
+PIDS+=($PPID2)
+napplied=0
+for i in $(seq 1 10); do
+	if ((i % 2)); then p=enforce; else p=other; fi
+	pw apply --mode nft "$TMP/$p.yaml"
+	[[ $RC == 0 ]] && napplied=$((napplied + 1))
+done
+wait $PPID2
+check "replacement: 10 applies succeed" test "$napplied" = 10
+check "replacement: 150 new flows, 150 answered ($(cat "$TMP/pings.out"))" \
+	test "$(cat "$TMP/pings.out")" = 150
+pw status --json
+check "replacement: generation 13" test "$(jq .generation "$TMP/out")" = 13
+check "replacement: one table" test "$(inm nft list tables | grep -c plumwall)" = 1
+
+# --- down removes the table
+pw down
+check "down exits 0" test "$RC" = 0
+check "down: the table is gone" not table_listed
+check "down: tcp 9090 open again" wait_for 5 tcp_ok 10.99.2.2 9090
+pw status
+check "down: status says not loaded (exit 3)" test "$RC" = 3
+
+# --- and nft mode is refused while the BPF datapath runs
+pw apply --mode tc "$TMP/enforce.yaml"
+check "tc apply exits 0" test "$RC" = 0
+pw apply --mode nft "$TMP/enforce.yaml"
+check "nft while BPF runs: exit 3" test "$RC" = 3
+check "nft while BPF runs: said" grep -q "BPF datapath is running" "$TMP/err"
+check "nft while BPF runs: no table" not table_listed
+pw down
+
+nt_done
