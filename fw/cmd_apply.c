@@ -920,12 +920,12 @@ struct fw_apply_nft_carry {
 	uint32_t n_old;
 };
 
-static int fw_apply_nft_count(uint32_t rule_id, uint64_t packets,
+static int fw_apply_nft_count(char kind, uint32_t rule_id, uint64_t packets,
 			      uint64_t bytes, void *ctx)
 {
 	struct fw_apply_nft_carry *k = ctx;
 
-	if (rule_id < k->n_old) {
+	if (kind == 'r' && rule_id < k->n_old) {
 		k->old[rule_id].packets = packets;
 		k->old[rule_id].bytes = bytes;
 	}

@@ -1072,7 +1072,7 @@ static void fw_nft_chain(struct fw_nft_batch *b, const char *name, bool base)
 	nftnl_chain_free(c);
 }
 
-static void fw_nft_counter_obj(struct fw_nft_batch *b, uint32_t rule,
+static void fw_nft_counter_obj(struct fw_nft_batch *b, char kind, uint32_t id,
 			       const struct fw_nft_count *count)
 {
 	struct nftnl_obj *o = nftnl_obj_alloc();
@@ -1083,7 +1083,7 @@ static void fw_nft_counter_obj(struct fw_nft_batch *b, uint32_t rule,
 		b->err = -ENOMEM;
 		return;
 	}
-	snprintf(name, sizeof(name), "r%u", rule);
+	snprintf(name, sizeof(name), "%c%u", kind, id);
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, FW_NFT_TABLE);
 	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, name);
 	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
@@ -1775,6 +1775,19 @@ static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 	if (!r)
 		return;
 	fw_nft_action_verdict(t->default_action, t->audit, &verdict, &vchain);
+	if (verdict != NF_ACCEPT) {
+		/* the tenant's default drops, as stats shows them */
+		struct nftnl_expr *x = nftnl_expr_alloc("objref");
+		char ctr[16];
+
+		snprintf(ctr, sizeof(ctr), "d%u", t->id);
+		if (x) {
+			nftnl_expr_set_u32(x, NFTNL_EXPR_OBJREF_IMM_TYPE,
+					   NFT_OBJECT_COUNTER);
+			nftnl_expr_set_str(x, NFTNL_EXPR_OBJREF_IMM_NAME, ctr);
+		}
+		fw_nft_add_expr(r, x, b);
+	}
 	fw_nft_verdict(r, b, verdict, vchain);
 	fw_nft_rule_end(b, r);
 }
@@ -1830,7 +1843,9 @@ static void fw_nft_build(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 	fw_nft_table_msg(b, NFT_MSG_NEWTABLE, NLM_F_CREATE | NLM_F_EXCL);
 
 	for (i = 0; i < p->n_rules; i++)
-		fw_nft_counter_obj(b, i, counts ? &counts[i] : NULL);
+		fw_nft_counter_obj(b, 'r', i, counts ? &counts[i] : NULL);
+	for (i = 0; i < p->n_tenants; i++)
+		fw_nft_counter_obj(b, 'd', p->tenants[i].id, NULL);
 
 	fw_nft_chain(b, "refuse", false);
 	r = fw_nft_rule_new(b, "refuse");
@@ -2162,14 +2177,16 @@ static int fw_nft_counter_cb(const struct nlmsghdr *nlh, void *data)
 		goto out;
 	table = nftnl_obj_get_str(o, NFTNL_OBJ_TABLE);
 	name = nftnl_obj_get_str(o, NFTNL_OBJ_NAME);
-	if (!table || strcmp(table, FW_NFT_TABLE) || !name || name[0] != 'r' ||
+	if (!table || strcmp(table, FW_NFT_TABLE) || !name ||
+	    (name[0] != 'r' && name[0] != 'd') || !name[1] ||
 	    nftnl_obj_get_u32(o, NFTNL_OBJ_TYPE) != NFT_OBJECT_COUNTER)
 		goto out;
 	errno = 0;
 	id = strtoul(name + 1, &end, 10);
 	if (*end || errno || id >= PW_RULE_NONE)
 		goto out;
-	c->err = c->fn((uint32_t)id, nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
+	c->err = c->fn(name[0], (uint32_t)id,
+		       nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_PKTS),
 		       nftnl_obj_get_u64(o, NFTNL_OBJ_CTR_BYTES), c->ctx);
 	if (c->err)
 		ret = MNL_CB_STOP;

@@ -170,8 +170,10 @@ int fw_nft_remove(void);
 /* 1 when the table exists, 0 when it does not. */
 int fw_nft_present(void);
 
-/* Read the rules' named counters: @fn per counter rN. */
-typedef int (*fw_nft_counter_fn)(uint32_t rule_id, uint64_t packets,
+/* Read the table's named counters: @fn per counter, @kind 'r' for a
+ * rule's (rN, @id the rule id), 'd' for a tenant's default drops (dN, @id
+ * the tenant id). */
+typedef int (*fw_nft_counter_fn)(char kind, uint32_t id, uint64_t packets,
 				 uint64_t bytes, void *ctx);
 int fw_nft_counters(fw_nft_counter_fn fn, void *ctx);
 

@@ -5,7 +5,8 @@
 # plumwall. What senders see, IPv4 and IPv6: allowed TCP, UDP and ICMP
 # pass, denied does not, rejected gets a TCP RST or an ICMP
 # administratively-prohibited error, audit mode passes what it would
-# deny. status says nft, nft(8) lists the table, replacements lose no new
+# deny. status says nft, stats reads the named counters (which follow a
+# rule across applies), nft(8) lists the table, replacements lose no new
 # flow (each echo request of the stream is its own conntrack entry, so
 # every one is judged by whichever policy runs), down removes the table,
 # and the two engines refuse to run side by side.
@@ -95,6 +96,35 @@ check "udp 123 over IPv6 rejected with ICMPv6" udp_refused fd99:2::2
 check "rejected ping gets admin prohibited" ping_prohibited 10.99.2.3
 check "rejected ping6 gets admin prohibited" ping_prohibited fd99:2::3
 
+# stats: the rules' named counters and the tenants' default drops
+rule_packets() { # rule_packets NAME
+	pw stats --json
+	jq ".rules[] | select(.name==\"$1\") | .packets" "$TMP/out"
+}
+check "stats: web counted" test "$(rule_packets web)" -gt 0
+check "stats: reject counted" test "$(rule_packets smtp)" -gt 0
+check "stats: ping6 counted" test "$(rule_packets ping6)" -gt 0
+check "stats: tcp 9090 is a default drop" \
+	test "$(jq '.tenants[0].default_drops.packets' "$TMP/out")" -gt 0
+check "stats: counters in nft" inm nft list counter inet plumwall r0 >/dev/null
+W0=$(rule_packets web)
+pw apply --mode nft "$TMP/enforce.yaml"
+check "stats: re-apply exits 0" test "$RC" = 0
+W1=$(rule_packets web)
+check "stats: web keeps its count across applies ($W0 -> $W1)" test "$W1" -ge "$W0"
+pw stats --unused --json
+check "stats --unused: ntp only counted no packet" \
+	not jq -e '.rules[] | select(.name=="web")' "$TMP/out"
+pw stats --top 1 --json
+check "stats --top 1: one rule" test "$(jq '.rules | length' "$TMP/out")" = 1
+pw stats --unused --since 1d
+check "stats --since: refused in nft mode (exit 2)" test "$RC" = 2
+pw stats
+check "stats text" grep -q "^Rules" "$TMP/out"
+pw flows
+check "flows: exit 3 in nft mode" test "$RC" = 3
+check "flows: says conntrack" grep -q conntrack "$TMP/err"
+
 # audit: what enforce denies passes
 pw apply --mode nft "$TMP/audit.yaml"
 check "audit apply exits 0" test "$RC" = 0
@@ -118,7 +148,7 @@ pw apply --mode tc "$TMP/enforce.yaml"
 check "BPF while nft runs: exit 3" test "$RC" = 3
 check "BPF while nft runs: said" grep -q "nft mode" "$TMP/err"
 pw status --json
-check "refusals: generation 3 still runs" test "$(jq .generation "$TMP/out")" = 3
+check "refusals: generation 4 still runs" test "$(jq .generation "$TMP/out")" = 4
 check "refusals: still enforced" not tcp_ok 10.99.2.2 8081
 
 # --- replacement: new flows across applies. Each ping is its own echo
@@ -145,7 +175,7 @@ check "replacement: 10 applies succeed" test "$napplied" = 10
 check "replacement: 150 new flows, 150 answered ($(cat "$TMP/pings.out"))" \
 	test "$(cat "$TMP/pings.out")" = 150
 pw status --json
-check "replacement: generation 13" test "$(jq .generation "$TMP/out")" = 13
+check "replacement: generation 14" test "$(jq .generation "$TMP/out")" = 14
 check "replacement: one table" test "$(inm nft list tables | grep -c plumwall)" = 1
 
 # --- down removes the table
