@@ -976,10 +976,12 @@ void fw_nft_plan_decide(const struct fw_nft_plan *p,
 /* ---------------------------------------------------------------- batch */
 
 /* Messages are appended to one buffer sent with one sendmsg(): the kernel
- * applies the batch as one transaction. Every message gets this much room
- * (element messages are cut to fit). */
+ * applies the batch as one transaction. Every message gets this much room.
+ * The elements of a NEWSETELEM are one attribute, whose length is 16 bits:
+ * at most 160 bytes an element (two IPv6 concatenations and a chain
+ * name), 200 elements stay well below 64 KiB. */
 #define FW_NFT_MSG_ROOM (256 * 1024)
-#define FW_NFT_ELEMS_PER_MSG 512
+#define FW_NFT_ELEMS_PER_MSG 200
 
 struct fw_nft_batch {
 	char *buf;
@@ -1978,7 +1980,7 @@ static int fw_nft_talk(struct fw_nft_batch *b, uint32_t last_seq)
 	struct mnl_socket *nl;
 	struct timeval tv = { .tv_sec = 30 };
 	char *rbuf = NULL;
-	int ret = 0, first_err = 0, sz;
+	int ret = 0, first_err = 0, sz, one = 1, rcv = 4 << 20;
 	ssize_t n;
 	bool done = false;
 
@@ -2001,6 +2003,11 @@ static int fw_nft_talk(struct fw_nft_batch *b, uint32_t last_seq)
 	}
 	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
 		   sizeof(tv));
+	/* Errors without the failed message in them, and room for many:
+	 * a batch that fails can fail in every message. */
+	mnl_socket_setsockopt(nl, NETLINK_CAP_ACK, &one, sizeof(one));
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcv,
+		   sizeof(rcv));
 	rbuf = malloc(MNL_SOCKET_BUFFER_SIZE * 4);
 	if (!rbuf) {
 		ret = -ENOMEM;

@@ -151,6 +151,31 @@ pw status --json
 check "refusals: generation 4 still runs" test "$(jq .generation "$TMP/out")" = 4
 check "refusals: still enforced" not tcp_ok 10.99.2.2 8081
 
+# --- a policy with many elements: 600 rules of IPv6 keys fill a map with
+# more elements than one attribute of 64 KiB holds, so the elements go in
+# several messages of the batch.
+{
+	cat <<EOT
+version: 1
+tenants:
+  - name: lab
+    interfaces: [m1]
+    default: deny
+    segments:
+      clients: [10.99.1.0/24, "fd99:1::/64"]
+      servers: [10.99.2.0/24, "fd99:2::/64"]
+    rules:
+      - {name: web, from: clients, to: servers, proto: tcp, ports: [8080], action: allow}
+EOT
+	for i in $(seq 1 600); do
+		echo "      - {name: r$i, from: clients, to: [\"fd99:2::$i\", 10.99.2.$((i % 250 + 1))], proto: udp, ports: [$((10000 + i))], action: allow}"
+	done
+} >"$TMP/big.yaml"
+pw apply --mode nft "$TMP/big.yaml"
+check "600 rules: apply exits 0 ($(tail -1 "$TMP/err"))" test "$RC" = 0
+check "600 rules: tcp 8080 allowed" wait_for 5 tcp_ok fd99:2::2 8080
+check "600 rules: tcp 9090 denied" not tcp_ok fd99:2::2 9090
+
 # --- replacement: new flows across applies. Each ping is its own echo
 # identifier, so its own conntrack entry: judged by the table, never
 # accepted as established.
@@ -161,6 +186,8 @@ pings() { # pings N: N single echo requests, one after the other
 	done
 	echo "$ok" >"$TMP/pings.out"
 }
+pw apply --mode nft "$TMP/other.yaml"
+check "replacement: ping allowed before" wait_for 5 ping_ok 10.99.2.2
 pings 150 &
 PPID2=$!
 PIDS+=($PPID2)
@@ -175,7 +202,7 @@ check "replacement: 10 applies succeed" test "$napplied" = 10
 check "replacement: 150 new flows, 150 answered ($(cat "$TMP/pings.out"))" \
 	test "$(cat "$TMP/pings.out")" = 150
 pw status --json
-check "replacement: generation 14" test "$(jq .generation "$TMP/out")" = 14
+check "replacement: generation 16" test "$(jq .generation "$TMP/out")" = 16
 check "replacement: one table" test "$(inm nft list tables | grep -c plumwall)" = 1
 
 # --- down removes the table
