@@ -34,9 +34,11 @@
 
 typedef unsigned __int128 fw_u128;
 
-/* Shapes by number of wildcards, then src any, dst any, svc any: a key
- * is looked up before every key more general than it. */
-const uint8_t fw_nft_shape_order[FW_NFT_SHAPES] = { 0, 1, 2, 4, 3, 5, 6, 7 };
+/* Shapes with a source class first (each source class has a chain of its
+ * own: nft.h), then those without; within each, by number of wildcards.
+ * Still a key is looked up before every key more general than it, which
+ * is all that the meets need. */
+const uint8_t fw_nft_shape_order[FW_NFT_SHAPES] = { 0, 2, 4, 6, 1, 3, 5, 7 };
 
 #define FW_NFT_SRC_ANY 1U
 #define FW_NFT_DST_ANY 2U
@@ -1605,10 +1607,10 @@ static void fw_nft_key_elems(struct fw_nft_elems *el,
 	fw_nft_layout(s, alen, &l);
 	fw_nft_rule_chain(p, t, k->rule, chain, sizeof(chain));
 	for (d = 0; d < 2; d++)
-		if (k->cls[d] != PW_CLASS_ANY)
+		if (!(s & (1U << d)))
 			na[d] = fw_nft_cls_count(t->addr_start, t->n_addr_cls,
 						 k->cls[d]);
-	if (k->cls[2] != PW_CLASS_ANY)
+	if (!(s & FW_NFT_SVC_ANY))
 		nv = fw_nft_cls_count(t->svc_start, t->n_svc_cls, k->cls[2]);
 	for (i0 = 0; i0 < na[0]; i0++)
 		for (i1 = 0; i1 < na[1]; i1++)
@@ -1618,7 +1620,7 @@ static void fw_nft_key_elems(struct fw_nft_elems *el,
 				struct nftnl_set_elem *e;
 
 				for (d = 0; d < 2; d++) {
-					if (k->cls[d] == PW_CLASS_ANY)
+					if (s & (1U << d))
 						continue;
 					x = t->addr_idx[t->addr_start[k->cls[d]] +
 							(d ? i1 : i0)];
@@ -1628,7 +1630,7 @@ static void fw_nft_key_elems(struct fw_nft_elems *el,
 					fw_nft_field(key, &ko, a[d]->lo, alen);
 					fw_nft_field(end, &eo, a[d]->hi, alen);
 				}
-				if (k->cls[2] != PW_CLASS_ANY) {
+				if (!(s & FW_NFT_SVC_ANY)) {
 					x = t->svc_idx[t->svc_start[k->cls[2]] +
 						       i2];
 					v = &t->svc[x];
@@ -1672,18 +1674,196 @@ static int fw_nft_key_family(const struct fw_nft_tenant *t,
 	return -1;
 }
 
+/* A shape map of tenant @t named @name: the elements of the @n keys
+ * @keys of family @fam (keys of no family go in every map), key layout
+ * @ls. Returns the set id. */
+static uint32_t fw_nft_shape_map(struct fw_nft_batch *b,
+				 const struct fw_nft_plan *p,
+				 const struct fw_nft_tenant *t,
+				 const char *name,
+				 const struct fw_nft_key *const *keys,
+				 uint32_t n, unsigned int ls, unsigned int fam)
+{
+	struct fw_nft_layout l;
+	struct fw_nft_setdef d;
+	struct fw_nft_elems el;
+	uint32_t i;
+
+	fw_nft_layout(ls, fam ? 16 : 4, &l);
+	d = (struct fw_nft_setdef){
+		.name = name,
+		.key_len = l.key_len,
+		.key_type = fw_nft_layout_type(&l),
+		.flags = NFT_SET_INTERVAL | NFT_SET_MAP | NFT_SET_CONCAT,
+		.data_type = NFT_DATA_VERDICT,
+		.concat = l.len,
+		.n_concat = l.n,
+	};
+	el = (struct fw_nft_elems){ .b = b, .d = &d };
+	el.id = fw_nft_set(b, &d);
+	for (i = 0; i < n; i++) {
+		int f = fw_nft_key_family(t, keys[i]);
+
+		if (f >= 0 && (unsigned int)f != fam)
+			continue;
+		fw_nft_key_elems(&el, p, t, keys[i], ls, fam);
+	}
+	fw_nft_elems_flush(&el);
+	return el.id;
+}
+
+/* The lookup rules of one map: one per way of reading the service point
+ * the tenant has, or one when the layout has no service. */
+static void fw_nft_map_rules(struct fw_nft_batch *b, const char *chain,
+			     const char *map, uint32_t id, unsigned int ls,
+			     unsigned int fam, const bool *l4)
+{
+	uint8_t family = fam ? PW_AF_INET6 : PW_AF_INET;
+	unsigned int v;
+
+	if ((ls & (FW_NFT_SRC_ANY | FW_NFT_DST_ANY)) ==
+	    (FW_NFT_SRC_ANY | FW_NFT_DST_ANY))
+		family = 0;
+	if (ls & FW_NFT_SVC_ANY) {
+		fw_nft_shape_rule(b, chain, map, id, ls, family,
+				  FW_NFT_L4_COUNT);
+		return;
+	}
+	for (v = 0; v < FW_NFT_L4_COUNT; v++)
+		if (l4[v])
+			fw_nft_shape_rule(b, chain, map, id, ls, family,
+					  (enum fw_nft_l4)v);
+}
+
+static void fw_nft_goto_rule(struct fw_nft_batch *b, const char *chain,
+			     const struct fw_nft_plan *p,
+			     const struct fw_nft_tenant *t, uint32_t rule)
+{
+	struct nftnl_rule *r = fw_nft_rule_new(b, chain);
+	char rc[32];
+
+	if (!r)
+		return;
+	fw_nft_rule_chain(p, t, rule, rc, sizeof(rc));
+	fw_nft_verdict(r, b, NFT_GOTO, rc);
+	fw_nft_rule_end(b, r);
+}
+
+static int fw_nft_key_src_cmp(const void *a, const void *b)
+{
+	uint32_t x = (*(const struct fw_nft_key *const *)a)->cls[0];
+	uint32_t y = (*(const struct fw_nft_key *const *)b)->cls[0];
+
+	return x < y ? -1 : x > y;
+}
+
+/* Shapes with a source, in lookup order: in a source class's chain. */
+static const unsigned int fw_nft_src_shapes[4] = { 0, 2, 4, 6 };
+
+/*
+ * The chain tT_sC of source class @c: the keys of the shapes with a
+ * source whose source is @c (@keys[i], @n[i] of them, for
+ * fw_nft_src_shapes[i]), looked up by the rest of the key. A packet no
+ * key takes returns to the tenant chain, which jumped here.
+ */
+static void fw_nft_src_chain(struct fw_nft_batch *b,
+			     const struct fw_nft_plan *p,
+			     const struct fw_nft_tenant *t, uint32_t c,
+			     const struct fw_nft_key *const *const *keys,
+			     const uint32_t *n, const bool *l4)
+{
+	char chain[32], map[3][40];
+	uint32_t id[3] = {}, x;
+	unsigned int i, fam;
+
+	x = t->addr_idx[t->addr_start[c]];
+	fam = x < t->n_a4 ? 0 : 1;
+	snprintf(chain, sizeof(chain), "t%u_s%u", t->id, c);
+	for (i = 0; i < 3; i++) {
+		if (!n[i])
+			continue;
+		snprintf(map[i], sizeof(map[i]), "t%u_s%u_k%u", t->id, c,
+			 fw_nft_src_shapes[i]);
+		id[i] = fw_nft_shape_map(b, p, t, map[i], keys[i], n[i],
+					 fw_nft_src_shapes[i] | FW_NFT_SRC_ANY,
+					 fam);
+	}
+	fw_nft_chain(b, chain, false);
+	for (i = 0; i < 3; i++)
+		if (n[i])
+			fw_nft_map_rules(b, chain, map[i], id[i],
+					 fw_nft_src_shapes[i] | FW_NFT_SRC_ANY,
+					 fam, l4);
+	if (n[3]) /* (src, ANY, ANY): one key at most */
+		fw_nft_goto_rule(b, chain, p, t, keys[3][0]->rule);
+}
+
+/* The source map of family @fam: address -> jump to the chain of its
+ * class, for the classes @has marks. An interval map over one field: a
+ * start element for each interval, an end element after it (but at the
+ * end of the address space), as nft(8) writes them. */
+static uint32_t fw_nft_src_map(struct fw_nft_batch *b,
+			       const struct fw_nft_tenant *t, const char *name,
+			       unsigned int fam, const uint8_t *has)
+{
+	const struct fw_nft_ival *iv = fam ? t->a6 : t->a4;
+	uint32_t n = fam ? t->n_a6 : t->n_a4, alen = fam ? 16 : 4, i;
+	struct fw_nft_setdef d = {
+		.name = name,
+		.key_len = alen,
+		.key_type = fam ? FW_NFT_TYPE_IP6ADDR : FW_NFT_TYPE_IPADDR,
+		.flags = NFT_SET_INTERVAL | NFT_SET_MAP,
+		.data_type = NFT_DATA_VERDICT,
+	};
+	struct fw_nft_elems el = { .b = b, .d = &d };
+	struct nftnl_set_elem *e;
+	uint8_t end[16];
+	char chain[32];
+	unsigned int v;
+
+	el.id = fw_nft_set(b, &d);
+	for (i = 0; i < n; i++) {
+		bool last = true;
+
+		if (iv[i].val >= t->n_addr_cls || !has[iv[i].val])
+			continue;
+		snprintf(chain, sizeof(chain), "t%u_s%u", t->id, iv[i].val);
+		e = fw_nft_elem(&el);
+		if (!e)
+			return el.id;
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, iv[i].lo, alen);
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_VERDICT,
+				       (uint32_t)NFT_JUMP);
+		nftnl_set_elem_set_str(e, NFTNL_SET_ELEM_CHAIN, chain);
+		memcpy(end, iv[i].hi, alen);
+		for (v = alen; v-- > 0;)
+			if (++end[v]) {
+				last = false;
+				break;
+			}
+		if (last)
+			continue;
+		e = fw_nft_elem(&el);
+		if (!e)
+			return el.id;
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, end, alen);
+		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS,
+				       NFT_SET_ELEM_INTERVAL_END);
+	}
+	fw_nft_elems_flush(&el);
+	return el.id;
+}
+
 static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 			  const struct fw_nft_tenant *t)
 {
-	struct fw_nft_setdef d;
-	struct fw_nft_elems el;
-	struct fw_nft_layout l;
+	const struct fw_nft_key **grp[4] = {}, **anyk = NULL;
+	uint32_t ng[4] = {}, cur[4] = {}, cnt[4], i, c, srcmap_id[2];
+	uint8_t *has = NULL;
 	struct nftnl_rule *r;
-	char chain[16], map[2][FW_NFT_SHAPES][24];
-	uint32_t map_id[2][FW_NFT_SHAPES] = {};
+	char chain[16], map[40], srcmap[2][24];
 	bool l4[FW_NFT_L4_COUNT] = {};
-	unsigned int s, o, fam, v, nfam;
-	uint32_t i;
+	unsigned int s, o, fam, g, nfam;
 	int verdict;
 	const char *vchain;
 
@@ -1691,91 +1871,96 @@ static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 	for (i = 0; i < t->n_svc; i++)
 		l4[fw_nft_l4_of(t->svc[i].proto)] = true;
 
-	/* the shape maps: one per family where the shape has addresses */
-	for (s = 0; s < FW_NFT_SHAPES - 1; s++) {
-		bool addr = (s & (FW_NFT_SRC_ANY | FW_NFT_DST_ANY)) !=
-			    (FW_NFT_SRC_ANY | FW_NFT_DST_ANY);
-
-		if (!t->n_keys[s])
-			continue;
-		nfam = addr ? 2 : 1;
-		for (fam = 0; fam < nfam; fam++) {
-			snprintf(map[fam][s], sizeof(map[fam][s]), "t%u_k%u%s",
-				 t->id, s,
-				 !addr ? "" :
-				 fam   ? "_6" :
-					 "_4");
-			fw_nft_layout(s, fam ? 16 : 4, &l);
-			d = (struct fw_nft_setdef){
-				.name = map[fam][s],
-				.key_len = l.key_len,
-				.key_type = fw_nft_layout_type(&l),
-				.flags = NFT_SET_INTERVAL | NFT_SET_MAP |
-					 NFT_SET_CONCAT,
-				.data_type = NFT_DATA_VERDICT,
-				.concat = l.len,
-				.n_concat = l.n,
-			};
-			el = (struct fw_nft_elems){ .b = b, .d = &d };
-			el.id = map_id[fam][s] = fw_nft_set(b, &d);
-			for (i = 0; i < t->n_keys[s]; i++) {
-				int f = fw_nft_key_family(t, &t->keys[s][i]);
-
-				if (f >= 0 && (unsigned int)f != fam)
-					continue;
-				fw_nft_key_elems(&el, p, t, &t->keys[s][i], s,
-						 fam);
-			}
-			fw_nft_elems_flush(&el);
+	/* 1. the keys with a source, grouped by source class, and the
+	 * chains of those classes */
+	has = calloc(t->n_addr_cls + 1, 1);
+	if (!has)
+		goto nomem;
+	for (g = 0; g < 4; g++) {
+		s = fw_nft_src_shapes[g];
+		grp[g] = calloc(t->n_keys[s] + 1, sizeof(*grp[g]));
+		if (!grp[g])
+			goto nomem;
+		for (i = 0; i < t->n_keys[s]; i++) {
+			c = t->keys[s][i].cls[0];
+			/* a class without any interval matches no packet */
+			if (!fw_nft_cls_count(t->addr_start, t->n_addr_cls, c))
+				continue;
+			grp[g][ng[g]++] = &t->keys[s][i];
+			has[c] = 1;
 		}
+		qsort(grp[g], ng[g], sizeof(*grp[g]), fw_nft_key_src_cmp);
+	}
+	for (c = 0; c < t->n_addr_cls; c++) {
+		const struct fw_nft_key *const *k[4];
+
+		if (!has[c])
+			continue;
+		for (g = 0; g < 4; g++) {
+			k[g] = grp[g] + cur[g];
+			for (cnt[g] = 0;
+			     cur[g] < ng[g] && grp[g][cur[g]]->cls[0] == c;
+			     cur[g]++)
+				cnt[g]++;
+		}
+		fw_nft_src_chain(b, p, t, c, k, cnt, l4);
+	}
+	for (fam = 0; fam < 2; fam++) {
+		snprintf(srcmap[fam], sizeof(srcmap[fam]), "t%u_src%s", t->id,
+			 fam ? "6" : "4");
+		srcmap_id[fam] = fw_nft_src_map(b, t, srcmap[fam], fam, has);
 	}
 
-	/* the chain: the shapes from the most specific, then link control,
-	 * then the default */
+	/* 2. the maps of the shapes without a source */
 	fw_nft_chain(b, chain, false);
+	for (fam = 0; fam < 2; fam++) {
+		r = fw_nft_rule_new(b, chain);
+		if (!r)
+			goto nomem;
+		fw_nft_meta(r, b, NFT_META_NFPROTO, FW_NFT_REG_TMP);
+		fw_nft_cmp8(r, b, FW_NFT_REG_TMP, NFT_CMP_EQ,
+			    fam ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		fw_nft_payload(r, b, NFT_PAYLOAD_NETWORK_HEADER, fam ? 8 : 12,
+			       fam ? 16 : 4, NFT_REG32_00);
+		fw_nft_lookup(r, b, srcmap[fam], srcmap_id[fam], NFT_REG32_00,
+			      NFT_REG_VERDICT);
+		fw_nft_rule_end(b, r);
+	}
 	for (o = 0; o < FW_NFT_SHAPES; o++) {
 		s = fw_nft_shape_order[o];
-		if (!t->n_keys[s])
+		if (!(s & FW_NFT_SRC_ANY) || !t->n_keys[s])
 			continue;
 		if (s == FW_NFT_SHAPES - 1) {
 			/* no key: the one rule that matches every packet */
-			char rc[32];
-
-			fw_nft_rule_chain(p, t, t->keys[s][0].rule, rc,
-					  sizeof(rc));
-			r = fw_nft_rule_new(b, chain);
-			if (!r)
-				return;
-			fw_nft_verdict(r, b, NFT_GOTO, rc);
-			fw_nft_rule_end(b, r);
+			fw_nft_goto_rule(b, chain, p, t, t->keys[s][0].rule);
 			break;
 		}
-		nfam = (s & (FW_NFT_SRC_ANY | FW_NFT_DST_ANY)) ==
-				       (FW_NFT_SRC_ANY | FW_NFT_DST_ANY) ?
-			       1 :
-			       2;
+		anyk = calloc(t->n_keys[s] + 1, sizeof(*anyk));
+		if (!anyk)
+			goto nomem;
+		for (i = 0; i < t->n_keys[s]; i++)
+			anyk[i] = &t->keys[s][i];
+		nfam = (s & FW_NFT_DST_ANY) ? 1 : 2;
 		for (fam = 0; fam < nfam; fam++) {
-			uint8_t f = nfam == 1 ? 0 :
-				    fam	      ? PW_AF_INET6 :
-						PW_AF_INET;
+			uint32_t id;
 
-			if (s & FW_NFT_SVC_ANY) {
-				fw_nft_shape_rule(b, chain, map[fam][s],
-						  map_id[fam][s], s, f,
-						  FW_NFT_L4_COUNT);
-				continue;
-			}
-			for (v = 0; v < FW_NFT_L4_COUNT; v++)
-				if (l4[v])
-					fw_nft_shape_rule(b, chain, map[fam][s],
-							  map_id[fam][s], s, f,
-							  (enum fw_nft_l4)v);
+			snprintf(map, sizeof(map), "t%u_k%u%s", t->id, s,
+				 nfam == 1 ? "" :
+				 fam	   ? "_6" :
+					     "_4");
+			id = fw_nft_shape_map(b, p, t, map, anyk, t->n_keys[s],
+					      s, fam);
+			fw_nft_map_rules(b, chain, map, id, s, fam, l4);
 		}
+		free(anyk);
+		anyk = NULL;
 	}
+
+	/* 3. link control, then the default */
 	fw_nft_link_rules(b, chain, p->non_ip);
 	r = fw_nft_rule_new(b, chain);
 	if (!r)
-		return;
+		goto nomem;
 	fw_nft_action_verdict(t->default_action, t->audit, &verdict, &vchain);
 	if (verdict != NF_ACCEPT) {
 		/* the tenant's default drops, as stats shows them */
@@ -1792,6 +1977,14 @@ static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 	}
 	fw_nft_verdict(r, b, verdict, vchain);
 	fw_nft_rule_end(b, r);
+	goto out;
+nomem:
+	b->err = b->err ?: -ENOMEM;
+out:
+	for (g = 0; g < 4; g++)
+		free(grp[g]);
+	free(anyk);
+	free(has);
 }
 
 /* The chain of one rule: its named counter, then its verdict. */

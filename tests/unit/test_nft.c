@@ -93,8 +93,8 @@ static const char *const policy_small =
 	"      db: [10.1.2.0/24]\n"
 	"      host: [10.1.2.7/32]\n"
 	"    rules:\n"
-	"      - {name: from-web, from: web, to: any, proto: any, action: deny}\n"
 	"      - {name: to-db, from: any, to: db, proto: tcp, ports: [5432], action: allow}\n"
+	"      - {name: from-web, from: web, to: any, proto: any, action: deny}\n"
 	"      - {name: host, from: web, to: host, proto: udp, ports: [53, 100-200], action: reject}\n"
 	"      - {name: icmp, from: any, to: any, proto: icmp, icmp: [echo-request], action: allow}\n";
 
@@ -132,9 +132,9 @@ START_TEST(test_plan_small)
 		n++;
 	}
 	ck_assert_uint_eq(n, 4);
-	/* "from web to any" (src, ANY, ANY: rule 0) and "from any to db tcp
-	 * 5432" (ANY, dst, svc: rule 1) both match web -> db tcp 5432. The
-	 * second has one wildcard less, so it is looked up first, and has
+	/* "from any to db tcp 5432" (ANY, dst, svc: rule 0) and "from web to
+	 * any" (src, ANY, ANY: rule 1) both match web -> db tcp 5432. Shapes
+	 * with a source are looked up first, so the second would win with
 	 * the larger id: their meet (src, dst, svc) carries rule 0. */
 	ck_assert_uint_gt(t->n_meets, 0);
 	for (s = 0, n = 0; s < FW_NFT_SHAPES; s++)
@@ -182,13 +182,14 @@ START_TEST(test_plan_decide)
 	struct fixture f;
 
 	build(&f, policy_small);
-	expect(&f, "10.1.1.5", "10.1.2.9", 6, 5432, PW_VERDICT_DENY, 0);
-	expect(&f, "10.9.9.9", "10.1.2.9", 6, 5432, PW_VERDICT_ALLOW, 1);
+	expect(&f, "10.1.1.5", "10.1.2.9", 6, 5432, PW_VERDICT_ALLOW, 0);
+	expect(&f, "10.9.9.9", "10.1.2.9", 6, 5432, PW_VERDICT_ALLOW, 0);
 	expect(&f, "10.9.9.9", "10.1.2.9", 6, 5433, PW_VERDICT_DENY,
 	       PW_RULE_NONE);
-	expect(&f, "10.1.1.5", "10.1.2.7", 17, 150, PW_VERDICT_DENY, 0);
+	expect(&f, "10.1.1.5", "10.1.2.9", 6, 5433, PW_VERDICT_DENY, 1);
+	expect(&f, "10.1.1.5", "10.1.2.7", 17, 150, PW_VERDICT_DENY, 1);
 	expect(&f, "10.9.9.9", "8.8.8.8", 1, 8, PW_VERDICT_ALLOW, 3);
-	expect(&f, "fd00:1::5", "fd00:2::1", 58, 128, PW_VERDICT_DENY, 0);
+	expect(&f, "fd00:1::5", "fd00:2::1", 58, 128, PW_VERDICT_DENY, 1);
 	release(&f);
 }
 END_TEST
