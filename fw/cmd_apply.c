@@ -890,9 +890,14 @@ static int fw_apply_nft_prepare(const char *prog, const char *path,
 		return FW_EXIT_REFUSED;
 	ret = policy_compile_opts(pc->an, generation, &co, c);
 	if (ret) {
-		fprintf(stderr, "%s: %s: cannot compile the policy: %s%s\n",
-			prog, path, strerror(-ret),
-			ret == -E2BIG ? " (see 'plumwall check')" : "");
+		if (ret == -E2BIG)
+			fprintf(stderr,
+				"%s: %s: in nft mode the policy needs more decision entries than plumwall's limit (%u): nft mode cannot use the external wildcard that keeps them fewer (docs/policy.md); use --mode xdp, tc or auto\n",
+				prog, path, POLICY_COMPILE_MAX_DECISIONS);
+		else
+			fprintf(stderr,
+				"%s: %s: cannot compile the policy: %s\n", prog,
+				path, strerror(-ret));
 		return FW_EXIT_REFUSED;
 	}
 	ret = fw_nft_plan_build(*c, plan);

@@ -691,8 +691,9 @@ static uint32_t fw_nft_cls_count(const uint32_t *start, uint32_t n_cls,
 	return c < n_cls ? start[c + 1] - start[c] : 0;
 }
 
-/* The elements of the shape maps: per key, the product of its classes'
- * interval counts. */
+/* The elements of the maps: per key, the product of its destination and
+ * service classes' interval counts; the source maps' start and end
+ * elements. */
 static int fw_nft_count_elements(struct fw_nft_tenant *t)
 {
 	const struct fw_nft_ival *av[2] = { t->a4, t->a6 };
@@ -708,12 +709,14 @@ static int fw_nft_count_elements(struct fw_nft_tenant *t)
 				 &t->n_svc_cls);
 	if (ret)
 		return ret;
-	t->n_map_elements = 0;
+	t->n_map_elements = 2 * ((uint64_t)t->n_a4 + t->n_a6);
 	for (s = 0; s < FW_NFT_SHAPES - 1; s++)
 		for (i = 0; i < t->n_keys[s]; i++) {
 			uint64_t n = 1;
 
-			for (d = 0; d < 3; d++) {
+			/* d from 1: a source is looked up in the source
+			 * map, once for all its keys */
+			for (d = 1; d < 3; d++) {
 				uint32_t c = t->keys[s][i].cls[d];
 
 				if (c == PW_CLASS_ANY)
