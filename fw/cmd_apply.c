@@ -1005,7 +1005,7 @@ static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
 	uint32_t gen = 0;
 	char sha[65];
 	int lock_fd = -1, status = FW_EXIT_REFUSED, ret;
-	size_t i;
+	size_t i, j;
 
 	memset(&pc, 0, sizeof(pc));
 	if (!dry_run) {
@@ -1037,6 +1037,18 @@ static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
 	status = FW_EXIT_REFUSED;
 	if (fw_apply_interfaces(&a, c))
 		goto out;
+	/* Not a refusal: logging judges nothing. But not silent either. */
+	for (i = 0; i < c->n_rules; i++)
+		if (c->rules[i].flags & PW_RULE_LOG)
+			break;
+	for (j = 0; i == c->n_rules && j < c->n_tenants; j++)
+		if (c->tenants[j].val.flags &
+		    (PW_TENANT_LOG_DEFAULT | PW_TENANT_FLOW_LOGS))
+			break;
+	if (i < c->n_rules || j < c->n_tenants)
+		fprintf(stderr,
+			"%s: warning: nft mode produces no events (logging through NFLOG is not done yet): the policy's log settings have no effect\n",
+			prog);
 	if (dry_run) {
 		printf("dry run of %s: would be generation %u in nft mode, %zu interface%s, table inet %s with %llu set elements; nothing changed\n",
 		       path, c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s",

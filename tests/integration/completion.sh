@@ -183,7 +183,7 @@ expect "$PW flows --sort " tenant bytes packets age idle
 expect "$PW flows --json --sort i" idle
 expect "$PW stats --unused --since "
 expect "$PW stats --top "
-expect "$PW apply --mode " auto xdp tc
+expect "$PW apply --mode " auto xdp tc nft
 expect "$PW apply --mode x" xdp
 expect "$PW trace p.yaml --engine " bpf model
 expect_has "$PW trace p.yaml --iface " lo

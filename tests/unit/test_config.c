@@ -122,14 +122,14 @@ static const struct bad_config bad_configs[] = {
 		.name = "bad mode",
 		.yaml = P "mode: generic\n",
 		.expect = {
-			"test.yaml:2:7: error: 'mode' must be xdp, tc or auto, not 'generic'",
+			"test.yaml:2:7: error: 'mode' must be xdp, tc, auto or nft, not 'generic'",
 		},
 	},
 	{
 		.name = "mode not a string",
 		.yaml = P "mode: [xdp]\n",
 		.expect = {
-			"test.yaml:2:7: error: 'mode' must be xdp, tc or auto, not a list",
+			"test.yaml:2:7: error: 'mode' must be xdp, tc, auto or nft, not a list",
 		},
 	},
 	{
@@ -407,7 +407,7 @@ static const struct bad_config bad_configs[] = {
 			"    - {name: b, format: syslog, transport: tls, address: '-h', port: 6514}\n",
 		.expect = {
 			"test.yaml:1:1: error: missing required key 'policy' in configuration",
-			"test.yaml:1:7: error: 'mode' must be xdp, tc or auto, not 'fast'",
+			"test.yaml:1:7: error: 'mode' must be xdp, tc, auto or nft, not 'fast'",
 			"test.yaml:2:11: error: 'pin_path' must be a string, not an integer '7'",
 			"test.yaml:5:7: error: missing required key 'path' in sink 'a' (transport file writes to it)",
 			"test.yaml:6:7: error: missing required key 'ca_file' in sink 'b' (transport tls verifies the server with it)",
