@@ -588,7 +588,8 @@ static int fw_show_doc(const struct fw_policy_ctx *ctx,
 	for (i = 0; i < ctx->an->n_tenants; i++)
 		fw_jappend(arr, fw_jtenant(&ctx->an->tenants[i], &err), &err);
 	fw_jset(doc, "tenants", arr, &err);
-	fw_jset(doc, "map_sizes", fw_jmap_sizes(ctx->pol, ctx->an, c, &err), &err);
+	fw_jset(doc, "map_sizes", fw_jmap_sizes(ctx->pol, ctx->an, c, &err),
+		&err);
 	if (err) {
 		json_decref(doc);
 		doc = NULL;
@@ -771,7 +772,6 @@ int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		path = argv[i];
-		ret = 0;
 		memset(&ctx, 0, sizeof(ctx));
 		if (!strcmp(path, "-")) {
 			path = FW_STDIN_NAME;
@@ -1122,9 +1122,9 @@ static int fw_show_text(FILE *out, const json_t *doc)
 	if (ret)
 		goto out;
 	fputc('\n', out);
-	ret = fw_out_table(out, 2, fw_map_columns, FW_ARRAY_SIZE(fw_map_columns),
-			   json_object_get(json_object_get(doc, "map_sizes"),
-					   "maps"));
+	ret = fw_out_table(
+		out, 2, fw_map_columns, FW_ARRAY_SIZE(fw_map_columns),
+		json_object_get(json_object_get(doc, "map_sizes"), "maps"));
 out:
 	return ret;
 }
