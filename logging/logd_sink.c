@@ -350,10 +350,14 @@ static int logd_file_rotate(struct logd_sink *s)
 	int i;
 
 	logd_file_close(s);
+	/* A shift that fails (other than for a missing file) stops the
+	 * rotation: going on would rename the next file over the one that
+	 * did not move, and that file's events would be gone unreported. */
 	for (i = LOGD_ROTATE_KEEP; i > 1; i--) {
 		snprintf(from, sizeof(from), "%s.%d", s->cfg.path, i - 1);
 		snprintf(to, sizeof(to), "%s.%d", s->cfg.path, i);
-		rename(from, to);
+		if (rename(from, to) && errno != ENOENT)
+			return -errno;
 	}
 	snprintf(to, sizeof(to), "%s.1", s->cfg.path);
 	if (rename(s->cfg.path, to) && errno != ENOENT)
