@@ -869,7 +869,7 @@ static int fw_fmt_timeouts(FILE *out, const json_t *row, const json_t *value)
 	(void)row;
 	json_object_foreach((json_t *)value, key, secs)
 		if ((int)strlen(key) > width)
-			width = strlen(key);
+			width = (int)strlen(key);
 	json_object_foreach((json_t *)value, key, secs)
 		fprintf(out, "%-*s  %" JSON_INTEGER_FORMAT "s\n", width, key,
 			json_integer_value(secs));
