@@ -188,6 +188,8 @@ help:
 	@echo '  tests      build unit-test binaries only'
 	@echo '  fuzz       make deps, build the libFuzzer harnesses (tests/fuzz/),'
 	@echo '             run each FUZZ_SECONDS=$(FUZZ_SECONDS) s; fails on any finding'
+	@echo '  lint       make all, then cppcheck and clang-tidy (.clang-tidy) over'
+	@echo '             lib/ policy/ fw/ logging/; fails on any finding'
 	@echo '  help       this text'
 	@echo ''
 	@echo 'Variables: V=1 (verbose), CC, CLANG, BPFTOOL, CFLAGS, LDFLAGS,'
