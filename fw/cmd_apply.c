@@ -429,7 +429,8 @@ static void fw_apply_crash_point(const char *stage)
 	const char *at = getenv("PLUMWALL_TEST_CRASH_AT");
 
 	if (at && !strcmp(at, stage)) {
-		fflush(NULL);
+		/* best effort: the process is killed next either way */
+		(void)fflush(NULL);
 		raise(SIGKILL);
 	}
 }
@@ -1043,7 +1044,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	for (i = 0; i < a.n_ifs; i++) {
 		if (!a.ifs[i].pending)
 			continue;
-		ret = fw_rt_attach_want(prog, a.ifs[i].name, a.ifs[i].ifindex,
+		ret = fw_rt_attach_want(prog, a.ifs[i].name,
+					(int)a.ifs[i].ifindex,
 					a.ifs[i].vlans ? FW_RT_WANT_TC : want,
 					xdp_fd, tc_fd, ans_fd, &a.ifs[i].mode);
 		if (ret) {
@@ -1081,7 +1083,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	for (j = 0; j < a.n_old; j++) {
 		if (a.old[j].keep)
 			continue;
-		ret = fw_rt_detach(a.old[j].name, a.old[j].ifindex,
+		ret = fw_rt_detach(a.old[j].name, (int)a.old[j].ifindex,
 				   a.old[j].mode);
 		if (ret)
 			fprintf(stderr,
@@ -1118,7 +1120,7 @@ rollback:
 			prog);
 	for (i = 0; i < a.n_ifs; i++)
 		if (a.ifs[i].attached_now)
-			fw_rt_detach(a.ifs[i].name, a.ifs[i].ifindex,
+			fw_rt_detach(a.ifs[i].name, (int)a.ifs[i].ifindex,
 				     a.ifs[i].mode);
 	fw_rt_state_drop_tmp();
 	if (first && opened)

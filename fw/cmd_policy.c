@@ -772,7 +772,6 @@ int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		path = argv[i];
-		ret = 0;
 		memset(&ctx, 0, sizeof(ctx));
 		if (!strcmp(path, "-")) {
 			path = FW_STDIN_NAME;
@@ -870,7 +869,7 @@ static int fw_fmt_timeouts(FILE *out, const json_t *row, const json_t *value)
 	(void)row;
 	json_object_foreach((json_t *)value, key, secs)
 		if ((int)strlen(key) > width)
-			width = strlen(key);
+			width = (int)strlen(key);
 	json_object_foreach((json_t *)value, key, secs)
 		fprintf(out, "%-*s  %" JSON_INTEGER_FORMAT "s\n", width, key,
 			json_integer_value(secs));

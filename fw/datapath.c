@@ -1205,7 +1205,7 @@ static int fd_memlock(int fd, __u64 *bytes)
 			ret = 0;
 			break;
 		}
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	return ret;
 }
 
@@ -1331,7 +1331,8 @@ int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
 	o.data_size_in = run->in_len;
 	o.data_out = run->out;
 	o.data_size_out = run->out ? run->out_cap : 0;
-	o.repeat = run->repeat;
+	/* libbpf's int goes to the kernel's __u32 unchanged */
+	o.repeat = (int)run->repeat;
 	if (run->prog == FW_DP_XDP) {
 		xctx.data_end = run->in_len;
 		xctx.ingress_ifindex = run->ifindex;

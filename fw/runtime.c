@@ -554,7 +554,7 @@ int fw_rt_sha256_files(char *const *files, size_t n, char hex[65])
 		goto out;
 	}
 	for (i = 0; i < 32; i++)
-		sprintf(hex + 2 * i, "%02x", md[i]);
+		sprintf(hex + 2 * (size_t)i, "%02x", md[i]);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -683,7 +683,7 @@ static void fw_rt_lock_holder(int fd, char *buf, size_t size)
 		pid = p;
 		break;
 	}
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	if (!pid)
 		return;
 	snprintf(path, sizeof(path), "/proc/%d/comm", pid);
@@ -691,7 +691,7 @@ static void fw_rt_lock_holder(int fd, char *buf, size_t size)
 	if (f) {
 		if (!fgets(comm, sizeof(comm), f))
 			comm[0] = '\0';
-		fclose(f);
+		(void)fclose(f); /* read only: nothing to lose */
 		comm[strcspn(comm, "\n")] = '\0';
 	}
 	snprintf(buf, size, "pid %d (%s)", pid, comm[0] ? comm : "?");

@@ -25,7 +25,7 @@
 #define PW_YAML_CORE_PREFIX "tag:yaml.org,2002:"
 /* Upper bound on a document's size with aliases expanded: a file of a few
  * lines must not make the policy walker visit billions of nodes. */
-#define PW_YAML_MAX_EXPANDED (4U * 1000 * 1000)
+#define PW_YAML_MAX_EXPANDED ((size_t)4 * 1000 * 1000)
 #define PW_YAML_MAX_DEPTH 64
 #define PW_YAML_MAX_MERGES 64
 
@@ -691,7 +691,7 @@ int pw_ydoc_load_buffer(const char *name, const char *buf, size_t len,
 	    !pw_yexpanded(b.doc->root, PW_YAML_MAX_EXPANDED)) {
 		pw_error(
 			diags, &b.doc->root->loc,
-			"document expands to more than %u nodes through aliases",
+			"document expands to more than %zu nodes through aliases",
 			PW_YAML_MAX_EXPANDED);
 		b.failed = -EINVAL;
 	}

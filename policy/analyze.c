@@ -431,6 +431,9 @@ static uint32_t sig_hash(const struct builder *b, const struct sig *s)
 static bool sig_equal(const struct builder *b, const struct sig *x,
 		      const struct sig *y)
 {
+	/* x is a stored sig: htab holds NONE (memset) or the ids of stored
+	 * sigs; the analyzer does not model memset(0xff).
+	 * NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	return x->family == y->family && x->own == y->own &&
 	       x->n_atoms == y->n_atoms &&
 	       (!x->n_atoms || !memcmp(b->pool + x->atoms, b->pool + y->atoms,
@@ -530,15 +533,14 @@ static int fill_classes(struct builder *b)
 			}
 		}
 		/* Atom order is visible order (= `order`) for segments and
-		 * pw_prefix_cmp order for literals. */
-		for (j = 0; j < s->n_atoms; j++) {
-			if (atoms[j] < b->n_seg_atoms)
-				cl->segments[cl->n_segments++] =
-					vis_seg(b, b->atom_seg[atoms[j]]);
-			else
-				cl->literals[cl->n_literals++] =
-					b->lits[atoms[j] - b->n_seg_atoms];
-		}
+		 * pw_prefix_cmp order for literals. The atoms are sorted:
+		 * the n_seg segment atoms come first. */
+		for (j = 0; j < n_seg; j++)
+			cl->segments[cl->n_segments++] =
+				vis_seg(b, b->atom_seg[atoms[j]]);
+		for (; j < s->n_atoms; j++)
+			cl->literals[cl->n_literals++] =
+				b->lits[atoms[j] - b->n_seg_atoms];
 	}
 
 	tv->n_lpm = b->n_entries;

@@ -337,6 +337,9 @@ static int svc_intern(struct svc_build *b, const uint32_t *act, uint32_t n,
 	for (h = (uint32_t)hash & b->hmask; b->htab[h] != NONE;
 	     h = (h + 1) & b->hmask) {
 		c = &b->classes[b->htab[h]];
+		/* htab holds NONE (memset) or the ids of stored classes; the
+		 * analyzer does not model memset(0xff).
+		 * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		if (c->hash == hash && c->n == n &&
 		    (!n ||
 		     !memcmp(b->pool + c->first, act, n * sizeof(*act)))) {
@@ -438,7 +441,10 @@ static int svc_sweep(struct svc_build *b)
 				act[n_act++] = k;
 				hash += b->zob[k];
 			} else {
-				/* swap-remove: O(1), order restored below */
+				/* swap-remove: O(1), order restored below.
+				 * A rule's removal sorts after its addition
+				 * (keys < 2^24: hi + 1 > lo), so pos[k] is set.
+				 * NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 				act[pos[k]] = act[--n_act];
 				pos[act[pos[k]]] = pos[k];
 				hash -= b->zob[k];
@@ -1571,6 +1577,7 @@ policy_compiled_svc_lookup(const struct policy_compiled *c, uint16_t tenant,
 
 		put_be16(k.key.point_be, point & mask);
 		k.key.prefixlen = 24 + (uint32_t)bits;
+		/* cppcheck-suppress uninitvar ; only k.key is compared */
 		e = bsearch(&k, c->svcs, c->n_svcs, sizeof(*c->svcs),
 			    policy_svc_key_cmp);
 		if (e)
