@@ -497,19 +497,27 @@ static void assert_prefix(const struct pw_prefix *p, const char *text)
 }
 
 static void assert_set(const struct policy_tenant_view *tv,
-		       const uint64_t *set, const char *expect)
+		       const struct policy_class_set *set, const char *expect)
 {
 	char buf[256] = "";
 	size_t len = 0;
-	uint32_t i;
+	uint32_t i, n = 0;
 
 	for (i = 0; i < tv->n_classes; i++)
-		if (policy_class_isset(set, i))
+		if (policy_class_set_has(set, i)) {
 			len += snprintf(buf + len, sizeof(buf) - len, "%s%u",
 					len ? "," : "", i);
-	/* No bit beyond the last class. */
+			n++;
+		}
+	/* No bit beyond the last class, no word without a bit, words in
+	 * order, and the count right. */
 	for (i = tv->n_classes; i < tv->class_words * 64; i++)
-		ck_assert(!policy_class_isset(set, i));
+		ck_assert(!policy_class_set_has(set, i));
+	for (i = 0; i < set->n_words; i++) {
+		ck_assert(set->bits[i]);
+		ck_assert(!i || set->word[i - 1] < set->word[i]);
+	}
+	ck_assert_uint_eq(set->n_classes, n);
 	ck_assert_str_eq(buf, expect);
 }
 
