@@ -579,18 +579,80 @@ int fw_rt_state_read(json_t **doc)
  * synced, renamed over, and the directory synced, so after a power cut
  * state.json is the old document or the new one, whole.
  */
+/*
+ * json_dumpfd() makes one write() per token: a 100,000-rule state is
+ * millions of system calls. Tokens are gathered in a buffer instead.
+ */
+struct fw_rt_wbuf {
+	int fd;
+	size_t used;
+	char data[64 * 1024];
+};
+
+static int fw_rt_wbuf_flush(struct fw_rt_wbuf *w)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < w->used) {
+		n = write(w->fd, w->data + done, w->used - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	w->used = 0;
+	return 0;
+}
+
+static int fw_rt_wbuf_add(const char *buf, size_t size, void *data)
+{
+	struct fw_rt_wbuf *w = data;
+	size_t n;
+
+	while (size) {
+		if (w->used == sizeof(w->data) && fw_rt_wbuf_flush(w))
+			return -1;
+		n = sizeof(w->data) - w->used;
+		if (n > size)
+			n = size;
+		memcpy(w->data + w->used, buf, n);
+		w->used += n;
+		buf += n;
+		size -= n;
+	}
+	return 0;
+}
+
 static int fw_rt_write_doc(const char *path, const json_t *doc)
 {
-	int fd, ret = 0;
+	struct fw_rt_wbuf *w;
+	int fd = -1, ret = 0;
 
+	w = malloc(sizeof(*w));
+	if (!w) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
 		  0600);
-	if (fd < 0)
-		return -errno;
-	if (fchmod(fd, 0600) || json_dumpfd(doc, fd, JSON_COMPACT) || fsync(fd))
-		ret = errno ? -errno : -EIO;
-	if (close(fd) && !ret)
+	if (fd < 0) {
 		ret = -errno;
+		goto out;
+	}
+	w->fd = fd;
+	w->used = 0;
+	errno = 0;
+	if (fchmod(fd, 0600) ||
+	    json_dump_callback(doc, fw_rt_wbuf_add, w, JSON_COMPACT) ||
+	    fw_rt_wbuf_flush(w) || fsync(fd))
+		ret = errno ? -errno : -EIO;
+out:
+	if (fd >= 0 && close(fd) && !ret)
+		ret = -errno;
+	free(w);
 	return ret;
 }
 
