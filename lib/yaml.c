@@ -100,6 +100,11 @@ static enum pw_yscalar_type pw_yresolve_plain(const char *s)
 	size_t i;
 	bool digits = false;
 
+	/* Every null, bool, int and float of the schema starts with one of
+	 * these (or is empty): the names and addresses a policy is made of
+	 * do not, and a policy has millions of them. */
+	if (*s && !strchr("~nNtTfF0123456789-+.", *s))
+		return PW_YSCALAR_STR;
 	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
 		if (!strcmp(s, nulls[i]))
 			return PW_YSCALAR_NULL;
