@@ -100,12 +100,25 @@ static enum pw_yscalar_type pw_yresolve_plain(const char *s)
 	size_t i;
 	bool digits = false;
 
-	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (!strcmp(s, nulls[i]))
-			return PW_YSCALAR_NULL;
-	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
-		if (!strcmp(s, bools[i]))
-			return PW_YSCALAR_BOOL;
+	/* A null or bool starts with one of ~nNtTfF, which no number does;
+	 * numbers start with a digit, a sign or a dot. Names and addresses,
+	 * millions of them in a big policy, mostly do neither. */
+	if (*s && strchr("~nN", *s)) {
+		for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+			if (!strcmp(s, nulls[i]))
+				return PW_YSCALAR_NULL;
+		return PW_YSCALAR_STR;
+	}
+	if (*s && strchr("tTfF", *s)) {
+		for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+			if (!strcmp(s, bools[i]))
+				return PW_YSCALAR_BOOL;
+		return PW_YSCALAR_STR;
+	}
+	if (!*s)
+		return PW_YSCALAR_NULL;
+	if (!strchr("0123456789-+.", *s))
+		return PW_YSCALAR_STR;
 	if (!strncmp(s, "0o", 2) && pw_match_all(s + 2, "01234567"))
 		return PW_YSCALAR_INT;
 	if (!strncmp(s, "0x", 2) &&
