@@ -720,6 +720,9 @@ static int scratch_take(struct builder *b, const struct policy_class_set **out)
 		b->scr[w] = 0;
 	}
 	b->n_touched = 0;
+	/* The scratch arrays belong to the builder, freed with it (see
+	 * builder_release); the analyzer loses them across the call.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	return set_intern(b, b->tmp_word, b->tmp_bits, n, out);
 }
 

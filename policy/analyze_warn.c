@@ -447,15 +447,20 @@ static struct box *box_new(uint32_t next, const struct rset *s,
 	b->s.lo = s->lo;
 	b->s.n = s->n;
 	b->s.w = b->data;
-	memcpy(b->s.w, s->w, s->n * sizeof(uint64_t));
+	/* An empty set may have no words at all (w NULL): memcpy() from
+	 * NULL is undefined even for 0 bytes. */
+	if (s->n)
+		memcpy(b->s.w, s->w, s->n * sizeof(uint64_t));
 	b->d.lo = d->lo;
 	b->d.n = d->n;
 	b->d.w = b->data + s->n;
-	memcpy(b->d.w, d->w, d->n * sizeof(uint64_t));
+	if (d->n)
+		memcpy(b->d.w, d->w, d->n * sizeof(uint64_t));
 	b->v = (struct policy_svc_range *)(b->data + s->n + d->n);
 	b->n_v = n_v;
 	b->v_cap = n_v;
-	memcpy(b->v, v, n_v * sizeof(*v));
+	if (n_v)
+		memcpy(b->v, v, n_v * sizeof(*v));
 	return b;
 }
 
