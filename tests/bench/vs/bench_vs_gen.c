@@ -3,7 +3,7 @@
  * bench_vs_gen - the generator and floor loader of `make bench-vs`
  * (tests/bench/bench-vs.sh, which describes the method).
  *
- *   bench_vs_gen send IF DST_MAC SRC_IP DST_IP DPORT FLOWS MS [PRIME]
+ *   bench_vs_gen send IF DST_MAC SRC_IP DST_IP DPORT FLOWS MS [PRIME [PROG_ID]]
  *       Sends 64-byte UDP frames out of IF (a veth end, in the current
  *       network namespace) with bpf/bench_vs.bpf.c's pw_bench_gen under
  *       BPF_PROG_TEST_RUN in live-frames mode: FLOWS flows (source ports
@@ -12,10 +12,18 @@
  *       MS milliseconds from the warm-up's speed. Prints
  *       "sent N ns T wall W" for the timed run: T is the kernel's time
  *       for the N frames (send_frames()), W the wall time of the call.
+ *       With PROG_ID, bpf_stats are on (BPF_ENABLE_STATS) for the timed
+ *       run, and "prog_ns P prog_runs R" are program PROG_ID's run time
+ *       and runs in it (0 0 without).
  *   bench_vs_gen attach IF drop|pass|sink
  *       Attaches a floor (XDP_DROP, XDP_PASS) or the sink (XDP_DROP) to
  *       IF in native mode; the attachment outlives the process and goes
  *       with the interface.
+ *   bench_vs_gen gro IF
+ *       Turns GRO on for IF (ethtool -K IF gro on, without ethtool): a
+ *       veth end takes frames sent to it with XDP_TX only when it has
+ *       NAPI, which it has with an XDP program or with GRO on; the
+ *       firewalls without an XDP program (tc, nftables) need the latter.
  *
  * Exit status 0, 1 on an error (with a message on stderr), 2 on usage.
  */
@@ -30,7 +38,11 @@
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <linux/ethtool.h>
 #include <linux/if_link.h>
+#include <linux/sockios.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 
 #include "bpf/bench_vs.skel.h"
 
@@ -134,8 +146,24 @@ static int send_frames(int fd, unsigned int ifindex, const uint8_t *f, __u32 n,
 	return 0;
 }
 
-static int cmd_send(char **argv, int prime)
+/* The kernel's run time and run count of program ID so far (counted
+ * while bpf_stats are on). */
+static int prog_stats(int fd, __u64 *ns, __u64 *cnt)
 {
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*ns = info.run_time_ns;
+	*cnt = info.run_cnt;
+	return 0;
+}
+
+static int cmd_send(char **argv, int prime, __u32 prog_id)
+{
+	__u64 rt0 = 0, rc0 = 0, rt1 = 0, rc1 = 0;
+	int stats_fd = -1, prog_fd = -1;
 	struct bench_vs_bpf *skel = NULL;
 	uint8_t frame[FRAME_LEN];
 	unsigned int ifindex, flows;
@@ -178,11 +206,43 @@ static int cmd_send(char **argv, int prime)
 		n = 16;
 	if (n > 1e8)
 		n = 1e8;
+	if (prog_id) {
+		/* bpf_stats for this run only: BPF_ENABLE_STATS, held by an
+		 * fd, leaves kernel.bpf_stats_enabled as it is */
+		prog_fd = bpf_prog_get_fd_by_id(prog_id);
+		if (prog_fd < 0) {
+			ret = -errno;
+			goto out;
+		}
+		stats_fd = bpf_enable_stats(BPF_STATS_RUN_TIME);
+		if (stats_fd < 0) {
+			ret = -errno;
+			goto out;
+		}
+		ret = prog_stats(prog_fd, &rt0, &rc0);
+		if (ret)
+			goto out;
+	}
 	ret = send_frames(fd, ifindex, frame, (__u32)n, &ns, &wall);
 	if (ret)
 		goto out;
-	printf("sent %u ns %.0f wall %.0f\n", (__u32)n, ns, wall);
+	if (prog_id) {
+		ret = prog_stats(prog_fd, &rt1, &rc1);
+		if (ret)
+			goto out;
+		if (rc1 <= rc0) {
+			ret = -ENODATA;
+			goto out;
+		}
+	}
+	printf("sent %u ns %.0f wall %.0f prog_ns %llu prog_runs %llu\n",
+	       (__u32)n, ns, wall, (unsigned long long)(rt1 - rt0),
+	       (unsigned long long)(rc1 - rc0));
 out:
+	if (stats_fd >= 0)
+		close(stats_fd);
+	if (prog_fd >= 0)
+		close(prog_fd);
 	bench_vs_bpf__destroy(skel);
 	return ret;
 }
@@ -217,20 +277,42 @@ out:
 	return ret;
 }
 
+static int cmd_gro(const char *ifname)
+{
+	struct ethtool_value ev = { .cmd = ETHTOOL_SGRO, .data = 1 };
+	struct ifreq ifr = {};
+	int fd, ret = 0;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", ifname);
+	ifr.ifr_data = (void *)&ev;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
 int main(int argc, char **argv)
 {
 	int ret;
 
 	libbpf_set_print(NULL);
-	if (argc >= 9 && argc <= 10 && !strcmp(argv[1], "send")) {
-		ret = cmd_send(argv + 2, argc == 10 ? atoi(argv[9]) : 0);
+	if (argc >= 9 && argc <= 11 && !strcmp(argv[1], "send")) {
+		ret = cmd_send(argv + 2, argc >= 10 ? atoi(argv[9]) : 0,
+			       argc >= 11 ? (__u32)strtoul(argv[10], NULL, 10) :
+					    0);
+	} else if (argc == 3 && !strcmp(argv[1], "gro")) {
+		ret = cmd_gro(argv[2]);
 	} else if (argc == 4 && !strcmp(argv[1], "attach")) {
 		ret = cmd_attach(argv[2], argv[3]);
 	} else {
 		fprintf(stderr,
 			"usage: bench_vs_gen send IF DST_MAC SRC_IP DST_IP "
-			"DPORT FLOWS MS [PRIME]\n"
-			"       bench_vs_gen attach IF drop|pass|sink\n");
+			"DPORT FLOWS MS [PRIME [PROG_ID]]\n"
+			"       bench_vs_gen attach IF drop|pass|sink\n"
+			"       bench_vs_gen gro IF\n");
 		return 2;
 	}
 	if (ret)
