@@ -249,7 +249,8 @@ rules() {
 
 # load CONFIG: its rule set of rules()
 load() {
-	local c=$1 t0=$SECONDS
+	local c=$1 t0
+	t0=$(date +%s.%N)
 	case $c in
 	pwxdp | pwtc)
 		pwrun $c apply "$TMP/pw.yaml" --mode ${c#pw} >"$TMP/apply.out" 2>&1 ||
@@ -260,7 +261,7 @@ load() {
 			die "$c: nft -f failed: $(head -5 "$TMP/nft.out")"
 		;;
 	esac
-	echo "load $c $((SECONDS - t0))" >>"$TMP/loads"
+	echo "$2 $c $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')" >>"$TMP/loads"
 }
 
 # progid CONFIG: the id of the plumwall program judging fw0's packets,
@@ -346,7 +347,7 @@ setup
 : >"$RAW"
 for n in $SIZES; do
 	rules $n deny
-	for c in pwxdp pwtc nftvmap nftfwd nftlin; do load $c; done
+	for c in pwxdp pwtc nftvmap nftfwd nftlin; do load $c "deny N=$n"; done
 	run deny $n $DENY_FLOWS "${CONFIGS[@]}"
 done
 
@@ -354,7 +355,7 @@ est=(pass pwxdp pwtc nftvmap nftfwd)
 ((EST_RULES <= 1000)) && est+=(nftlin)
 rules $EST_RULES allow
 for c in "${est[@]}"; do
-	load $c
+	load $c "est N=$EST_RULES"
 	prime $c $EST_FLOWS
 done
 run est $EST_RULES $EST_FLOWS "${est[@]}"
@@ -382,7 +383,11 @@ function stat(key, arr,   n, i, v) {
 	lo = v[1]; hi = v[n]
 	return n
 }
-function fmt(x) { return x >= 10000 ? sprintf("%.3gk", x / 1000) : sprintf("%.0f", x) }
+function fmt(x) {
+	if (x >= 1e6) return sprintf("%.2fM", x / 1e6)
+	if (x >= 1e4) return sprintf("%.1fk", x / 1e3)
+	return sprintf("%.0f", x)
+}
 $1 == "prog" { prog[$2 " " $3 " " $5] = prog[$2 " " $3 " " $5] " " $6; next }
 {
 	v[$1 " " $2 " " $4] = v[$1 " " $2 " " $4] " " $5
@@ -472,3 +477,7 @@ END {
 		}
 	}
 }' "$RAW"
+echo
+echo "loading the rule sets, seconds (plumwall apply, replacing the previous N's; nft -f with flush ruleset):"
+awk '{ k = $1 " " $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k } line[k] = line[k] sprintf("  %s %s", $3, $4) }
+	END { for (i = 1; i <= n; i++) printf "  %-12s%s\n", order[i], line[order[i]] }' "$TMP/loads"
