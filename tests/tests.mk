@@ -32,3 +32,12 @@ BENCH_VS_GEN := $(BUILD)/bench-vs/bench_vs_gen
 BENCH_BINS   += $(BENCH_VS_GEN)
 $(BENCH_VS_GEN): $(OBJDIR)/tests/bench/vs/bench_vs_gen.o $(LIBPW)
 	$(LINK)
+
+# tests/tools/optdump.c -> build/tests/optdump.so: preloaded by the manual
+# and completion tests to read the programs' getopt_long tables.
+OPTDUMP := $(BUILD)/tests/optdump.so
+TEST_BINS += $(OPTDUMP)
+$(OPTDUMP): tests/tools/optdump.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl
