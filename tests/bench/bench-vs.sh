@@ -480,4 +480,4 @@ END {
 echo
 echo "loading the rule sets, seconds (plumwall apply, replacing the previous N's; nft -f with flush ruleset):"
 awk '{ k = $1 " " $2; if (!(k in seen)) { seen[k] = 1; order[++n] = k } line[k] = line[k] sprintf("  %s %s", $3, $4) }
-	END { for (i = 1; i <= n; i++) printf "  %-12s%s\n", order[i], line[order[i]] }' "$TMP/loads"
+	END { for (i = 1; i <= n; i++) printf "  %-14s%s\n", order[i], line[order[i]] }' "$TMP/loads"
