@@ -23,6 +23,31 @@ int fw_out_json(FILE *out, const json_t *doc)
 	return fw_stream_status(out);
 }
 
+int fw_out_json_key(FILE *out, int first, const char *key)
+{
+	json_t *name = json_string(key);
+	int ret = 0;
+
+	if (!name)
+		return -ENOMEM;
+	if (!first)
+		fputc(',', out);
+	/* Through jansson, so the key is escaped as in a whole document. */
+	if (json_dumpf(name, out, JSON_COMPACT | JSON_ENCODE_ANY))
+		ret = -EIO;
+	fputc(':', out);
+	json_decref(name);
+	return ret ? ret : fw_stream_status(out);
+}
+
+int fw_out_json_part(FILE *out, const json_t *value)
+{
+	if (json_dumpf(value, out,
+		       JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY))
+		return -EIO;
+	return fw_stream_status(out);
+}
+
 int fw_output(FILE *out, enum fw_format format, const json_t *doc,
 	      fw_text_renderer render)
 {
