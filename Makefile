@@ -38,7 +38,7 @@ include tests/tests.mk
 include tests/fuzz/fuzz.mk
 include man/man.mk
 
-.PHONY: all tests benches check bench demo install uninstall clean distclean help \
+.PHONY: all tests benches check bench bench-vs demo install uninstall clean distclean help \
 	deps vm-deps vm-check lint deb-deps deb deb-check image-deps image image-check FORCE
 
 all: $(BPF_SKELS) $(LIBPW) $(BINS) $(MAN_PAGES)
@@ -120,6 +120,11 @@ bench: all benches
 		n=$$((n + 1)); echo "bench: $$b"; "$$b" || exit 1; \
 	done; \
 	[ $$n -gt 0 ] || echo "bench: no benchmarks yet"
+
+# make bench-vs: plumwall against nftables and bare XDP programs on veths
+# (tests/bench/bench-vs.sh: method, variables such as BENCH_QUICK=1).
+bench-vs: all benches
+	$(Q)PLUMWALL_BUILD=$(abspath $(BUILD)) bash tests/bench/bench-vs.sh
 
 # make vm-check: the kernel-facing suites inside VMs booted with Debian's
 # stock kernels (tests/vm/vm-check). VM_RELEASES="bookworm trixie".
@@ -290,6 +295,8 @@ help:
 	@echo '  all        (default) BPF objects + skeletons, libplumwall.a, binaries'
 	@echo '  check      make deps, build everything, run tests/run-tests'
 	@echo '  bench      build and run build/bench/* benchmarks'
+	@echo '  bench-vs   plumwall vs nftables and bare XDP on veths, whole path'
+	@echo '             and program only (BENCH_QUICK=1: a smoke run)'
 	@echo '  demo       make deps, make all, run etc/demo.sh'
 	@echo '  install    install binaries, units, manual pages, docs, completion;'
 	@echo '             configuration and policy only where not edited (else'
@@ -306,7 +313,8 @@ help:
 	@echo '  tests      build unit-test binaries only'
 	@echo '  fuzz       make deps, build the libFuzzer harnesses (tests/fuzz/),'
 	@echo '             run each FUZZ_SECONDS=$(FUZZ_SECONDS) s; fails on any finding'
-	@echo '  lint       make deps, make all, cppcheck and clang-tidy (tests/lint/run-lint)'
+	@echo '  lint       make all, then cppcheck and clang-tidy (.clang-tidy) over'
+	@echo '             lib/ policy/ fw/ logging/; fails on any finding'
 	@echo '  help       this text'
 	@echo ''
 	@echo 'Variables: V=1 (verbose), CC, CLANG, BPFTOOL, CFLAGS, LDFLAGS,'

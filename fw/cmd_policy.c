@@ -301,20 +301,23 @@ static json_t *fw_jsegments(const struct policy_segment *segs, uint32_t n,
 	return obj;
 }
 
-static json_t *fw_jclass_set(const struct policy_tenant_view *tv,
-			     const uint64_t *set, int *err)
+static json_t *fw_jclass_set(const struct policy_class_set *set, int *err)
 {
 	json_t *arr = json_array();
-	uint32_t id;
+	uint64_t bits;
+	uint32_t i;
 
-	for (id = 0; id < tv->n_classes; id++)
-		if (policy_class_isset(set, id))
-			fw_jappend(arr, fw_jint(id), err);
+	for (i = 0; i < set->n_words; i++)
+		for (bits = set->bits[i]; bits; bits &= bits - 1)
+			fw_jappend(arr,
+				   fw_jint(set->word[i] * 64ULL +
+					   (uint64_t)__builtin_ctzll(bits)),
+				   err);
 	return arr;
 }
 
-static json_t *fw_jrule(const struct policy_tenant_view *tv, uint32_t pos,
-			const struct policy_rule_view *rv, int *err)
+static json_t *fw_jrule(uint32_t pos, const struct policy_rule_view *rv,
+			int *err)
 {
 	const struct policy_rule *rule = rv->rule;
 	json_t *obj = json_object();
@@ -332,8 +335,8 @@ static json_t *fw_jrule(const struct policy_tenant_view *tv, uint32_t pos,
 	fw_jset(obj, "action", json_string(policy_action_name(rule->action)),
 		err);
 	fw_jset(obj, "log", json_boolean(rule->log), err);
-	fw_jset(obj, "from_classes", fw_jclass_set(tv, rv->src, err), err);
-	fw_jset(obj, "to_classes", fw_jclass_set(tv, rv->dst, err), err);
+	fw_jset(obj, "from_classes", fw_jclass_set(rv->src, err), err);
+	fw_jset(obj, "to_classes", fw_jclass_set(rv->dst, err), err);
 	return obj;
 }
 
@@ -412,7 +415,7 @@ static json_t *fw_jtenant(const struct policy_tenant_view *tv, int *err)
 	fw_jset(obj, "classes", fw_jclasses(tv, err), err);
 	arr = json_array();
 	for (i = 0; i < tv->n_rules; i++)
-		fw_jappend(arr, fw_jrule(tv, i + 1, &tv->rules[i], err), err);
+		fw_jappend(arr, fw_jrule(i + 1, &tv->rules[i], err), err);
 	fw_jset(obj, "rules", arr, err);
 	return obj;
 }
@@ -772,7 +775,6 @@ int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		path = argv[i];
-		ret = 0;
 		memset(&ctx, 0, sizeof(ctx));
 		if (!strcmp(path, "-")) {
 			path = FW_STDIN_NAME;
@@ -870,7 +872,7 @@ static int fw_fmt_timeouts(FILE *out, const json_t *row, const json_t *value)
 	(void)row;
 	json_object_foreach((json_t *)value, key, secs)
 		if ((int)strlen(key) > width)
-			width = strlen(key);
+			width = (int)strlen(key);
 	json_object_foreach((json_t *)value, key, secs)
 		fprintf(out, "%-*s  %" JSON_INTEGER_FORMAT "s\n", width, key,
 			json_integer_value(secs));

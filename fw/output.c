@@ -92,8 +92,9 @@ int fw_out_value(FILE *out, const json_t *value)
 		}
 		break;
 	case JSON_STRING:
-		fwrite(json_string_value(value), 1, json_string_length(value),
-		       out);
+		/* the stream's error is checked once, fw_stream_status() */
+		(void)fwrite(json_string_value(value), 1,
+			     json_string_length(value), out);
 		break;
 	case JSON_INTEGER:
 		fprintf(out, "%" JSON_INTEGER_FORMAT,
@@ -229,7 +230,8 @@ static bool fw_table_line(FILE *out, unsigned int indent,
 				fw_pad(out, FW_GAP);
 			if (cols[i].align == FW_ALIGN_RIGHT)
 				fw_pad(out, widths[i] - w);
-			fwrite(s, 1, len, out);
+			/* checked once, fw_stream_status() */
+			(void)fwrite(s, 1, len, out);
 			if (i < last && cols[i].align == FW_ALIGN_LEFT)
 				fw_pad(out, widths[i] - w);
 		}
@@ -333,7 +335,8 @@ int fw_out_fields(FILE *out, unsigned int indent,
 			pad += s == text ? -width : indent;
 			if (len) {
 				fw_pad(out, pad);
-				fwrite(s, 1, len, out);
+				/* checked once, fw_stream_status() */
+				(void)fwrite(s, 1, len, out);
 			}
 			fputc('\n', out);
 		}
