@@ -8,21 +8,31 @@
  *
  * Per packet, the base chain (prerouting, after conntrack) accepts the
  * packets of tracked flows, and a verdict map finds the tenant chain by
- * input interface. A tenant chain has a fixed number of rules, at most 7
- * key shapes x 2 families x 5 ways of reading the service point, however
- * many rules the policy has; each makes one lookup in an interval map
- * over a concatenation of packet fields (the kernel's pipapo sets):
+ * input interface. The lookups that follow do not grow with the number
+ * of rules: each is one lookup in a map keyed by packet fields, and a
+ * chain has at most a few dozen rules however big the policy is:
  *
- *   tT_kS_4 / _6   (saddr . daddr . l4proto . point) -> goto rN
+ *   tT_src4 / _6     ip saddr -> jump tT_sC, the chain of the source's
+ *                    class C (an interval map: the pw_addr LPM entries
+ *                    flattened into disjoint intervals)
+ *   tT_sC_kS         in tT_sC, the keys of shape S (0, 2, 4) whose source
+ *                    is C: (daddr . l4proto . point) -> goto rN, with the
+ *                    fields of the shape only; shape 6 (src, any, any) is
+ *                    a goto rule of its own
+ *   tT_kS[_4|_6]     back in tT, the shapes without a source (1, 3, 5);
+ *                    shape 7 (any, any, any) is a goto rule
  *
- * with the fields of shape S only (S = PW_TUPLE bits: 1 src any, 2 dst
- * any, 4 svc any; a shape with a single field adds l4proto 0-255, as
- * pipapo needs two). Each key of the compiled pw_decision becomes the
- * elements of its classes' intervals (addresses: the pw_addr LPM entries
- * flattened; services: the pw_svc ones). The chain rN (rNa for an audit
- * tenant's deny or reject) counts with the named counter rN and gives the
- * rule's verdict. Only packet fields feed a lookup, so nft(8) lists the
- * table.
+ * Maps over a concatenation are interval maps (the kernel's pipapo sets);
+ * a layout with a single field adds l4proto 0-255, as pipapo needs two.
+ * The point is the destination port for TCP and UDP, type << 8 | code for
+ * ICMP and ICMPv6 (every code of a type), and for other protocols any
+ * value (nft reads the ethertype there). Each key of the compiled
+ * pw_decision becomes one element per combination of its destination's
+ * and service's intervals. The chain rN (rNa for an audit tenant's deny
+ * or reject) counts with the named counter rN and gives the rule's
+ * verdict (accept, drop, or the chain refuse: reject with tcp reset /
+ * icmpx admin-prohibited). Only packet fields feed a lookup, so nft(8)
+ * lists the table.
  *
  * The datapath takes the smallest rule id over up to eight lookups; a
  * chain takes the first rule that matches. fw_nft_plan_build() turns one
