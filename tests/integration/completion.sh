@@ -125,31 +125,8 @@ expect_not() {
 	done
 }
 
-# The programs' option tables (see man.sh): table N of `PROGRAM [CMD]
-# --help` as "-x"/"--name" lines in $TMP/table.N.
-read_tables() {
-	rm -f "$TMP/dump" "$TMP"/table.*
-	# A sanitized build (make check SANITIZE=1) wants its ASan runtime
-	# first among the libraries; optdump.so only wraps getopt_long.
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		PW_OPTDUMP=$TMP/dump LD_PRELOAD=$OPTDUMP "$@" --help >/dev/null 2>&1
-	local kw a b i n=0
-	while read -r kw a b; do
-		case $kw in
-		table)
-			n=$((n + 1))
-			: >"$TMP/table.$n"
-			;;
-		short)
-			a=${a#[+-]}
-			a=${a//:/}
-			for ((i = 0; i < ${#a}; i++)); do echo "-${a:i:1}" >>"$TMP/table.$n"; done
-			;;
-		long) echo "--$a" >>"$TMP/table.$n" ;;
-		esac
-	done <"$TMP/dump" 2>/dev/null
-	for ((i = n + 1; i <= 2; i++)); do : >"$TMP/table.$i"; done
-}
+# The programs' option tables: read_tables PROGRAM [COMMAND].
+. "$(dirname "${BASH_SOURCE[0]}")/optdump.bash"
 
 # The same exceptions as man.sh (options in a command's table that it
 # refuses; none at present).

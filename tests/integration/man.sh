@@ -125,38 +125,8 @@ source_part() { # SCD HEADING
 		on' "$1"
 }
 
-# The option tables PROGRAM [COMMAND] --help hands to getopt_long: sets
-# TABLES to the number found and writes table N's options, one per line
-# ("-x" or "--name"), to $TMP/table.N.
-read_tables() { # PROGRAM [COMMAND]
-	rm -f "$TMP/dump" "$TMP"/table.*
-	# A sanitized build (make check SANITIZE=1) wants its ASan runtime
-	# first among the libraries; optdump.so only wraps getopt_long.
-	ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0" \
-		PW_OPTDUMP=$TMP/dump LD_PRELOAD=$OPTDUMP "$@" --help >/dev/null 2>&1
-	TABLES=0
-	[[ -s $TMP/dump ]] || return 0
-	local kw a b
-	while read -r kw a b; do
-		case $kw in
-		table)
-			TABLES=$((TABLES + 1))
-			: >"$TMP/table.$TABLES"
-			;;
-		short)
-			# Option characters; ':' marks an argument, a leading
-			# '+' or '-' is getopt's ordering mode.
-			a=${a#[+-]}
-			a=${a//:/}
-			local i
-			for ((i = 0; i < ${#a}; i++)); do
-				echo "-${a:i:1}" >>"$TMP/table.$TABLES"
-			done
-			;;
-		long) echo "--$a" >>"$TMP/table.$TABLES" ;;
-		esac
-	done <"$TMP/dump"
-}
+# The programs' option tables: read_tables PROGRAM [COMMAND].
+. "$(dirname "${BASH_SOURCE[0]}")/optdump.bash"
 
 # documented TEXT-FILE OPTION: OPTION appears in the text as a word.
 documented() {
