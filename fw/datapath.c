@@ -1032,13 +1032,30 @@ int fw_dp_ct_count(struct fw_dp *dp, __u32 *count)
 }
 
 /* Delete every entry of a hash map with keys of at most 64 bytes. */
+/*
+ * The next key is taken before the current one is deleted: asked for the
+ * key after a deleted one, a hash map starts again from its first bucket,
+ * which made a flush quadratic in the table size (minutes for a full
+ * conntrack table of 262,144).
+ */
 static int flush_map(int fd)
 {
-	unsigned char key[64];
+	unsigned char key[64], next[64];
+	int more;
 
-	while (!bpf_map_get_next_key(fd, NULL, key))
-		if (bpf_map_delete_elem(fd, key))
-			return -errno;
+	/* Until a walk from the start finds nothing: a running datapath may
+	 * add entries meanwhile. */
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		do {
+			more = !bpf_map_get_next_key(fd, key, next);
+			if (!more && errno != ENOENT)
+				return -errno;
+			/* Gone meanwhile (LRU eviction): fine. */
+			if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+				return -errno;
+			memcpy(key, next, sizeof(key));
+		} while (more);
+	}
 	return errno == ENOENT ? 0 : -errno;
 }
 
