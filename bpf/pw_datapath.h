@@ -347,7 +347,8 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 	t.point = pw_pkt_point(p->proto, p->dport, p->icmp_type);
 	__builtin_memcpy(t.saddr, p->saddr, 16);
 	__builtin_memcpy(t.daddr, p->daddr, 16);
-	pw_judge(env->slot, env->tenant, pw_tinfo(tv), &t, &j);
+	pw_judge_cached(env->slot, st->fill_id, env->tenant, pw_tinfo(tv), &t,
+			&j);
 	pw_count_rule(env->slot, j.rule_id, p->len, env->now);
 	if (j.rule_id == PW_RULE_NONE && pw_is_link_control(p)) {
 		/*

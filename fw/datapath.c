@@ -624,6 +624,7 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 		(size_t)dp->ncpus * sizeof(struct pw_tenant_counter)
 	};
 	struct rules_src rs = { p->rules, sizeof(struct pw_rule_val) };
+	struct pw_settings set;
 	__u32 zero = 0;
 	int ret = 0;
 
@@ -648,7 +649,16 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 				   get_rule);
 		break;
 	case SM_SETTINGS:
-		if (bpf_map_update_elem(fd, &zero, &p->settings, BPF_ANY))
+		/* The fill id names this fill for the datapath's judgement
+		 * cache (shared.h, pw_jcache): the id of this new map, which
+		 * no other map alive or made before it has. */
+		set = p->settings;
+		set.fill_id = fd_map_id(fd);
+		if (!set.fill_id) {
+			ret = -EIO;
+			break;
+		}
+		if (bpf_map_update_elem(fd, &zero, &set, BPF_ANY))
 			ret = -errno;
 		break;
 	case SM_RULE_STATS:

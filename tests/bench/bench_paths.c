@@ -15,6 +15,7 @@
  *
  * Paths:
  *   deny     a TCP SYN the policy denies (unlogged), judged in full;
+ *   scan     SYNs from 32,768 source addresses, one each: nothing cached;
  *   new      an allowed TCP segment with RST set: judged in full, no flow;
  *   est      an ACK of a tracked flow (hot: one flow; rr: 1 and 32,768);
  *   syn      a SYN creating a flow into an empty table (rr, 32,768);
@@ -50,6 +51,9 @@
 #define MAX_ROUNDS 15
 
 static __u32 repeat = 100000;
+/* BENCH_PHASE=deny|est32k|synfull: only run that phase, 20 times (for a
+ * profiler) */
+static const char *phase;
 static unsigned int rounds = 5;
 
 static void put16(uint8_t *p, uint16_t v)
@@ -255,6 +259,7 @@ enum col {
 	C_TC_DENY_HOT,
 	C_TC_EST_HOT,
 	C_DENY_RR,
+	C_SCAN_RR,
 	C_EST1_RR,
 	C_EST32K_RR,
 	C_TC_EST32K_RR,
@@ -264,8 +269,8 @@ enum col {
 };
 
 static const char *const col_names[C_COUNT] = {
-	"deny", "new",	  "est",       "tc_deny", "tc_est", "deny_rr",
-	"est1", "est32k", "tc_est32k", "syn",	  "synfull"
+	"deny", "new",	"est",	  "tc_deny",   "tc_est", "deny_rr",
+	"scan", "est1", "est32k", "tc_est32k", "syn",	 "synfull"
 };
 
 /* Fill pw_ct to its size with entries of a tenant no interface has. */
@@ -315,8 +320,47 @@ static int round_one(struct fw_dp *dp, int pass_fd, const struct pick *p,
 
 	/* the single-run overhead, over as many distinct frames */
 	make_frames(p, &p->deny, N_FLOWS, 0x02);
+	if (phase) {
+		unsigned int i;
+		uint8_t fl = !strcmp(phase, "deny") ? 0x02 : 0x10;
+
+		if (strcmp(phase, "deny")) {
+			make_frames(p, &p->allow, N_FLOWS, 0x02);
+			rr_ns(xdp, 1, N_FLOWS);
+		}
+		if (!strcmp(phase, "synfull")) {
+			ret = fill_ct(dp);
+			if (ret)
+				return ret;
+			fl = 0x02;
+		}
+		make_frames(p, strcmp(phase, "deny") ? &p->allow : &p->deny,
+			    N_FLOWS, fl);
+		for (i = 0; i < 20; i++) {
+			unsigned int j;
+
+			/* synfull: new flows each time (other sports) */
+			if (!strcmp(phase, "synfull"))
+				for (j = 0; j < N_FLOWS; j++)
+					frames[j][14 + 20 + (p->vlan ? 4 : 0)] =
+						(uint8_t)(0x80 + i);
+			rr_ns(xdp, 1, N_FLOWS);
+		}
+		return -ECANCELED;
+	}
 	floor1 = rr_ns(pass_fd, 1, N_FLOWS);
 	out[C_DENY_RR] = rr_ns(xdp, 1, N_FLOWS) - floor1;
+	/* a scan: every frame from another source address (10.x.y.5) */
+	{
+		size_t src = 12 + (p->vlan ? 4 : 0) + 2 + 12;
+		unsigned int i;
+
+		for (i = 0; i < N_FLOWS; i++) {
+			frames[i][src + 1] = (uint8_t)(100 + (i >> 8));
+			frames[i][src + 2] = (uint8_t)i;
+		}
+	}
+	out[C_SCAN_RR] = rr_ns(xdp, 1, N_FLOWS) - floor1;
 
 	make_frames(p, &p->allow, N_FLOWS, 0x02);
 	out[C_SYN_RR] = rr_ns(xdp, 1, N_FLOWS) - floor1;
@@ -423,6 +467,7 @@ int main(void)
 	env = getenv("BENCH_ROUNDS");
 	if (env && atoi(env) > 0)
 		rounds = atoi(env) > MAX_ROUNDS ? MAX_ROUNDS : atoi(env);
+	phase = getenv("BENCH_PHASE");
 	env = getenv("BENCH_SIZES");
 	if (env) {
 		char *s = strdup(env), *save = NULL, *tok;
@@ -453,6 +498,10 @@ int main(void)
 	for (i = 0; i < n; i++) {
 		ret = bench_one(dp, bpf_program__fd(pass->progs.xdp_pass),
 				sizes[i], med[i]);
+		if (ret == -ECANCELED) {
+			ret = 0;
+			goto out;
+		}
 		if (ret)
 			goto out;
 		fprintf(stderr, "bench_paths: %u rules done\n", sizes[i]);
