@@ -462,7 +462,12 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	cfg = bpf_map_lookup_elem(&pw_config, &zero);
 	if (!cfg)
 		return ctx_drop(hook);
-	env.now = bpf_ktime_get_ns() + cfg->clock_offset_ns;
+	/* The coarse clock (CLOCK_MONOTONIC at the last tick): reading the
+	 * fine one cost about 25 ns of a 100 ns established packet, and
+	 * what env.now is for (timeouts of seconds, rate buckets, rule hit
+	 * times) does not need better than a tick. Events stamp the fine
+	 * clock (pw_event_clock()). */
+	env.now = bpf_ktime_get_coarse_ns() + cfg->clock_offset_ns;
 	env.slot = *(volatile __u32 *)&cfg->active_slot & 1;
 	m = pw_slot_map(&pw_settings, env.slot);
 	if (m)

@@ -79,9 +79,11 @@
  * field name says _be; every other multi-byte field (ports in pw_ct_key,
  * pw_frag_val and pw_event included) is host order.
  *
- * Clock: every timestamp the datapath writes (pw_ct_val, pw_rate_val,
- * pw_frag_val, pw_event) is bpf_ktime_get_ns() + pw_config.clock_offset_ns,
- * i.e. CLOCK_MONOTONIC when the offset is 0 (tests set it to move time).
+ * Clock: every timestamp the datapath writes is CLOCK_MONOTONIC +
+ * pw_config.clock_offset_ns (tests set the offset to move time): for
+ * pw_event bpf_ktime_get_ns(), for pw_ct_val, pw_rate_val, pw_frag_val
+ * and pw_rule_counter the cheaper coarse clock bpf_ktime_get_coarse_ns()
+ * (monotonic at the last tick, never ahead of the fine one).
  */
 
 /*
