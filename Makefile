@@ -36,11 +36,12 @@ include fw/fw.mk
 include logging/logging.mk
 include tests/tests.mk
 include tests/fuzz/fuzz.mk
+include man/man.mk
 
-.PHONY: all tests benches check bench demo install clean distclean help deps \
-	vm-deps vm-check lint FORCE
+.PHONY: all tests benches check bench bench-vs demo install uninstall clean distclean help \
+	deps vm-deps vm-check lint deb-deps deb deb-check image-deps image image-check FORCE
 
-all: $(BPF_SKELS) $(LIBPW) $(BINS)
+all: $(BPF_SKELS) $(LIBPW) $(BINS) $(MAN_PAGES)
 
 # A sanitized build says so: tests/run-tests then makes every sanitizer
 # report a failure of the suite that caused it.
@@ -120,6 +121,11 @@ bench: all benches
 	done; \
 	[ $$n -gt 0 ] || echo "bench: no benchmarks yet"
 
+# make bench-vs: plumwall against nftables and bare XDP programs on veths
+# (tests/bench/bench-vs.sh: method, variables such as BENCH_QUICK=1).
+bench-vs: all benches
+	$(Q)PLUMWALL_BUILD=$(abspath $(BUILD)) bash tests/bench/bench-vs.sh
+
 # make vm-check: the kernel-facing suites inside VMs booted with Debian's
 # stock kernels (tests/vm/vm-check). VM_RELEASES="bookworm trixie".
 VM_RELEASES ?= bookworm
@@ -138,34 +144,145 @@ vm-check: deps vm-deps
 		all tests benches
 	$(Q)VM_RELEASES="$(VM_RELEASES)" bash tests/vm/vm-check
 
+# ---------------------------------------------------------------------------
+# make deb: the Debian package, built by dpkg-buildpackage -b -us -uc from a
+# copy of this tree (the package build cleans and rebuilds its own build/;
+# dpkg writes its output next to the source, which is build/deb/src), then
+# moved to build/deb. make deb-check builds it and checks it
+# (tests/deb/deb-check: lintian, contents, conffiles in a scratch root).
+DEB_DEB_PACKAGES := debhelper dpkg-dev lintian
+DEB_OUT := $(BUILD)/deb
+
+deb-deps:
+	$(Q)$(MAKE) deps DEB_PACKAGES="$(DEB_DEB_PACKAGES)"
+
+deb: deps deb-deps
+	$(call msg,DEB,$(DEB_OUT))
+	$(Q)rm -rf $(DEB_OUT) && mkdir -p $(DEB_OUT)/src/plumwall
+	$(Q)tar -C . --exclude=./build --exclude=./.git --exclude=./.cache -cf - . | \
+		tar -C $(DEB_OUT)/src/plumwall -xf -
+	$(Q)cd $(DEB_OUT)/src/plumwall && dpkg-buildpackage -b -us -uc >../build.log 2>&1 || \
+		{ tail -n 40 ../build.log; echo "deb: dpkg-buildpackage failed; log: $(DEB_OUT)/build.log" >&2; \
+		  mv ../build.log $(CURDIR)/$(DEB_OUT)/ 2>/dev/null; exit 1; }
+	$(Q)mv $(DEB_OUT)/src/*.deb $(DEB_OUT)/src/*.changes $(DEB_OUT)/src/*.buildinfo \
+		$(DEB_OUT)/src/build.log $(DEB_OUT)/
+	$(Q)rm -rf $(DEB_OUT)/src
+	$(Q)ls $(DEB_OUT)/*.deb
+
+deb-check: deb
+	$(Q)bash tests/deb/deb-check $(DEB_OUT)
+
+# ---------------------------------------------------------------------------
+# make image: the appliance, a bootable disk image of Debian 12 with the
+# package installed (image/mkimage; IMAGE_FORMAT=raw for a raw disk).
+# make image-check boots it under qemu and checks it (tests/vm/image-check).
+IMAGE_FORMAT ?= qcow2
+IMAGE_DEB_PACKAGES := mmdebstrap qemu-system-x86 qemu-utils e2fsprogs fdisk \
+		      openssh-client iproute2 netcat-openbsd iputils-ping
+IMAGE := $(BUILD)/image/plumwall-$(PW_VERSION)-amd64.$(if $(filter raw,$(IMAGE_FORMAT)),img,qcow2)
+
+image-deps:
+	$(Q)$(MAKE) deps DEB_PACKAGES="$(IMAGE_DEB_PACKAGES)"
+
+image: deb image-deps
+	$(call msg,IMAGE,$(IMAGE))
+	$(Q)bash image/mkimage $(DEB_OUT)/plumwall_$(PW_VERSION)_amd64.deb $(IMAGE) $(IMAGE_FORMAT)
+
+image-check: image
+	$(Q)bash tests/vm/image-check $(IMAGE)
+
 demo: deps
 	$(Q)$(MAKE) all
 	$(Q)if [ -f etc/demo.sh ]; then bash etc/demo.sh; else echo "demo: not built yet"; fi
 
 # ---------------------------------------------------------------------------
-PREFIX      ?= /usr
-SBINDIR     ?= $(PREFIX)/sbin
-SYSCONFDIR  ?= /etc/plumwall
-UNITDIR     ?= /lib/systemd/system
-INST_CONF     := $(wildcard etc/plumwall.yaml)
-INST_POLICIES := $(wildcard etc/policies/*.yaml)
+# make install / make uninstall (DESTDIR honoured).
+#
+# Programs, units, manual pages, documentation, completion and tmpfiles.d
+# are plumwall's and are replaced. The configuration, the policy and the
+# logrotate snippet are the administrator's once installed: an existing
+# file that differs from the stock one is kept, and the stock one goes
+# beside it as FILE.dist (compare and merge by hand); an unchanged one is
+# left as it is. `make uninstall` removes what install put there, except
+# configuration that differs from the stock one.
+SBINDIR      ?= $(PREFIX)/sbin
+SYSCONFDIR   ?= /etc/plumwall
+UNITDIR      ?= /lib/systemd/system
+MANDIR       ?= $(PREFIX)/share/man
+DOCDIR       ?= $(PREFIX)/share/doc/plumwall
+BASHCOMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+TMPFILESDIR  ?= $(PREFIX)/lib/tmpfiles.d
+LOGROTATEDIR ?= /etc/logrotate.d
+
 INST_UNITS    := $(wildcard etc/*.service)
+INST_EXAMPLES := $(wildcard etc/policies/*.yaml)
+INST_DOCS     := README.md $(wildcard docs/*.md)
+# SOURCE:DESTINATION of the administrator's files.
+INST_CONFIGS  := etc/plumwall.yaml:$(SYSCONFDIR)/plumwall.yaml \
+		 etc/policy.yaml:$(SYSCONFDIR)/policy.yaml \
+		 etc/logrotate/plumwall:$(LOGROTATEDIR)/plumwall
+INST_BINNAMES := $(notdir $(BINS))
+INST_MANNAMES := $(notdir $(MAN_PAGES))
+INST_COMPLETIONS := plumwall plumwalld plumwall-logd
 
 install: all
 	$(call msg,INSTALL,$(DESTDIR)$(SBINDIR))
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR)
-	$(if $(BINS),$(Q)$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/)
-	$(if $(INST_CONF),$(call msg,INSTALL,$(DESTDIR)$(SYSCONFDIR)))
-	$(if $(INST_CONF),$(Q)$(INSTALL) -D -m 0644 $(INST_CONF) $(DESTDIR)$(SYSCONFDIR)/plumwall.yaml)
-	$(if $(INST_POLICIES),$(call msg,INSTALL,$(DESTDIR)$(SYSCONFDIR)/policies))
-	$(if $(INST_POLICIES),$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SYSCONFDIR)/policies)
-	$(if $(INST_POLICIES),$(Q)$(INSTALL) -m 0644 $(INST_POLICIES) $(DESTDIR)$(SYSCONFDIR)/policies/)
-	$(if $(INST_UNITS),$(call msg,INSTALL,$(DESTDIR)$(UNITDIR)))
-	$(if $(INST_UNITS),$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(UNITDIR))
+	$(Q)$(INSTALL) -m 0755 $(BINS) $(DESTDIR)$(SBINDIR)/
+	$(call msg,INSTALL,$(DESTDIR)$(UNITDIR))
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(UNITDIR)
 	$(Q)for u in $(INST_UNITS); do \
 		sed 's|@SBINDIR@|$(SBINDIR)|g' $$u >$(DESTDIR)$(UNITDIR)/$$(basename $$u) && \
 		chmod 0644 $(DESTDIR)$(UNITDIR)/$$(basename $$u) || exit 1; \
 	done
+	$(call msg,INSTALL,$(DESTDIR)$(MANDIR))
+	$(Q)for m in $(MAN_PAGES); do \
+		s=$${m##*.}; \
+		$(INSTALL) -D -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/$$(basename $$m) || exit 1; \
+	done
+	$(call msg,INSTALL,$(DESTDIR)$(DOCDIR))
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(DOCDIR)/examples
+	$(Q)$(INSTALL) -m 0644 $(INST_DOCS) $(DESTDIR)$(DOCDIR)/
+	$(Q)$(INSTALL) -m 0644 $(INST_EXAMPLES) $(DESTDIR)$(DOCDIR)/examples/
+	$(call msg,INSTALL,$(DESTDIR)$(BASHCOMPDIR))
+	$(Q)$(INSTALL) -D -m 0644 etc/bash-completion/plumwall $(DESTDIR)$(BASHCOMPDIR)/plumwall
+	$(Q)ln -sf plumwall $(DESTDIR)$(BASHCOMPDIR)/plumwalld
+	$(Q)ln -sf plumwall $(DESTDIR)$(BASHCOMPDIR)/plumwall-logd
+	$(call msg,INSTALL,$(DESTDIR)$(TMPFILESDIR))
+	$(Q)$(INSTALL) -D -m 0644 etc/tmpfiles/plumwall.conf $(DESTDIR)$(TMPFILESDIR)/plumwall.conf
+	$(call msg,INSTALL,$(DESTDIR)$(SYSCONFDIR))
+	$(Q)for c in $(INST_CONFIGS); do \
+		src=$${c%%:*}; dst=$(DESTDIR)$${c#*:}; \
+		if [ -e "$$dst" ] && ! cmp -s "$$src" "$$dst"; then \
+			$(INSTALL) -m 0644 "$$src" "$$dst.dist" || exit 1; \
+			echo "  KEEP     $$dst (yours; the stock one is $$dst.dist)"; \
+		else \
+			$(INSTALL) -D -m 0644 "$$src" "$$dst" && rm -f "$$dst.dist" || exit 1; \
+		fi; \
+	done
+
+uninstall:
+	$(call msg,REMOVE,$(DESTDIR)$(SBINDIR))
+	$(Q)for b in $(INST_BINNAMES); do rm -f $(DESTDIR)$(SBINDIR)/$$b; done
+	$(call msg,REMOVE,$(DESTDIR)$(UNITDIR))
+	$(Q)for u in $(notdir $(INST_UNITS)); do rm -f $(DESTDIR)$(UNITDIR)/$$u; done
+	$(call msg,REMOVE,$(DESTDIR)$(MANDIR))
+	$(Q)for m in $(INST_MANNAMES); do rm -f $(DESTDIR)$(MANDIR)/man$${m##*.}/$$m; done
+	$(call msg,REMOVE,$(DESTDIR)$(DOCDIR))
+	$(Q)rm -rf $(DESTDIR)$(DOCDIR)
+	$(Q)for c in $(INST_COMPLETIONS); do rm -f $(DESTDIR)$(BASHCOMPDIR)/$$c; done
+	$(Q)rm -f $(DESTDIR)$(TMPFILESDIR)/plumwall.conf
+	$(call msg,REMOVE,$(DESTDIR)$(SYSCONFDIR))
+	$(Q)for c in $(INST_CONFIGS); do \
+		src=$${c%%:*}; dst=$(DESTDIR)$${c#*:}; \
+		rm -f "$$dst.dist"; \
+		if [ -e "$$dst" ] && ! cmp -s "$$src" "$$dst"; then \
+			echo "  KEEP     $$dst (differs from the stock one)"; \
+		else \
+			rm -f "$$dst"; \
+		fi; \
+	done
+	$(Q)rmdir $(DESTDIR)$(SYSCONFDIR) 2>/dev/null || true
 
 clean:
 	$(call msg,CLEAN,$(BUILD))
@@ -178,9 +295,17 @@ help:
 	@echo '  all        (default) BPF objects + skeletons, libplumwall.a, binaries'
 	@echo '  check      make deps, build everything, run tests/run-tests'
 	@echo '  bench      build and run build/bench/* benchmarks'
+	@echo '  bench-vs   plumwall vs nftables and bare XDP on veths, whole path'
+	@echo '             and program only (BENCH_QUICK=1: a smoke run)'
 	@echo '  demo       make deps, make all, run etc/demo.sh'
-	@echo '  install    install binaries, config, policies, systemd units'
-	@echo '             (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))'
+	@echo '  install    install binaries, units, manual pages, docs, completion;'
+	@echo '             configuration and policy only where not edited (else'
+	@echo '             beside them as .dist) (PREFIX=$(PREFIX) DESTDIR=$(DESTDIR))'
+	@echo '  uninstall  remove what install put there (edited configuration stays)'
+	@echo '  deb        the Debian package in $(BUILD)/deb (dpkg-buildpackage -b -us -uc)'
+	@echo '  deb-check  make deb, then lintian, its contents, conffiles kept on reinstall'
+	@echo '  image      the appliance disk image in $(BUILD)/image (IMAGE_FORMAT=qcow2|raw)'
+	@echo '  image-check make image, boot it under qemu, check it (tests/vm/image-check)'
 	@echo '  clean      remove $(BUILD)/'
 	@echo '  deps       apt-get install missing Debian 12 packages'
 	@echo '  vm-check   the kernel-facing suites in VMs with Debian kernels'
@@ -188,6 +313,8 @@ help:
 	@echo '  tests      build unit-test binaries only'
 	@echo '  fuzz       make deps, build the libFuzzer harnesses (tests/fuzz/),'
 	@echo '             run each FUZZ_SECONDS=$(FUZZ_SECONDS) s; fails on any finding'
+	@echo '  lint       make all, then cppcheck and clang-tidy (.clang-tidy) over'
+	@echo '             lib/ policy/ fw/ logging/; fails on any finding'
 	@echo '  help       this text'
 	@echo ''
 	@echo 'Variables: V=1 (verbose), CC, CLANG, BPFTOOL, CFLAGS, LDFLAGS,'

@@ -52,11 +52,13 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 # Debian 12 packages needed to build, test and demo plumwall (make deps).
 # libclang-rt-14-dev: libFuzzer and clang's sanitizer runtimes (make fuzz);
 # clang only recommends it, and make deps installs no recommends.
+# time: GNU time, peak memory of a command in the tests (cli.sh).
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		libyaml-dev libjansson-dev libnftnl-dev libmnl-dev \
 		libpcap-dev check pkg-config iproute2 nftables tcpdump jq \
 		libsystemd-dev make gcc netcat-openbsd iputils-ping \
-		libssl-dev rsyslog libclang-rt-14-dev cppcheck clang-tidy
+		libssl-dev rsyslog libclang-rt-14-dev scdoc bash-completion \
+		cppcheck clang-tidy time
 
 # ---------------------------------------------------------------------------
 # pkg-config modules. PW_PKGS is linked into every user-space binary;
@@ -68,7 +70,8 @@ TEST_PKGS := check
 # pkg-config is only consulted when something is going to be compiled, so
 # that 'make help', 'make deps' and 'make clean' (and the outer, pre-deps
 # invocation of 'make check' / 'make demo') work on a bare machine.
-NOPKG_GOALS := help deps vm-deps clean distclean check demo vm-check fuzz lint
+NOPKG_GOALS := help deps vm-deps clean distclean check demo vm-check fuzz lint \
+	       uninstall deb-deps deb deb-check image-deps image image-check
 ifneq ($(filter-out $(NOPKG_GOALS),$(or $(MAKECMDGOALS),all)),)
 HAVE_PKG_CONFIG := $(shell command -v $(PKG_CONFIG) 2>/dev/null)
 ifeq ($(HAVE_PKG_CONFIG),)

@@ -157,11 +157,15 @@ static int fw_bpflog_print(enum libbpf_print_level level, const char *fmt,
 		}
 		vsnprintf(text, (size_t)n + 1, fmt, ap);
 	}
+	/* A failed echo to stderr is not worth reporting: the log file
+	 * below still gets the text. */
 	if (fw_bpflog.verbose)
-		fwrite(text, 1, (size_t)n, stderr);
+		(void)fwrite(text, 1, (size_t)n, stderr);
 	fw_bpflog_add(text, (size_t)n);
-	if (text != small)
+	if (text != small) {
+		/* cppcheck-suppress autovarInvalidDeallocation ; malloc()ed */
 		free(text);
+	}
 	return n;
 }
 

@@ -301,20 +301,23 @@ static json_t *fw_jsegments(const struct policy_segment *segs, uint32_t n,
 	return obj;
 }
 
-static json_t *fw_jclass_set(const struct policy_tenant_view *tv,
-			     const uint64_t *set, int *err)
+static json_t *fw_jclass_set(const struct policy_class_set *set, int *err)
 {
 	json_t *arr = json_array();
-	uint32_t id;
+	uint64_t bits;
+	uint32_t i;
 
-	for (id = 0; id < tv->n_classes; id++)
-		if (policy_class_isset(set, id))
-			fw_jappend(arr, fw_jint(id), err);
+	for (i = 0; i < set->n_words; i++)
+		for (bits = set->bits[i]; bits; bits &= bits - 1)
+			fw_jappend(arr,
+				   fw_jint(set->word[i] * 64ULL +
+					   (uint64_t)__builtin_ctzll(bits)),
+				   err);
 	return arr;
 }
 
-static json_t *fw_jrule(const struct policy_tenant_view *tv, uint32_t pos,
-			const struct policy_rule_view *rv, int *err)
+static json_t *fw_jrule(uint32_t pos, const struct policy_rule_view *rv,
+			int *err)
 {
 	const struct policy_rule *rule = rv->rule;
 	json_t *obj = json_object();
@@ -332,8 +335,8 @@ static json_t *fw_jrule(const struct policy_tenant_view *tv, uint32_t pos,
 	fw_jset(obj, "action", json_string(policy_action_name(rule->action)),
 		err);
 	fw_jset(obj, "log", json_boolean(rule->log), err);
-	fw_jset(obj, "from_classes", fw_jclass_set(tv, rv->src, err), err);
-	fw_jset(obj, "to_classes", fw_jclass_set(tv, rv->dst, err), err);
+	fw_jset(obj, "from_classes", fw_jclass_set(rv->src, err), err);
+	fw_jset(obj, "to_classes", fw_jclass_set(rv->dst, err), err);
 	return obj;
 }
 
@@ -412,7 +415,7 @@ static json_t *fw_jtenant(const struct policy_tenant_view *tv, int *err)
 	fw_jset(obj, "classes", fw_jclasses(tv, err), err);
 	arr = json_array();
 	for (i = 0; i < tv->n_rules; i++)
-		fw_jappend(arr, fw_jrule(tv, i + 1, &tv->rules[i], err), err);
+		fw_jappend(arr, fw_jrule(i + 1, &tv->rules[i], err), err);
 	fw_jset(obj, "rules", arr, err);
 	return obj;
 }
@@ -571,12 +574,16 @@ static json_t *fw_jdiag(const struct pw_diag *d, int *err)
 	return obj;
 }
 
+/*
+ * show's document but for "tenants": each tenant's part (its classes with
+ * their LPM prefixes, its rules) is built, written and freed one at a
+ * time (fw_show_write), so a policy of millions of prefixes never has its
+ * whole document in memory.
+ */
 static int fw_show_doc(const struct fw_policy_ctx *ctx,
 		       const struct policy_compiled *c, json_t **out)
 {
 	json_t *doc = json_object();
-	json_t *arr;
-	uint32_t i;
 	int err = 0;
 
 	fw_jset(doc, "policy", fw_jpolicy(ctx, &err), &err);
@@ -584,11 +591,8 @@ static int fw_show_doc(const struct fw_policy_ctx *ctx,
 	fw_jset(doc, "segments",
 		fw_jsegments(ctx->pol->segments, ctx->pol->n_segments, &err),
 		&err);
-	arr = json_array();
-	for (i = 0; i < ctx->an->n_tenants; i++)
-		fw_jappend(arr, fw_jtenant(&ctx->an->tenants[i], &err), &err);
-	fw_jset(doc, "tenants", arr, &err);
-	fw_jset(doc, "map_sizes", fw_jmap_sizes(ctx->pol, ctx->an, c, &err), &err);
+	fw_jset(doc, "map_sizes", fw_jmap_sizes(ctx->pol, ctx->an, c, &err),
+		&err);
 	if (err) {
 		json_decref(doc);
 		doc = NULL;
@@ -771,7 +775,6 @@ int fw_cmd_check(const struct fw_command *cmd, int argc, char **argv)
 
 	for (i = optind; i < argc; i++) {
 		path = argv[i];
-		ret = 0;
 		memset(&ctx, 0, sizeof(ctx));
 		if (!strcmp(path, "-")) {
 			path = FW_STDIN_NAME;
@@ -869,7 +872,7 @@ static int fw_fmt_timeouts(FILE *out, const json_t *row, const json_t *value)
 	(void)row;
 	json_object_foreach((json_t *)value, key, secs)
 		if ((int)strlen(key) > width)
-			width = strlen(key);
+			width = (int)strlen(key);
 	json_object_foreach((json_t *)value, key, secs)
 		fprintf(out, "%-*s  %" JSON_INTEGER_FORMAT "s\n", width, key,
 			json_integer_value(secs));
@@ -1081,10 +1084,9 @@ out:
 	return ret;
 }
 
-static int fw_show_text(FILE *out, const json_t *doc)
+/* The text before the tenants: policy, settings, global segments. */
+static int fw_show_text_head(FILE *out, const json_t *doc)
 {
-	const json_t *tenant;
-	size_t i;
 	int ret;
 
 	ret = fw_out_section(out, 0, "Policy");
@@ -1106,13 +1108,15 @@ static int fw_show_text(FILE *out, const json_t *doc)
 		goto out;
 	fputc('\n', out);
 	ret = fw_show_segments_text(out, 0, json_object_get(doc, "segments"));
-	if (ret)
-		goto out;
-	json_array_foreach(json_object_get(doc, "tenants"), i, tenant) {
-		ret = fw_show_tenant_text(out, tenant);
-		if (ret)
-			goto out;
-	}
+out:
+	return ret;
+}
+
+/* The text after the tenants: the map sizes. */
+static int fw_show_text_tail(FILE *out, const json_t *doc)
+{
+	int ret;
+
 	fputc('\n', out);
 	ret = fw_out_section(out, 0, "Map sizes");
 	if (ret)
@@ -1122,9 +1126,73 @@ static int fw_show_text(FILE *out, const json_t *doc)
 	if (ret)
 		goto out;
 	fputc('\n', out);
-	ret = fw_out_table(out, 2, fw_map_columns, FW_ARRAY_SIZE(fw_map_columns),
-			   json_object_get(json_object_get(doc, "map_sizes"),
-					   "maps"));
+	ret = fw_out_table(
+		out, 2, fw_map_columns, FW_ARRAY_SIZE(fw_map_columns),
+		json_object_get(json_object_get(doc, "map_sizes"), "maps"));
+out:
+	return ret;
+}
+
+/*
+ * show's output in @format: @doc (fw_show_doc) with the tenants written
+ * one by one where they belong, as JSON (the same bytes as the whole
+ * document through fw_output) or as text. Flushes @out so that a write
+ * error is reported. Returns 0 or a negative errno.
+ */
+static int fw_show_write(FILE *out, bool json, const struct fw_policy_ctx *ctx,
+			 const json_t *doc)
+{
+	static const char *const head[] = { "policy", "settings", "segments" };
+	json_t *tenant;
+	uint32_t i;
+	size_t k;
+	int ret = 0;
+
+	if (json) {
+		fputc('{', out);
+		for (k = 0; k < FW_ARRAY_SIZE(head) && !ret; k++) {
+			ret = fw_out_json_key(out, k == 0, head[k]);
+			if (!ret)
+				ret = fw_out_json_part(
+					out, json_object_get(doc, head[k]));
+		}
+		if (!ret)
+			ret = fw_out_json_key(out, 0, "tenants");
+		fputc('[', out);
+	} else {
+		ret = fw_show_text_head(out, doc);
+	}
+	for (i = 0; i < ctx->an->n_tenants && !ret; i++) {
+		tenant = fw_jtenant(&ctx->an->tenants[i], &ret);
+		if (!tenant && !ret)
+			ret = -ENOMEM;
+		if (!ret && json) {
+			if (i)
+				fputc(',', out);
+			ret = fw_out_json_part(out, tenant);
+		} else if (!ret) {
+			ret = fw_show_tenant_text(out, tenant);
+		}
+		json_decref(tenant);
+	}
+	if (ret)
+		goto out;
+	if (json) {
+		fputc(']', out);
+		ret = fw_out_json_key(out, 0, "map_sizes");
+		if (!ret)
+			ret = fw_out_json_part(
+				out, json_object_get(doc, "map_sizes"));
+		fputs("}\n", out);
+	} else {
+		ret = fw_show_text_tail(out, doc);
+	}
+	if (ret)
+		goto out;
+	if (fflush(out))
+		ret = errno ? -errno : -EIO;
+	else if (ferror(out))
+		ret = -EIO;
 out:
 	return ret;
 }
@@ -1173,14 +1241,12 @@ int fw_cmd_show(const struct fw_command *cmd, int argc, char **argv)
 		goto out;
 	}
 	ret = fw_show_doc(&ctx, ctx.compiled, &doc);
-	if (ret) {
+	if (!ret)
+		ret = fw_show_write(stdout, json, &ctx, doc);
+	if (ret == -ENOMEM || ret == -EOVERFLOW) {
 		fprintf(stderr, "%s: %s\n", argv[0], strerror(-ret));
 		status = FW_EXIT_REFUSED;
-		goto out;
-	}
-	ret = fw_output(stdout, json ? FW_FORMAT_JSON : FW_FORMAT_TEXT, doc,
-			fw_show_text);
-	if (ret) {
+	} else if (ret) {
 		fprintf(stderr, "%s: cannot write output: %s\n", argv[0],
 			strerror(-ret));
 		status = FW_EXIT_REFUSED;

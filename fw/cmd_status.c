@@ -370,7 +370,7 @@ int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv)
 	json_object_set_new(
 		counts, "tenants",
 		json_integer(tenant ? 1 :
-				      json_array_size(
+				      (json_int_t)json_array_size(
 					      json_object_get(st, "tenants"))));
 	json_object_set_new(counts, "rules", json_integer(rules));
 	json_object_set_new(counts, "flows", json_integer(f.n));
@@ -884,7 +884,8 @@ static json_t *fw_proto(__u8 proto)
 
 static json_t *fw_flow_secs(__u64 now, __u64 then)
 {
-	return json_integer(now > then ? (now - then) / 1000000000ULL : 0);
+	return json_integer(
+		(json_int_t)(now > then ? (now - then) / 1000000000ULL : 0));
 }
 
 static int fw_flow_one(const struct pw_ct_key *k, const struct pw_ct_val *v,
@@ -920,10 +921,14 @@ static int fw_flow_one(const struct pw_ct_key *k, const struct pw_ct_val *v,
 			    json_string(v->state < FW_ARRAY_SIZE(fw_ct_states) ?
 						fw_ct_states[v->state] :
 						"?"));
-	json_object_set_new(o, "packets_out", json_integer(v->packets[0]));
-	json_object_set_new(o, "bytes_out", json_integer(v->bytes[0]));
-	json_object_set_new(o, "packets_in", json_integer(v->packets[1]));
-	json_object_set_new(o, "bytes_in", json_integer(v->bytes[1]));
+	json_object_set_new(o, "packets_out",
+			    json_integer((json_int_t)v->packets[0]));
+	json_object_set_new(o, "bytes_out",
+			    json_integer((json_int_t)v->bytes[0]));
+	json_object_set_new(o, "packets_in",
+			    json_integer((json_int_t)v->packets[1]));
+	json_object_set_new(o, "bytes_in",
+			    json_integer((json_int_t)v->bytes[1]));
 	json_object_set_new(o, "age_s", fw_flow_secs(f->now, v->created_ns));
 	json_object_set_new(o, "idle_s", fw_flow_secs(f->now, v->last_seen_ns));
 	json_object_set_new(o, "rule", r ? json_string(r->name) : json_null());

@@ -305,6 +305,7 @@ static int fw_trace_frame(struct fw_trace_run *r, const uint8_t *frame,
 			return FW_EXIT_REFUSED;
 		}
 	}
+	/* cppcheck-suppress uninitvar ; fw_tracer_run() filled ans[0..n) */
 	if (r->a->diff && ans[0].verdict == ans[1].verdict &&
 	    (ans[0].rule == ans[1].rule ||
 	     (ans[0].rule && ans[1].rule && !strcmp(ans[0].rule, ans[1].rule))))

@@ -416,7 +416,7 @@ int fw_duration_parse(const char *s, uint64_t *seconds)
 			unit = 86400;
 			break;
 		case 'w':
-			unit = 7 * 86400;
+			unit = 7ULL * 86400;
 			break;
 		default:
 			return -EINVAL; /* no unit, or an unknown one */

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -697,15 +698,48 @@ static size_t slot_entries(int sm, const struct fw_dp_policy *p)
 	}
 }
 
+/*
+ * Putting an inner map into its outer map returns only after
+ * synchronize_rcu() (the kernel waits for running programs), tens of
+ * milliseconds on a busy machine, nine times per slot. The outer maps
+ * but the settings' are updated at once, each from a thread of its own,
+ * so that their waits overlap: grace periods are shared. Settings last,
+ * as before.
+ */
+struct outer_update {
+	pthread_t thread;
+	bool started;
+	int outer;
+	__u32 slot;
+	int fd;
+	int ret;
+};
+
+static void *outer_update_run(void *arg)
+{
+	struct outer_update *u = arg;
+
+	u->ret = bpf_map_update_elem(u->outer, &u->slot, &u->fd, BPF_ANY) ?
+			 -errno :
+			 0;
+	return NULL;
+}
+
+/* The inner map @fds[sm] of @slot is in its outer map now. */
+static void slot_installed(struct fw_dp *dp, __u32 slot, int sm, int *fds)
+{
+	if (dp->slot_fd[slot][sm] >= 0)
+		close(dp->slot_fd[slot][sm]);
+	dp->slot_fd[slot][sm] = fds[sm];
+	dp->slot_id[slot][sm] = fd_map_id(fds[sm]);
+	fds[sm] = -1;
+}
+
 int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
 {
-	static const int install_order[SM_COUNT] = {
-		SM_IFACE,      SM_TENANT,	SM_ADDR,
-		SM_SVC,	       SM_DECISION,	SM_RULE,
-		SM_RULE_STATS, SM_TENANT_STATS, SM_SETTINGS,
-	};
+	struct outer_update up[SM_COUNT];
 	int fds[SM_COUNT];
-	int ret = 0, sm, outer, i;
+	int ret = 0, sm;
 
 	for (sm = 0; sm < SM_COUNT; sm++)
 		fds[sm] = -1;
@@ -730,21 +764,38 @@ int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
 		if (ret)
 			goto out;
 	}
+	for (sm = 0; sm < SM_COUNT; sm++) {
+		up[sm] = (struct outer_update){
+			.outer = bpf_map__fd(outer_map(dp, sm)),
+			.slot = slot,
+			.fd = fds[sm],
+		};
+		if (sm == SM_SETTINGS)
+			continue;
+		/* without a thread, in turn */
+		up[sm].started = !pthread_create(&up[sm].thread, NULL,
+						 outer_update_run, &up[sm]);
+		if (!up[sm].started)
+			outer_update_run(&up[sm]);
+	}
+	for (sm = 0; sm < SM_COUNT; sm++) {
+		if (sm == SM_SETTINGS)
+			continue;
+		if (up[sm].started)
+			pthread_join(up[sm].thread, NULL);
+		if (up[sm].ret && !ret)
+			ret = up[sm].ret;
+		if (!up[sm].ret)
+			slot_installed(dp, slot, sm, fds);
+	}
+	if (ret)
+		goto out;
 	/* Settings last: a slot without settings is "no policy" to the
 	 * datapath, so a slot is never used half installed. */
-	for (i = 0; i < SM_COUNT; i++) {
-		sm = install_order[i];
-		outer = bpf_map__fd(outer_map(dp, sm));
-		if (bpf_map_update_elem(outer, &slot, &fds[sm], BPF_ANY)) {
-			ret = -errno;
-			goto out;
-		}
-		if (dp->slot_fd[slot][sm] >= 0)
-			close(dp->slot_fd[slot][sm]);
-		dp->slot_fd[slot][sm] = fds[sm];
-		dp->slot_id[slot][sm] = fd_map_id(fds[sm]);
-		fds[sm] = -1;
-	}
+	outer_update_run(&up[SM_SETTINGS]);
+	ret = up[SM_SETTINGS].ret;
+	if (!ret)
+		slot_installed(dp, slot, SM_SETTINGS, fds);
 out:
 	for (sm = 0; sm < SM_COUNT; sm++)
 		if (fds[sm] >= 0)
@@ -1232,7 +1283,7 @@ static int fd_memlock(int fd, __u64 *bytes)
 			ret = 0;
 			break;
 		}
-	fclose(f);
+	(void)fclose(f); /* read only: nothing to lose */
 	return ret;
 }
 
@@ -1358,7 +1409,8 @@ int fw_dp_test_run(struct fw_dp *dp, struct fw_dp_run *run)
 	o.data_size_in = run->in_len;
 	o.data_out = run->out;
 	o.data_size_out = run->out ? run->out_cap : 0;
-	o.repeat = run->repeat;
+	/* libbpf's int goes to the kernel's __u32 unchanged */
+	o.repeat = (int)run->repeat;
 	if (run->prog == FW_DP_XDP) {
 		xctx.data_end = run->in_len;
 		xctx.ingress_ifindex = run->ifindex;

@@ -229,6 +229,7 @@ int fw_kern_probe(const char *release, unsigned int flags,
 		}
 		release = u.release;
 	}
+	/* cppcheck-suppress nullPointerRedundantCheck ; uname() set it */
 	snprintf(st->release, sizeof(st->release), "%s", release);
 
 	/* 1. The version. */
@@ -549,7 +550,7 @@ void fw_kern_verifier_message(const char *prog, const char *log, size_t len,
 
 	/* The program name is libbpf's report, so it is made a safe file
 	 * name rather than trusted. */
-	for (i = 0; prog[i] && i < sizeof(name) - 1; i++)
+	for (i = 0; i < sizeof(name) - 1 && prog[i]; i++)
 		name[i] = fw_kern_file_char(prog[i]);
 	name[i] = '\0';
 	plen = fw_kern_log_part(log, len, &part);

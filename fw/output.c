@@ -23,6 +23,31 @@ int fw_out_json(FILE *out, const json_t *doc)
 	return fw_stream_status(out);
 }
 
+int fw_out_json_key(FILE *out, int first, const char *key)
+{
+	json_t *name = json_string(key);
+	int ret = 0;
+
+	if (!name)
+		return -ENOMEM;
+	if (!first)
+		fputc(',', out);
+	/* Through jansson, so the key is escaped as in a whole document. */
+	if (json_dumpf(name, out, JSON_COMPACT | JSON_ENCODE_ANY))
+		ret = -EIO;
+	fputc(':', out);
+	json_decref(name);
+	return ret ? ret : fw_stream_status(out);
+}
+
+int fw_out_json_part(FILE *out, const json_t *value)
+{
+	if (json_dumpf(value, out,
+		       JSON_COMPACT | JSON_PRESERVE_ORDER | JSON_ENCODE_ANY))
+		return -EIO;
+	return fw_stream_status(out);
+}
+
 int fw_output(FILE *out, enum fw_format format, const json_t *doc,
 	      fw_text_renderer render)
 {
@@ -67,8 +92,9 @@ int fw_out_value(FILE *out, const json_t *value)
 		}
 		break;
 	case JSON_STRING:
-		fwrite(json_string_value(value), 1, json_string_length(value),
-		       out);
+		/* the stream's error is checked once, fw_stream_status() */
+		(void)fwrite(json_string_value(value), 1,
+			     json_string_length(value), out);
 		break;
 	case JSON_INTEGER:
 		fprintf(out, "%" JSON_INTEGER_FORMAT,
@@ -204,7 +230,8 @@ static bool fw_table_line(FILE *out, unsigned int indent,
 				fw_pad(out, FW_GAP);
 			if (cols[i].align == FW_ALIGN_RIGHT)
 				fw_pad(out, widths[i] - w);
-			fwrite(s, 1, len, out);
+			/* checked once, fw_stream_status() */
+			(void)fwrite(s, 1, len, out);
 			if (i < last && cols[i].align == FW_ALIGN_LEFT)
 				fw_pad(out, widths[i] - w);
 		}
@@ -308,7 +335,8 @@ int fw_out_fields(FILE *out, unsigned int indent,
 			pad += s == text ? -width : indent;
 			if (len) {
 				fw_pad(out, pad);
-				fwrite(s, 1, len, out);
+				/* checked once, fw_stream_status() */
+				(void)fwrite(s, 1, len, out);
 			}
 			fputc('\n', out);
 		}

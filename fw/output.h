@@ -44,6 +44,18 @@ int fw_output(FILE *out, enum fw_format format, const json_t *doc,
 int fw_out_json(FILE *out, const json_t *doc);
 
 /*
+ * A document too large to build whole (`show` of a policy with millions
+ * of prefixes: jansson spends a few hundred bytes per value) is written
+ * in parts, one JSON line all the same: the caller writes the brackets,
+ * fw_out_json_key() a member's key (after a ',' unless @first), and
+ * fw_out_json_part() a value, each part built, written and freed in turn.
+ * The bytes are those fw_out_json() writes for the whole document.
+ * Returns 0 or a negative errno.
+ */
+int fw_out_json_key(FILE *out, int first, const char *key);
+int fw_out_json_part(FILE *out, const json_t *value);
+
+/*
  * Generic text of a JSON value, as used in field lists and table cells:
  * strings as they are, integers in decimal, reals with %g, true/false as
  * "yes"/"no", null, a missing value (NULL) and an empty array as "-",

@@ -250,9 +250,11 @@ static int pwd_apply(const char *why, bool force)
 	if (fw_apply_want_parse(pw_config_mode_name(pwd.cfg->mode), &want))
 		want = FW_RT_WANT_AUTO;
 	pwd_log(PWD_INFO, "%s: applying %s", why, pwd.cfg->policy);
-	fflush(stdout);
+	/* Log lines in order with the apply's; a journal that cannot take
+	 * them is no reason not to apply. */
+	(void)fflush(stdout);
 	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want, &gen);
-	fflush(stdout);
+	(void)fflush(stdout);
 	if (status == FW_EXIT_OK)
 		pwd_log(PWD_INFO, "%s: policy %s applied, generation %u", why,
 			pwd.cfg->policy, gen);
@@ -601,8 +603,9 @@ int main(int argc, char **argv)
 				      argv[optind]);
 	/* libbpf's messages are kept for the one-line reports (kernel.h). */
 	fw_bpflog_init(verbose);
-	/* Messages of the apply go to the journal line by line. */
-	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Messages of the apply go to the journal line by line (when this
+	 * fails they go in blocks, no worse). */
+	(void)setvbuf(stdout, NULL, _IOLBF, 0);
 	status = fw_command_ready(&self);
 	if (status)
 		return status;

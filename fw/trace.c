@@ -818,7 +818,7 @@ int fw_pcap_open_stream(FILE *fp, const char *name, struct fw_pcap **out,
 	p = pcap_fopen_offline_with_tstamp_precision(
 		fp, PCAP_TSTAMP_PRECISION_NANO, perr);
 	if (!p) {
-		fclose(fp);
+		(void)fclose(fp); /* read only: nothing to lose */
 		fw_err(err, errlen, "%s: %s", name, perr);
 		return -EINVAL;
 	}
@@ -855,7 +855,7 @@ static void fw_trace_clip(uint8_t *f, size_t len)
 	off += 2;
 	avail = len - off;
 	if (et == POLICY_ETH_P_IP && avail >= 20 && f[off] >> 4 == 4) {
-		ihl = (f[off] & 0xf) * 4u;
+		ihl = (size_t)(f[off] & 0xf) * 4;
 		if ((size_t)(f[off + 2] << 8 | f[off + 3]) > avail) {
 			fw_put16(f + off + 2, (uint16_t)avail);
 			fw_put16(f + off + 10, 0);

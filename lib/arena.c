@@ -7,7 +7,7 @@
 
 #include <plumwall/arena.h>
 
-#define PW_ARENA_CHUNK (64 * 1024)
+#define PW_ARENA_CHUNK ((size_t)64 * 1024)
 
 struct pw_arena_chunk {
 	struct pw_arena_chunk *next;

@@ -168,7 +168,7 @@ const char *pw_closest(const char *word, const char *const *candidates)
 			best = candidates[i];
 		}
 	}
-	if (best && best_dist * 2 >= strlen(word))
+	if (best && (size_t)best_dist * 2 >= strlen(word))
 		return NULL;
 	return best;
 }

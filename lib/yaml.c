@@ -25,7 +25,7 @@
 #define PW_YAML_CORE_PREFIX "tag:yaml.org,2002:"
 /* Upper bound on a document's size with aliases expanded: a file of a few
  * lines must not make the policy walker visit billions of nodes. */
-#define PW_YAML_MAX_EXPANDED (4U * 1000 * 1000)
+#define PW_YAML_MAX_EXPANDED ((size_t)4 * 1000 * 1000)
 #define PW_YAML_MAX_DEPTH 64
 #define PW_YAML_MAX_MERGES 64
 
@@ -100,12 +100,25 @@ static enum pw_yscalar_type pw_yresolve_plain(const char *s)
 	size_t i;
 	bool digits = false;
 
-	for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
-		if (!strcmp(s, nulls[i]))
-			return PW_YSCALAR_NULL;
-	for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
-		if (!strcmp(s, bools[i]))
-			return PW_YSCALAR_BOOL;
+	/* A null or bool starts with one of ~nNtTfF, which no number does;
+	 * numbers start with a digit, a sign or a dot. Names and addresses,
+	 * millions of them in a big policy, mostly do neither. */
+	if (*s && strchr("~nN", *s)) {
+		for (i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
+			if (!strcmp(s, nulls[i]))
+				return PW_YSCALAR_NULL;
+		return PW_YSCALAR_STR;
+	}
+	if (*s && strchr("tTfF", *s)) {
+		for (i = 0; i < sizeof(bools) / sizeof(bools[0]); i++)
+			if (!strcmp(s, bools[i]))
+				return PW_YSCALAR_BOOL;
+		return PW_YSCALAR_STR;
+	}
+	if (!*s)
+		return PW_YSCALAR_NULL;
+	if (!strchr("0123456789-+.", *s))
+		return PW_YSCALAR_STR;
 	if (!strncmp(s, "0o", 2) && pw_match_all(s + 2, "01234567"))
 		return PW_YSCALAR_INT;
 	if (!strncmp(s, "0x", 2) &&
@@ -691,7 +704,7 @@ int pw_ydoc_load_buffer(const char *name, const char *buf, size_t len,
 	    !pw_yexpanded(b.doc->root, PW_YAML_MAX_EXPANDED)) {
 		pw_error(
 			diags, &b.doc->root->loc,
-			"document expands to more than %u nodes through aliases",
+			"document expands to more than %zu nodes through aliases",
 			PW_YAML_MAX_EXPANDED);
 		b.failed = -EINVAL;
 	}

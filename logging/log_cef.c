@@ -57,7 +57,7 @@ static int put_header(struct log_buf *b, const char *s)
 
 		if (c == '|' || c == '\\')
 			log_buf_putc(b, '\\');
-		log_buf_putc(b, c == '\n' || c == '\r' ? ' ' : c);
+		log_buf_putc(b, (char)(c == '\n' || c == '\r' ? ' ' : c));
 	}
 	log_buf_putc(b, '|');
 	b->data[b->len] = '\0';

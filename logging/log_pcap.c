@@ -322,7 +322,7 @@ static void comment_of(const struct log_event *e, char *buf, size_t size)
 	if (e->tenant && n >= 0 && (size_t)n < size)
 		n += snprintf(buf + n, size - n, " tenant=%s", e->tenant);
 	if (e->rule && n >= 0 && (size_t)n < size)
-		n += snprintf(buf + n, size - n, " rule=%s", e->rule);
+		snprintf(buf + n, size - n, " rule=%s", e->rule);
 }
 
 int log_pcap_write(struct log_pcap *w, const struct log_event *e)

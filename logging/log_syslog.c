@@ -27,7 +27,7 @@ static int put_header_field(struct log_buf *b, const char *s, size_t max)
 	for (i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 
-		log_buf_putc(b, c >= 33 && c <= 126 ? (char)c : '_');
+		log_buf_putc(b, (char)(c >= 33 && c <= 126 ? c : '_'));
 	}
 	log_buf_putc(b, ' ');
 	b->data[b->len] = '\0';
@@ -58,7 +58,7 @@ static int put_param(struct log_buf *b, const char *name, const char *val)
 
 		if (c == '"' || c == '\\' || c == ']')
 			log_buf_putc(b, '\\');
-		log_buf_putc(b, c < 0x20 || c == 0x7f ? '?' : (char)c);
+		log_buf_putc(b, (char)(c < 0x20 || c == 0x7f ? '?' : c));
 	}
 	log_buf_putc(b, '"');
 	b->data[b->len] = '\0';

@@ -251,7 +251,7 @@ static int logd_rfc3164(const struct logd_sink *s, const struct log_event *e,
 	static const char *const mon[] = { "Jan", "Feb", "Mar", "Apr",
 					   "May", "Jun", "Jul", "Aug",
 					   "Sep", "Oct", "Nov", "Dec" };
-	time_t t = e->time_ns / 1000000000ULL;
+	time_t t = (time_t)(e->time_ns / 1000000000ULL);
 	struct tm tm;
 
 	localtime_r(&t, &tm);
@@ -350,10 +350,14 @@ static int logd_file_rotate(struct logd_sink *s)
 	int i;
 
 	logd_file_close(s);
+	/* A shift that fails (other than for a missing file) stops the
+	 * rotation: going on would rename the next file over the one that
+	 * did not move, and that file's events would be gone unreported. */
 	for (i = LOGD_ROTATE_KEEP; i > 1; i--) {
 		snprintf(from, sizeof(from), "%s.%d", s->cfg.path, i - 1);
 		snprintf(to, sizeof(to), "%s.%d", s->cfg.path, i);
-		rename(from, to);
+		if (rename(from, to) && errno != ENOENT)
+			return -errno;
 	}
 	snprintf(to, sizeof(to), "%s.1", s->cfg.path);
 	if (rename(s->cfg.path, to) && errno != ENOENT)
@@ -645,8 +649,8 @@ static void logd_backoff(struct logd_sink *s)
 		s->backoff_ns = LOGD_BACKOFF_MAX_NS;
 	until = now + s->backoff_ns;
 	pthread_mutex_lock(&s->q.lock);
-	ts.tv_sec = until / 1000000000ULL;
-	ts.tv_nsec = until % 1000000000ULL;
+	ts.tv_sec = (time_t)(until / 1000000000ULL);
+	ts.tv_nsec = (long)(until % 1000000000ULL);
 	/* A stop ends the wait: the loop then decides (see there). */
 	while (!s->reopen && !s->stop && logd_now_ns() < until)
 		if (pthread_cond_timedwait(&s->q.cond, &s->q.lock, &ts) ==

@@ -567,8 +567,9 @@ int main(int argc, char **argv)
 			argv[optind]);
 		return LOGD_EXIT_USAGE;
 	}
-	/* Line-buffered diagnostics, in order with the sinks' threads. */
-	setvbuf(stderr, NULL, _IOLBF, 0);
+	/* Line-buffered diagnostics, in order with the sinks' threads (when
+	 * this fails stderr stays unbuffered, no worse). */
+	(void)setvbuf(stderr, NULL, _IOLBF, 0);
 
 	logd_reader_init(&d.rd);
 	if (logd_load_config(d.config_path, &d.cfg))

@@ -82,9 +82,19 @@ struct builder {
 	/* Atom -> classes containing it, compressed rows */
 	uint32_t *atom_first; /* n_atoms + 1 */
 	uint32_t *atom_classes;
-	uint64_t **atom_bits; /* class bitset per atom, built on first use */
-	uint64_t *all_bits;
-	uint64_t *ext_bits;
+	const struct policy_class_set **atom_set; /* per atom */
+
+	/* Distinct class sets (in tv->arena): open addressing, NULL: free */
+	const struct policy_class_set **itab;
+	uint32_t imask;
+	uint32_t n_sets;
+	/* A dense bitset that is all zeros between two uses, the words a
+	 * union touched, and room for one sparse set being built. */
+	uint64_t *scr;
+	uint32_t *touched;
+	uint32_t n_touched;
+	uint32_t *tmp_word;
+	uint64_t *tmp_bits;
 };
 
 uint32_t policy_svc_span(unsigned int proto)
@@ -431,6 +441,9 @@ static uint32_t sig_hash(const struct builder *b, const struct sig *s)
 static bool sig_equal(const struct builder *b, const struct sig *x,
 		      const struct sig *y)
 {
+	/* x is a stored sig: htab holds NONE (memset) or the ids of stored
+	 * sigs; the analyzer does not model memset(0xff).
+	 * NOLINTNEXTLINE(clang-analyzer-core.UndefinedBinaryOperatorResult) */
 	return x->family == y->family && x->own == y->own &&
 	       x->n_atoms == y->n_atoms &&
 	       (!x->n_atoms || !memcmp(b->pool + x->atoms, b->pool + y->atoms,
@@ -515,30 +528,31 @@ static int fill_classes(struct builder *b)
 		cl->is_default = i < 2;
 		cl->external = !s->own;
 		if (n_seg) {
-			cl->segments = malloc(n_seg * sizeof(*cl->segments));
+			cl->segments = pw_arena_array(tv->arena, n_seg,
+						      sizeof(*cl->segments));
 			if (!cl->segments) {
 				ret = -ENOMEM;
 				goto out;
 			}
 		}
 		if (s->n_atoms > n_seg) {
-			cl->literals = malloc((s->n_atoms - n_seg) *
-					      sizeof(*cl->literals));
+			cl->literals = pw_arena_array(tv->arena,
+						      s->n_atoms - n_seg,
+						      sizeof(*cl->literals));
 			if (!cl->literals) {
 				ret = -ENOMEM;
 				goto out;
 			}
 		}
 		/* Atom order is visible order (= `order`) for segments and
-		 * pw_prefix_cmp order for literals. */
-		for (j = 0; j < s->n_atoms; j++) {
-			if (atoms[j] < b->n_seg_atoms)
-				cl->segments[cl->n_segments++] =
-					vis_seg(b, b->atom_seg[atoms[j]]);
-			else
-				cl->literals[cl->n_literals++] =
-					b->lits[atoms[j] - b->n_seg_atoms];
-		}
+		 * pw_prefix_cmp order for literals. The atoms are sorted:
+		 * the n_seg segment atoms come first. */
+		for (j = 0; j < n_seg; j++)
+			cl->segments[cl->n_segments++] =
+				vis_seg(b, b->atom_seg[atoms[j]]);
+		for (; j < s->n_atoms; j++)
+			cl->literals[cl->n_literals++] =
+				b->lits[atoms[j] - b->n_seg_atoms];
 	}
 
 	tv->n_lpm = b->n_entries;
@@ -555,10 +569,169 @@ out:
 	return ret;
 }
 
-/* Atom -> classes in compressed rows, plus the `any` and `external` sets. */
+bool policy_class_set_has(const struct policy_class_set *set, uint32_t id)
+{
+	uint32_t i = policy_class_set_lower(set, id / 64);
+
+	return i < set->n_words && set->word[i] == id / 64 &&
+	       ((set->bits[i] >> (id % 64)) & 1);
+}
+
+uint32_t policy_class_set_lower(const struct policy_class_set *set, uint32_t w)
+{
+	uint32_t lo = 0, hi = set->n_words;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (set->word[mid] < w)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool policy_class_set_covers(const struct policy_class_set *set,
+			     const struct policy_class_set *sub)
+{
+	uint32_t i = 0, j;
+
+	if (sub->n_classes > set->n_classes || sub->n_words > set->n_words)
+		return false;
+	for (j = 0; j < sub->n_words; j++) {
+		while (i < set->n_words && set->word[i] < sub->word[j])
+			i++;
+		if (i == set->n_words || set->word[i] != sub->word[j] ||
+		    (sub->bits[j] & ~set->bits[i]))
+			return false;
+	}
+	return true;
+}
+
+static uint32_t set_hash(const uint32_t *word, const uint64_t *bits, uint32_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n;
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		h = (h ^ word[i]) * 0xbf58476d1ce4e5b9ULL;
+		h = (h ^ bits[i]) * 0x94d049bb133111ebULL;
+		h ^= h >> 31;
+	}
+	return (uint32_t)(h ^ (h >> 32));
+}
+
+static int set_table_grow(struct builder *b)
+{
+	uint32_t size = b->itab ? (b->imask + 1) * 2 : 64, i, h;
+	const struct policy_class_set **tab;
+
+	tab = calloc(size, sizeof(*tab));
+	if (!tab)
+		return -ENOMEM;
+	for (i = 0; b->itab && i <= b->imask; i++) {
+		const struct policy_class_set *s = b->itab[i];
+
+		if (!s)
+			continue;
+		for (h = set_hash(s->word, s->bits, s->n_words) & (size - 1);
+		     tab[h]; h = (h + 1) & (size - 1))
+			;
+		tab[h] = s;
+	}
+	free(b->itab);
+	b->itab = tab;
+	b->imask = size - 1;
+	return 0;
+}
+
+/* The set of words @word with @bits (@n of them), shared with every equal
+ * set of the tenant: copied into the arena only when new. */
+static int set_intern(struct builder *b, const uint32_t *word,
+		      const uint64_t *bits, uint32_t n,
+		      const struct policy_class_set **out)
+{
+	struct policy_class_set *s;
+	const struct policy_class_set *t;
+	uint32_t h, i, count = 0;
+	uint64_t *sb;
+	uint32_t *sw;
+
+	for (h = set_hash(word, bits, n) & b->imask; (t = b->itab[h]);
+	     h = (h + 1) & b->imask) {
+		if (t->n_words == n &&
+		    (!n || (!memcmp(t->word, word, n * sizeof(*word)) &&
+			    !memcmp(t->bits, bits, n * sizeof(*bits))))) {
+			*out = t;
+			return 0;
+		}
+	}
+	/* One block: the set, its words, their indices. */
+	s = pw_arena_alloc(b->tv->arena,
+			   sizeof(*s) +
+				   (size_t)n * (sizeof(*sb) + sizeof(*sw)));
+	if (!s)
+		return -ENOMEM;
+	sb = (uint64_t *)(s + 1);
+	sw = (uint32_t *)(sb + n);
+	for (i = 0; i < n; i++) {
+		sw[i] = word[i];
+		sb[i] = bits[i];
+		count += (uint32_t)__builtin_popcountll(bits[i]);
+	}
+	s->n_words = n;
+	s->n_classes = count;
+	s->word = sw;
+	s->bits = sb;
+	b->itab[h] = s;
+	*out = s;
+	if ((uint64_t)++b->n_sets * 2 > (uint64_t)b->imask + 1)
+		return set_table_grow(b);
+	return 0;
+}
+
+static void scratch_add(struct builder *b, uint32_t w, uint64_t bits)
+{
+	if (!b->scr[w])
+		b->touched[b->n_touched++] = w;
+	b->scr[w] |= bits;
+}
+
+static void scratch_or(struct builder *b, const struct policy_class_set *s)
+{
+	uint32_t i;
+
+	for (i = 0; i < s->n_words; i++)
+		scratch_add(b, s->word[i], s->bits[i]);
+}
+
+/* The set held in the scratch bitset, which is left all zeros. */
+static int scratch_take(struct builder *b, const struct policy_class_set **out)
+{
+	uint32_t i, n = b->n_touched;
+
+	qsort(b->touched, n, sizeof(*b->touched), u32_qcmp);
+	for (i = 0; i < n; i++) {
+		uint32_t w = b->touched[i];
+
+		b->tmp_word[i] = w;
+		b->tmp_bits[i] = b->scr[w];
+		b->scr[w] = 0;
+	}
+	b->n_touched = 0;
+	/* The scratch arrays belong to the builder, freed with it (see
+	 * builder_release); the analyzer loses them across the call.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
+	return set_intern(b, b->tmp_word, b->tmp_bits, n, out);
+}
+
+/* Per atom the set of classes containing it, plus the `any` and
+ * `external` sets. */
 static int index_atoms(struct builder *b)
 {
-	uint32_t words = b->tv->class_words;
+	struct policy_tenant_view *tv = b->tv;
+	uint32_t words = tv->class_words;
 	uint32_t *fill = NULL;
 	size_t total = 0;
 	uint32_t i, j;
@@ -566,23 +739,25 @@ static int index_atoms(struct builder *b)
 
 	b->atom_first = calloc(b->n_atoms + 1, sizeof(*b->atom_first));
 	fill = calloc(b->n_atoms + 1, sizeof(*fill));
-	b->atom_bits = calloc(b->n_atoms + 1, sizeof(*b->atom_bits));
-	b->all_bits = calloc(words, sizeof(uint64_t));
-	b->ext_bits = calloc(words, sizeof(uint64_t));
-	if (!b->atom_first || !fill || !b->atom_bits || !b->all_bits ||
-	    !b->ext_bits) {
+	b->atom_set = calloc(b->n_atoms + 1, sizeof(*b->atom_set));
+	b->scr = calloc(words + 1, sizeof(*b->scr));
+	b->touched = malloc((words + 1) * sizeof(*b->touched));
+	b->tmp_word = malloc((words + 1) * sizeof(*b->tmp_word));
+	b->tmp_bits = malloc((words + 1) * sizeof(*b->tmp_bits));
+	if (!b->atom_first || !fill || !b->atom_set || !b->scr || !b->touched ||
+	    !b->tmp_word || !b->tmp_bits) {
 		ret = -ENOMEM;
 		goto out;
 	}
+	ret = set_table_grow(b);
+	if (ret)
+		goto out;
 	for (i = 0; i < b->n_sigs; i++) {
 		const struct sig *s = &b->sigs[i];
 
 		for (j = 0; j < s->n_atoms; j++)
 			b->atom_first[b->pool[s->atoms + j] + 1]++;
 		total += s->n_atoms;
-		b->all_bits[i / 64] |= 1ULL << (i % 64);
-		if (!s->own)
-			b->ext_bits[i / 64] |= 1ULL << (i % 64);
 	}
 	for (i = 0; i < b->n_atoms; i++)
 		b->atom_first[i + 1] += b->atom_first[i];
@@ -600,83 +775,94 @@ static int index_atoms(struct builder *b)
 			b->atom_classes[b->atom_first[a] + fill[a]++] = i;
 		}
 	}
+	for (i = 0; i < b->n_atoms; i++) {
+		for (j = b->atom_first[i]; j < b->atom_first[i + 1]; j++) {
+			uint32_t c = b->atom_classes[j];
+
+			scratch_add(b, c / 64, 1ULL << (c % 64));
+		}
+		ret = scratch_take(b, &b->atom_set[i]);
+		if (ret)
+			goto out;
+	}
+	for (i = 0; i < b->n_sigs; i++)
+		scratch_add(b, i / 64, 1ULL << (i % 64));
+	ret = scratch_take(b, &tv->all);
+	if (ret)
+		goto out;
+	for (i = 0; i < b->n_sigs; i++)
+		if (!b->sigs[i].own)
+			scratch_add(b, i / 64, 1ULL << (i % 64));
+	ret = scratch_take(b, &tv->ext);
 out:
 	free(fill);
 	return ret;
 }
 
-/* Add the classes of atom @a to @set. Atoms with many classes get a cached
- * bitset so that many rules naming a big segment stay linear. */
-static int add_atom(struct builder *b, uint32_t a, uint64_t *set)
+/* The class set of a selector, NULL for `any`. */
+static int selector_set(struct builder *b, const struct policy_selector *sel,
+			const struct policy_class_set **out)
 {
-	uint32_t words = b->tv->class_words;
-	uint32_t lo = b->atom_first[a], hi = b->atom_first[a + 1];
-	uint32_t i;
+	uint32_t idx;
+	int ret = 0;
 
-	if (hi - lo <= 2 * words) {
-		for (i = lo; i < hi; i++) {
-			uint32_t c = b->atom_classes[i];
-
-			set[c / 64] |= 1ULL << (c % 64);
-		}
-		return 0;
+	*out = NULL;
+	switch (sel->kind) {
+	case POLICY_SEL_SEGMENT:
+		ret = vis_index(b, sel->segment, &idx);
+		if (!ret && b->seg_atom[idx] == NONE)
+			ret = -EINVAL;
+		if (!ret)
+			*out = b->atom_set[b->seg_atom[idx]];
+		break;
+	case POLICY_SEL_PREFIX:
+		idx = lit_index(b, &sel->prefix);
+		if (idx == NONE)
+			ret = -EINVAL;
+		else
+			*out = b->atom_set[b->n_seg_atoms + idx];
+		break;
+	case POLICY_SEL_ANY:
+		break;
+	case POLICY_SEL_EXTERNAL:
+		*out = b->tv->ext;
+		break;
+	default:
+		ret = -EINVAL;
 	}
-	if (!b->atom_bits[a]) {
-		b->atom_bits[a] = calloc(words, sizeof(uint64_t));
-		if (!b->atom_bits[a])
-			return -ENOMEM;
-		for (i = lo; i < hi; i++) {
-			uint32_t c = b->atom_classes[i];
-
-			b->atom_bits[a][c / 64] |= 1ULL << (c % 64);
-		}
-	}
-	for (i = 0; i < words; i++)
-		set[i] |= b->atom_bits[a][i];
-	return 0;
+	return ret;
 }
 
+/* The union of the selectors' sets: `any` or a single selector is a set
+ * that exists already, others are built in the scratch bitset. */
 static int selectors_to_set(struct builder *b,
 			    const struct policy_selector *sels, uint32_t n,
-			    uint64_t *set)
+			    const struct policy_class_set **out)
 {
-	uint32_t words = b->tv->class_words;
-	uint32_t i, w, idx;
+	const struct policy_class_set *s;
+	uint32_t i;
 	int ret = 0;
 
 	for (i = 0; i < n; i++) {
-		const struct policy_selector *sel = &sels[i];
-
-		switch (sel->kind) {
-		case POLICY_SEL_SEGMENT:
-			ret = vis_index(b, sel->segment, &idx);
-			if (ret)
-				goto out;
-			ret = add_atom(b, b->seg_atom[idx], set);
-			break;
-		case POLICY_SEL_PREFIX:
-			idx = lit_index(b, &sel->prefix);
-			if (idx == NONE) {
-				ret = -EINVAL;
-				goto out;
-			}
-			ret = add_atom(b, b->n_seg_atoms + idx, set);
-			break;
-		case POLICY_SEL_ANY:
-			for (w = 0; w < words; w++)
-				set[w] |= b->all_bits[w];
-			break;
-		case POLICY_SEL_EXTERNAL:
-			for (w = 0; w < words; w++)
-				set[w] |= b->ext_bits[w];
-			break;
-		default:
-			ret = -EINVAL;
+		if (sels[i].kind == POLICY_SEL_ANY) {
+			*out = b->tv->all;
+			goto out;
 		}
+	}
+	for (i = 0; i < n; i++) {
+		ret = selector_set(b, &sels[i], &s);
 		if (ret)
 			goto out;
+		if (n == 1) {
+			*out = s;
+			goto out;
+		}
+		scratch_or(b, s);
 	}
+	ret = scratch_take(b, out);
 out:
+	/* On an error the scratch bitset may hold bits: the builder is
+	 * released without another use. */
 	return ret;
 }
 
@@ -689,7 +875,8 @@ static int range_qcmp(const void *a, const void *b)
 	return x->hi < y->hi ? -1 : x->hi > y->hi;
 }
 
-static int build_svc(const struct policy_rule *r, struct policy_svc_set *svc)
+static int build_svc(struct pw_arena *arena, const struct policy_rule *r,
+		     struct policy_svc_set *svc)
 {
 	bool ports = r->proto == POLICY_PROTO_TCP ||
 		     r->proto == POLICY_PROTO_UDP;
@@ -711,7 +898,7 @@ static int build_svc(const struct policy_rule *r, struct policy_svc_set *svc)
 		ret = -EINVAL;
 		goto out;
 	}
-	v = calloc(n, sizeof(*v));
+	v = pw_arena_array(arena, n, sizeof(*v));
 	if (!v) {
 		ret = -ENOMEM;
 		goto out;
@@ -757,7 +944,6 @@ out:
 static int build_views(struct builder *b)
 {
 	struct policy_tenant_view *tv = b->tv;
-	uint32_t words = tv->class_words;
 	uint32_t k;
 	int ret = 0;
 
@@ -772,20 +958,13 @@ static int build_views(struct builder *b)
 		const struct policy_rule *r = eval_rule(b, k);
 
 		v->rule = r;
-		/* src and dst share one block; dst is freed through src */
-		v->src = calloc(2 * (size_t)words, sizeof(uint64_t));
-		if (!v->src) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		v->dst = v->src + words;
-		ret = selectors_to_set(b, r->from, r->n_from, v->src);
+		ret = selectors_to_set(b, r->from, r->n_from, &v->src);
 		if (ret)
 			goto out;
-		ret = selectors_to_set(b, r->to, r->n_to, v->dst);
+		ret = selectors_to_set(b, r->to, r->n_to, &v->dst);
 		if (ret)
 			goto out;
-		ret = build_svc(r, &v->svc);
+		ret = build_svc(tv->arena, r, &v->svc);
 		if (ret)
 			goto out;
 	}
@@ -795,16 +974,14 @@ out:
 
 static void builder_release(struct builder *b)
 {
-	uint32_t i;
-
-	if (b->atom_bits)
-		for (i = 0; i < b->n_atoms; i++)
-			free(b->atom_bits[i]);
-	free(b->atom_bits);
+	free(b->atom_set);
+	free(b->itab);
+	free(b->scr);
+	free(b->touched);
+	free(b->tmp_word);
+	free(b->tmp_bits);
 	free(b->atom_first);
 	free(b->atom_classes);
-	free(b->all_bits);
-	free(b->ext_bits);
 	free(b->htab);
 	free(b->sigs);
 	free(b->pool);
@@ -827,6 +1004,11 @@ static int analyze_tenant(const struct policy *pol, uint32_t t,
 
 	tv->tenant = b.ten;
 	tv->index = t;
+	tv->arena = pw_arena_new();
+	if (!tv->arena) {
+		ret = -ENOMEM;
+		goto out;
+	}
 	ret = collect_atoms(&b);
 	if (ret)
 		goto out;
@@ -884,24 +1066,17 @@ out:
 
 void policy_analysis_free(struct policy_analysis *an)
 {
-	uint32_t t, i;
+	uint32_t t;
 
 	if (!an)
 		return;
 	for (t = 0; an->tenants && t < an->n_tenants; t++) {
 		struct policy_tenant_view *tv = &an->tenants[t];
 
-		for (i = 0; tv->classes && i < tv->n_classes; i++) {
-			free(tv->classes[i].segments);
-			free(tv->classes[i].literals);
-		}
 		free(tv->classes);
 		free(tv->lpm);
-		for (i = 0; tv->rules && i < tv->n_rules; i++) {
-			free(tv->rules[i].src);
-			free(tv->rules[i].svc.ranges);
-		}
 		free(tv->rules);
+		pw_arena_free(tv->arena);
 	}
 	free(an->tenants);
 	free(an);

@@ -21,6 +21,8 @@
 #ifndef PLUMWALL_POLICY_ANALYZE_H
 #define PLUMWALL_POLICY_ANALYZE_H
 
+#include <plumwall/arena.h>
+
 #include "policy.h"
 
 /*
@@ -62,28 +64,59 @@ struct policy_addr_class {
 struct policy_lpm_entry {
 	struct pw_prefix prefix;
 	uint32_t class_id;
-	const struct policy_segment *segment; /* display segment; NULL: external */
+	const struct policy_segment
+		*segment; /* display segment; NULL: external */
 };
+
+/*
+ * A set of address classes of one tenant, kept sparse: the non-zero 64-bit
+ * words of its bitset (bit id % 64 of word id / 64 stands for class id),
+ * in increasing word order. A tenant with N classes and R rules would
+ * otherwise hold R x N bits per dimension (gigabytes at 100,000 rules
+ * that each name an address of their own); this way a rule costs what its
+ * selectors select, and rules that select the same classes (`any`, one
+ * segment) share one set.
+ */
+struct policy_class_set {
+	uint32_t n_words; /* entries of word[] and bits[] */
+	uint32_t n_classes; /* classes in the set */
+	const uint32_t *word; /* word indices, ascending */
+	const uint64_t *bits; /* never 0 */
+};
+
+/* Class @id is in @set (binary search over the words). */
+bool policy_class_set_has(const struct policy_class_set *set, uint32_t id);
+/* Every class of @sub is in @set. */
+bool policy_class_set_covers(const struct policy_class_set *set,
+			     const struct policy_class_set *sub);
+/* Position of the first word of @set with index >= @w, or set->n_words. */
+uint32_t policy_class_set_lower(const struct policy_class_set *set, uint32_t w);
 
 /* A rule as seen from one tenant. */
 struct policy_rule_view {
 	const struct policy_rule *rule;
-	uint64_t *src; /* bitset over the tenant's classes */
-	uint64_t *dst;
+	const struct policy_class_set *src; /* owned by the tenant view */
+	const struct policy_class_set *dst;
 	struct policy_svc_set svc;
 };
 
 struct policy_tenant_view {
 	const struct policy_tenant *tenant;
 	uint32_t index; /* in policy.tenants */
-	struct policy_addr_class *classes; /* [0] IPv4 default, [1] IPv6 default */
+	struct policy_addr_class
+		*classes; /* [0] IPv4 default, [1] IPv6 default */
 	uint32_t n_classes;
-	uint32_t class_words; /* uint64_t words in each class bitset */
+	uint32_t class_words; /* uint64_t words of a dense class bitset */
+	/* Every class, and the external ones (in none of the tenant's own
+	 * segments, the two defaults included) */
+	const struct policy_class_set *all;
+	const struct policy_class_set *ext;
 	struct policy_lpm_entry *lpm; /* sorted by pw_prefix_cmp */
 	uint32_t n_lpm;
 	/* Evaluation order: global rules, then the tenant's (section 7.3) */
 	struct policy_rule_view *rules;
 	uint32_t n_rules;
+	struct pw_arena *arena; /* the class sets and the classes' arrays */
 };
 
 struct policy_analysis {
@@ -99,10 +132,5 @@ void policy_analysis_free(struct policy_analysis *an);
 /* Add the warnings of policy.md section 8 to @diags. Returns 0 or a
  * negative errno. */
 int policy_warn(const struct policy_analysis *an, struct pw_diags *diags);
-
-static inline bool policy_class_isset(const uint64_t *set, uint32_t id)
-{
-	return (set[id / 64] >> (id % 64)) & 1;
-}
 
 #endif /* PLUMWALL_POLICY_ANALYZE_H */

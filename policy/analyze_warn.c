@@ -40,7 +40,9 @@
  * boxes are visited in, so the names do not depend on the search.
  *
  * Sets of classes inside boxes are kept as word ranges of a bitset, so the
- * cost of a box tracks the classes it holds, not the tenant's class count.
+ * cost of a box tracks the classes it holds, not the tenant's class count;
+ * the rules' own sets are sparse (analyze.h), and an operation between a
+ * box and a rule looks only at the rule's words inside the box's range.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -89,10 +91,10 @@ struct rset {
 };
 
 /*
- * Where a class bitset is non-zero: its first and last non-zero words and,
- * when it has at most NARROW_WORDS non-zero words, which. A segment with
- * both IPv4 and IPv6 prefixes has classes far apart, so the range alone
- * would make it look wide.
+ * Where a rule's class set is non-zero: its first and last non-zero words
+ * and, when it has at most NARROW_WORDS non-zero words, which (for the
+ * index of candidates below). A segment with both IPv4 and IPv6 prefixes
+ * has classes far apart, so the range alone would make it look wide.
  */
 #define NARROW_WORDS 4
 
@@ -136,6 +138,7 @@ struct tctx {
 	const struct policy_svc_set *full; /* proto any */
 	uint32_t words;
 	uint64_t *inh; /* inhabited classes */
+	uint32_t n_inh;
 	uint64_t *fam[2]; /* inhabited classes of IPv4, IPv6 */
 	struct words fam_words[2];
 	struct rinfo *ri;
@@ -272,7 +275,8 @@ static uint32_t svc_diff(const struct policy_svc_range *a, uint32_t na,
 	return n;
 }
 
-static void words_of(const uint64_t *set, uint32_t words, struct words *x)
+/* The same of a dense bitset of @words words. */
+static void dense_words_of(const uint64_t *set, uint32_t words, struct words *x)
 {
 	uint32_t w;
 
@@ -294,49 +298,59 @@ static void words_of(const uint64_t *set, uint32_t words, struct words *x)
 	}
 }
 
-/* Does @p meet the bitset @set, non-zero where @x says? A sparse set is
- * only looked at in its non-zero words. */
-static bool rset_meet(const struct rset *p, const uint64_t *set,
-		      const struct words *x)
+static void words_of(const struct policy_class_set *set, struct words *x)
 {
-	uint32_t lo = x->lo, hi = x->hi, w, i;
+	uint32_t i;
 
-	if (!p->n || lo > hi)
+	x->lo = 1;
+	x->hi = 0;
+	x->n = set->n_words <= NARROW_WORDS ? set->n_words : NONE;
+	if (!set->n_words)
+		return;
+	x->lo = set->word[0];
+	x->hi = set->word[set->n_words - 1];
+	for (i = 0; i < set->n_words && i < NARROW_WORDS; i++)
+		x->w[i] = set->word[i];
+}
+
+/* Does @p meet @set? Only the set's words inside @p's range are looked
+ * at. */
+static bool rset_meet(const struct rset *p, const struct policy_class_set *set)
+{
+	uint32_t end = p->lo + p->n, i;
+
+	if (!p->n)
 		return false;
-	if (x->n != NONE) {
-		for (i = 0; i < x->n; i++) {
-			w = x->w[i];
-			if (w >= p->lo && w - p->lo < p->n &&
-			    (p->w[w - p->lo] & set[w]))
-				return true;
-		}
-		return false;
-	}
-	if (p->lo > lo)
-		lo = p->lo;
-	if (p->lo + p->n - 1 < hi)
-		hi = p->lo + p->n - 1;
-	for (w = lo; w <= hi; w++)
-		if (p->w[w - p->lo] & set[w])
+	for (i = policy_class_set_lower(set, p->lo);
+	     i < set->n_words && set->word[i] < end; i++)
+		if (p->w[set->word[i] - p->lo] & set->bits[i])
 			return true;
 	return false;
 }
 
 /* Is @p a subset of @set? An rset is trimmed (its first and last words are
- * non-zero), so reaching outside [lo, hi] already answers no; the cost is
- * bounded by the smaller of the two ranges. */
-static bool rset_within(const struct rset *p, const uint64_t *set,
-			const struct words *x)
+ * non-zero), so reaching outside the set's words already answers no; the
+ * cost is bounded by the words of @p. */
+static bool rset_within(const struct rset *p,
+			const struct policy_class_set *set)
 {
-	uint32_t w;
+	uint32_t w, i;
 
 	if (!p->n)
 		return true;
-	if (x->lo > x->hi || p->lo < x->lo || p->lo + p->n - 1 > x->hi)
+	if (!set->n_words || p->lo < set->word[0] ||
+	    p->lo + p->n - 1 > set->word[set->n_words - 1])
 		return false;
-	for (w = 0; w < p->n; w++)
-		if (p->w[w] & ~set[p->lo + w])
+	i = policy_class_set_lower(set, p->lo);
+	for (w = 0; w < p->n; w++) {
+		if (!p->w[w])
+			continue;
+		while (i < set->n_words && set->word[i] < p->lo + w)
+			i++;
+		if (i == set->n_words || set->word[i] != p->lo + w ||
+		    (p->w[w] & ~set->bits[i]))
 			return false;
+	}
 	return true;
 }
 
@@ -353,46 +367,65 @@ static void rset_trim(struct rset *p)
 
 /* @p minus @set, in place: costs the words of @set inside @p plus the
  * words trimmed off, so a box losing one class pays for one word. */
-static void rset_sub(struct rset *p, const uint64_t *set, const struct words *x)
+static void rset_sub(struct rset *p, const struct policy_class_set *set)
 {
-	uint32_t lo = x->lo, hi = x->hi, w, i;
+	uint32_t end = p->lo + p->n, i;
 
-	if (!p->n || lo > hi)
+	if (!p->n)
 		return;
-	if (x->n != NONE) {
-		for (i = 0; i < x->n; i++) {
-			w = x->w[i];
-			if (w >= p->lo && w - p->lo < p->n)
-				p->w[w - p->lo] &= ~set[w];
-		}
-	} else {
-		if (p->lo > lo)
-			lo = p->lo;
-		if (p->lo + p->n - 1 < hi)
-			hi = p->lo + p->n - 1;
-		for (w = lo; w <= hi; w++)
-			p->w[w - p->lo] &= ~set[w];
-	}
+	for (i = policy_class_set_lower(set, p->lo);
+	     i < set->n_words && set->word[i] < end; i++)
+		p->w[set->word[i] - p->lo] &= ~set->bits[i];
 	rset_trim(p);
 }
 
 /* @p n @set into scratch words (indexed like the full bitset). */
-static struct rset rset_and(const struct rset *p, const uint64_t *set,
-			    const struct words *x, uint64_t *scr)
+static struct rset rset_and(const struct rset *p,
+			    const struct policy_class_set *set, uint64_t *scr)
 {
 	struct rset r = { 0, 0, NULL };
-	uint32_t lo = x->lo, hi = x->hi, w;
+	uint32_t lo, hi, i;
 
-	if (!p->n || lo > hi)
+	if (!p->n || !set->n_words)
 		return r;
-	if (p->lo > lo)
-		lo = p->lo;
-	if (p->lo + p->n - 1 < hi)
-		hi = p->lo + p->n - 1;
+	lo = p->lo > set->word[0] ? p->lo : set->word[0];
+	hi = p->lo + p->n - 1;
+	if (set->word[set->n_words - 1] < hi)
+		hi = set->word[set->n_words - 1];
 	if (lo > hi)
 		return r;
-	for (w = lo; w <= hi; w++)
-		scr[w] = p->w[w - p->lo] & set[w];
+	memset(scr + lo, 0, (size_t)(hi - lo + 1) * sizeof(*scr));
+	for (i = policy_class_set_lower(set, lo);
+	     i < set->n_words && set->word[i] <= hi; i++)
+		scr[set->word[i]] = p->w[set->word[i] - p->lo] & set->bits[i];
+	r.lo = lo;
+	r.n = hi - lo + 1;
+	r.w = scr + lo;
+	rset_trim(&r);
+	return r;
+}
+
+/* @set n the dense bitset @dense (non-zero within @x) into scratch words:
+ * a rule's classes of one family. */
+static struct rset rset_of(const struct policy_class_set *set,
+			   const uint64_t *dense, const struct words *x,
+			   uint64_t *scr)
+{
+	struct rset r = { 0, 0, NULL };
+	uint32_t lo, hi, i;
+
+	if (!set->n_words || x->lo > x->hi)
+		return r;
+	lo = set->word[0] > x->lo ? set->word[0] : x->lo;
+	hi = set->word[set->n_words - 1];
+	if (x->hi < hi)
+		hi = x->hi;
+	if (lo > hi)
+		return r;
+	memset(scr + lo, 0, (size_t)(hi - lo + 1) * sizeof(*scr));
+	for (i = policy_class_set_lower(set, lo);
+	     i < set->n_words && set->word[i] <= hi; i++)
+		scr[set->word[i]] = set->bits[i] & dense[set->word[i]];
 	r.lo = lo;
 	r.n = hi - lo + 1;
 	r.w = scr + lo;
@@ -414,15 +447,20 @@ static struct box *box_new(uint32_t next, const struct rset *s,
 	b->s.lo = s->lo;
 	b->s.n = s->n;
 	b->s.w = b->data;
-	memcpy(b->s.w, s->w, s->n * sizeof(uint64_t));
+	/* An empty set may have no words at all (w NULL): memcpy() from
+	 * NULL is undefined even for 0 bytes. */
+	if (s->n)
+		memcpy(b->s.w, s->w, s->n * sizeof(uint64_t));
 	b->d.lo = d->lo;
 	b->d.n = d->n;
 	b->d.w = b->data + s->n;
-	memcpy(b->d.w, d->w, d->n * sizeof(uint64_t));
+	if (d->n)
+		memcpy(b->d.w, d->w, d->n * sizeof(uint64_t));
 	b->v = (struct policy_svc_range *)(b->data + s->n + d->n);
 	b->n_v = n_v;
 	b->v_cap = n_v;
-	memcpy(b->v, v, n_v * sizeof(*v));
+	if (n_v)
+		memcpy(b->v, v, n_v * sizeof(*v));
 	return b;
 }
 
@@ -587,8 +625,7 @@ static bool box_meets(const struct tctx *c, const struct box *b, uint32_t k)
 
 	if (ri->vhi < b->v[0].lo || ri->vlo > b->v[b->n_v - 1].hi)
 		return false;
-	return rset_meet(&b->s, e->src, &ri->s) &&
-	       rset_meet(&b->d, e->dst, &ri->d) &&
+	return rset_meet(&b->s, e->src) && rset_meet(&b->d, e->dst) &&
 	       svc_meet(b->v, b->n_v, e->svc.ranges, e->svc.count);
 }
 
@@ -604,18 +641,17 @@ static bool box_meets(const struct tctx *c, const struct box *b, uint32_t k)
 static int split(struct tctx *c, struct box **bp, uint32_t k, uint32_t idx)
 {
 	const struct policy_rule_view *e = &c->tv->rules[k];
-	const struct rinfo *ri = &c->ri[k];
 	struct box *b = *bp, *nb;
 	struct rset s_and, d_and;
 	bool s_in, d_in, v_in;
 	uint32_t n_v;
 	int ret = 0;
 
-	s_in = rset_within(&b->s, e->src, &ri->s);
-	d_in = rset_within(&b->d, e->dst, &ri->d);
+	s_in = rset_within(&b->s, e->src);
+	d_in = rset_within(&b->d, e->dst);
 	v_in = svc_within(b->v, b->n_v, e->svc.ranges, e->svc.count);
-	s_and = s_in ? b->s : rset_and(&b->s, e->src, &ri->s, c->scr[0]);
-	d_and = d_in ? b->d : rset_and(&b->d, e->dst, &ri->d, c->scr[1]);
+	s_and = s_in ? b->s : rset_and(&b->s, e->src, c->scr[0]);
+	d_and = d_in ? b->d : rset_and(&b->d, e->dst, c->scr[1]);
 
 	/* (S n S') x (D n D') x (V \ V') */
 	if (!v_in) {
@@ -646,19 +682,19 @@ static int split(struct tctx *c, struct box **bp, uint32_t k, uint32_t idx)
 	/* (S n S') x (D \ D') x V */
 	if (!d_in) {
 		if (s_in) {
-			rset_sub(&b->d, e->dst, &ri->d);
+			rset_sub(&b->d, e->dst);
 			goto out;
 		}
 		nb = box_new(idx + 1, &s_and, &b->d, b->v, b->n_v);
 		if (nb)
-			rset_sub(&nb->d, e->dst, &ri->d);
+			rset_sub(&nb->d, e->dst);
 		ret = push(c, nb);
 		if (ret)
 			goto out;
 	}
 	/* (S \ S') x D x V */
 	if (!s_in) {
-		rset_sub(&b->s, e->src, &ri->s);
+		rset_sub(&b->s, e->src);
 		goto out;
 	}
 	free(b);
@@ -837,13 +873,23 @@ out:
 	return ret;
 }
 
-static bool covers(const uint64_t *set, const uint64_t *all, uint32_t words)
+/* @set holds every inhabited class. */
+static bool covers_inhabited(const struct tctx *c,
+			     const struct policy_class_set *set)
 {
-	uint32_t w;
+	uint32_t w, i = 0;
 
-	for (w = 0; w < words; w++)
-		if (all[w] & ~set[w])
+	if (set->n_classes < c->n_inh)
+		return false;
+	for (w = 0; w < c->words; w++) {
+		if (!c->inh[w])
+			continue;
+		while (i < set->n_words && set->word[i] < w)
+			i++;
+		if (i == set->n_words || set->word[i] != w ||
+		    (c->inh[w] & ~set->bits[i]))
 			return false;
+	}
 	return true;
 }
 
@@ -864,12 +910,12 @@ static int judge(struct tctx *c, uint32_t k, uint32_t any_pos,
 		goto out;
 	}
 	for (f = 0; f < 2; f++) {
-		struct rset s = { 0, c->words, r->src };
-		struct rset d = { 0, c->words, r->dst };
-
 		/* The rule's inhabited classes of family f */
-		s = rset_and(&s, c->fam[f], &c->fam_words[f], c->scr[0]);
-		d = rset_and(&d, c->fam[f], &c->fam_words[f], c->scr[1]);
+		struct rset s =
+			rset_of(r->src, c->fam[f], &c->fam_words[f], c->scr[0]);
+		struct rset d =
+			rset_of(r->dst, c->fam[f], &c->fam_words[f], c->scr[1]);
+
 		src_any |= s.n != 0;
 		dst_any |= d.n != 0;
 		if (!s.n || !d.n)
@@ -956,12 +1002,17 @@ static int find_inhabited(struct tctx *c)
 	for (f = 0; f < 2; f++)
 		if (!root_full[f] && (!root_kids[f] || root_sum[f]))
 			c->inh[0] |= 1ULL << f; /* classes 0 and 1 */
+	for (i = 0; i < c->words; i++)
+		c->n_inh += (uint32_t)__builtin_popcountll(c->inh[i]);
 	for (i = 0; i < tv->n_classes; i++) {
 		f = tv->classes[i].family == PW_AF_INET6;
 		c->fam[f][i / 64] |= c->inh[i / 64] & (1ULL << (i % 64));
 	}
+	/* c's arrays are freed by tctx_release(); the analyzer loses them
+	 * in the stores through c->fam[f] above.
+	 * NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
 	for (f = 0; f < 2; f++)
-		words_of(c->fam[f], c->words, &c->fam_words[f]);
+		dense_words_of(c->fam[f], c->words, &c->fam_words[f]);
 out:
 	free(sum);
 	free(kids);
@@ -971,9 +1022,8 @@ out:
 static bool is_any_to_any(const struct tctx *c,
 			  const struct policy_rule_view *r)
 {
-	return svc_equal(&r->svc, c->full) &&
-	       covers(r->src, c->inh, c->words) &&
-	       covers(r->dst, c->inh, c->words);
+	return svc_equal(&r->svc, c->full) && covers_inhabited(c, r->src) &&
+	       covers_inhabited(c, r->dst);
 }
 
 static void tctx_release(struct tctx *c)
@@ -1073,8 +1123,8 @@ static int tctx_init(struct tctx *c, const struct policy_tenant_view *tv,
 		const struct policy_rule_view *r = &tv->rules[k];
 		struct rinfo *ri = &c->ri[k];
 
-		words_of(r->src, c->words, &ri->s);
-		words_of(r->dst, c->words, &ri->d);
+		words_of(r->src, &ri->s);
+		words_of(r->dst, &ri->d);
 		if (r->svc.count) {
 			ri->vlo = r->svc.ranges[0].lo;
 			ri->vhi = r->svc.ranges[r->svc.count - 1].hi;

@@ -120,7 +120,7 @@ static void bg_service(struct bgen *g)
 		}
 		fprintf(g->f, "]");
 	} else if (k < 80) {
-		fprintf(g->f, ", proto: udp, ports: [%u]",
+		fprintf(g->f, ", proto: udp, ports: [%d]",
 			bg_below(g, 2) ? 53 : 123);
 	} else if (k < 85) {
 		fprintf(g->f, ", proto: icmp, icmp: [echo-request]");

@@ -337,6 +337,9 @@ static int svc_intern(struct svc_build *b, const uint32_t *act, uint32_t n,
 	for (h = (uint32_t)hash & b->hmask; b->htab[h] != NONE;
 	     h = (h + 1) & b->hmask) {
 		c = &b->classes[b->htab[h]];
+		/* htab holds NONE (memset) or the ids of stored classes; the
+		 * analyzer does not model memset(0xff).
+		 * NOLINTNEXTLINE(clang-analyzer-core.NullDereference) */
 		if (c->hash == hash && c->n == n &&
 		    (!n ||
 		     !memcmp(b->pool + c->first, act, n * sizeof(*act)))) {
@@ -438,7 +441,10 @@ static int svc_sweep(struct svc_build *b)
 				act[n_act++] = k;
 				hash += b->zob[k];
 			} else {
-				/* swap-remove: O(1), order restored below */
+				/* swap-remove: O(1), order restored below.
+				 * A rule's removal sorts after its addition
+				 * (keys < 2^24: hi + 1 > lo), so pos[k] is set.
+				 * NOLINTNEXTLINE(clang-analyzer-core.uninitialized.Assign) */
 				act[pos[k]] = act[--n_act];
 				pos[act[pos[k]]] = pos[k];
 				hash -= b->zob[k];
@@ -733,56 +739,35 @@ static int emit_addrs(struct cbuild *cb, const struct policy_tenant_view *tv)
 	return 0;
 }
 
-static uint32_t set_count(const uint64_t *set, uint32_t words)
-{
-	uint32_t w, n = 0;
-
-	for (w = 0; w < words; w++)
-		n += (uint32_t)__builtin_popcountll(set[w]);
-	return n;
-}
-
-/* Set @set holds every class of @ref (both @words words long). */
-static bool set_covers(const uint64_t *set, const uint64_t *ref, uint32_t words)
-{
-	uint32_t w;
-
-	for (w = 0; w < words; w++)
-		if ((set[w] & ref[w]) != ref[w])
-			return false;
-	return true;
-}
-
 /*
- * The classes of bitset @set as a list (analysis ids), or the single
- * PW_CLASS_ANY when @set holds every class; with the external wildcard,
- * PW_CLASS_EXT and the classes that are not external when @set holds
- * every external class. Returns the count.
+ * The classes of @set as a list (analysis ids), or the single PW_CLASS_ANY
+ * when @set holds every class; with the external wildcard, PW_CLASS_EXT
+ * and the classes that are not external when @set holds every external
+ * class. Returns the count.
  */
 static uint32_t class_list(const struct cbuild *cb,
 			   const struct policy_tenant_view *tv,
-			   const uint64_t *set, uint32_t *list)
+			   const struct policy_class_set *set, uint32_t *list)
 {
-	bool ext = cb->ext && set_covers(set, cb->ext_bits, tv->class_words);
-	uint32_t n = 0, all = 0, w;
+	bool ext = cb->ext && policy_class_set_covers(set, tv->ext);
+	uint32_t n = 0, i;
 
+	if (set->n_classes == tv->n_classes) {
+		list[0] = PW_CLASS_ANY;
+		return 1;
+	}
 	if (ext)
 		list[n++] = PW_CLASS_EXT;
-	/* word by word: sets are sparse when there are many classes */
-	for (w = 0; w < tv->class_words; w++) {
-		uint64_t bits = set[w];
+	for (i = 0; i < set->n_words; i++) {
+		uint32_t w = set->word[i];
+		uint64_t bits = set->bits[i];
 
-		all += (uint32_t)__builtin_popcountll(bits);
 		if (ext)
 			bits &= ~cb->ext_bits[w];
 		while (bits) {
 			list[n++] = w * 64 + (uint32_t)__builtin_ctzll(bits);
 			bits &= bits - 1;
 		}
-	}
-	if (all == tv->n_classes) {
-		list[0] = PW_CLASS_ANY;
-		n = 1;
 	}
 	return n;
 }
@@ -1011,6 +996,7 @@ static int choose_ext(struct cbuild *cb, const struct policy_tenant_view *tv,
 		      struct policy_compiled_tenant *info)
 {
 	uint32_t words = tv->class_words, i, k, n = 0;
+	const struct policy_class_set *src, *dst;
 
 	cb->ext = false;
 	free(cb->ext_bits);
@@ -1027,12 +1013,12 @@ static int choose_ext(struct cbuild *cb, const struct policy_tenant_view *tv,
 	if (n < cb->ext_min_classes || n == tv->n_classes)
 		return 0;
 	for (k = 0; k < tv->n_rules && !cb->ext; k++) {
-		const struct policy_rule_view *rv = &tv->rules[k];
-
-		cb->ext = (set_covers(rv->src, cb->ext_bits, words) &&
-			   set_count(rv->src, words) < tv->n_classes) ||
-			  (set_covers(rv->dst, cb->ext_bits, words) &&
-			   set_count(rv->dst, words) < tv->n_classes);
+		src = tv->rules[k].src;
+		dst = tv->rules[k].dst;
+		cb->ext = (src->n_classes < tv->n_classes &&
+			   policy_class_set_covers(src, tv->ext)) ||
+			  (dst->n_classes < tv->n_classes &&
+			   policy_class_set_covers(dst, tv->ext));
 	}
 	info->ext = cb->ext;
 	return 0;
@@ -1571,6 +1557,7 @@ policy_compiled_svc_lookup(const struct policy_compiled *c, uint16_t tenant,
 
 		put_be16(k.key.point_be, point & mask);
 		k.key.prefixlen = 24 + (uint32_t)bits;
+		/* cppcheck-suppress uninitvar ; only k.key is compared */
 		e = bsearch(&k, c->svcs, c->n_svcs, sizeof(*c->svcs),
 			    policy_svc_key_cmp);
 		if (e)

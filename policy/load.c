@@ -1670,6 +1670,9 @@ static int policy_load_common(const char *path, const char *buf, size_t len,
 			goto out;
 	}
 
+	/* n_files >= 1 here: policy_list_files() fails on none (the analyzer
+	 * supposes a failed stat() may leave errno 0).
+	 * NOLINTNEXTLINE(clang-analyzer-optin.portability.UnixAPI) */
 	pol->priv->docs = calloc(pol->n_files, sizeof(*pol->priv->docs));
 	ld.segment_maps = calloc(pol->n_files, sizeof(*ld.segment_maps));
 	if (!pol->priv->docs || !ld.segment_maps) {

@@ -41,7 +41,7 @@
 #define POLICY_CT_MAX_ENTRIES_MIN 1024
 #define POLICY_CT_MAX_ENTRIES_MAX (1U << 24)
 #define POLICY_TIMEOUT_MIN 1
-#define POLICY_TIMEOUT_MAX (7U * 24 * 3600 * 4) /* four weeks */
+#define POLICY_TIMEOUT_MAX (7LL * 24 * 3600 * 4) /* four weeks */
 #define POLICY_LOG_RATE_MAX 1000000
 
 enum policy_action {

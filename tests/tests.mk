@@ -25,3 +25,19 @@ $(BUILD)/tests/test_%: $(OBJDIR)/tests/unit/test_%.o $(TEST_HELPER_OBJS) $(LIBLO
 
 $(BUILD)/bench/%: $(OBJDIR)/tests/bench/%.o $(LIBLOGD) $(LIBFW) $(LIBPW)
 	$(LINK)
+
+# make bench-vs (tests/bench/bench-vs.sh): its generator and floor loader,
+# outside build/bench/ so that 'make bench' does not run it on its own.
+BENCH_VS_GEN := $(BUILD)/bench-vs/bench_vs_gen
+BENCH_BINS   += $(BENCH_VS_GEN)
+$(BENCH_VS_GEN): $(OBJDIR)/tests/bench/vs/bench_vs_gen.o $(LIBPW)
+	$(LINK)
+
+# tests/tools/optdump.c -> build/tests/optdump.so: preloaded by the manual
+# and completion tests to read the programs' getopt_long tables.
+OPTDUMP := $(BUILD)/tests/optdump.so
+TEST_BINS += $(OPTDUMP)
+$(OPTDUMP): tests/tools/optdump.c
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) -std=gnu11 -Wall -Wextra -Werror $(CFLAGS) -D_GNU_SOURCE -fPIC -shared -o $@ $< -ldl

@@ -200,7 +200,8 @@ pw status --json
 check "concurrent applies: generation 5" test "$(jq .generation "$TMP/out")" = 5
 check "lock file in the state directory" test -e $PLUMWALL_RUN_DIR/lock
 # a lock held elsewhere: a bounded wait that names the holder, exit 3
-flock $PLUMWALL_RUN_DIR/lock -c 'read -r -t 30 <> <(:)' &
+# (a holder that just holds; not a wait: nothing waits on it)
+flock $PLUMWALL_RUN_DIR/lock sleep 30 &
 HOLDER=$!
 PIDS+=($HOLDER)
 wait_for 5 grep -q " $HOLDER " /proc/locks

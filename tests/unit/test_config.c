@@ -674,14 +674,14 @@ START_TEST(test_shipped_config)
 	ck_assert_msg(ret == 0 && diags.count == 0, "%s: %d\n%s", path, ret,
 		      text);
 	free(text);
-	ck_assert_str_eq(cfg->policy, "/etc/plumwall/policies/three-tier.yaml");
+	ck_assert_str_eq(cfg->policy, "/etc/plumwall/policy.yaml");
 	ck_assert_int_eq(cfg->mode, PW_CONFIG_MODE_AUTO);
 	ck_assert_str_eq(cfg->pin_path, "/sys/fs/bpf/plumwall");
 	ck_assert_uint_eq(cfg->conntrack_sweep_interval, 10);
 	ck_assert_ptr_null(cfg->logging.hostname);
 	ck_assert_str_eq(pw_syslog_facility_name(cfg->logging.facility),
 			 "local4");
-	ck_assert_uint_eq(cfg->logging.n_sinks, 1);
+	ck_assert_uint_eq(cfg->logging.n_sinks, 2);
 	ck_assert_str_eq(cfg->logging.sinks[0].name, "events");
 	ck_assert_int_eq(cfg->logging.sinks[0].format, PW_SINK_JSON);
 	ck_assert_int_eq(cfg->logging.sinks[0].transport, PW_SINK_FILE);
@@ -689,6 +689,15 @@ START_TEST(test_shipped_config)
 			 "/var/log/plumwall/events.json");
 	ck_assert_uint_eq(cfg->logging.sinks[0].kinds, PW_LOG_KINDS_ALL);
 	ck_assert_uint_eq(cfg->logging.sinks[0].queue, 4096);
+	/* Drops, audits and losses to the journal too. */
+	ck_assert_str_eq(cfg->logging.sinks[1].name, "journal");
+	ck_assert_int_eq(cfg->logging.sinks[1].format, PW_SINK_SYSLOG);
+	ck_assert_int_eq(cfg->logging.sinks[1].transport, PW_SINK_UNIX);
+	ck_assert_str_eq(cfg->logging.sinks[1].path, "/dev/log");
+	ck_assert_uint_eq(cfg->logging.sinks[1].kinds,
+			  PW_LOG_KIND_BIT(PW_LOG_DROP) |
+				  PW_LOG_KIND_BIT(PW_LOG_AUDIT) |
+				  PW_LOG_KIND_BIT(PW_LOG_LOST));
 	pw_config_free(cfg);
 	pw_diags_free(&diags);
 }

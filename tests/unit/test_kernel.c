@@ -595,6 +595,81 @@ START_TEST(test_verifier_message_fallback)
 }
 END_TEST
 
+/* ---- the state documents' JSON ------------------------------------------ */
+
+/* fw_rt_json_write()'s bytes for @doc, as a string. */
+static char *json_written(const json_t *doc)
+{
+	char path[256];
+	size_t len;
+	char *text;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/doc.json", tmpdir);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fw_rt_json_write(doc, fd), 0);
+	close(fd);
+	text = read_all(path, &len);
+	ck_assert_uint_eq(strlen(text), len);
+	unlink(path);
+	return text;
+}
+
+/* The hand-written state writer gives jansson's compact bytes: every
+ * escape, keys in insertion order, integers at both ends, what it leaves
+ * to jansson (reals, text past ASCII in values and keys), nesting, a
+ * document bigger than its buffer. */
+START_TEST(test_state_json_as_jansson)
+{
+	json_t *doc = json_object(), *arr = json_array(), *o;
+	char ctl[40], key[16], *ours, *theirs;
+	int i;
+
+	for (i = 0; i < 32; i++)
+		ctl[i] = (char)(i + 1 < 32 ? i + 1 : 'x');
+	memcpy(ctl + 31, "\"\\/\x7f", 5);
+	json_object_set_new(doc, "zeta", json_integer(1));
+	json_object_set_new(doc, "alpha", json_stringn(ctl, 36));
+	json_object_set_new(doc, "tab\tkey\"",
+			    json_string("caf\xc3\xa9 \xe2\x82\xac"));
+	json_object_set_new(doc, "cl\xc3\xa9", json_true());
+	json_object_set_new(doc, "min", json_integer(INT64_MIN));
+	json_object_set_new(doc, "max", json_integer(INT64_MAX));
+	json_object_set_new(doc, "neg", json_integer(-42));
+	json_object_set_new(doc, "zero", json_integer(0));
+	json_object_set_new(doc, "real", json_real(0.1));
+	json_object_set_new(doc, "nothing", json_null());
+	json_object_set_new(doc, "no", json_false());
+	json_object_set_new(doc, "empty", json_object());
+	json_object_set_new(doc, "none", json_array());
+	json_object_set_new(doc, "nul", json_stringn("a\0b", 3));
+	for (i = 0; i < 20000; i++) {
+		o = json_object();
+		snprintf(key, sizeof(key), "r%d", i);
+		json_object_set_new(o, "id", json_integer(i));
+		json_object_set_new(o, "name", json_string(key));
+		json_object_set_new(o, "counts",
+				    json_pack("[iiii]", i, i * 7, -i, 0));
+		json_array_append_new(arr, o);
+	}
+	json_object_set_new(doc, "rules", arr);
+	o = json_array();
+	for (i = 0; i < 100; i++)
+		o = json_pack("[o]", o);
+	json_object_set_new(doc, "deep", o);
+
+	ours = json_written(doc);
+	theirs = json_dumps(doc, JSON_COMPACT);
+	ck_assert_ptr_nonnull(theirs);
+	ck_assert_uint_gt(strlen(theirs), 64 * 1024);
+	ck_assert_str_eq(ours, theirs);
+	free(ours);
+	free(theirs);
+	json_decref(doc);
+}
+END_TEST
+
 /* ---- layout directories and the pin root --------------------------------- */
 
 START_TEST(test_foreign_layout)
@@ -912,6 +987,7 @@ static Suite *kernel_suite(void)
 	tc = tcase_create("pins");
 	tcase_add_checked_fixture(tc, tmp_setup, tmp_teardown);
 	tcase_add_test(tc, test_foreign_layout);
+	tcase_add_test(tc, test_state_json_as_jansson);
 	tcase_add_test(tc, test_remove_pins_root);
 	tcase_add_test(tc, test_bpffs_refused);
 	suite_add_tcase(s, tc);

@@ -3,10 +3,11 @@
  * plumwall-logd's parts without a datapath: the sink queue, the name
  * tables of the state document, sequence-gap accounting of the reader,
  * a file sink that cannot write for a while (its drops come back as
- * one plumwall.lost event with the count), and network sinks whose peer
- * does not read or answer: a stop ends their wait by its deadline, and
- * a peer that reads a little now and then cannot hold a send longer than
- * LOGD_IO_TIMEOUT_MS in all.
+ * one plumwall.lost event with the count), a rotation that cannot shift
+ * the old files (it stops rather than rename one over another), and
+ * network sinks whose peer does not read or answer: a stop ends their
+ * wait by its deadline, and a peer that reads a little now and then
+ * cannot hold a send longer than LOGD_IO_TIMEOUT_MS in all.
  */
 #include "logging/logd.h"
 
@@ -374,6 +375,59 @@ START_TEST(sink_loss_reported_after_recovery)
 }
 END_TEST
 
+START_TEST(sink_rotation_keeps_files_it_cannot_shift)
+{
+	struct pw_sink cfg = {
+		.name = "t",
+		.format = PW_SINK_JSON,
+		.transport = PW_SINK_FILE,
+		.kinds = PW_LOG_KINDS_ALL,
+		.queue = 4,
+		.rotate_bytes = 16,
+	};
+	struct logd_globals g = { .hostname = "h", .facility = 20 };
+	struct logd_sink_stats st;
+	struct logd_item it = {};
+	struct logd_sink *s;
+	char path[256], old[300], text[32];
+	int i;
+
+	/* events.json.1 .. .4 hold their number; .5, the oldest, is a
+	 * directory the shift cannot rename .4 over */
+	snprintf(path, sizeof(path), "%s/events.json", tmpdir);
+	write_file(path, "current\n");
+	for (i = 1; i < LOGD_ROTATE_KEEP; i++) {
+		snprintf(old, sizeof(old), "%s.%d", path, i);
+		snprintf(text, sizeof(text), "file %d\n", i);
+		write_file(old, text);
+	}
+	snprintf(old, sizeof(old), "%s.%d", path, LOGD_ROTATE_KEEP);
+	ck_assert_int_eq(mkdir(old, 0700), 0);
+
+	cfg.path = path;
+	ck_assert_int_eq(logd_sink_start(&cfg, &g, &s), 0);
+	drop_event(&it.ev, 0, 0);
+	logd_sink_push(s, &it);
+	for (i = 0; i < 500; i++) { /* the sink has tried and failed */
+		logd_sink_stats(s, &st);
+		if (st.failures)
+			break;
+		usleep(10000);
+	}
+	ck_assert_uint_ge(st.failures, 1);
+	ck_assert_uint_eq(st.delivered, 0);
+	logd_sink_stop(s, logd_now_ns());
+	logd_sink_join(s, true);
+
+	/* no rotated file was renamed over another */
+	for (i = 1; i < LOGD_ROTATE_KEEP; i++) {
+		snprintf(old, sizeof(old), "%s.%d", path, i);
+		snprintf(text, sizeof(text), "file %d", i);
+		ck_assert_int_eq(count_lines(old, text), 1);
+	}
+}
+END_TEST
+
 /* ---- network sinks with peers that do not cooperate ---------------- */
 
 /* Any certificate will do as the sink's ca_file: these handshakes never
@@ -601,6 +655,7 @@ static Suite *logd_suite(void)
 	tcase_add_test(tc, names_cache_generations);
 	tcase_add_test(tc, reader_sequence_gaps);
 	tcase_add_test(tc, sink_loss_reported_after_recovery);
+	tcase_add_test(tc, sink_rotation_keeps_files_it_cannot_shift);
 	tcase_add_test(tc, sink_stop_ends_a_blocked_send);
 	tcase_add_test(tc, sink_stop_ends_a_stalled_handshake);
 	tcase_add_test(tc, sink_send_bounded_in_all);

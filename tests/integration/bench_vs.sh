@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# bench_vs.sh - a smoke run of `make bench-vs` (tests/bench/bench-vs.sh):
+# one round of 10 ms per configuration at 10 rules, the established case
+# at 100 rules and 256 flows. It asserts that the harness runs through
+# (its own checks: every frame reached the firewall, the sink got nothing
+# of a deny and everything of an allow) and that every row produced a
+# number; never a timing, which depends on the machine.
+
+. "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
+NT_NAME=bench_vs
+if [[ $(id -u) != 0 ]]; then
+	echo "$NT_NAME: needs root, skipped"
+	exit 77
+fi
+for t in nft jq bpftool; do
+	if ! command -v $t >/dev/null 2>&1; then
+		echo "$NT_NAME: $t not installed, skipped"
+		exit 77
+	fi
+done
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-$NT_NAME.XXXXXX") || exit 1
+trap 'rm -rf "$TMP"' EXIT
+
+BENCH_QUICK=1 BENCH_SIZES=10 BENCH_ROUNDS=1 BENCH_MS=10 BENCH_OUT=$TMP/raw \
+	bash "$ROOT/tests/bench/bench-vs.sh" >"$TMP/out" 2>&1
+rc=$?
+check "bench-vs exits 0" test $rc -eq 0
+[[ $rc -eq 0 ]] || cat "$TMP/out"
+
+# number KEY...: the raw results hold a positive number for KEY
+number() {
+	awk -v k="$*" '{ v = $NF; $NF = ""; sub(/ $/, "") }
+		$0 == k && v + 0 > 0 { found = 1 } END { exit !found }' "$TMP/raw"
+}
+for c in drop pass pwxdp pwtc nftvmap nftfwd nftlin; do
+	check "deny N=10 $c has a number" number deny 10 1 $c
+done
+for c in pass pwxdp pwtc nftvmap nftfwd nftlin; do
+	check "est N=100 $c has a number" number est 100 1 $c
+done
+for c in pwxdp pwtc; do
+	check "deny $c program-only number" number prog deny 10 1 $c
+	check "est $c program-only number" number prog est 100 1 $c
+done
+# every row of the summary's tables has a number in every column
+check "the tables have no empty cell" not grep -qE '^\|[^-].*\| *\|' "$TMP/out"
+check "the tables are printed" grep -q '^| plumwall XDP | [0-9]' "$TMP/out"
+nt_done
