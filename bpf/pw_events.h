@@ -98,6 +98,25 @@ static __always_inline int pw_rate_admit(const struct pw_env *env,
 }
 
 /*
+ * An event's time stamp: the fine clock, not env->now, which the packet
+ * path takes from the coarse one (pw_process()): events are rare, and
+ * their times are shown to the microsecond. Never before env->now (the
+ * coarse clock is the fine one at the last tick).
+ */
+static __always_inline __u64 pw_event_clock(const struct pw_env *env)
+{
+	struct pw_dp_config *cfg;
+	__u32 zero = 0;
+	__u64 t;
+
+	cfg = bpf_map_lookup_elem(&pw_config, &zero);
+	if (!cfg)
+		return env->now;
+	t = bpf_ktime_get_ns() + cfg->clock_offset_ns;
+	return t > env->now ? t : env->now;
+}
+
+/*
  * One ring-buffer record stamped with the next sequence number of this CPU.
  * A failed reservation still takes a sequence number, so the consumer sees
  * the gap, and is counted as lost and as pending for the next LOST event.
@@ -115,7 +134,7 @@ pw_ev_reserve_raw(const struct pw_env *env, struct pw_producer *pr, __u16 cpu,
 		return NULL;
 	}
 	__builtin_memset(ev, 0, sizeof(*ev));
-	ev->ts_ns = env->now;
+	ev->ts_ns = pw_event_clock(env);
 	ev->seq = pr->seq++;
 	ev->cpu = cpu;
 	ev->type = type;

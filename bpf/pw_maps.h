@@ -189,6 +189,13 @@ struct {
 } pw_rate SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, PW_JCACHE_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pw_jc_entry);
+} pw_jcache SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 20);
 } pw_events SEC(".maps");

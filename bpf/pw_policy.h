@@ -136,7 +136,7 @@ static __always_inline int pw_class_external(__u32 cls)
  * the up to eight decision keys, and in a PW_TENANT_EXT tenant up to ten
  * more with PW_CLASS_EXT for an external address, smallest rule id wins;
  * none: default. A missing inner map (never after a complete fill) fails
- * closed: deny.
+ * closed: deny, and returns 1 (an answer not to be cached).
  *
  * A global function: the verifier checks it once, not once for every
  * state the packet path reaches it in (the hit/miss branches would
@@ -230,7 +230,109 @@ fail:
 	j->action = PW_ACTION_DENY;
 	j->reason = PW_REASON_DEFAULT;
 	j->log = 1;
+	return 1;
+}
+
+/* pw_jcache index of a tuple: multiply-xor over its words. */
+static __always_inline __u32 pw_jc_index(__u32 fill_id, __u32 tenant,
+					 const struct pw_tuple *t)
+{
+	const __u32 *a = (const __u32 *)t->saddr, *b = (const __u32 *)t->daddr;
+	__u32 h = fill_id * 0x9e3779b1U;
+	int i;
+
+	h = (h ^ (tenant | (__u32)t->point << 16)) * 0x85ebca6bU;
+	h = (h ^ ((__u32)t->family | (__u32)t->proto << 8)) * 0xc2b2ae35U;
+#pragma unroll
+	for (i = 0; i < 4; i++) {
+		h = (h ^ a[i]) * 0x9e3779b1U;
+		h = (h ^ b[i]) * 0x85ebca6bU;
+	}
+	return (h ^ h >> 16) & (PW_JCACHE_SLOTS - 1);
+}
+
+/*
+ * The judgement cache (shared.h, pw_jcache), in two global functions of
+ * their own, called before and after pw_judge() rather than from it: the
+ * packet path's frame plus pw_judge()'s is near the 512 bytes Linux 6.1
+ * allows, and these add nothing to it.
+ *
+ * pw_jc_lookup(): 1 and @j filled when fill @fill_id judged @t of
+ * @tenant before on this CPU and the entry is still there; 0 otherwise
+ * (also without a fill id, 0: no caching).
+ */
+__pw_noinline int pw_jc_lookup(__u32 fill_id, __u32 tenant,
+			       const struct pw_tuple *t, struct pw_judgement *j)
+{
+	const __u32 *a, *b, *x, *y;
+	struct pw_jc_entry *e;
+	__u32 idx;
+
+	if (!t || !j || !fill_id)
+		return 0;
+	idx = pw_jc_index(fill_id, tenant, t);
+	e = bpf_map_lookup_elem(&pw_jcache, &idx);
+	if (!e || e->fill_id != fill_id || e->tenant != (__u16)tenant ||
+	    e->family != t->family || e->proto != t->proto ||
+	    e->point != t->point)
+		return 0;
+	a = (const __u32 *)t->saddr;
+	b = (const __u32 *)t->daddr;
+	x = (const __u32 *)e->saddr;
+	y = (const __u32 *)e->daddr;
+	if ((a[0] ^ x[0]) | (a[1] ^ x[1]) | (a[2] ^ x[2]) | (a[3] ^ x[3]) |
+	    (b[0] ^ y[0]) | (b[1] ^ y[1]) | (b[2] ^ y[2]) | (b[3] ^ y[3]))
+		return 0;
+	j->rule_id = e->rule_id;
+	j->src_segment = e->src_segment;
+	j->dst_segment = e->dst_segment;
+	j->action = e->action;
+	j->reason = e->reason;
+	j->log = e->log;
+	return 1;
+}
+
+/* After a miss of pw_jc_lookup() (with a fill id) and pw_judge(): keep
+ * @j for @t in the entry of its index. */
+__pw_noinline int pw_jc_store(__u32 fill_id, __u32 tenant,
+			      const struct pw_tuple *t,
+			      const struct pw_judgement *j)
+{
+	struct pw_jc_entry *e;
+	__u32 idx;
+
+	if (!t || !j)
+		return 0;
+	idx = pw_jc_index(fill_id, tenant, t);
+	e = bpf_map_lookup_elem(&pw_jcache, &idx);
+	if (!e)
+		return 0;
+	e->fill_id = fill_id;
+	e->tenant = (__u16)tenant;
+	e->family = t->family;
+	e->proto = t->proto;
+	e->point = t->point;
+	e->action = j->action;
+	e->reason = j->reason;
+	e->log = j->log;
+	e->rule_id = j->rule_id;
+	e->src_segment = j->src_segment;
+	e->dst_segment = j->dst_segment;
+	__builtin_memcpy(e->saddr, t->saddr, 16);
+	__builtin_memcpy(e->daddr, t->daddr, 16);
 	return 0;
+}
+
+/* Judge @t: from the cache, else from the slot's maps. */
+static __always_inline void pw_judge_cached(__u32 slot, __u32 fill_id,
+					    __u32 tenant, __u64 tinfo,
+					    const struct pw_tuple *t,
+					    struct pw_judgement *j)
+{
+	if (pw_jc_lookup(fill_id, tenant, t, j))
+		return;
+	if (!pw_judge(slot, tenant, tinfo, t, j) && fill_id)
+		pw_jc_store(fill_id, tenant, t, j);
 }
 
 /*

@@ -625,6 +625,7 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 		(size_t)dp->ncpus * sizeof(struct pw_tenant_counter)
 	};
 	struct rules_src rs = { p->rules, sizeof(struct pw_rule_val) };
+	struct pw_settings set;
 	__u32 zero = 0;
 	int ret = 0;
 
@@ -649,7 +650,16 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 				   get_rule);
 		break;
 	case SM_SETTINGS:
-		if (bpf_map_update_elem(fd, &zero, &p->settings, BPF_ANY))
+		/* The fill id names this fill for the datapath's judgement
+		 * cache (shared.h, pw_jcache): the id of this new map, which
+		 * no other map alive or made before it has. */
+		set = p->settings;
+		set.fill_id = fd_map_id(fd);
+		if (!set.fill_id) {
+			ret = -EIO;
+			break;
+		}
+		if (bpf_map_update_elem(fd, &zero, &set, BPF_ANY))
 			ret = -errno;
 		break;
 	case SM_RULE_STATS:
@@ -1083,13 +1093,30 @@ int fw_dp_ct_count(struct fw_dp *dp, __u32 *count)
 }
 
 /* Delete every entry of a hash map with keys of at most 64 bytes. */
+/*
+ * The next key is taken before the current one is deleted: asked for the
+ * key after a deleted one, a hash map starts again from its first bucket,
+ * which made a flush quadratic in the table size (minutes for a full
+ * conntrack table of 262,144).
+ */
 static int flush_map(int fd)
 {
-	unsigned char key[64];
+	unsigned char key[64], next[64];
+	int more;
 
-	while (!bpf_map_get_next_key(fd, NULL, key))
-		if (bpf_map_delete_elem(fd, key))
-			return -errno;
+	/* Until a walk from the start finds nothing: a running datapath may
+	 * add entries meanwhile. */
+	while (!bpf_map_get_next_key(fd, NULL, key)) {
+		do {
+			more = !bpf_map_get_next_key(fd, key, next);
+			if (!more && errno != ENOENT)
+				return -errno;
+			/* Gone meanwhile (LRU eviction): fine. */
+			if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+				return -errno;
+			memcpy(key, next, sizeof(key));
+		} while (more);
+	}
 	return errno == ENOENT ? 0 : -errno;
 }
 

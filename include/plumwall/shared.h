@@ -47,8 +47,10 @@
 
 /* Layout version of everything below: bump on any change so that pinned
  * maps of an older layout are refused, never misread. 3: the external
- * wildcard (PW_TENANT_EXT), which programs of layout 2 would ignore. */
-#define PW_LAYOUT_VERSION 3
+ * wildcard (PW_TENANT_EXT), which programs of layout 2 would ignore.
+ * 4: the judgement cache (pw_jcache) and pw_settings.fill_id, which
+ * settings of layout 3 leave 0 in both slots. */
+#define PW_LAYOUT_VERSION 4
 
 #define PW_FAMILY_IPV4 4
 #define PW_FAMILY_IPV6 6
@@ -77,9 +79,11 @@
  * field name says _be; every other multi-byte field (ports in pw_ct_key,
  * pw_frag_val and pw_event included) is host order.
  *
- * Clock: every timestamp the datapath writes (pw_ct_val, pw_rate_val,
- * pw_frag_val, pw_event) is bpf_ktime_get_ns() + pw_config.clock_offset_ns,
- * i.e. CLOCK_MONOTONIC when the offset is 0 (tests set it to move time).
+ * Clock: every timestamp the datapath writes is CLOCK_MONOTONIC +
+ * pw_config.clock_offset_ns (tests set the offset to move time): for
+ * pw_event bpf_ktime_get_ns(), for pw_ct_val, pw_rate_val, pw_frag_val
+ * and pw_rule_counter the cheaper coarse clock bpf_ktime_get_coarse_ns()
+ * (monotonic at the last tick, never ahead of the fine one).
  */
 
 /*
@@ -174,9 +178,9 @@ enum pw_end_reason {
 
 /* Bit of pw_tenant_val.tuples for pw_decision keys of one shape: which of
  * src, dst, svc are PW_CLASS_ANY (same as compile.h POLICY_TUPLE_BIT). */
-#define PW_TUPLE_BIT(src_any, dst_any, svc_any)              \
-	(1U << (((src_any) ? 1 : 0) | ((dst_any) ? 2 : 0) | \
-		((svc_any) ? 4 : 0)))
+#define PW_TUPLE_BIT(src_any, dst_any, svc_any) \
+	(1U                                     \
+	 << (((src_any) ? 1 : 0) | ((dst_any) ? 2 : 0) | ((svc_any) ? 4 : 0)))
 
 /* Classes of a pw_decision key field, for PW_EXT_TUPLE_BIT() */
 #define PW_SEL_EXACT 0
@@ -306,7 +310,11 @@ struct pw_settings {
 	__u8 non_ip; /* PW_ACTION_ALLOW or PW_ACTION_DENY */
 	__u16 pad;
 	__u32 log_rate; /* events per second per rule, 0 = unlimited */
-	__u32 pad2;
+	/* Set by the filler, not the compiler: the kernel id of this
+	 * settings map (fw/datapath.c), which no other fill of either slot
+	 * has (map ids are not reused before 2^31 more maps), so it names
+	 * the slot's contents in pw_jcache keys. */
+	__u32 fill_id;
 	__u64 timeout_ns[PW_TIMEOUT_COUNT];
 };
 _Static_assert(sizeof(struct pw_settings) == 64, "pw_settings layout");
@@ -382,6 +390,43 @@ struct pw_ct_val {
 	__u32 dst_segment;
 };
 _Static_assert(sizeof(struct pw_ct_val) == 72, "pw_ct_val layout");
+
+/*
+ * pw_jcache: PERCPU_ARRAY, a direct-mapped cache of what pw_judge() found
+ * for a tuple under one fill of a slot: the lookups of a judgement (two
+ * address LPM tries, the service trie, up to eighteen decision keys, the
+ * rule) become one array lookup and a compare for every later packet
+ * with the same tuple on that CPU, e.g. each new flow between two hosts
+ * on one service, and each packet of a denied flood. A judgement depends
+ * only on the slot's maps and the tuple, and fill_id names the slot's
+ * maps, so an entry is never stale: a new policy's packets do not match
+ * it and overwrite it. The index is a hash of the tuple; a colliding
+ * tuple simply replaces the entry (no allocation, no eviction list: a
+ * miss costs the hash and one cache line written). Per CPU: no locks,
+ * and no other CPU rewrites an entry while it is read.
+ */
+struct pw_jc_entry {
+	__u32 fill_id; /* pw_settings.fill_id of the slot; 0: empty */
+	__u16 tenant;
+	__u8 family;
+	__u8 proto;
+	__u16 point; /* as pw_svc: port, ICMP type or 0 */
+	__u8 action; /* the judgement: enum pw_action */
+	__u8 reason;
+	__u8 log;
+	__u8 pad[3];
+	__u32 rule_id;
+	__u32 src_segment;
+	__u32 dst_segment;
+	__u32 pad2;
+	__u8 saddr[16];
+	__u8 daddr[16];
+};
+_Static_assert(sizeof(struct pw_jc_entry) == 64, "pw_jc_entry layout");
+
+/* Entries per CPU, a power of two: small (16 KiB), so that a miss, which
+ * writes the entry of its index, rarely waits for memory. */
+#define PW_JCACHE_SLOTS 256
 
 /* pw_frag: LRU hash, first fragment's ports for the later fragments. */
 struct pw_frag_key {

@@ -45,6 +45,7 @@
 #include "policy/packet.h"
 #include "policy/policy.h"
 #include "bpf/xdp_pass.skel.h"
+#include "tests/bench/bench_csum.h"
 
 #define LO 1
 
@@ -60,18 +61,6 @@ static void put16(uint8_t *p, uint16_t v)
 {
 	p[0] = v >> 8;
 	p[1] = v & 0xff;
-}
-
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
 }
 
 /* Ethernet (+ 802.1Q) + IPv4 + TCP, 64 bytes of payload. */
@@ -102,7 +91,7 @@ static size_t frame_tcp(uint8_t *f, uint16_t vlan, uint32_t src, uint32_t dst,
 	put16(ip + 14, src & 0xffff);
 	put16(ip + 16, dst >> 16);
 	put16(ip + 18, dst & 0xffff);
-	put16(ip + 10, csum(ip, 20));
+	put16(ip + 10, bench_csum_fold(bench_csum_add(ip, 20, 0)));
 	th = ip + 20;
 	put16(th, sport);
 	put16(th + 2, dport);

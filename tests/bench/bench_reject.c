@@ -47,6 +47,7 @@
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "bpf/xdp_pass.skel.h"
+#include "tests/bench/bench_csum.h"
 
 #define N_SYN 20000
 #define BATCH 32
@@ -99,22 +100,6 @@ static int mac_of(const char *ifname, uint8_t mac[6])
 	return ret;
 }
 
-static uint16_t csum_fold(uint32_t s)
-{
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-static uint32_t csum_add(const uint8_t *p, size_t n, uint32_t s)
-{
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	return s;
-}
-
 /* 10.77.0.2:40000 -> 10.77.0.1:25 SYN, from @src to @dst MAC. */
 static size_t syn_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst)
 {
@@ -131,7 +116,7 @@ static size_t syn_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst)
 	ip[8] = 64;
 	ip[9] = 6;
 	memcpy(ip + 12, "\x0a\x4d\x00\x02\x0a\x4d\x00\x01", 8);
-	s = csum_fold(csum_add(ip, 20, 0));
+	s = bench_csum_fold(bench_csum_add(ip, 20, 0));
 	ip[10] = (uint8_t)(s >> 8);
 	ip[11] = (uint8_t)s;
 	th[0] = 40000 >> 8;
@@ -142,8 +127,8 @@ static size_t syn_frame(uint8_t *f, const uint8_t *src, const uint8_t *dst)
 	th[13] = 0x02;
 	th[14] = 0xff;
 	th[15] = 0xff;
-	s = csum_add(ip + 12, 8, 6 + 20);
-	s = csum_fold(csum_add(th, 20, s));
+	s = bench_csum_add(ip + 12, 8, 6 + 20);
+	s = bench_csum_fold(bench_csum_add(th, 20, s));
 	th[16] = (uint8_t)(s >> 8);
 	th[17] = (uint8_t)s;
 	return 54;

@@ -1866,6 +1866,81 @@ START_TEST(test_compiled_policy)
 END_TEST
 
 /*
+ * The judgement cache (shared.h, pw_jcache) keys on the fill of the slot,
+ * not on the generation: two policies of the same generation that judge
+ * one tuple differently, loaded in turn, each get their own verdict
+ * (segments with RST, which create no flow, so every one is judged).
+ */
+static const char jc_yaml[] = "version: 1\n"
+			      "settings:\n"
+			      "  log_rate: 0\n"
+			      "tenants:\n"
+			      "  - name: acme\n"
+			      "    interfaces: [lo]\n"
+			      "    segments:\n"
+			      "      web: [10.1.1.0/24]\n"
+			      "      db: [10.1.2.0/24]\n"
+			      "    rules:\n"
+			      "      - name: web-to-db\n"
+			      "        from: web\n"
+			      "        to: db\n"
+			      "        proto: tcp\n"
+			      "        ports: [5432]\n"
+			      "        action: %s\n";
+
+static void jc_load(const char *action)
+{
+	struct policy_analysis *an = NULL;
+	struct policy_compiled *c = NULL;
+	struct policy *pol;
+	char buf[sizeof(jc_yaml) + 16];
+
+	snprintf(buf, sizeof(buf), jc_yaml, action);
+	pol = fixture_load_ok(buf);
+	ck_assert_int_eq(policy_analyze(pol, &an), 0);
+	ck_assert_int_eq(policy_compile(an, 7, &c), 0);
+	ck_assert_int_eq(fw_dp_load_compiled(dp, c, NULL, NULL), 0);
+	loaded_policy = 7;
+	policy_compiled_free(c);
+	policy_analysis_free(an);
+	policy_free(pol);
+}
+
+START_TEST(test_judge_cache)
+{
+	static const struct tpkt p = { V4(WEB4, DB4), TCP(1, 5432, RST) };
+	static const char *const actions[] = { "allow", "deny", "allow",
+					       "deny" };
+	static uint8_t frame[TPKT_MAX], out[TPKT_MAX + 64];
+	struct fw_dp_run run = { .out = out, .out_cap = sizeof(out) };
+	struct pw_settings s0, s1;
+	size_t len, i, k;
+
+	for (i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		jc_load(actions[i]);
+		reset();
+		for (k = 0; k < 3; k++) {
+			run_frame(&p, k % 2 ? FW_DP_TC_INGRESS : FW_DP_XDP,
+				  &run, frame, &len);
+			ck_assert_msg(run.retval ==
+					      action_code(k % 2 ? H_TCI : H_XDP,
+							  i % 2 ? A_DROP :
+								  A_PASS),
+				      "load %zu, run %zu: action %u", i, k,
+				      run.retval);
+		}
+	}
+	/* both slots filled, under ids of their own */
+	ck_assert_int_eq(fw_dp_slot_settings(dp, 0, &s0), 0);
+	ck_assert_int_eq(fw_dp_slot_settings(dp, 1, &s1), 0);
+	ck_assert_uint_eq(s0.generation, s1.generation);
+	ck_assert_uint_ne(s0.fill_id, 0);
+	ck_assert_uint_ne(s1.fill_id, 0);
+	ck_assert_uint_ne(s0.fill_id, s1.fill_id);
+}
+END_TEST
+
+/*
  * The external wildcard (PW_TENANT_EXT), every one of its ten key shapes
  * deciding some packet, in XDP and tc: the datapath's rule is the
  * executor's (policy_compiled_decide(), held to the model by
@@ -2154,6 +2229,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_slots);
 	tcase_add_test(tc, test_compiled_policy);
 	tcase_add_test(tc, test_ext_wildcard);
+	tcase_add_test(tc, test_judge_cache);
 	tcase_add_test(tc, test_map_memory);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_ct_foreach_batches);
