@@ -377,7 +377,7 @@ static int fw_status_nft(const char *prog, bool json, const char *name)
 	json_object_set_new(
 		counts, "tenants",
 		json_integer(tenant ? 1 :
-				      json_array_size(
+				      (json_int_t)json_array_size(
 					      json_object_get(st, "tenants"))));
 	json_object_set_new(counts, "rules", json_integer(rules));
 	json_object_set_new(counts, "flows", json_null());

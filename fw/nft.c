@@ -120,6 +120,7 @@ static int fw_nft_flatten(const struct fw_nft_range *in, uint32_t n,
 
 		/* Close the prefixes that end before this one starts (all of
 		 * them at the end). */
+		/* cppcheck-suppress uninitvar ; stack[0..depth) was pushed */
 		while (depth && (i == n || stack[depth - 1].hi < lo)) {
 			struct fw_nft_range *t = &stack[--depth];
 
@@ -985,7 +986,7 @@ void fw_nft_plan_decide(const struct fw_nft_plan *p,
  * The elements of a NEWSETELEM are one attribute, whose length is 16 bits:
  * at most 160 bytes an element (two IPv6 concatenations and a chain
  * name), 200 elements stay well below 64 KiB. */
-#define FW_NFT_MSG_ROOM (256 * 1024)
+#define FW_NFT_MSG_ROOM ((size_t)256 * 1024)
 #define FW_NFT_ELEMS_PER_MSG 200
 
 struct fw_nft_batch {
@@ -1002,7 +1003,7 @@ static char *fw_nft_room(struct fw_nft_batch *b)
 	if (b->err)
 		return NULL;
 	if (b->cap - b->len < FW_NFT_MSG_ROOM) {
-		size_t cap = b->cap ? b->cap * 2 : 4 * FW_NFT_MSG_ROOM;
+		size_t cap = b->cap ? b->cap * 2 : (size_t)4 * FW_NFT_MSG_ROOM;
 		char *n = realloc(b->buf, cap);
 
 		if (!n) {
@@ -2246,21 +2247,24 @@ out:
 static int fw_nft_run(struct fw_nft_batch *b)
 {
 	struct nlmsghdr *last;
+	uint32_t last_seq;
 	char *p;
 
 	if (b->err)
 		return b->err;
 	/* Only the last message asks for an answer (thousands of answers
 	 * would overflow the socket): the kernel reports every failing
-	 * message anyway, before that answer. */
+	 * message anyway, before that answer. Its sequence number is taken
+	 * now: fw_nft_room() may move the buffer. */
 	last = (struct nlmsghdr *)(b->buf + b->last_off);
 	last->nlmsg_flags |= NLM_F_ACK;
+	last_seq = last->nlmsg_seq;
 	p = fw_nft_room(b);
 	if (!p)
 		return b->err;
 	nftnl_batch_end(p, b->seq++);
 	b->len += NLMSG_ALIGN(((struct nlmsghdr *)p)->nlmsg_len);
-	return fw_nft_talk(b, last->nlmsg_seq);
+	return fw_nft_talk(b, last_seq);
 }
 
 static void fw_nft_begin(struct fw_nft_batch *b)
