@@ -45,7 +45,7 @@
 #include "policy/packet.h"
 #include "policy/policy.h"
 #include "bpf/xdp_pass.skel.h"
-#include "tests/bench/bench_csum.h"
+#include "tests/bench/bench_util.h"
 
 #define LO 1
 
@@ -55,49 +55,6 @@ static double now_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-/* Ethernet (+ 802.1Q) + IPv4 + TCP, 64 bytes of payload. */
-static size_t frame_tcp(uint8_t *f, uint16_t vlan, uint32_t src, uint32_t dst,
-			uint16_t sport, uint16_t dport, uint8_t flags)
-{
-	size_t off = 12, l3;
-	uint8_t *ip, *th;
-
-	memset(f, 0, 256);
-	f[0] = 2;
-	f[5] = 2;
-	f[6] = 2;
-	f[11] = 1;
-	if (vlan) {
-		put16(f + off, 0x8100);
-		put16(f + off + 2, vlan);
-		off += 4;
-	}
-	put16(f + off, 0x0800);
-	l3 = off + 2;
-	ip = f + l3;
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + 20 + 64);
-	ip[8] = 64;
-	ip[9] = 6;
-	put16(ip + 12, src >> 16);
-	put16(ip + 14, src & 0xffff);
-	put16(ip + 16, dst >> 16);
-	put16(ip + 18, dst & 0xffff);
-	put16(ip + 10, bench_csum_fold(bench_csum_add(ip, 20, 0)));
-	th = ip + 20;
-	put16(th, sport);
-	put16(th + 2, dport);
-	th[12] = 0x50;
-	th[13] = flags;
-	return l3 + 20 + 20 + 64;
 }
 
 struct pick {
@@ -110,8 +67,6 @@ struct pick {
 static int resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 {
 	const struct pick *p = ctx;
-	uint32_t h = 1000;
-	const char *c;
 
 	/* The picked interface is the loopback (where test runs happen);
 	 * others get made-up indexes that no packet will carry. */
@@ -119,9 +74,7 @@ static int resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 		*ifindex = LO;
 		return 0;
 	}
-	for (c = ifname; *c; c++)
-		h = h * 31 + (uint8_t)*c;
-	*ifindex = 1000 + h % 1000000;
+	*ifindex = bench_fake_ifindex(ifname);
 	return 0;
 }
 
@@ -146,8 +99,8 @@ static int pick_flow(const struct policy_compiled *c, struct pick *p)
 				uint32_t s = 0x0a000005 | i << 8;
 				uint32_t d = 0x0a000007 | j << 8;
 
-				len = frame_tcp(f, p->vlan, s, d, 40000,
-						ports[k], 0x02);
+				len = bench_frame_tcp(f, p->vlan, s, d, 40000,
+						      ports[k], 0x02);
 				if (policy_packet_parse(f, len, p->ifname,
 							&pkt))
 					continue;
@@ -169,25 +122,6 @@ static unsigned int rounds = 11;
 /* SYN packets, each of a new flow, for the flow creation figure */
 #define N_SYN 10000
 
-static double run_ns(int prog_fd, int xdp, const uint8_t *f, size_t len,
-		     __u32 rep)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-	struct xdp_md xctx = {};
-
-	o.data_in = f;
-	o.data_size_in = (__u32)len;
-	o.repeat = rep;
-	if (xdp) {
-		xctx.data_end = (__u32)len;
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	}
-	if (bpf_prog_test_run_opts(prog_fd, &o))
-		return -1;
-	return o.duration;
-}
-
 /* Mean of N_SYN single runs of SYNs with distinct source ports: each
  * creates a flow (a repeated run would hit the flow after the first);
  * the caller flushes the conntrack table before the next batch. */
@@ -199,9 +133,9 @@ static double syn_ns(int prog_fd, const struct pick *p)
 	unsigned int i;
 
 	for (i = 0; i < N_SYN; i++) {
-		len = frame_tcp(f, p->vlan, p->src, p->dst,
-				(uint16_t)(1024 + i), p->dport, 0x02);
-		ns = run_ns(prog_fd, 1, f, len, 1);
+		len = bench_frame_tcp(f, p->vlan, p->src, p->dst,
+				      (uint16_t)(1024 + i), p->dport, 0x02);
+		ns = bench_run_ns(prog_fd, 1, f, len, 1);
 		if (ns < 0)
 			return -1;
 		sum += ns;
@@ -308,12 +242,12 @@ static int setup_one(__u32 n_rules, struct result *res)
 	res->entries[7] = c->n_rules;
 	res->entries[8] = c->n_tenants;
 
-	res->len = frame_tcp(res->rst, res->p.vlan, res->p.src, res->p.dst,
-			     40000, res->p.dport, 0x14);
-	frame_tcp(res->syn, res->p.vlan, res->p.src, res->p.dst, 40000,
-		  res->p.dport, 0x02);
-	frame_tcp(res->ack, res->p.vlan, res->p.src, res->p.dst, 40000,
-		  res->p.dport, 0x10);
+	res->len = bench_frame_tcp(res->rst, res->p.vlan, res->p.src,
+				   res->p.dst, 40000, res->p.dport, 0x14);
+	bench_frame_tcp(res->syn, res->p.vlan, res->p.src, res->p.dst, 40000,
+			res->p.dport, 0x02);
+	bench_frame_tcp(res->ack, res->p.vlan, res->p.src, res->p.dst, 40000,
+			res->p.dport, 0x10);
 out:
 	free(yaml);
 	policy_compiled_free(c);
@@ -338,13 +272,13 @@ static int measure_one(struct result *res, int pass_fd, unsigned int r)
 	ret = fw_dp_ct_flush(res->dp);
 	if (ret)
 		return ret;
-	*s[PASS] = run_ns(pass_fd, 1, rst, res->len, repeat);
-	*s[XDP_NEW] = run_ns(xdp_fd, 1, rst, res->len, repeat);
-	*s[TC_NEW] = run_ns(tc_fd, 0, rst, res->len, repeat);
-	if (run_ns(xdp_fd, 1, res->syn, res->len, 1) < 0)
+	*s[PASS] = bench_run_ns(pass_fd, 1, rst, res->len, repeat);
+	*s[XDP_NEW] = bench_run_ns(xdp_fd, 1, rst, res->len, repeat);
+	*s[TC_NEW] = bench_run_ns(tc_fd, 0, rst, res->len, repeat);
+	if (bench_run_ns(xdp_fd, 1, res->syn, res->len, 1) < 0)
 		return -errno;
-	*s[XDP_EST] = run_ns(xdp_fd, 1, res->ack, res->len, repeat);
-	*s[TC_EST] = run_ns(tc_fd, 0, res->ack, res->len, repeat);
+	*s[XDP_EST] = bench_run_ns(xdp_fd, 1, res->ack, res->len, repeat);
+	*s[TC_EST] = bench_run_ns(tc_fd, 0, res->ack, res->len, repeat);
 	ret = fw_dp_ct_flush(res->dp);
 	if (ret)
 		return ret;
@@ -353,13 +287,6 @@ static int measure_one(struct result *res, int pass_fd, unsigned int r)
 		if (*s[k] < 0)
 			return -EIO;
 	return fw_dp_ct_flush(res->dp);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 struct spread {
@@ -372,7 +299,7 @@ static struct spread spread_of(const double *v, unsigned int n)
 	struct spread sp;
 
 	memcpy(t, v, n * sizeof(*t));
-	qsort(t, n, sizeof(*t), cmp_double);
+	qsort(t, n, sizeof(*t), bench_cmp_double);
 	sp.med = n % 2 ? t[n / 2] : (t[n / 2 - 1] + t[n / 2]) / 2;
 	sp.lo = t[0];
 	sp.hi = t[n - 1];

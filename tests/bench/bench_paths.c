@@ -45,6 +45,7 @@
 #include "policy/packet.h"
 #include "policy/policy.h"
 #include "bpf/xdp_pass.skel.h"
+#include "tests/bench/bench_util.h"
 
 #define LO 1
 #define N_FLOWS 32768
@@ -55,63 +56,6 @@ static __u32 repeat = 100000;
  * profiler) */
 static const char *phase;
 static unsigned int rounds = 5;
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = v >> 8;
-	p[1] = v & 0xff;
-}
-
-static uint16_t csum(const uint8_t *p, size_t n)
-{
-	uint32_t s = 0;
-	size_t i;
-
-	for (i = 0; i + 1 < n; i += 2)
-		s += (uint32_t)p[i] << 8 | p[i + 1];
-	while (s >> 16)
-		s = (s & 0xffff) + (s >> 16);
-	return (uint16_t)~s;
-}
-
-#define FRAME_LEN 256
-
-/* Ethernet (+ 802.1Q) + IPv4 + TCP, 64 bytes of payload. */
-static size_t frame_tcp(uint8_t *f, uint16_t vlan, uint32_t src, uint32_t dst,
-			uint16_t sport, uint16_t dport, uint8_t flags)
-{
-	size_t off = 12, l3;
-	uint8_t *ip, *th;
-
-	memset(f, 0, FRAME_LEN);
-	f[0] = 2;
-	f[5] = 2;
-	f[6] = 2;
-	f[11] = 1;
-	if (vlan) {
-		put16(f + off, 0x8100);
-		put16(f + off + 2, vlan);
-		off += 4;
-	}
-	put16(f + off, 0x0800);
-	l3 = off + 2;
-	ip = f + l3;
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + 20 + 64);
-	ip[8] = 64;
-	ip[9] = 6;
-	put16(ip + 12, src >> 16);
-	put16(ip + 14, src & 0xffff);
-	put16(ip + 16, dst >> 16);
-	put16(ip + 18, dst & 0xffff);
-	put16(ip + 10, csum(ip, 20));
-	th = ip + 20;
-	put16(th, sport);
-	put16(th + 2, dport);
-	th[12] = 0x50;
-	th[13] = flags;
-	return l3 + 20 + 20 + 64;
-}
 
 struct flow {
 	uint32_t src, dst;
@@ -127,16 +71,12 @@ struct pick {
 static int resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 {
 	const struct pick *p = ctx;
-	uint32_t h = 1000;
-	const char *c;
 
 	if (!strcmp(ifname, p->ifname)) {
 		*ifindex = LO;
 		return 0;
 	}
-	for (c = ifname; *c; c++)
-		h = h * 31 + (uint8_t)*c;
-	*ifindex = 1000 + h % 1000000;
+	*ifindex = bench_fake_ifindex(ifname);
 	return 0;
 }
 
@@ -148,7 +88,7 @@ static int pick_flows(const struct policy_compiled *c, struct pick *p)
 					  22,  8080, 3306, 53,	 7,    12345 };
 	struct policy_compiled_verdict v;
 	struct policy_packet pkt;
-	uint8_t f[FRAME_LEN];
+	uint8_t f[BENCH_FRAME_LEN];
 	unsigned int i, j, k;
 	int got_allow = 0, got_deny = 0;
 	size_t len;
@@ -164,8 +104,8 @@ static int pick_flows(const struct policy_compiled *c, struct pick *p)
 				uint32_t d = 0x0a000007 | j << 8;
 				struct flow fl = { s, d, ports[k] };
 
-				len = frame_tcp(f, p->vlan, s, d, 40000,
-						ports[k], 0x02);
+				len = bench_frame_tcp(f, p->vlan, s, d, 40000,
+						      ports[k], 0x02);
 				if (policy_packet_parse(f, len, p->ifname,
 							&pkt))
 					continue;
@@ -191,27 +131,8 @@ static int pick_flows(const struct policy_compiled *c, struct pick *p)
 	return got_allow && got_deny ? 0 : -ENOENT;
 }
 
-static double run_ns(int prog_fd, int xdp, const uint8_t *f, size_t len,
-		     __u32 rep)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, o);
-	struct xdp_md xctx = {};
-
-	o.data_in = f;
-	o.data_size_in = (__u32)len;
-	o.repeat = rep;
-	if (xdp) {
-		xctx.data_end = (__u32)len;
-		o.ctx_in = &xctx;
-		o.ctx_size_in = sizeof(xctx);
-	}
-	if (bpf_prog_test_run_opts(prog_fd, &o))
-		return -1;
-	return o.duration;
-}
-
 /* Frames for the flows of one round: sport 1024 + i. */
-static uint8_t (*frames)[FRAME_LEN];
+static uint8_t (*frames)[BENCH_FRAME_LEN];
 static size_t frame_len;
 
 static void make_frames(const struct pick *p, const struct flow *fl,
@@ -220,8 +141,9 @@ static void make_frames(const struct pick *p, const struct flow *fl,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		frame_len = frame_tcp(frames[i], p->vlan, fl->src, fl->dst,
-				      (uint16_t)(1024 + i), fl->dport, flags);
+		frame_len = bench_frame_tcp(frames[i], p->vlan, fl->src,
+					    fl->dst, (uint16_t)(1024 + i),
+					    fl->dport, flags);
 }
 
 /* Mean of one run per frame over frames[0..n-1]. */
@@ -231,25 +153,12 @@ static double rr_ns(int prog_fd, int xdp, unsigned int n)
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		ns = run_ns(prog_fd, xdp, frames[i], frame_len, 1);
+		ns = bench_run_ns(prog_fd, xdp, frames[i], frame_len, 1);
 		if (ns < 0)
 			return -1;
 		sum += ns;
 	}
 	return sum / n;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, unsigned int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 enum col {
@@ -302,7 +211,7 @@ static int round_one(struct fw_dp *dp, int pass_fd, const struct pick *p,
 {
 	int xdp = fw_dp_prog_fd(dp, FW_DP_XDP);
 	int tc = fw_dp_prog_fd(dp, FW_DP_TC_INGRESS);
-	uint8_t f[FRAME_LEN];
+	uint8_t f[BENCH_FRAME_LEN];
 	size_t len;
 	double floor1;
 	int ret;
@@ -310,13 +219,13 @@ static int round_one(struct fw_dp *dp, int pass_fd, const struct pick *p,
 	ret = fw_dp_ct_flush(dp);
 	if (ret)
 		return ret;
-	len = frame_tcp(f, p->vlan, p->deny.src, p->deny.dst, 40000,
-			p->deny.dport, 0x02);
-	out[C_DENY_HOT] = run_ns(xdp, 1, f, len, repeat);
-	out[C_TC_DENY_HOT] = run_ns(tc, 0, f, len, repeat);
-	len = frame_tcp(f, p->vlan, p->allow.src, p->allow.dst, 40000,
-			p->allow.dport, 0x14);
-	out[C_NEW_HOT] = run_ns(xdp, 1, f, len, repeat);
+	len = bench_frame_tcp(f, p->vlan, p->deny.src, p->deny.dst, 40000,
+			      p->deny.dport, 0x02);
+	out[C_DENY_HOT] = bench_run_ns(xdp, 1, f, len, repeat);
+	out[C_TC_DENY_HOT] = bench_run_ns(tc, 0, f, len, repeat);
+	len = bench_frame_tcp(f, p->vlan, p->allow.src, p->allow.dst, 40000,
+			      p->allow.dport, 0x14);
+	out[C_NEW_HOT] = bench_run_ns(xdp, 1, f, len, repeat);
 
 	/* the single-run overhead, over as many distinct frames */
 	make_frames(p, &p->deny, N_FLOWS, 0x02);
@@ -367,16 +276,16 @@ static int round_one(struct fw_dp *dp, int pass_fd, const struct pick *p,
 	make_frames(p, &p->allow, N_FLOWS, 0x10);
 	out[C_EST32K_RR] = rr_ns(xdp, 1, N_FLOWS) - floor1;
 	out[C_TC_EST32K_RR] = rr_ns(tc, 0, N_FLOWS) - floor1;
-	out[C_EST_HOT] = run_ns(xdp, 1, frames[0], frame_len, repeat);
-	out[C_TC_EST_HOT] = run_ns(tc, 0, frames[0], frame_len, repeat);
+	out[C_EST_HOT] = bench_run_ns(xdp, 1, frames[0], frame_len, repeat);
+	out[C_TC_EST_HOT] = bench_run_ns(tc, 0, frames[0], frame_len, repeat);
 	/* one flow, run as often as the 32k above, one run at a time */
-	memcpy(frames[1], frames[0], FRAME_LEN);
+	memcpy(frames[1], frames[0], BENCH_FRAME_LEN);
 	{
 		unsigned int i;
 		double sum = 0, ns;
 
 		for (i = 0; i < N_FLOWS; i++) {
-			ns = run_ns(xdp, 1, frames[0], frame_len, 1);
+			ns = bench_run_ns(xdp, 1, frames[0], frame_len, 1);
 			if (ns < 0)
 				return -EIO;
 			sum += ns;
@@ -436,7 +345,7 @@ static int bench_one(struct fw_dp *dp, int pass_fd, __u32 n_rules, double *med)
 			v[k][r] = one[k];
 	}
 	for (k = 0; k < C_COUNT; k++)
-		med[k] = median(v[k], rounds);
+		med[k] = bench_median(v[k], rounds);
 out:
 	free(yaml);
 	policy_compiled_free(c);
@@ -481,7 +390,7 @@ int main(void)
 	if (!n)
 		for (; n < sizeof(def_sizes) / sizeof(def_sizes[0]); n++)
 			sizes[n] = def_sizes[n];
-	frames = calloc(N_FLOWS, FRAME_LEN);
+	frames = calloc(N_FLOWS, BENCH_FRAME_LEN);
 	if (!frames) {
 		ret = -ENOMEM;
 		goto out;

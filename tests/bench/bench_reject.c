@@ -47,7 +47,7 @@
 #include "policy/compile.h"
 #include "policy/policy.h"
 #include "bpf/xdp_pass.skel.h"
-#include "tests/bench/bench_csum.h"
+#include "tests/bench/bench_util.h"
 
 #define N_SYN 20000
 #define BATCH 32

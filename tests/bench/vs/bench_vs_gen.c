@@ -45,7 +45,7 @@
 #include <sys/socket.h>
 
 #include "bpf/bench_vs.skel.h"
-#include "tests/bench/bench_csum.h"
+#include "tests/bench/bench_util.h"
 
 #define FRAME_LEN 64
 #define WARMUP 64
