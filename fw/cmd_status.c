@@ -324,16 +324,53 @@ static json_t *fw_status_doc(const json_t *st, const char *engine)
 }
 
 /*
+ * What status reports of @st for tenant @name (NULL: the whole policy):
+ * "tenant" and its interfaces, or all interfaces; "counts" of tenants,
+ * rules and @flows (taken: a count, or null where not known).
+ */
+static void fw_status_scope(json_t *doc, const json_t *st, const char *name,
+			    json_t *flows)
+{
+	const json_t *tenant = NULL, *v;
+	json_t *counts;
+	json_int_t rules = 0;
+	size_t i;
+
+	if (name) {
+		tenant = fw_rd_tenant_obj(st, name);
+		json_object_set_new(doc, "tenant", json_string(name));
+		json_object_set_new(doc, "interfaces",
+				    fw_status_tenant_ifs(st, tenant));
+		json_array_foreach(json_object_get(st, "rules"), i, v)
+			rules += !strcmp(
+				json_string_value(json_object_get(v, "tenant")) ?:
+					"",
+				name);
+	} else {
+		json_object_set(doc, "interfaces",
+				json_object_get(st, "interfaces"));
+		rules = (json_int_t)json_array_size(
+			json_object_get(st, "rules"));
+	}
+	counts = json_object();
+	json_object_set_new(
+		counts, "tenants",
+		json_integer(tenant ? 1 :
+				      (json_int_t)json_array_size(
+					      json_object_get(st, "tenants"))));
+	json_object_set_new(counts, "rules", json_integer(rules));
+	json_object_set_new(counts, "flows", flows);
+	json_object_set_new(doc, "counts", counts);
+}
+
+/*
  * status in nft mode: the state document and the table. The generation is
  * the state's (the table holds none); flows are conntrack's, which
  * plumwall does not read in nft mode: "flows" is null.
  */
 static int fw_status_nft(const char *prog, bool json, const char *name)
 {
-	json_t *st = NULL, *doc = NULL, *counts;
-	const json_t *tenant = NULL, *v;
-	__u32 rules = 0;
-	size_t i;
+	json_t *st = NULL, *doc = NULL;
 	int status, present;
 
 	if (fw_rt_state_read(&st)) {
@@ -358,30 +395,8 @@ static int fw_status_nft(const char *prog, bool json, const char *name)
 		goto out;
 	}
 	json_object_set(doc, "generation", json_object_get(st, "generation"));
-	if (name) {
-		tenant = fw_rd_tenant_obj(st, name);
-		json_object_set_new(doc, "tenant", json_string(name));
-		json_object_set_new(doc, "interfaces",
-				    fw_status_tenant_ifs(st, tenant));
-		json_array_foreach(json_object_get(st, "rules"), i, v)
-			rules += !strcmp(
-				json_string_value(json_object_get(v, "tenant")) ?:
-					"",
-				name);
-	} else {
-		json_object_set(doc, "interfaces",
-				json_object_get(st, "interfaces"));
-		rules = (__u32)json_array_size(json_object_get(st, "rules"));
-	}
-	counts = json_object();
-	json_object_set_new(
-		counts, "tenants",
-		json_integer(tenant ? 1 :
-				      (json_int_t)json_array_size(
-					      json_object_get(st, "tenants"))));
-	json_object_set_new(counts, "rules", json_integer(rules));
-	json_object_set_new(counts, "flows", json_null());
-	json_object_set_new(doc, "counts", counts);
+	/* The kernel's conntrack holds the flows: not counted here. */
+	fw_status_scope(doc, st, name, json_null());
 	status = fw_rd_output(prog, json, doc, fw_status_text);
 out:
 	json_decref(st);
@@ -394,11 +409,9 @@ int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv)
 	struct fw_names_set names = {};
 	struct pw_settings set;
 	struct fw_dp *dp = NULL;
-	json_t *st = NULL, *doc = NULL, *counts;
-	const json_t *tenant = NULL, *v;
+	json_t *st = NULL, *doc = NULL;
 	bool json = false;
-	__u32 slot, rules = 0;
-	size_t i;
+	__u32 slot;
 	int status, ret;
 
 	status = fw_rd_args(argc, argv, fw_status_usage, &json, &f.tenant);
@@ -432,30 +445,7 @@ int fw_cmd_status(const struct fw_command *cmd, int argc, char **argv)
 	 * something else wrote the maps. */
 	json_object_set_new(doc, "generation", json_integer(set.generation));
 	json_object_set_new(doc, "active_slot", json_integer(slot));
-	if (f.tenant) {
-		tenant = fw_rd_tenant_obj(st, f.tenant);
-		json_object_set_new(doc, "tenant", json_string(f.tenant));
-		json_object_set_new(doc, "interfaces",
-				    fw_status_tenant_ifs(st, tenant));
-		json_array_foreach(json_object_get(st, "rules"), i, v)
-			rules += !strcmp(
-				json_string_value(json_object_get(v, "tenant")) ?:
-					"",
-				f.tenant);
-	} else {
-		json_object_set(doc, "interfaces",
-				json_object_get(st, "interfaces"));
-		rules = (__u32)json_array_size(json_object_get(st, "rules"));
-	}
-	counts = json_object();
-	json_object_set_new(
-		counts, "tenants",
-		json_integer(tenant ? 1 :
-				      (json_int_t)json_array_size(
-					      json_object_get(st, "tenants"))));
-	json_object_set_new(counts, "rules", json_integer(rules));
-	json_object_set_new(counts, "flows", json_integer(f.n));
-	json_object_set_new(doc, "counts", counts);
+	fw_status_scope(doc, st, f.tenant, json_integer(f.n));
 	status = fw_rd_output(argv[0], json, doc, fw_status_text);
 out:
 	fw_names_set_clear(&names);
