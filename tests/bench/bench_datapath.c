@@ -47,8 +47,6 @@
 #include "bpf/xdp_pass.skel.h"
 #include "tests/bench/bench_util.h"
 
-#define LO 1
-
 static double now_ms(void)
 {
 	struct timespec ts;
@@ -68,14 +66,7 @@ static int resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 {
 	const struct pick *p = ctx;
 
-	/* The picked interface is the loopback (where test runs happen);
-	 * others get made-up indexes that no packet will carry. */
-	if (!strcmp(ifname, p->ifname)) {
-		*ifindex = LO;
-		return 0;
-	}
-	*ifindex = bench_fake_ifindex(ifname);
-	return 0;
+	return bench_ifindex(ifname, p->ifname, ifindex);
 }
 
 /* Find a TCP flow of the first tenant that a rule allows. */

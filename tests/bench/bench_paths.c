@@ -47,7 +47,6 @@
 #include "bpf/xdp_pass.skel.h"
 #include "tests/bench/bench_util.h"
 
-#define LO 1
 #define N_FLOWS 32768
 #define MAX_ROUNDS 15
 
@@ -72,12 +71,7 @@ static int resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 {
 	const struct pick *p = ctx;
 
-	if (!strcmp(ifname, p->ifname)) {
-		*ifindex = LO;
-		return 0;
-	}
-	*ifindex = bench_fake_ifindex(ifname);
-	return 0;
+	return bench_ifindex(ifname, p->ifname, ifindex);
 }
 
 /* A TCP flow of the first tenant that a rule allows, and one that is

@@ -87,17 +87,24 @@ static inline size_t bench_frame_tcp(uint8_t *f, uint16_t vlan, uint32_t src,
 	return l3 + 20 + 20 + 64;
 }
 
-/* A made-up interface index for a policy's interface @ifname that no
- * test-run packet carries (the benchmarks run their frames on index 1,
- * the loopback, which they give the interface they picked). */
-static inline uint32_t bench_fake_ifindex(const char *ifname)
+/* The index of a policy's interface @ifname as the compiler's resolver
+ * gives it: the benchmarks run their frames on index 1 (the loopback),
+ * which goes to the interface they picked (@picked); the others get
+ * made-up indexes that no test-run packet carries. Returns 0. */
+static inline int bench_ifindex(const char *ifname, const char *picked,
+				uint32_t *ifindex)
 {
 	uint32_t h = 1000;
 	const char *c;
 
+	if (!strcmp(ifname, picked)) {
+		*ifindex = 1;
+		return 0;
+	}
 	for (c = ifname; *c; c++)
 		h = h * 31 + (uint8_t)*c;
-	return 1000 + h % 1000000;
+	*ifindex = 1000 + h % 1000000;
+	return 0;
 }
 
 /* One BPF_PROG_TEST_RUN of @prog_fd on @f, @rep times (an XDP program
