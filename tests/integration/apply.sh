@@ -99,9 +99,9 @@ check "refused apply: nothing pinned" test ! -e "$PIN"
 # --- apply
 pw apply "$TMP/p1.yaml"
 check "apply exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
-check "tcp 8080 allowed" wait_for 5 tcp_ok 10.99.2.2 8080
-check "udp 5353 allowed" wait_for 5 udp_ok 10.99.2.2
-check "icmp allowed" wait_for 5 ping_ok 10.99.2.2
+check "tcp 8080 allowed" wait_for 20 tcp_ok 10.99.2.2 8080
+check "udp 5353 allowed" wait_for 20 udp_ok 10.99.2.2
+check "icmp allowed" wait_for 20 ping_ok 10.99.2.2
 check "tcp 9090 denied" not tcp_ok 10.99.2.2 9090
 check "pins exist" test -e $PIN/$LAYOUT/maps/pw_config
 check "link pinned" test -e $PIN/$LAYOUT/links/m1@xdp
@@ -140,7 +140,7 @@ flow_8080() {
 	pw flows --json --tenant lab
 	jq -e '.flows[] | select(.dst=="10.99.2.2:8080" and .rule=="web" and .packets_out > 0)' "$TMP/out" >/dev/null
 }
-check "flows shows the 8080 flow" wait_for 5 flow_8080
+check "flows shows the 8080 flow" wait_for 20 flow_8080
 pw flows
 check "flows text" grep -q "10.99.2.2:8080" "$TMP/out"
 pw flows --json --tenant nosuch
@@ -173,9 +173,9 @@ pw apply "$TMP/p2.yaml"
 check "second apply exits 0" test "$RC" = 0
 pw status --json
 check "generation 2" test "$(jq .generation "$TMP/out")" = 2
-check "tcp 8081 allowed" wait_for 5 tcp_ok 10.99.2.2 8081
+check "tcp 8081 allowed" wait_for 20 tcp_ok 10.99.2.2 8081
 check "tcp 8080 denied now" not tcp_ok 10.99.2.2 8080
-check "revoked flow stops" wait_for 5 revoked
+check "revoked flow stops" wait_for 20 revoked
 
 # --- a setting that cannot change on a running table is said, not ignored
 sed 's/^  unmatched: deny$/  unmatched: deny\n  conntrack:\n    max_entries: 4096/' \
@@ -204,7 +204,7 @@ check "lock file in the state directory" test -e $PLUMWALL_RUN_DIR/lock
 flock $PLUMWALL_RUN_DIR/lock sleep 30 &
 HOLDER=$!
 PIDS+=($HOLDER)
-wait_for 5 grep -q " $HOLDER " /proc/locks
+wait_for 20 grep -q " $HOLDER " /proc/locks
 PLUMWALL_LOCK_TIMEOUT=1 pw apply "$TMP/p2.yaml"
 check "lock held elsewhere: apply exits 3" test "$RC" = 3
 check "lock held elsewhere: says who ($(head -c 300 "$TMP/err"))" \
@@ -221,7 +221,7 @@ check "down exits 0" test "$RC" = 0
 check "no pins" test ! -e $PIN
 check "no xdp on m1" bash -c "! ip -n $NSM link show m1 | grep -q xdp"
 check "no answer program on m1" not answer_prog
-check "tcp 9090 passes after down" wait_for 5 tcp_ok 10.99.2.2 9090
+check "tcp 9090 passes after down" wait_for 20 tcp_ok 10.99.2.2 9090
 pw status
 check "status after down exits 3" test "$RC" = 3
 pw down
@@ -235,7 +235,7 @@ check "VLAN tenant, --mode xdp: nothing pinned" test ! -e $PIN
 pw apply "$TMP/vlan.yaml"
 check "VLAN tenant, auto: exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
 check "VLAN tenant, auto: says tc ($(tr "\n" " " <"$TMP/out"))" grep -q "m1: $TCMODE (attached) (tenants by VLAN: tc sees their tags)" "$TMP/out"
-check "VLAN tenant, auto: untagged tenant enforced" wait_for 5 tcp_ok 10.99.2.2 8081
+check "VLAN tenant, auto: untagged tenant enforced" wait_for 20 tcp_ok 10.99.2.2 8081
 check "VLAN tenant, auto: untagged tenant denies" not tcp_ok 10.99.2.2 9090
 pw down
 check "down after the VLAN policy exits 0" test "$RC" = 0

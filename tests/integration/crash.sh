@@ -70,9 +70,9 @@ flow_to() { # a tracked flow to PORT
 }
 enforces() { # enforces A|B
 	if [[ $1 == A ]]; then
-		wait_for 5 tcp_ok 10.99.2.2 8080 && not tcp_ok 10.99.2.2 8081
+		wait_for 20 tcp_ok 10.99.2.2 8080 && not tcp_ok 10.99.2.2 8081
 	else
-		wait_for 5 tcp_ok 10.99.2.2 8081 && not tcp_ok 10.99.2.2 8080
+		wait_for 20 tcp_ok 10.99.2.2 8081 && not tcp_ok 10.99.2.2 8080
 	fi
 }
 clean() {
@@ -97,12 +97,12 @@ for stage in opened filled intent attached-one final flipped committed; do
 	check "$stage: $runs enforced" enforces $runs
 	# a flow of the policy that runs, which the next policy denies
 	stream $port
-	check "$stage: a flow to $port of $runs" wait_for 5 flow_to $port
+	check "$stage: a flow to $port of $runs" wait_for 20 flow_to $port
 	pw apply "$TMP/$other.yaml"
 	check "$stage: the next apply ($other) exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
 	check "$stage: and takes generation $((g + 1))" test "$(gen)" = $((g + 1))
 	check "$stage: $other enforced" enforces $other
-	check "$stage: the $runs flow to $port is revoked" wait_for 5 revoked
+	check "$stage: the $runs flow to $port is revoked" wait_for 20 revoked
 	stream_stop $port
 	if [[ $other == B ]]; then
 		check "$stage: m3 attached under B" attached m3

@@ -72,7 +72,7 @@ if ! kernel_at_least 6 1; then
 		test "$(cat "$TMP/err")" = "plumwall apply: $OLD"
 	check "$(uname -r): nothing pinned" test ! -e "$PIN"
 	check "$(uname -r): nothing attached" no_xdp_on_m1
-	check "$(uname -r): traffic flows as before" wait_for 5 tcp_ok 10.99.2.2 8080
+	check "$(uname -r): traffic flows as before" wait_for 20 tcp_ok 10.99.2.2 8080
 	pw "${TRACE[@]}"
 	check "$(uname -r): trace exits 3" test "$RC" = 3
 	check "$(uname -r): trace says why in one line ($(cat "$TMP/err"))" \
@@ -273,7 +273,7 @@ export PLUMWALL_PIN_PATH=$BPF
 pw apply "$TMP/p.yaml"
 check "bpffs mount: apply exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
 check "bpffs mount: pinned" test -e "$BPF/$LAYOUT/maps/pw_config"
-check "bpffs mount: enforcing" wait_for 5 tcp_ok 10.99.2.2 8080
+check "bpffs mount: enforcing" wait_for 20 tcp_ok 10.99.2.2 8080
 pw status --json
 check "bpffs mount: status exits 0" test "$RC" = 0
 pw apply "$TMP/p.yaml"

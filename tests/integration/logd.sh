@@ -130,7 +130,7 @@ EOT
 LOGD_PID=$!
 check "logd says it waits for the datapath" wait_for 10 grep -q "waiting for .plumwall apply" "$TMP/logd.err"
 check "logd keeps running while nothing is pinned" kill -0 $LOGD_PID
-check "logd dropped every capability" wait_for 5 grep -q "^CapEff:.0000000000000000" /proc/$LOGD_PID/status
+check "logd dropped every capability" wait_for 20 grep -q "^CapEff:.0000000000000000" /proc/$LOGD_PID/status
 check "logd capability bounding set empty" grep -q "^CapBnd:.0000000000000000" /proc/$LOGD_PID/status
 check "logd sets no_new_privs" grep -q "^NoNewPrivs:.1" /proc/$LOGD_PID/status
 

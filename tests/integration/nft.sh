@@ -83,14 +83,14 @@ check "status: generation 1" test "$(jq .generation "$TMP/out")" = 1
 pw status
 check "status text: engine nft" grep -q "^Engine: *nft" "$TMP/out"
 for a in 10.99.2.2 fd99:2::2; do
-	check "$a: tcp 8080 allowed" wait_for 5 tcp_ok $a 8080
-	check "$a: udp 5353 allowed" wait_for 5 udp_ok $a
+	check "$a: tcp 8080 allowed" wait_for 20 tcp_ok $a 8080
+	check "$a: udp 5353 allowed" wait_for 20 udp_ok $a
 	check "$a: tcp 9090 denied" not tcp_ok $a 9090
 	check "$a: tcp 8082 denied" not tcp_ok $a 8082
 	check "$a: tcp 25 rejected with a RST" tcp_refused $a 25
 done
-check "ping allowed" wait_for 5 ping_ok 10.99.2.2
-check "ping6 allowed" wait_for 5 ping_ok fd99:2::2
+check "ping allowed" wait_for 20 ping_ok 10.99.2.2
+check "ping6 allowed" wait_for 20 ping_ok fd99:2::2
 check "udp 123 rejected with ICMP" udp_refused 10.99.2.2
 check "udp 123 over IPv6 rejected with ICMPv6" udp_refused fd99:2::2
 check "rejected ping gets admin prohibited" ping_prohibited 10.99.2.3
@@ -128,15 +128,15 @@ check "flows: says conntrack" grep -q conntrack "$TMP/err"
 # audit: what enforce denies passes
 pw apply --mode nft "$TMP/audit.yaml"
 check "audit apply exits 0" test "$RC" = 0
-check "audit passes tcp 9090" wait_for 5 tcp_ok 10.99.2.2 9090
-check "audit passes tcp 9090 over IPv6" wait_for 5 tcp_ok fd99:2::2 9090
-check "audit passes tcp 25" wait_for 5 tcp_ok 10.99.2.2 25
+check "audit passes tcp 9090" wait_for 20 tcp_ok 10.99.2.2 9090
+check "audit passes tcp 9090 over IPv6" wait_for 20 tcp_ok fd99:2::2 9090
+check "audit passes tcp 25" wait_for 20 tcp_ok 10.99.2.2 25
 check "audit: no reject answer for .3" not ping_prohibited 10.99.2.3
 
 # the other policy: 8082 instead of 8081, dns denied
 pw apply --mode nft "$TMP/other.yaml"
 check "other apply exits 0" test "$RC" = 0
-check "other: tcp 8082 allowed" wait_for 5 tcp_ok 10.99.2.2 8082
+check "other: tcp 8082 allowed" wait_for 20 tcp_ok 10.99.2.2 8082
 check "other: tcp 8081 denied" not tcp_ok 10.99.2.2 8081
 check "other: udp 5353 denied" not udp_ok fd99:2::2
 
@@ -173,7 +173,7 @@ EOT
 } >"$TMP/big.yaml"
 pw apply --mode nft "$TMP/big.yaml"
 check "600 rules: apply exits 0 ($(tail -1 "$TMP/err"))" test "$RC" = 0
-check "600 rules: tcp 8080 allowed" wait_for 5 tcp_ok fd99:2::2 8080
+check "600 rules: tcp 8080 allowed" wait_for 20 tcp_ok fd99:2::2 8080
 check "600 rules: tcp 9090 denied" not tcp_ok fd99:2::2 9090
 
 # --- replacement: new flows across applies. Each ping is its own echo
@@ -187,7 +187,7 @@ pings() { # pings N: N single echo requests, one after the other
 	echo "$ok" >"$TMP/pings.out"
 }
 pw apply --mode nft "$TMP/other.yaml"
-check "replacement: ping allowed before" wait_for 5 ping_ok 10.99.2.2
+check "replacement: ping allowed before" wait_for 20 ping_ok 10.99.2.2
 pings 150 &
 PPID2=$!
 PIDS+=($PPID2)
@@ -209,7 +209,7 @@ check "replacement: one table" test "$(inm nft list tables | grep -c plumwall)" 
 pw down
 check "down exits 0" test "$RC" = 0
 check "down: the table is gone" not table_listed
-check "down: tcp 9090 open again" wait_for 5 tcp_ok 10.99.2.2 9090
+check "down: tcp 9090 open again" wait_for 20 tcp_ok 10.99.2.2 9090
 pw status
 check "down: status says not loaded (exit 3)" test "$RC" = 3
 

@@ -79,7 +79,7 @@ flow_rule() { # the rule flows names for the idle 8081 flow
 # --- generation 1: traffic
 pw apply --mode tc "$TMP/g1.yaml"
 check "apply g1 exits 0 ($(cat "$TMP/err"))" test "$RC" = 0
-check "g1: tcp 8080" wait_for 5 tcp_ok 10.99.2.2 8080
+check "g1: tcp 8080" wait_for 20 tcp_ok 10.99.2.2 8080
 tcp_ok 10.99.2.2 8080
 tcp_ok 10.99.2.2 8080
 check "g1: ping" ping_ok 10.99.2.2
@@ -88,7 +88,7 @@ inc nc -z -w 1 10.99.2.2 7 >/dev/null 2>&1 # spare: one hit
 inc bash -c "tail -f /dev/null | nc 10.99.2.2 8081 >/dev/null 2>&1" &
 PIDS+=($!)
 idle_flow() { [[ $(flow_rule) == web ]]; }
-check "g1: the idle 8081 flow is tracked under web" wait_for 5 idle_flow
+check "g1: the idle 8081 flow is tracked under web" wait_for 20 idle_flow
 web1=$(rule web packets)
 check "g1: web counted ($web1)" test "$web1" -ge 4
 check "g1: web first and last hit" \
@@ -179,7 +179,7 @@ unused_1s() {
 	pw stats --unused --since 1s --json
 	[[ $(jqo '[.rules[].name] | index("web")') != null ]]
 }
-check "--unused --since 1s: web, once a second has passed" wait_for 5 unused_1s
+check "--unused --since 1s: web, once a second has passed" wait_for 20 unused_1s
 check "--unused --since: its cut-off" test "$(jqo '.no_hit_since != null')" = true
 pw stats --top 1 --json
 check "--top 1: web" test "$(jqo -c '[.rules[].name]')" = '["web"]'

@@ -84,9 +84,9 @@ mld_passes() { # mld_passes LOW_BITS
 	inm timeout 5 "$TCPDUMP" -i m1 -n -p -c 1 \
 		'ip6[6] == 0 and ip6[40] == 58 and ip6[48] == 143' \
 		>"$TMP/mld.out" 2>"$TMP/mld.err" &
-	wait_for 5 grep -q "listening on" "$TMP/mld.err" || return 1
+	wait_for 20 grep -q "listening on" "$TMP/mld.err" || return 1
 	inc ip -6 addr add "fd99:1::$1/64" dev c0 nodad
-	wait_for 5 grep -q "ff02::16" "$TMP/mld.out" || return 1
+	wait_for 20 grep -q "ff02::16" "$TMP/mld.out" || return 1
 	d1=$(drops default)
 	((d1 == d0))
 }
@@ -106,13 +106,13 @@ for mode in xdp tc; do
 	fi
 	check "$mode: attached as $want" test "$(jq -r '.interfaces[0].mode' "$TMP/out")" = "$want"
 	for a in 10.99.2.2 fd99:2::2; do
-		check "$mode $a: tcp 8080 allowed" wait_for 5 tcp_ok $a 8080
-		check "$mode $a: udp 5353 allowed" wait_for 5 udp_ok $a
+		check "$mode $a: tcp 8080 allowed" wait_for 20 tcp_ok $a 8080
+		check "$mode $a: udp 5353 allowed" wait_for 20 udp_ok $a
 		check "$mode $a: tcp 9090 denied" not tcp_ok $a 9090
 		check "$mode $a: tcp 25 rejected with a RST" tcp_refused $a 25
 	done
-	check "$mode: ping allowed" wait_for 5 ping_ok 10.99.2.2
-	check "$mode: ping6 allowed" wait_for 5 ping_ok fd99:2::2
+	check "$mode: ping allowed" wait_for 20 ping_ok 10.99.2.2
+	check "$mode: ping6 allowed" wait_for 20 ping_ok fd99:2::2
 	check "$mode: udp 123 rejected with ICMP" udp_refused 10.99.2.2
 	check "$mode: udp 123 over IPv6 rejected with ICMPv6" udp_refused fd99:2::2
 	check "$mode: rejected ping gets admin prohibited" ping_prohibited 10.99.2.3
@@ -127,9 +127,9 @@ for mode in xdp tc; do
 	# audit: what enforce denies passes
 	pw apply "$TMP/audit.yaml"
 	check "$mode: audit apply exits 0" test "$RC" = 0
-	check "$mode: audit passes tcp 9090" wait_for 5 tcp_ok 10.99.2.2 9090
-	check "$mode: audit passes tcp 9090 over IPv6" wait_for 5 tcp_ok fd99:2::2 9090
-	check "$mode: audit passes tcp 25" wait_for 5 tcp_ok 10.99.2.2 25
+	check "$mode: audit passes tcp 9090" wait_for 20 tcp_ok 10.99.2.2 9090
+	check "$mode: audit passes tcp 9090 over IPv6" wait_for 20 tcp_ok fd99:2::2 9090
+	check "$mode: audit passes tcp 25" wait_for 20 tcp_ok 10.99.2.2 25
 	pw down
 	check "$mode: down exits 0" test "$RC" = 0
 done
@@ -150,10 +150,10 @@ inc ip link set dev c0 xdpgeneric off
 # --- hitless update
 pw apply "$TMP/enforce.yaml"
 check "hitless: apply exits 0" test "$RC" = 0
-check "hitless: ping allowed" wait_for 5 ping_ok 10.99.2.2
+check "hitless: ping allowed" wait_for 20 ping_ok 10.99.2.2
 # A UDP flow (fixed source port) allowed by enforce.yaml only.
 udp_from_40000() { echo "$1" | inc nc -u -p 40000 -w 1 10.99.2.2 5353 2>/dev/null | grep -q pong; }
-check "hitless: udp flow allowed before" wait_for 5 udp_from_40000 one
+check "hitless: udp flow allowed before" wait_for 20 udp_from_40000 one
 # 800 echo requests, 5 ms apart, on one ICMP flow (one identifier).
 inc ping -q -i 0.005 -c 800 -W 1 10.99.2.2 >"$TMP/stream.out" 2>&1 &
 SPID=$!
@@ -175,7 +175,7 @@ check "hitless: generation 21" test "$(jq .generation "$TMP/out")" = 21
 # flow's next packet is the first one judged by it: dropped, and counted
 # as revoked, exactly once.
 pw apply "$TMP/enforce.yaml"
-check "revoke: udp flow allowed again" wait_for 5 udp_from_40000 two
+check "revoke: udp flow allowed again" wait_for 20 udp_from_40000 two
 pw stats --json
 R0=$(jq '.drops[] | select(.reason=="policy-revoked") | .packets' "$TMP/out")
 pw apply "$TMP/other.yaml"

@@ -121,16 +121,16 @@ for mode in auto tc; do
 	for s in "10.99.100.2 10.99.200.2 10.99.2.2" "fd99:100::2 fd99:200::2 fd99:2::2"; do
 		set -- $s
 		blue=$1 red=$2 srv=$3
-		check "$mode $blue: blue 8080 allowed" wait_for 5 tcp_from $blue $srv 8080
+		check "$mode $blue: blue 8080 allowed" wait_for 20 tcp_from $blue $srv 8080
 		check "$mode $blue: blue 9090 denied" not tcp_from $blue $srv 9090
 		check "$mode $blue: blue 25 rejected with a RST on vlan 100" refused_from $blue $srv 25
-		check "$mode $red: red 9090 allowed" wait_for 5 tcp_from $red $srv 9090
+		check "$mode $red: red 9090 allowed" wait_for 20 tcp_from $red $srv 9090
 		check "$mode $red: red 8080 denied" not tcp_from $red $srv 8080
 	done
-	check "$mode: blue ping allowed" wait_for 5 ping_from 10.99.100.2 10.99.2.2
-	check "$mode: blue ping6 allowed" wait_for 5 ping_from fd99:100::2 fd99:2::2
+	check "$mode: blue ping allowed" wait_for 20 ping_from 10.99.100.2 10.99.2.2
+	check "$mode: blue ping6 allowed" wait_for 20 ping_from fd99:100::2 fd99:2::2
 	check "$mode: red ping denied" not ping_from 10.99.200.2 10.99.2.2
-	check "$mode: untagged ping (plain) allowed" wait_for 5 ping_from 10.99.1.2 10.99.2.2
+	check "$mode: untagged ping (plain) allowed" wait_for 20 ping_from 10.99.1.2 10.99.2.2
 	check "$mode: untagged 8080 (plain) denied" not tcp_from 10.99.1.2 10.99.2.2 8080
 	before=$(drops unmatched)
 	check "$mode: vlan 300 (no tenant) dropped" not tcp_from 10.99.30.2 10.99.2.2 8080
