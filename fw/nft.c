@@ -471,7 +471,10 @@ static int fw_nft_meets(struct fw_nft_kvec *kv, struct fw_nft_hash *all,
 				bk = malloc((nb ? nb : 1) * sizeof(*bk));
 				if (!bk)
 					return -ENOMEM;
-				memcpy(bk, kv[sb].k, nb * sizeof(*bk));
+				/* an empty key list may be NULL: no memcpy()
+				 * from it, even of 0 bytes */
+				if (nb)
+					memcpy(bk, kv[sb].k, nb * sizeof(*bk));
 				if (dim >= 0) {
 					fw_nft_key_cmp_dim = dim;
 					qsort(bk, nb, sizeof(*bk),
@@ -785,7 +788,8 @@ int fw_nft_plan_build(const struct policy_compiled *c, struct fw_nft_plan **out)
 		p->ifaces[i].tenant = c->ifaces[i].tenant;
 	}
 	p->n_ifaces = c->n_ifaces;
-	memcpy(p->rules, c->rules, c->n_rules * sizeof(*p->rules));
+	if (c->n_rules)
+		memcpy(p->rules, c->rules, c->n_rules * sizeof(*p->rules));
 	p->n_rules = c->n_rules;
 	p->n_elements = p->n_ifaces;
 	for (i = 0; i < c->n_tenants; i++) {
