@@ -255,7 +255,8 @@ static int pwd_apply(const char *why, bool force)
 	/* Log lines in order with the apply's; a journal that cannot take
 	 * them is no reason not to apply. */
 	(void)fflush(stdout);
-	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want, &gen);
+	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want,
+				 FW_APPLY_ABSENT_OK, &gen);
 	(void)fflush(stdout);
 	if (status == FW_EXIT_OK)
 		pwd_log(PWD_INFO, "%s: policy %s applied, generation %u", why,
