@@ -601,10 +601,14 @@ static int pwd_link_cb(const struct nlmsghdr *nlh, void *data)
 	if (!l || ifi->ifi_index <= 0)
 		return MNL_CB_OK;
 	if (nlh->nlmsg_type == RTM_DELLINK) {
-		if (l->ifindex == (uint32_t)ifi->ifi_index)
-			pwd_log(PWD_WARNING,
-				"interface %s (ifindex %d) is gone: the policy names it; it is attached again when it reappears",
-				name, ifi->ifi_index);
+		if (l->ifindex != (uint32_t)ifi->ifi_index)
+			return MNL_CB_OK;
+		pwd_log(PWD_WARNING,
+			"interface %s (ifindex %d) is gone: the policy names it; it is attached again when it reappears",
+			name, ifi->ifi_index);
+		/* One created again with the same ifindex (ip link add
+		 * index N) is a new interface too. */
+		l->ifindex = 0;
 		return MNL_CB_OK;
 	}
 	/* Every carrier or flag change is a NEWLINK too: only a new

@@ -77,7 +77,7 @@ PIDS+=($DPID)
 check "daemon applies with m3 absent" wait_for 20 log_has "start: policy $TMP/policy.yaml applied, generation 1"
 check "absent interface logged" log_has "the policy names interfaces that do not exist: m3; each is attached when it appears"
 check "apply output lists m3 as absent" log_has "m3: absent, attached when it appears"
-check "state lists m3 as absent" jq -e '.absent == ["m3"]' "$(find "$PLUMWALL_RUN_DIR" -name state.json)"
+check "state lists m3 as absent" jq -e '.absent == ["m3"]' "$(find "$PLUMWALL_RUN_DIR" -name state.json)" >/dev/null
 check "m1 enforced: 8080 allowed" wait_for 20 tcp_ok 10.99.2.2 8080
 check "m1 enforced: 9090 denied" not tcp_ok 10.99.2.2 9090
 
@@ -115,5 +115,28 @@ check "no error in the daemon's log" not grep -qi "error\|cannot\|not applied" "
 kill -TERM $DPID
 wait $DPID
 check "SIGTERM exits 0" test $? = 0
+
+# --- nft mode: nftables matches interfaces by name, so a late one is
+# judged at once; the daemon still applies again to record it
+pw down
+ip -n $NSM link del m3
+sed -i 's/^mode: xdp/mode: nft/' "$TMP/plumwall.yaml"
+nsenter --net=/var/run/netns/$NSM "$PWD_BIN" -c "$TMP/plumwall.yaml" >>"$TMP/d.log" 2>&1 &
+DPID=$!
+PIDS+=($DPID)
+check "nft: daemon applies with m3 absent" wait_for 20 log_has "m3: absent, judged by name when it appears"
+check "nft: m1 enforced: 9090 denied" wait_for 20 not tcp_ok 10.99.2.2 9090
+check "nft: m1 enforced: 8080 allowed" wait_for 20 tcp_ok 10.99.2.2 8080
+make_m3
+check "nft: m3 enforced: 8080 allowed" wait_for 20 xtcp_ok 10.99.2.2 8080
+check "nft: m3 enforced: 9090 denied" not xtcp_ok 10.99.2.2 9090
+m3_in_state() {
+	pw status --json
+	jq -e '.interfaces[] | select(.name=="m3")' "$TMP/out" >/dev/null
+}
+check "nft: m3 recorded by an apply" wait_for 20 m3_in_state
+kill -TERM $DPID
+wait $DPID
+check "nft: SIGTERM exits 0" test $? = 0
 
 nt_done || { sed 's/^/  plumwalld: /' "$TMP/d.log"; false; }
