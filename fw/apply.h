@@ -16,6 +16,16 @@
 int fw_apply_want_parse(const char *name, enum fw_rt_want *want);
 
 /*
+ * @flags of fw_apply_policy(). FW_APPLY_ABSENT_OK: an interface the policy
+ * names that does not exist is no error; it is left out of the datapath,
+ * listed under "absent" in the state document and on stdout, and
+ * attached by the next apply once it exists (plumwalld re-applies when
+ * rtnetlink says it appeared). The CLI keeps refusing such a policy: a
+ * typo in a name must not pass silently.
+ */
+#define FW_APPLY_ABSENT_OK 0x1u
+
+/*
  * Compile the policy at @path and load it: attach to its interfaces, or
  * replace the running policy atomically (cmd_apply.c explains how). On any
  * error nothing changes. Serialised with other appliers by fw_rt_lock(),
@@ -24,7 +34,7 @@ int fw_apply_want_parse(const char *name, enum fw_rt_want *want);
  * *@generation (may be NULL) is the new policy's generation.
  */
 int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
-		    uint32_t *generation);
+		    unsigned int flags, uint32_t *generation);
 
 /*
  * Finish or undo an apply that died part way (cmd_apply.c,

@@ -64,12 +64,19 @@ struct fw_apply_if {
 
 struct fw_apply {
 	const char *prog;
+	unsigned int flags; /* FW_APPLY_* */
 	struct fw_apply_if *ifs; /* the new policy's */
 	size_t n_ifs;
+	/* named by the policy, not in the system (FW_APPLY_ABSENT_OK) */
+	char (*absent)[IF_NAMESIZE];
+	size_t n_absent;
 	struct fw_apply_if *old; /* the running policy's */
 	size_t n_old;
 };
 
+/* An absent interface (FW_APPLY_ABSENT_OK) has no entry in the
+ * datapath's interface map: 1 tells fw_dp_policy_from_compiled() to skip
+ * it. */
 static int fw_apply_resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 {
 	const struct fw_apply *a = ctx;
@@ -80,12 +87,17 @@ static int fw_apply_resolve(const char *ifname, void *ctx, uint32_t *ifindex)
 			*ifindex = a->ifs[i].ifindex;
 			return 0;
 		}
+	for (i = 0; i < a->n_absent; i++)
+		if (!strcmp(a->absent[i], ifname))
+			return 1;
 	return -ENODEV;
 }
 
 /*
  * The distinct interfaces of @c, each resolved; unknown ones named on
- * stderr. Returns 0, -ENODEV, or another negative errno.
+ * stderr. Returns 0, -ENODEV, or another negative errno. With
+ * FW_APPLY_ABSENT_OK (plumwalld) an unknown name is no error but listed
+ * in a->absent: the daemon attaches it when it appears.
  *
  * An interface where a tenant owns VLANs is marked: XDP does not see a
  * VLAN tag that the driver (rx VLAN offload) or, on veth, the sending
@@ -101,7 +113,8 @@ static int fw_apply_interfaces(struct fw_apply *a,
 	int ret = 0;
 
 	a->ifs = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*a->ifs));
-	if (!a->ifs)
+	a->absent = calloc(c->n_ifaces ? c->n_ifaces : 1, sizeof(*a->absent));
+	if (!a->ifs || !a->absent)
 		return -ENOMEM;
 	for (i = 0; i < c->n_ifaces; i++) {
 		const char *name = c->ifaces[i].ifname;
@@ -114,8 +127,19 @@ static int fw_apply_interfaces(struct fw_apply *a,
 			a->ifs[j].vlans |= c->ifaces[i].vlan != 0;
 			continue;
 		}
-		idx = if_nametoindex(name);
-		if (!idx || strlen(name) >= IF_NAMESIZE) {
+		for (j = 0; j < a->n_absent; j++)
+			if (!strcmp(a->absent[j], name))
+				break;
+		if (j < a->n_absent)
+			continue;
+		idx = strlen(name) < IF_NAMESIZE ? if_nametoindex(name) : 0;
+		if (!idx && (a->flags & FW_APPLY_ABSENT_OK) &&
+		    strlen(name) < IF_NAMESIZE) {
+			snprintf(a->absent[a->n_absent++], IF_NAMESIZE, "%s",
+				 name);
+			continue;
+		}
+		if (!idx) {
 			fprintf(stderr, "%s: unknown interface '%s'\n", a->prog,
 				name);
 			ret = -ENODEV;
@@ -275,6 +299,14 @@ static json_t *fw_apply_state(const struct fw_apply *a,
 		json_array_append_new(arr, o);
 	}
 	json_object_set_new(doc, "interfaces", arr);
+	/* Named by the policy but not in the system at this apply
+	 * (plumwalld): the daemon re-applies when one appears. */
+	if (a->n_absent) {
+		arr = json_array();
+		for (k = 0; k < a->n_absent; k++)
+			json_array_append_new(arr, json_string(a->absent[k]));
+		json_object_set_new(doc, "absent", arr);
+	}
 	/* What this apply detaches after its switch (fw_apply_reconcile()
 	 * finishes it if the apply dies). */
 	arr = json_array();
@@ -715,7 +747,7 @@ static void fw_apply_usage(FILE *out)
 static int fw_apply_dry_run(const char *prog, const char *path,
 			    enum fw_rt_want want);
 static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
-			uint32_t *generation);
+			unsigned int flags, uint32_t *generation);
 
 int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 {
@@ -758,7 +790,7 @@ int fw_cmd_apply(const struct fw_command *cmd, int argc, char **argv)
 		return status;
 	if (dry_run)
 		return fw_apply_dry_run(argv[0], argv[optind], want);
-	return fw_apply_policy(argv[0], argv[optind], want, NULL);
+	return fw_apply_policy(argv[0], argv[optind], want, 0, NULL);
 }
 
 /*
@@ -785,7 +817,7 @@ static int fw_apply_dry_run(const char *prog, const char *path,
 	size_t i;
 
 	if (want == FW_RT_WANT_NFT)
-		return fw_apply_nft(prog, path, true, NULL);
+		return fw_apply_nft(prog, path, true, 0, NULL);
 	memset(&pc, 0, sizeof(pc));
 	if (fw_kern_require(prog))
 		return FW_EXIT_STATE;
@@ -842,6 +874,7 @@ out:
 	json_decref(old);
 	fw_policy_close(&pc);
 	free(a.ifs);
+	free(a.absent);
 	free(a.old);
 	return status;
 }
@@ -1003,9 +1036,9 @@ fail:
  * by side: each refuses to start while the other runs.
  */
 static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
-			uint32_t *generation)
+			unsigned int flags, uint32_t *generation)
 {
-	struct fw_apply a = { .prog = prog };
+	struct fw_apply a = { .prog = prog, .flags = flags };
 	struct fw_policy_ctx pc;
 	struct policy_compiled *c = NULL;
 	struct fw_nft_plan *plan = NULL;
@@ -1109,6 +1142,11 @@ static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
 	       c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s");
 	for (i = 0; i < a.n_ifs; i++)
 		printf("  %s: nft\n", a.ifs[i].name);
+	/* nftables matches interfaces by name: one that appears later is
+	 * judged at once. */
+	for (i = 0; i < a.n_absent; i++)
+		printf("  %s: absent, judged by name when it appears\n",
+		       a.absent[i]);
 	status = FW_EXIT_OK;
 	goto out;
 fail_msg:
@@ -1124,14 +1162,15 @@ out:
 	json_decref(old);
 	fw_policy_close(&pc);
 	free(a.ifs);
+	free(a.absent);
 	free(a.old);
 	return status;
 }
 
 int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
-		    uint32_t *generation)
+		    unsigned int flags, uint32_t *generation)
 {
-	struct fw_apply a = { .prog = prog };
+	struct fw_apply a = { .prog = prog, .flags = flags };
 	struct fw_policy_ctx pc;
 	struct policy_compiled *c = NULL;
 	struct fw_dp_policy p = {};
@@ -1150,7 +1189,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	size_t i, j;
 
 	if (want == FW_RT_WANT_NFT)
-		return fw_apply_nft(prog, path, false, generation);
+		return fw_apply_nft(prog, path, false, flags, generation);
 	memset(&pc, 0, sizeof(pc));
 	/* Before anything else: on a kernel that cannot run the programs,
 	 * one line saying why, not libbpf's pages after the policy work. */
@@ -1330,6 +1369,26 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 			a.ifs[i].pending = true;
 		}
 	}
+	/* An interface deleted and created again under its name (a veth,
+	 * hotplug) has a new ifindex, and the old one's link pin still
+	 * holds the name the attach below pins at. Its link died with the
+	 * interface: the pin goes now, and with it nothing that enforced
+	 * anything. */
+	for (j = 0; j < a.n_old; j++) {
+		char name[IF_NAMESIZE];
+
+		if (a.old[j].keep || (if_indextoname(a.old[j].ifindex, name) &&
+				      !strcmp(name, a.old[j].name)))
+			continue;
+		for (i = 0; i < a.n_ifs; i++)
+			if (!strcmp(a.old[j].name, a.ifs[i].name))
+				break;
+		if (i == a.n_ifs)
+			continue;
+		fw_rt_detach(a.old[j].name, (int)a.old[j].ifindex,
+			     a.old[j].mode);
+		a.old[j].keep = true; /* nothing left to detach after */
+	}
 	st = fw_apply_state(&a, &pc, c, sha, fw_apply_wants[want], now);
 	ret = st ? fw_apply_history(dp, st, first ? NULL : old, &base, now) :
 		   -ENOMEM;
@@ -1420,6 +1479,8 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 				       want != FW_RT_WANT_TC ?
 			       " (tenants by VLAN: tc sees their tags)" :
 			       "");
+	for (i = 0; i < a.n_absent; i++)
+		printf("  %s: absent, attached when it appears\n", a.absent[i]);
 	status = FW_EXIT_OK;
 	goto out;
 
@@ -1453,6 +1514,7 @@ out:
 	fw_ctr_free(&base);
 	fw_policy_close(&pc);
 	free(a.ifs);
+	free(a.absent);
 	free(a.old);
 	return status;
 }

@@ -125,7 +125,8 @@ struct policy_compiled;
  * Describe the compiler's output (policy/compile.h) as a fw_dp_policy.
  * Interfaces are named there: @resolve (NULL: if_nametoindex) turns names
  * into ifindexes, into *@ifaces (malloc'd, the caller frees it after the
- * fill). The other arrays are used in place, so @c must outlive @out.
+ * fill). @resolve returning 1 leaves the entry out (an interface that does
+ * not exist yet, FW_APPLY_ABSENT_OK in apply.h). The other arrays are used in place, so @c must outlive @out.
  */
 typedef int (*fw_dp_ifindex_fn)(const char *ifname, void *ctx,
 				uint32_t *ifindex);

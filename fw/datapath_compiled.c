@@ -29,7 +29,7 @@ int fw_dp_policy_from_compiled(const struct policy_compiled *c,
 			       struct fw_dp_iface **ifaces)
 {
 	struct fw_dp_iface *ifs = NULL;
-	uint32_t i;
+	uint32_t i, n = 0;
 	int ret = 0;
 
 	*ifaces = NULL;
@@ -42,14 +42,16 @@ int fw_dp_policy_from_compiled(const struct policy_compiled *c,
 	}
 	for (i = 0; i < c->n_ifaces; i++) {
 		ret = policy_iface_key(&c->ifaces[i], resolve, ctx,
-				       &ifs[i].key);
+				       &ifs[n].key);
+		if (ret > 0) /* absent interface: no entry */
+			continue;
 		if (ret)
 			goto out;
-		ifs[i].val.tenant = c->ifaces[i].tenant;
+		ifs[n++].val.tenant = c->ifaces[i].tenant;
 	}
+	ret = 0;
 	out->settings = c->settings;
-	out->ifaces =
-		FW_DP_ENTRIES(ifs, c->n_ifaces, struct fw_dp_iface, key, val);
+	out->ifaces = FW_DP_ENTRIES(ifs, n, struct fw_dp_iface, key, val);
 	out->tenants = FW_DP_ENTRIES(c->tenants, c->n_tenants,
 				     struct policy_tenant_entry, id, val);
 	out->addrs = FW_DP_ENTRIES(c->addrs, c->n_addrs,

@@ -24,9 +24,19 @@
  *   generation.
  * - SIGTERM / SIGINT: exit 0 and leave enforcement in place: the datapath
  *   is pinned and works without any process (`plumwall down` removes it).
+ * - Interfaces: the daemon applies with FW_APPLY_ABSENT_OK (apply.h), so
+ *   an interface the policy names that does not exist yet is logged as
+ *   absent instead of refusing the policy. rtnetlink (RTNLGRP_LINK, a
+ *   libmnl socket) tells when one appears, or reappears with a new
+ *   ifindex: the policy is applied again (PWD_LINK_SETTLE_MS after the
+ *   last such event, so that a veth pair or a burst of VLAN devices is one
+ *   apply). That is a new generation, as a SIGHUP re-apply of unchanged
+ *   files: the apply path stays the one crash-safe switch, and tracked
+ *   flows re-judged by the same rules keep their verdicts. An interface
+ *   the policy names that disappears is logged; its link died with it.
  *
- * One thread, one epoll loop over a signalfd, the inotify descriptor and
- * two timerfds (sweep, settle).
+ * One thread, one epoll loop over a signalfd, the inotify descriptor, the
+ * rtnetlink socket and three timerfds (sweep, settle, link settle).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +59,10 @@
 
 #include <bpf/bpf.h>
 #include <jansson.h>
+#include <libmnl/libmnl.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
 #include <systemd/sd-daemon.h>
 
 #include <plumwall/config.h>
@@ -66,6 +80,18 @@
  * an editor's save is several events (write, rename, chmod). */
 #define PWD_SETTLE_MS 300
 
+/* Quiet time after a link event that needs an apply: both ends of a veth
+ * pair, several VLAN devices created by one script. Short: an interface
+ * must be enforced within a second of its creation. */
+#define PWD_LINK_SETTLE_MS 50
+
+/* An interface the running policy names: its ifindex in the state
+ * document, 0 when it was absent at the apply or is gone since. */
+struct pwd_link {
+	char name[IF_NAMESIZE];
+	uint32_t ifindex;
+};
+
 enum pwd_level { PWD_ERR = 3, PWD_WARNING = 4, PWD_INFO = 6 };
 
 struct pwd {
@@ -80,6 +106,11 @@ struct pwd {
 	char watch_name[NAME_MAX + 1]; /* "": every file of the directory */
 	int sweep_fd;
 	int settle_fd;
+	struct mnl_socket *nl; /* rtnetlink, RTNLGRP_LINK */
+	int link_fd; /* link settle timer */
+	struct pwd_link *links; /* named by the running policy */
+	size_t n_links;
+	struct stat links_st; /* of the state document they come from */
 	struct fw_dp *dp; /* sweep program on the pinned maps */
 	__u32 dp_ct_id; /* pw_ct of that datapath, to notice a new one */
 	bool sweep_said; /* its failure is reported, until it works again */
@@ -92,10 +123,12 @@ static struct pwd pwd = {
 	.ino_wd = -1,
 	.sweep_fd = -1,
 	.settle_fd = -1,
+	.link_fd = -1,
 };
 
 static void pwd_log(enum pwd_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+static int pwd_add(int fd);
 
 static void pwd_log(enum pwd_level level, const char *fmt, ...)
 {
@@ -137,8 +170,9 @@ static void pwd_usage(FILE *out)
 		"\n"
 		"Apply the configured policy and keep it applied: re-apply on\n"
 		"SIGHUP or when the policy files change (a policy with errors\n"
-		"is reported and the running one kept), end expired flows with\n"
-		"their flow end events, report to systemd (Type=notify).\n"
+		"is reported and the running one kept), attach interfaces the\n"
+		"policy names when they appear, end expired flows with their\n"
+		"flow end events, report to systemd (Type=notify).\n"
 		"SIGTERM leaves enforcement in place.\n"
 		"\n"
 		"Options:\n"
@@ -255,7 +289,8 @@ static int pwd_apply(const char *why, bool force)
 	/* Log lines in order with the apply's; a journal that cannot take
 	 * them is no reason not to apply. */
 	(void)fflush(stdout);
-	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want, &gen);
+	status = fw_apply_policy(pwd.prog, pwd.cfg->policy, want,
+				 FW_APPLY_ABSENT_OK, &gen);
 	(void)fflush(stdout);
 	if (status == FW_EXIT_OK)
 		pwd_log(PWD_INFO, "%s: policy %s applied, generation %u", why,
@@ -433,6 +468,223 @@ static int pwd_sweep_arm(void)
 	return timerfd_settime(pwd.sweep_fd, 0, &its, NULL) ? -errno : 0;
 }
 
+/* ---- links (rtnetlink) -------------------------------------------------- */
+
+/*
+ * The interfaces the running policy names, from its state document:
+ * "interfaces" (attached, with their ifindex) and "absent" (named but not
+ * in the system at its apply). Read again only when the document changed
+ * (ours, or the CLI's apply): at 100,000 rules it is megabytes, and link
+ * events come with every carrier change.
+ */
+static void pwd_links_load(void)
+{
+	json_t *st = NULL, *v;
+	struct pwd_link *links;
+	struct stat sb;
+	size_t i, n = 0;
+
+	if (stat(FW_RT_STATE, &sb))
+		memset(&sb, 0, sizeof(sb));
+	if (pwd.links && sb.st_dev == pwd.links_st.st_dev &&
+	    sb.st_ino == pwd.links_st.st_ino &&
+	    sb.st_size == pwd.links_st.st_size &&
+	    sb.st_mtim.tv_sec == pwd.links_st.st_mtim.tv_sec &&
+	    sb.st_mtim.tv_nsec == pwd.links_st.st_mtim.tv_nsec)
+		return;
+	if (sb.st_ino && fw_rt_state_read(&st))
+		st = NULL;
+	links = calloc(json_array_size(json_object_get(st, "interfaces")) +
+			       json_array_size(json_object_get(st, "absent")) +
+			       1,
+		       sizeof(*links));
+	if (!links)
+		goto out; /* the old list stays, checked again next event */
+	json_array_foreach(json_object_get(st, "interfaces"), i, v) {
+		const char *name =
+			json_string_value(json_object_get(v, "name"));
+
+		if (!name || strlen(name) >= IF_NAMESIZE)
+			continue;
+		snprintf(links[n].name, IF_NAMESIZE, "%s", name);
+		links[n++].ifindex = (uint32_t)json_integer_value(
+			json_object_get(v, "ifindex"));
+	}
+	json_array_foreach(json_object_get(st, "absent"), i, v) {
+		const char *name = json_string_value(v);
+
+		if (!name || strlen(name) >= IF_NAMESIZE)
+			continue;
+		snprintf(links[n++].name, IF_NAMESIZE, "%s", name);
+	}
+	free(pwd.links);
+	pwd.links = links;
+	pwd.n_links = n;
+	pwd.links_st = sb;
+out:
+	json_decref(st);
+}
+
+static struct pwd_link *pwd_link_find(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < pwd.n_links; i++)
+		if (!strcmp(pwd.links[i].name, name))
+			return &pwd.links[i];
+	return NULL;
+}
+
+/* After an apply: which interfaces the policy names are not there. */
+static void pwd_links_say_absent(void)
+{
+	char list[1024] = "";
+	size_t i, len = 0, n = 0;
+
+	pwd_links_load();
+	for (i = 0; i < pwd.n_links; i++) {
+		if (pwd.links[i].ifindex)
+			continue;
+		if (len < sizeof(list))
+			len += (size_t)snprintf(list + len, sizeof(list) - len,
+						"%s%s", n ? ", " : "",
+						pwd.links[i].name);
+		n++;
+	}
+	if (n)
+		pwd_log(PWD_WARNING,
+			"the policy names interfaces that do not exist: %s; each is attached when it appears",
+			list);
+}
+
+static void pwd_link_arm(void)
+{
+	struct itimerspec its = {
+		.it_value = { .tv_nsec = PWD_LINK_SETTLE_MS * 1000000L },
+	};
+
+	timerfd_settime(pwd.link_fd, 0, &its, NULL);
+}
+
+/* A named interface with an ifindex the running policy does not have. */
+static bool pwd_links_stale(void)
+{
+	unsigned int idx;
+	size_t i;
+
+	pwd_links_load();
+	for (i = 0; i < pwd.n_links; i++) {
+		idx = if_nametoindex(pwd.links[i].name);
+		if (idx && idx != pwd.links[i].ifindex)
+			return true;
+	}
+	return false;
+}
+
+static int pwd_link_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifi;
+	const struct nlattr *attr;
+	const char *name = NULL;
+	struct pwd_link *l;
+
+	(void)data;
+	if ((nlh->nlmsg_type != RTM_NEWLINK &&
+	     nlh->nlmsg_type != RTM_DELLINK) ||
+	    mnl_nlmsg_get_payload_len(nlh) < sizeof(*ifi))
+		return MNL_CB_OK;
+	ifi = mnl_nlmsg_get_payload(nlh);
+	mnl_attr_for_each(attr, nlh, sizeof(*ifi))
+		if (mnl_attr_get_type(attr) == IFLA_IFNAME &&
+		    mnl_attr_validate(attr, MNL_TYPE_NUL_STRING) >= 0)
+			name = mnl_attr_get_str(attr);
+	l = name ? pwd_link_find(name) : NULL;
+	if (!l || ifi->ifi_index <= 0)
+		return MNL_CB_OK;
+	if (nlh->nlmsg_type == RTM_DELLINK) {
+		if (l->ifindex != (uint32_t)ifi->ifi_index)
+			return MNL_CB_OK;
+		pwd_log(PWD_WARNING,
+			"interface %s (ifindex %d) is gone: the policy names it; it is attached again when it reappears",
+			name, ifi->ifi_index);
+		/* One created again with the same ifindex (ip link add
+		 * index N) is a new interface too. */
+		l->ifindex = 0;
+		return MNL_CB_OK;
+	}
+	/* Every carrier or flag change is a NEWLINK too: only a new
+	 * ifindex under a named name asks for an apply. */
+	if (l->ifindex == (uint32_t)ifi->ifi_index)
+		return MNL_CB_OK;
+	pwd_log(PWD_INFO, "interface %s appeared (ifindex %d)", name,
+		ifi->ifi_index);
+	/* Said once; the apply's state document has the real one. */
+	l->ifindex = (uint32_t)ifi->ifi_index;
+	pwd_link_arm();
+	return MNL_CB_OK;
+}
+
+static void pwd_link_read(void)
+{
+	static char buf[32768];
+	ssize_t n;
+
+	pwd_links_load();
+	for (;;) {
+		n = mnl_socket_recvfrom(pwd.nl, buf, sizeof(buf));
+		if (n < 0 && errno == ENOBUFS) {
+			/* Events were lost: compare every named interface
+			 * with the system instead. */
+			pwd_log(PWD_WARNING,
+				"rtnetlink: events lost; checking the interfaces");
+			if (pwd_links_stale())
+				pwd_link_arm();
+			continue;
+		}
+		if (n <= 0)
+			break;
+		mnl_cb_run(buf, (size_t)n, 0, 0, pwd_link_cb, NULL);
+	}
+}
+
+/* The link settle timer: apply if a named interface is still not in the
+ * running policy (an apply of the CLI may have taken it meanwhile). */
+static void pwd_link_apply(void)
+{
+	/* From the state, not from the events: forget what they said. */
+	free(pwd.links);
+	pwd.links = NULL;
+	if (!pwd_links_stale())
+		return;
+	if (pwd_apply("interface appeared", true) == FW_EXIT_OK)
+		pwd_links_say_absent();
+	pwd_notify_status("running");
+}
+
+/* Without rtnetlink the daemon still works, as before: interfaces that
+ * appear later wait for a reload. */
+static void pwd_link_open(void)
+{
+	int ret;
+
+	pwd.nl = mnl_socket_open2(NETLINK_ROUTE, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (!pwd.nl ||
+	    mnl_socket_bind(pwd.nl, RTMGRP_LINK, MNL_SOCKET_AUTOPID)) {
+		ret = -errno;
+		goto fail;
+	}
+	ret = pwd_add(mnl_socket_get_fd(pwd.nl));
+	if (!ret)
+		return;
+fail:
+	pwd_log(PWD_WARNING,
+		"rtnetlink: %s; interfaces that appear later are attached at the next reload",
+		strerror(-ret));
+	if (pwd.nl)
+		mnl_socket_close(pwd.nl);
+	pwd.nl = NULL;
+}
+
 /* ---- reload ------------------------------------------------------------- */
 
 static void pwd_reload(void)
@@ -460,7 +712,8 @@ static void pwd_reload(void)
 	pwd.cfg = cfg;
 	pwd_watch();
 	pwd_sweep_arm();
-	pwd_apply("SIGHUP", true);
+	if (pwd_apply("SIGHUP", true) == FW_EXIT_OK)
+		pwd_links_say_absent();
 out:
 	pwd_notify_status("running");
 	sd_notify(0, "READY=1");
@@ -492,9 +745,11 @@ static int pwd_setup(void)
 		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pwd.settle_fd =
 		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
+	pwd.link_fd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	pwd.ep_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (pwd.sig_fd < 0 || pwd.ino_fd < 0 || pwd.sweep_fd < 0 ||
-	    pwd.settle_fd < 0 || pwd.ep_fd < 0)
+	    pwd.settle_fd < 0 || pwd.link_fd < 0 || pwd.ep_fd < 0)
 		return -errno;
 	ret = pwd_add(pwd.sig_fd);
 	if (!ret)
@@ -503,6 +758,12 @@ static int pwd_setup(void)
 		ret = pwd_add(pwd.sweep_fd);
 	if (!ret)
 		ret = pwd_add(pwd.settle_fd);
+	if (!ret)
+		ret = pwd_add(pwd.link_fd);
+	/* Before the first apply: an interface created while it runs is
+	 * not missed. */
+	if (!ret)
+		pwd_link_open();
 	return ret;
 }
 
@@ -551,11 +812,18 @@ static int pwd_loop(void)
 				pwd_drain_timer(fd);
 				if (pwd.ino_wd < 0)
 					pwd_watch(); /* the directory went */
-				pwd_apply("policy changed", false);
+				if (pwd_apply("policy changed", false) ==
+				    FW_EXIT_OK)
+					pwd_links_say_absent();
 				pwd_notify_status("running");
 			} else if (fd == pwd.sweep_fd) {
 				pwd_drain_timer(fd);
 				pwd_sweep();
+			} else if (fd == pwd.link_fd) {
+				pwd_drain_timer(fd);
+				pwd_link_apply();
+			} else if (pwd.nl && fd == mnl_socket_get_fd(pwd.nl)) {
+				pwd_link_read();
 			}
 		}
 	}
@@ -653,9 +921,16 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	pwd_watch();
-	if (pwd_apply("start", false) != FW_EXIT_OK &&
-	    !pwd_running_generation())
-		goto out;
+	if (pwd_apply("start", false) != FW_EXIT_OK) {
+		if (!pwd_running_generation())
+			goto out;
+	} else {
+		pwd_links_say_absent();
+	}
+	/* One created between the apply's look and the socket's first
+	 * event would otherwise wait for the next one. */
+	if (pwd_links_stale())
+		pwd_link_arm();
 	ret = pwd_sweep_arm();
 	if (ret) {
 		pwd_log(PWD_ERR, "cannot start the sweep timer: %s",
@@ -677,6 +952,11 @@ out:
 		close(pwd.sweep_fd);
 	if (pwd.settle_fd >= 0)
 		close(pwd.settle_fd);
+	if (pwd.link_fd >= 0)
+		close(pwd.link_fd);
+	if (pwd.nl)
+		mnl_socket_close(pwd.nl);
+	free(pwd.links);
 	pw_config_free(pwd.cfg);
 	return status;
 }
