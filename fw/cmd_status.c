@@ -690,6 +690,35 @@ static int fw_stats_totals(const char *prog, struct fw_dp *dp, json_t **st,
 	return ret;
 }
 
+/*
+ * The elements of @arr ordered by @cmp (a qsort comparator of json_t
+ * pointers): of the first @max, those @keep accepts (NULL: all), in a new
+ * array holding references. NULL when out of memory.
+ */
+static json_t *fw_json_sorted(const json_t *arr,
+			      int (*cmp)(const void *, const void *),
+			      size_t max, bool (*keep)(const json_t *))
+{
+	json_t **v, *out;
+	size_t i, len = json_array_size(arr);
+
+	v = calloc(len ? len : 1, sizeof(*v));
+	out = json_array();
+	if (!v || !out) {
+		free(v);
+		json_decref(out);
+		return NULL;
+	}
+	for (i = 0; i < len; i++)
+		v[i] = json_array_get(arr, i);
+	qsort(v, len, sizeof(*v), cmp);
+	for (i = 0; i < len && i < max; i++)
+		if (!keep || keep(v[i]))
+			json_array_append(out, v[i]);
+	free(v);
+	return out;
+}
+
 static int fw_stats_cmp_top(const void *a, const void *b)
 {
 	const json_t *x = *(const json_t *const *)a;
@@ -709,27 +738,16 @@ static int fw_stats_cmp_top(const void *a, const void *b)
 		       1;
 }
 
+/* A rule with at least one packet: what --top lists. */
+static bool fw_stats_hit(const json_t *rule)
+{
+	return json_integer_value(json_object_get(rule, "packets")) != 0;
+}
+
 /* The @n busiest rules of @arr (by packets, then bytes), none unused. */
 static json_t *fw_stats_top(const json_t *arr, size_t n)
 {
-	json_t **v, *out;
-	size_t i, len = json_array_size(arr);
-
-	v = calloc(len ? len : 1, sizeof(*v));
-	out = json_array();
-	if (!v || !out) {
-		free(v);
-		json_decref(out);
-		return NULL;
-	}
-	for (i = 0; i < len; i++)
-		v[i] = json_array_get(arr, i);
-	qsort(v, len, sizeof(*v), fw_stats_cmp_top);
-	for (i = 0; i < len && i < n; i++)
-		if (json_integer_value(json_object_get(v[i], "packets")))
-			json_array_append(out, v[i]);
-	free(v);
-	return out;
+	return fw_json_sorted(arr, fw_stats_cmp_top, n, fw_stats_hit);
 }
 
 static json_t *fw_stats_rule_json(const json_t *r, size_t id,
@@ -1275,24 +1293,8 @@ static int fw_flow_cmp(const void *pa, const void *pb)
 
 static json_t *fw_flows_sorted(json_t *arr, enum fw_flows_sort key)
 {
-	json_t **v, *out;
-	size_t i, n = json_array_size(arr);
-
-	v = calloc(n ? n : 1, sizeof(*v));
-	out = json_array();
-	if (!v || !out) {
-		free(v);
-		json_decref(out);
-		return NULL;
-	}
-	for (i = 0; i < n; i++)
-		v[i] = json_array_get(arr, i);
 	fw_flows_sort_key = key;
-	qsort(v, n, sizeof(*v), fw_flow_cmp);
-	for (i = 0; i < n; i++)
-		json_array_append(out, v[i]);
-	free(v);
-	return out;
+	return fw_json_sorted(arr, fw_flow_cmp, json_array_size(arr), NULL);
 }
 
 int fw_cmd_flows(const struct fw_command *cmd, int argc, char **argv)
