@@ -253,6 +253,26 @@ static int fw_apply_old(struct fw_apply *a, const json_t *st, uint32_t *gen)
 	return 0;
 }
 
+/*
+ * The pinned datapath's generation into *@gen and its interfaces into @a,
+ * from the state *@old (read first when NULL). Returns 0 or a negative
+ * errno when the state is missing or unreadable (said on stderr).
+ */
+static int fw_apply_running(const char *prog, struct fw_apply *a, json_t **old,
+			    uint32_t *gen)
+{
+	int ret = *old ? 0 : fw_rt_state_read(old);
+
+	if (!ret)
+		ret = fw_apply_old(a, *old, gen);
+	if (ret)
+		fprintf(stderr,
+			"%s: a datapath is pinned under %s but %s is %s; run 'plumwall down' first\n",
+			prog, FW_RT_DIR, FW_RT_STATE,
+			ret == -ENOENT ? "missing" : "unreadable");
+	return ret;
+}
+
 /* @path made absolute (the policy may be given relative to the
  * directory apply ran in; status and plumwalld read it elsewhere). */
 static json_t *fw_apply_abs(const char *path)
@@ -833,14 +853,7 @@ static int fw_apply_dry_run(const char *prog, const char *path,
 		goto out;
 	}
 	if (fw_rt_pinned()) {
-		ret = fw_rt_state_read(&old);
-		if (!ret)
-			ret = fw_apply_old(&a, old, &gen);
-		if (ret) {
-			fprintf(stderr,
-				"%s: a datapath is pinned under %s but %s is %s; run 'plumwall down' first\n",
-				prog, FW_RT_DIR, FW_RT_STATE,
-				ret == -ENOENT ? "missing" : "unreadable");
+		if (fw_apply_running(prog, &a, &old, &gen)) {
 			status = FW_EXIT_STATE;
 			goto out;
 		}
@@ -1238,14 +1251,7 @@ int fw_apply_policy(const char *prog, const char *path, enum fw_rt_want want,
 	}
 	if (fw_rt_pinned()) {
 		first = false;
-		ret = old ? 0 : fw_rt_state_read(&old);
-		if (!ret)
-			ret = fw_apply_old(&a, old, &gen);
-		if (ret) {
-			fprintf(stderr,
-				"%s: a datapath is pinned under %s but %s is %s; run 'plumwall down' first\n",
-				prog, FW_RT_DIR, FW_RT_STATE,
-				ret == -ENOENT ? "missing" : "unreadable");
+		if (fw_apply_running(prog, &a, &old, &gen)) {
 			status = FW_EXIT_STATE;
 			goto out;
 		}
