@@ -2,9 +2,11 @@
 /*
  * fw_nft: the nftables engine (apply --mode nft). The compiled policy
  * (policy/compile.h) becomes one table of plumwall's own, inet plumwall,
- * loaded as one netlink batch through libnftnl and libmnl: a replacement
- * deletes and recreates the table in the same batch, so the kernel
- * switches from the old policy to the new one atomically.
+ * loaded through libnftnl and libmnl. Every object but the base chain
+ * belongs to a generation and carries its prefix gN_ (left out below): a
+ * replacement loads the new generation beside the running one, then
+ * switches the base chain's rules to it in one transaction (atomic for
+ * packets), then deletes the old one (fw_nft_load()).
  *
  * Per packet, the base chain (prerouting, after conntrack) accepts the
  * packets of tracked flows, and a verdict map finds the tenant chain by
@@ -168,9 +170,13 @@ struct fw_nft_count {
 };
 
 /*
- * Load @p as the table, replacing a running one in the same batch.
- * @counts (may be NULL) has p->n_rules starting values for the rules'
- * counters. Needs CAP_NET_ADMIN in the current network namespace.
+ * Load @p as the table's next generation and switch to it: three batches
+ * (the new generation beside the running one, the base chain's switch,
+ * the old generation's deletion; fw_nft_load() in nft.c says why one
+ * batch is not enough). Until the switch nothing changes for packets;
+ * a failure before it leaves the running generation as it was. @counts
+ * (may be NULL) has p->n_rules starting values for the rules' counters.
+ * Needs CAP_NET_ADMIN in the current network namespace.
  */
 int fw_nft_load(const struct fw_nft_plan *p, const struct fw_nft_count *counts);
 
@@ -180,9 +186,20 @@ int fw_nft_remove(void);
 /* 1 when the table exists, 0 when it does not. */
 int fw_nft_present(void);
 
-/* Read the table's named counters: @fn per counter, @kind 'r' for a
- * rule's (rN, @id the rule id), 'd' for a tenant's default drops (dN, @id
- * the tenant id). */
+/* What the table holds: the generation its base chain reaches (-1: none;
+ * every object but the base chain is named gN_...: fw_nft_load() says
+ * why), its chains, sets and objects, and how many of those belong to
+ * another generation (0 once a replacement is complete). */
+struct fw_nft_census {
+	int64_t live;
+	uint32_t objects;
+	uint32_t stale;
+};
+int fw_nft_census(struct fw_nft_census *out);
+
+/* Read the running generation's named counters: @fn per counter, @kind
+ * 'r' for a rule's (gG_rN, @id the rule id), 'd' for a tenant's default
+ * drops (gG_dN, @id the tenant id). */
 typedef int (*fw_nft_counter_fn)(char kind, uint32_t id, uint64_t packets,
 				 uint64_t bytes, void *ctx);
 int fw_nft_counters(fw_nft_counter_fn fn, void *ctx);

@@ -6,13 +6,18 @@
  * test holding the plan, evaluated as the kernel evaluates the table
  * (fw_nft_plan_decide()), equal to the compiled maps looked up as the BPF
  * datapath does (policy_compiled_decide()) on random and generated
- * policies and packets.
+ * policies and packets. And the table in the running kernel, in a network
+ * namespace of each test's own (Check forks every test): loads,
+ * replacements that leave one generation, counters carried over, the
+ * objects of an older layout deleted, removal.
  */
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <unistd.h>
 
 #include "fw/nft.h"
 #include "policy/benchgen.h"
@@ -330,6 +335,144 @@ START_TEST(test_differential_bench)
 }
 END_TEST
 
+/* A network namespace of the test's own; false (and a line saying so)
+ * where there cannot be one. */
+static bool own_netns(const char *test)
+{
+	if (geteuid() != 0 || unshare(CLONE_NEWNET)) {
+		printf("%s: needs root and a network namespace, skipped\n",
+		       test);
+		return false;
+	}
+	return true;
+}
+
+struct counter_seen {
+	uint32_t rules, tenants, wrong;
+	const struct fw_nft_count *want; /* by rule id, NULL: all zero */
+	uint32_t n_want;
+};
+
+static int counter_one(char kind, uint32_t id, uint64_t packets,
+		       uint64_t bytes, void *ctx)
+{
+	struct counter_seen *c = ctx;
+	uint64_t want_p = 0, want_b = 0;
+
+	if (kind == 'd') {
+		c->tenants++;
+		c->wrong += packets != 0 || bytes != 0;
+		return 0;
+	}
+	c->rules++;
+	if (c->want && id < c->n_want) {
+		want_p = c->want[id].packets;
+		want_b = c->want[id].bytes;
+	}
+	c->wrong += packets != want_p || bytes != want_b;
+	return 0;
+}
+
+static const char *const policy_other =
+	"version: 1\n"
+	"tenants:\n"
+	"  - name: acme\n"
+	"    interfaces: [eth0, eth1]\n"
+	"    default: allow\n"
+	"    segments:\n"
+	"      web: [10.1.1.0/24]\n"
+	"    rules:\n"
+	"      - {name: ssh, from: any, to: web, proto: tcp, ports: [22], action: deny}\n"
+	"      - {name: dns, from: web, to: any, proto: udp, ports: [53], action: allow}\n";
+
+START_TEST(test_kernel_replace)
+{
+	struct fw_nft_census cs;
+	struct counter_seen seen;
+	struct fw_nft_count *counts;
+	struct fixture a, b;
+	uint32_t i;
+
+	if (!own_netns("test_kernel_replace"))
+		return;
+	build(&a, policy_small);
+	build(&b, policy_other);
+	ck_assert_int_eq(fw_nft_present(), 0);
+	ck_assert_int_eq(fw_nft_census(&cs), 0);
+	ck_assert_int_eq(cs.live, -1);
+	ck_assert_uint_eq(cs.objects, 0);
+	ck_assert_int_eq(fw_nft_remove(), -ENOENT);
+
+	/* first load */
+	ck_assert_int_eq(fw_nft_load(a.plan, NULL), 0);
+	ck_assert_int_eq(fw_nft_present(), 1);
+	ck_assert_int_eq(fw_nft_census(&cs), 0);
+	ck_assert_int_eq(cs.live, 1);
+	ck_assert_uint_gt(cs.objects, 0);
+	ck_assert_uint_eq(cs.stale, 0);
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(fw_nft_counters(counter_one, &seen), 0);
+	ck_assert_uint_eq(seen.rules, a.plan->n_rules);
+	ck_assert_uint_eq(seen.tenants, 1);
+	ck_assert_uint_eq(seen.wrong, 0);
+
+	/* a replacement with counts carried: the next generation alone */
+	counts = calloc(a.plan->n_rules, sizeof(*counts));
+	ck_assert_ptr_nonnull(counts);
+	for (i = 0; i < a.plan->n_rules; i++) {
+		counts[i].packets = 100 + i;
+		counts[i].bytes = 1000 * (i + 1);
+	}
+	ck_assert_int_eq(fw_nft_load(a.plan, counts), 0);
+	ck_assert_int_eq(fw_nft_census(&cs), 0);
+	ck_assert_int_eq(cs.live, 2);
+	ck_assert_uint_eq(cs.stale, 0);
+	memset(&seen, 0, sizeof(seen));
+	seen.want = counts;
+	seen.n_want = a.plan->n_rules;
+	ck_assert_int_eq(fw_nft_counters(counter_one, &seen), 0);
+	ck_assert_uint_eq(seen.rules, a.plan->n_rules);
+	ck_assert_uint_eq(seen.wrong, 0);
+	free(counts);
+
+	/* another policy: other chains, maps and counters */
+	ck_assert_int_eq(fw_nft_load(b.plan, NULL), 0);
+	ck_assert_int_eq(fw_nft_census(&cs), 0);
+	ck_assert_int_eq(cs.live, 3);
+	ck_assert_uint_eq(cs.stale, 0);
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(fw_nft_counters(counter_one, &seen), 0);
+	ck_assert_uint_eq(seen.rules, b.plan->n_rules);
+	ck_assert_uint_eq(seen.tenants, 1);
+
+	/* objects of another layout or an interrupted replacement go with
+	 * the next one (made with nft(8) where it is installed) */
+	if (system("command -v nft >/dev/null 2>&1") == 0) {
+		ck_assert_int_eq(
+			system("nft add counter inet plumwall r0 && "
+			       "nft add chain inet plumwall t1 && "
+			       "nft add set inet plumwall ifaces '{ type ifname; }' && "
+			       "nft add chain inet plumwall g7_t1"),
+			0);
+		ck_assert_int_eq(fw_nft_census(&cs), 0);
+		ck_assert_int_eq(cs.live, 3);
+		ck_assert_uint_eq(cs.stale, 4);
+		ck_assert_int_eq(fw_nft_load(a.plan, NULL), 0);
+		ck_assert_int_eq(fw_nft_census(&cs), 0);
+		ck_assert_int_eq(cs.live, 8); /* above every generation */
+		ck_assert_uint_eq(cs.stale, 0);
+	}
+
+	ck_assert_int_eq(fw_nft_remove(), 0);
+	ck_assert_int_eq(fw_nft_present(), 0);
+	memset(&seen, 0, sizeof(seen));
+	ck_assert_int_eq(fw_nft_counters(counter_one, &seen), 0);
+	ck_assert_uint_eq(seen.rules, 0);
+	release(&a);
+	release(&b);
+}
+END_TEST
+
 static Suite *nft_suite(void)
 {
 	Suite *s = suite_create("nft");
@@ -338,6 +481,11 @@ static Suite *nft_suite(void)
 	tcase_add_test(tc, test_plan_small);
 	tcase_add_test(tc, test_plan_decide);
 	tcase_add_test(tc, test_plan_refused);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("kernel");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_kernel_replace);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
