@@ -1008,8 +1008,8 @@ struct fw_nft_batch {
  * The base chain is the one object generations share. */
 #define FW_NFT_NAME_LEN 64
 
-static const char *fw_nft_pname(const struct fw_nft_batch *b,
-				const char *name, char *buf)
+static const char *fw_nft_pname(const struct fw_nft_batch *b, const char *name,
+				char *buf)
 {
 	if (!strcmp(name, FW_NFT_CHAIN))
 		return name;
@@ -2208,8 +2208,7 @@ static void fw_nft_dispatch(struct fw_nft_batch *b)
 	r = fw_nft_rule_new(b, FW_NFT_CHAIN);
 	if (r) {
 		fw_nft_meta(r, b, NFT_META_IIFNAME, NFT_REG32_00);
-		fw_nft_lookup(r, b, "ifaces", 0, NFT_REG32_00,
-			      NFT_REG_VERDICT);
+		fw_nft_lookup(r, b, "ifaces", 0, NFT_REG32_00, NFT_REG_VERDICT);
 		fw_nft_rule_end(b, r);
 	}
 }
@@ -2680,8 +2679,8 @@ out:
  * and none): the chains' rules first (they hold the references to the
  * sets, the other chains and the counters), then the sets (a map's
  * verdicts hold references to chains), the chains, the objects. */
-static void fw_nft_delete(struct fw_nft_batch *b, const struct fw_nft_listing *l,
-			  int64_t gen)
+static void fw_nft_delete(struct fw_nft_batch *b,
+			  const struct fw_nft_listing *l, int64_t gen)
 {
 	size_t i;
 

@@ -353,8 +353,8 @@ struct counter_seen {
 	uint32_t n_want;
 };
 
-static int counter_one(char kind, uint32_t id, uint64_t packets,
-		       uint64_t bytes, void *ctx)
+static int counter_one(char kind, uint32_t id, uint64_t packets, uint64_t bytes,
+		       void *ctx)
 {
 	struct counter_seen *c = ctx;
 	uint64_t want_p = 0, want_b = 0;
