@@ -22,6 +22,7 @@
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
 #include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
 #include <libnftnl/object.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
@@ -1001,6 +1002,9 @@ struct fw_nft_batch {
 	size_t last_off; /* the last message built */
 	int err; /* first error building the batch */
 	char pfx[16]; /* the generation's name prefix, "gN_" */
+	bool check_genid; /* refused (-ERESTART) unless the ruleset is
+			   * still at genid: NFNL_BATCH_GENID */
+	uint32_t genid;
 };
 
 /* Every object of a generation has its prefix (gN_): a replacement loads
@@ -2278,7 +2282,9 @@ static int fw_nft_talk(struct fw_nft_batch *b, uint32_t last_seq)
 			e = mnl_nlmsg_get_payload(nlh);
 			if (e->error && !first_err)
 				first_err = e->error;
-			if (nlh->nlmsg_seq == last_seq)
+			/* a batch refused for its generation id is answered
+			 * at its begin message, and nothing after */
+			if (nlh->nlmsg_seq == last_seq || e->error == -ERESTART)
 				done = true;
 		}
 	}
@@ -2316,11 +2322,15 @@ static void fw_nft_begin(struct fw_nft_batch *b)
 {
 	char *p = fw_nft_room(b);
 
+	struct nlmsghdr *nlh;
+
 	b->seq = (uint32_t)time(NULL);
 	if (!p)
 		return;
-	nftnl_batch_begin(p, b->seq++);
-	b->len += NLMSG_ALIGN(((struct nlmsghdr *)p)->nlmsg_len);
+	nlh = nftnl_batch_begin(p, b->seq++);
+	if (b->check_genid)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, htonl(b->genid));
+	b->len += NLMSG_ALIGN(nlh->nlmsg_len);
 }
 
 int fw_nft_remove(void)
@@ -2431,6 +2441,7 @@ struct fw_nft_names {
 };
 
 struct fw_nft_listing {
+	uint32_t genid; /* the ruleset's generation id before the listing */
 	struct fw_nft_names chains, sets, objs; /* the base chain aside */
 	bool table, base; /* the table is there; its base chain is */
 	int64_t live; /* the generation the base chain reaches, -1: none */
@@ -2618,7 +2629,32 @@ static int fw_nft_list_live(struct fw_nft_listing *l)
 	return ret == -ENOENT ? 0 : ret;
 }
 
-/* Everything the table holds; all empty when there is no table. */
+static int fw_nft_genid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_gen *g = nftnl_gen_alloc();
+
+	if (!g)
+		return MNL_CB_ERROR;
+	if (nftnl_gen_nlmsg_parse(nlh, g) >= 0)
+		*(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+	nftnl_gen_free(g);
+	return MNL_CB_OK;
+}
+
+/* The ruleset's generation id (every committed transaction moves it). */
+static int fw_nft_genid(uint32_t *genid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
+				    (uint32_t)time(NULL));
+	return fw_nft_get(buf, nlh, fw_nft_genid_cb, genid);
+}
+
+/* Everything the table holds; all empty when there is no table. The
+ * generation id is taken first: a batch checked against it is refused if
+ * anything changed the ruleset after (the listing may be out of date). */
 static int fw_nft_list(struct fw_nft_listing *l)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -2630,6 +2666,9 @@ static int fw_nft_list(struct fw_nft_listing *l)
 
 	memset(l, 0, sizeof(*l));
 	l->live = -1;
+	ret = fw_nft_genid(&l->genid);
+	if (ret)
+		return ret;
 	ret = fw_nft_present();
 	if (ret <= 0)
 		return ret;
@@ -2791,6 +2830,9 @@ static int fw_nft_step(enum fw_nft_step step, uint32_t gen,
 	int ret;
 
 	snprintf(b.pfx, sizeof(b.pfx), "g%u_", gen);
+	/* 1 is built from the listing: only onto the ruleset it lists */
+	b.check_genid = step == FW_NFT_STEP_LOAD;
+	b.genid = l->genid;
 	fw_nft_begin(&b);
 	begun = b.len;
 	switch (step) {
@@ -2819,19 +2861,31 @@ static int fw_nft_step(enum fw_nft_step step, uint32_t gen,
 	return ret;
 }
 
+void (*fw_nft_test_listed)(void);
+
+/* Tries of 1 when the ruleset keeps changing under the listing. */
+#define FW_NFT_LOAD_TRIES 4
+
 int fw_nft_load(const struct fw_nft_plan *p, const struct fw_nft_count *counts)
 {
 	struct fw_nft_listing l, now;
 	uint32_t gen;
-	int ret;
+	int ret, tries = 0;
 
+again:
 	ret = fw_nft_list(&l);
 	if (ret)
 		return ret;
+	if (fw_nft_test_listed)
+		fw_nft_test_listed();
 	gen = l.max_gen + 1;
 	if (l.live >= (int64_t)gen)
 		gen = (uint32_t)l.live + 1;
 	ret = fw_nft_step(FW_NFT_STEP_LOAD, gen, &l, p, counts);
+	if (ret == -ERESTART && ++tries < FW_NFT_LOAD_TRIES) {
+		fw_nft_listing_free(&l);
+		goto again;
+	}
 	if (ret)
 		goto out;
 	ret = fw_nft_step(FW_NFT_STEP_SWITCH, gen, &l, NULL, NULL);

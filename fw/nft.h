@@ -180,6 +180,11 @@ struct fw_nft_count {
  */
 int fw_nft_load(const struct fw_nft_plan *p, const struct fw_nft_count *counts);
 
+/* Tests only: called by fw_nft_load() after it listed the table, before
+ * the batch built from the listing (which the kernel refuses when the
+ * ruleset changed in between: the load lists again). */
+extern void (*fw_nft_test_listed)(void);
+
 /* Delete the table: -ENOENT when there is none. */
 int fw_nft_remove(void);
 

@@ -473,6 +473,47 @@ START_TEST(test_kernel_replace)
 }
 END_TEST
 
+static int listed_calls;
+
+/* The first time: another table, so that the ruleset moves under the
+ * listing. */
+static void listed_then_change(void)
+{
+	if (listed_calls++ == 0)
+		ck_assert_int_eq(system("nft add table inet pwtest"), 0);
+}
+
+/* A batch built from a listing goes onto the ruleset it lists: when the
+ * ruleset changed in between, the kernel refuses it for its generation
+ * id and the load lists again. */
+START_TEST(test_kernel_genid)
+{
+	struct fw_nft_census cs;
+	struct fixture a;
+
+	if (!own_netns("test_kernel_genid"))
+		return;
+	if (system("command -v nft >/dev/null 2>&1") != 0) {
+		printf("test_kernel_genid: nft(8) not installed, skipped\n");
+		return;
+	}
+	build(&a, policy_small);
+	fw_nft_test_listed = listed_then_change;
+	listed_calls = 0;
+	ck_assert_int_eq(fw_nft_load(a.plan, NULL), 0);
+	ck_assert_int_eq(listed_calls, 2);
+	listed_calls = 1; /* no more changes: one listing */
+	ck_assert_int_eq(fw_nft_load(a.plan, NULL), 0);
+	ck_assert_int_eq(listed_calls, 2);
+	fw_nft_test_listed = NULL;
+	ck_assert_int_eq(fw_nft_census(&cs), 0);
+	ck_assert_int_eq(cs.live, 2);
+	ck_assert_uint_eq(cs.stale, 0);
+	ck_assert_int_eq(system("nft list table inet pwtest >/dev/null"), 0);
+	release(&a);
+}
+END_TEST
+
 static Suite *nft_suite(void)
 {
 	Suite *s = suite_create("nft");
@@ -486,6 +527,7 @@ static Suite *nft_suite(void)
 	tc = tcase_create("kernel");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_kernel_replace);
+	tcase_add_test(tc, test_kernel_genid);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("differential");
