@@ -44,6 +44,7 @@
 #include "policy/policy.h"
 #include "apply.h"
 #include "counters.h"
+#include "ct.h"
 #include "datapath.h"
 #include "fw.h"
 #include "kernel.h"
@@ -1041,6 +1042,52 @@ fail:
 	return NULL;
 }
 
+struct fw_apply_nft_reval {
+	const struct fw_nft_plan *plan;
+	uint32_t ended, failed;
+	int err; /* the first failure to end one */
+};
+
+/* One tracked flow the table judged: judged again as a new flow on its
+ * interface by the plan now running, ended when that denies it. */
+static int fw_apply_nft_reval_one(const struct fw_ct_flow *f, void *ctx)
+{
+	struct fw_apply_nft_reval *r = ctx;
+	char ifname[IF_NAMESIZE];
+	struct policy_packet p;
+	struct fw_nft_verdict v;
+	int ret;
+
+	/* gone: no packet of it comes in there any more */
+	if (!if_indextoname(f->ifindex, ifname))
+		return 0;
+	memset(&p, 0, sizeof(p));
+	snprintf(p.ifname, sizeof(p.ifname), "%s", ifname);
+	p.kind = POLICY_PKT_IP;
+	p.family = f->family == AF_INET6 ? PW_AF_INET6 : PW_AF_INET;
+	memcpy(p.saddr, f->saddr, sizeof(p.saddr));
+	memcpy(p.daddr, f->daddr, sizeof(p.daddr));
+	p.proto = f->proto;
+	p.hop_limit = 64;
+	p.l4 = true;
+	p.sport = f->sport;
+	p.dport = f->dport;
+	p.icmp_type = f->icmp_type;
+	p.icmp_code = f->icmp_code;
+	fw_nft_plan_decide(r->plan, &p, &v);
+	if (!v.judged || v.verdict == PW_VERDICT_ALLOW ||
+	    v.verdict == PW_VERDICT_AUDIT)
+		return 0;
+	ret = fw_ct_delete(f);
+	if (!ret || ret == -ENOENT) {
+		r->ended++;
+	} else {
+		r->failed++;
+		r->err = r->err ?: ret;
+	}
+	return 0;
+}
+
 /*
  * apply --mode nft: the policy as one nftables table, loaded in one batch
  * that also deletes the running table, so that the switch is atomic.
@@ -1056,6 +1103,7 @@ static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
 	struct policy_compiled *c = NULL;
 	struct fw_nft_plan *plan = NULL;
 	struct fw_nft_count *counts = NULL;
+	struct fw_apply_nft_reval rv = {};
 	json_t *old = NULL, *st = NULL, *v;
 	time_t now = time(NULL);
 	uint32_t gen = 0;
@@ -1126,6 +1174,13 @@ static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
 	json_object_set_new(st, "engine", json_string("nft"));
 	json_array_foreach(json_object_get(st, "interfaces"), i, v)
 		json_object_set_new(v, "mode", json_string("nft"));
+	/* Every interface the table names and its tenant's id, present or
+	 * not: flows names a conntrack entry's tenant by its interface. */
+	v = json_object();
+	for (i = 0; v && i < plan->n_ifaces; i++)
+		json_object_set_new(v, plan->ifaces[i].ifname,
+				    json_integer(plan->ifaces[i].tenant));
+	json_object_set_new(st, "nft_interfaces", v);
 	counts = fw_apply_nft_carry(old, st, plan->n_rules);
 	ret = fw_rt_mkdirs(FW_RT_STATE_DIR);
 	if (!ret)
@@ -1151,10 +1206,23 @@ static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
 	}
 	if (generation)
 		*generation = c->generation;
+	/* The tracked flows: conntrack accepts their packets before the
+	 * table's rules, so those the new policy denies are ended here (as
+	 * the BPF datapath judges them again): their next packet is a new
+	 * flow, which the table judges. */
+	rv.plan = plan;
+	ret = fw_ct_flows(fw_apply_nft_reval_one, &rv);
+	if (ret || rv.failed)
+		fprintf(stderr,
+			"%s: warning: tracked flows the new policy denies could not all be ended (%u not): %s\n",
+			prog, rv.failed, strerror(-(ret ?: rv.err)));
 	printf("applied %s: generation %u, %zu interface%s\n", path,
 	       c->generation, a.n_ifs, a.n_ifs == 1 ? "" : "s");
 	for (i = 0; i < a.n_ifs; i++)
 		printf("  %s: nft\n", a.ifs[i].name);
+	if (rv.ended)
+		printf("  %u tracked flow%s the new policy denies ended\n",
+		       rv.ended, rv.ended == 1 ? "" : "s");
 	/* nftables matches interfaces by name: one that appears later is
 	 * judged at once. */
 	for (i = 0; i < a.n_absent; i++)

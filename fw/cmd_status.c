@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +18,12 @@
 
 #include <bpf/bpf.h>
 #include <jansson.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tcp.h>
 
 #include "apply.h"
 #include "counters.h"
+#include "ct.h"
 #include "datapath.h"
 #include "policy/eval.h"
 #include "fw.h"
@@ -1297,6 +1301,135 @@ static json_t *fw_flows_sorted(json_t *arr, enum fw_flows_sort key)
 	return fw_json_sorted(arr, fw_flow_cmp, json_array_size(arr), NULL);
 }
 
+/* nft mode: the conntrack entries the table judged (fw/ct.h). */
+struct fw_flows_nft {
+	const struct fw_names *names; /* the running generation's */
+	const json_t *ifaces; /* state's nft_interfaces: name -> tenant id */
+	const char *tenant; /* filter, or NULL */
+	json_t *arr;
+	uint64_t now_ns; /* CLOCK_REALTIME */
+};
+
+/* conntrack's TCP states (enum tcp_conntrack) as flows names its own */
+static const char *fw_flow_nft_state(const struct fw_ct_flow *f)
+{
+	if (f->proto != IPPROTO_TCP)
+		return f->status & IPS_SEEN_REPLY ? "established" : "new";
+	switch (f->tcp_state) {
+	case TCP_CONNTRACK_SYN_SENT:
+	case TCP_CONNTRACK_SYN_RECV:
+	case TCP_CONNTRACK_SYN_SENT2:
+		return "syn";
+	case TCP_CONNTRACK_ESTABLISHED:
+		return "established";
+	case TCP_CONNTRACK_FIN_WAIT:
+	case TCP_CONNTRACK_CLOSE_WAIT:
+	case TCP_CONNTRACK_LAST_ACK:
+	case TCP_CONNTRACK_TIME_WAIT:
+		return "closing";
+	case TCP_CONNTRACK_CLOSE:
+		return "closed";
+	default:
+		return "new";
+	}
+}
+
+static json_t *fw_flow_nft_count(const struct fw_ct_flow *f, uint64_t v)
+{
+	return f->counted ? json_integer((json_int_t)v) : json_null();
+}
+
+static int fw_flow_nft_one(const struct fw_ct_flow *f, void *ctx)
+{
+	struct fw_flows_nft *n = ctx;
+	__u8 fam = f->family == AF_INET6 ? PW_FAMILY_IPV6 : PW_FAMILY_IPV4;
+	char ifname[IF_NAMESIZE];
+	const json_t *id = NULL;
+	const char *tenant = NULL;
+	json_t *o;
+
+	if (if_indextoname(f->ifindex, ifname))
+		id = json_object_get(n->ifaces, ifname);
+	if (json_is_integer(id))
+		tenant = fw_names_tenant(n->names,
+					 (uint32_t)json_integer_value(id));
+	/* a flow of an interface the policy no longer names */
+	if (!tenant)
+		return 0;
+	if (n->tenant && strcmp(tenant, n->tenant))
+		return 0;
+	o = json_object();
+	if (!o)
+		return -ENOMEM;
+	json_object_set_new(o, "tenant", json_string(tenant));
+	json_object_set_new(o, "proto", fw_proto(f->proto));
+	json_object_set_new(o, "src",
+			    fw_endpoint(fam, f->saddr, f->sport, f->proto));
+	json_object_set_new(o, "dst",
+			    fw_endpoint(fam, f->daddr, f->dport, f->proto));
+	json_object_set_new(o, "state", json_string(fw_flow_nft_state(f)));
+	json_object_set_new(o, "packets_out",
+			    fw_flow_nft_count(f, f->packets[0]));
+	json_object_set_new(o, "bytes_out", fw_flow_nft_count(f, f->bytes[0]));
+	json_object_set_new(o, "packets_in",
+			    fw_flow_nft_count(f, f->packets[1]));
+	json_object_set_new(o, "bytes_in", fw_flow_nft_count(f, f->bytes[1]));
+	json_object_set_new(o, "age_s",
+			    f->stamped ? fw_flow_secs(n->now_ns, f->start_ns) :
+					 json_null());
+	/* conntrack keeps no last-seen time, nor which rule allowed the
+	 * flow under which generation */
+	json_object_set_new(o, "idle_s", json_null());
+	json_object_set_new(o, "rule", json_null());
+	json_object_set_new(o, "rule_id", json_null());
+	json_object_set_new(o, "generation", json_null());
+	return json_array_append_new(n->arr, o) ? -ENOMEM : 0;
+}
+
+static int fw_flows_nft(const char *prog, bool json, const char *tenant,
+			enum fw_flows_sort sort)
+{
+	struct fw_flows_nft n = { .tenant = tenant };
+	struct fw_names_set names = {};
+	struct timespec now;
+	json_t *st = NULL, *sorted = NULL, *doc;
+	int status, ret;
+
+	ret = fw_rt_state_read(&st);
+	if (ret) {
+		fprintf(stderr, "%s: %s: %s\n", prog, FW_RT_STATE,
+			strerror(-ret));
+		return FW_EXIT_STATE;
+	}
+	status = fw_rd_tenant_check(prog, st, tenant);
+	if (!status)
+		status = fw_rd_names(prog, st, &names);
+	if (status)
+		goto out;
+	n.names = names.n ? names.gen[0] : NULL;
+	n.ifaces = json_object_get(st, "nft_interfaces");
+	clock_gettime(CLOCK_REALTIME, &now);
+	n.now_ns = (uint64_t)now.tv_sec * 1000000000ULL + (uint64_t)now.tv_nsec;
+	n.arr = json_array();
+	ret = n.arr ? fw_ct_flows(fw_flow_nft_one, &n) : -ENOMEM;
+	sorted = ret ? NULL : fw_flows_sorted(n.arr, sort);
+	if (!ret && !sorted)
+		ret = -ENOMEM;
+	if (ret) {
+		fprintf(stderr, "%s: conntrack: %s\n", prog, strerror(-ret));
+		status = ret == -EPERM ? FW_EXIT_STATE : FW_EXIT_REFUSED;
+		goto out;
+	}
+	doc = json_object();
+	json_object_set_new(doc, "flows", sorted);
+	status = fw_rd_output(prog, json, doc, fw_flows_text);
+out:
+	json_decref(n.arr);
+	fw_names_set_clear(&names);
+	json_decref(st);
+	return status;
+}
+
 int fw_cmd_flows(const struct fw_command *cmd, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -1347,14 +1480,9 @@ int fw_cmd_flows(const struct fw_command *cmd, int argc, char **argv)
 		return fw_usage_error(argv[0], "unexpected argument '%s'",
 				      argv[optind]);
 	status = fw_command_ready(cmd);
-	if (!status && !fw_rt_pinned() && fw_apply_nft_running()) {
-		/* The flows are the kernel's conntrack table then, which
-		 * plumwall does not read (yet): say so, not "not loaded". */
-		fprintf(stderr,
-			"%s: plumwall runs in nft mode, where the flows are the kernel's conntrack entries: see 'conntrack -L'\n",
-			argv[0]);
-		return FW_EXIT_STATE;
-	}
+	/* nft mode: the flows are the kernel's conntrack entries */
+	if (!status && !fw_rt_pinned() && fw_apply_nft_running())
+		return fw_flows_nft(argv[0], json, f.tenant, sort);
 	if (!status)
 		status = fw_rd_open(argv[0], &dp, &st);
 	if (status)

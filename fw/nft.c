@@ -1859,6 +1859,39 @@ static void fw_nft_src_chain(struct fw_nft_batch *b,
 		fw_nft_goto_rule(b, chain, p, t, keys[3][0]->rule);
 }
 
+/*
+ * The flow's input interface (its index) into bits 96-127 of its
+ * conntrack labels (FW_NFT_LABEL_IIF_OFF): apply judges tracked flows
+ * again under a new policy by it, and flows names their tenant by it
+ * (fw/ct.h). A packet reaches a tenant chain only when conntrack does not
+ * know its flow as established, so these are the flow's first packets.
+ * The kernel sets label bits (an OR), leaving the other 96 as they are.
+ */
+static void fw_nft_label_iif(struct fw_nft_batch *b, const char *chain)
+{
+	static const uint8_t zero[FW_NFT_LABEL_IIF_OFF];
+	struct nftnl_rule *r = fw_nft_rule_new(b, chain);
+	struct nftnl_expr *x;
+
+	if (!r)
+		return;
+	x = nftnl_expr_alloc("immediate");
+	if (x) {
+		nftnl_expr_set_u32(x, NFTNL_EXPR_IMM_DREG, NFT_REG32_08);
+		nftnl_expr_set(x, NFTNL_EXPR_IMM_DATA, zero, sizeof(zero));
+	}
+	fw_nft_add_expr(r, x, b);
+	fw_nft_meta(r, b, NFT_META_IIF,
+		    NFT_REG32_08 + FW_NFT_LABEL_IIF_OFF / 4);
+	x = nftnl_expr_alloc("ct");
+	if (x) {
+		nftnl_expr_set_u32(x, NFTNL_EXPR_CT_KEY, NFT_CT_LABELS);
+		nftnl_expr_set_u32(x, NFTNL_EXPR_CT_SREG, NFT_REG32_08);
+	}
+	fw_nft_add_expr(r, x, b);
+	fw_nft_rule_end(b, r);
+}
+
 /* The source map of family @fam: address -> jump to the chain of its
  * class, for the classes @has marks. An interval map over one field: a
  * start element for each interval, an end element after it (but at the
@@ -1972,6 +2005,7 @@ static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 
 	/* 2. the maps of the shapes without a source */
 	fw_nft_chain(b, chain, false);
+	fw_nft_label_iif(b, chain);
 	for (fam = 0; fam < 2; fam++) {
 		r = fw_nft_rule_new(b, chain);
 		if (!r)

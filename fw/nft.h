@@ -68,6 +68,11 @@
 #define FW_NFT_CHAIN "ingress"
 #define FW_NFT_PRIORITY 0
 
+/* Where in a flow's 16 bytes of conntrack labels the table puts the index
+ * of the interface its first packet came in on (host byte order): bytes
+ * 12-15, bits 96-127. 0 there: a flow the table did not judge. */
+#define FW_NFT_LABEL_IIF_OFF 12
+
 /* Keys (all shapes, meets included) above which a policy is refused. */
 #define FW_NFT_MAX_KEYS (1U << 22)
 /* Map elements (a key is one per combination of its classes' intervals)
