@@ -16,6 +16,8 @@
 #   pass     a bare XDP_PASS program on fw0 (no firewall: forwarding only)
 #   pwxdp    plumwall, --mode xdp
 #   pwtc     plumwall, --mode tc
+#   pwnft    plumwall, --mode nft (its table inet plumwall: prerouting,
+#            after conntrack)
 #   nftvmap  nft netdev ingress on fw0, one rule: a verdict map on
 #            ip saddr . ip daddr . udp dport
 #   nftfwd   nft inet forward, the same verdict map
@@ -122,7 +124,7 @@ for f in "$PW" "$GEN"; do
 	fi
 done
 
-CONFIGS=(drop pass pwxdp pwtc nftvmap nftfwd nftlin)
+CONFIGS=(drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin)
 S=pwb$$
 NSG=${S}g NSS=${S}s
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-bench-vs.XXXXXX") || exit 1
@@ -130,7 +132,7 @@ RAW=$TMP/raw
 
 cleanup() {
 	local c
-	for c in pwxdp pwtc; do
+	for c in pwxdp pwtc pwnft; do
 		[[ -e /var/run/netns/$S-$c ]] &&
 			pwrun $c down >/dev/null 2>&1
 		rm -rf "/sys/fs/bpf/$S-$c"
@@ -252,7 +254,7 @@ load() {
 	local c=$1 t0
 	t0=$(date +%s.%N)
 	case $c in
-	pwxdp | pwtc)
+	pwxdp | pwtc | pwnft)
 		pwrun $c apply "$TMP/pw.yaml" --mode ${c#pw} >"$TMP/apply.out" 2>&1 ||
 			die "$c: apply failed: $(cat "$TMP/apply.out")"
 		;;
@@ -347,11 +349,11 @@ setup
 : >"$RAW"
 for n in $SIZES; do
 	rules $n deny
-	for c in pwxdp pwtc nftvmap nftfwd nftlin; do load $c "deny N=$n"; done
+	for c in pwxdp pwtc pwnft nftvmap nftfwd nftlin; do load $c "deny N=$n"; done
 	run deny $n $DENY_FLOWS "${CONFIGS[@]}"
 done
 
-est=(pass pwxdp pwtc nftvmap nftfwd)
+est=(pass pwxdp pwtc pwnft nftvmap nftfwd)
 ((EST_RULES <= 1000)) && est+=(nftlin)
 rules $EST_RULES allow
 for c in "${est[@]}"; do
@@ -395,17 +397,18 @@ $1 == "prog" { prog[$2 " " $3 " " $5] = prog[$2 " " $3 " " $5] " " $6; next }
 	rounds[$1 " " $2 " " $3] = 1
 }
 END {
-	split("drop pass pwxdp pwtc nftvmap nftfwd nftlin", cfg, " ")
+	ncfg = split("drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin", cfg, " ")
 	name["drop"] = "bare XDP_DROP (floor)"
 	name["pass"] = "bare XDP_PASS (forwarding, no filter)"
 	name["pwxdp"] = "plumwall XDP"
 	name["pwtc"] = "plumwall TC"
+	name["pwnft"] = "plumwall nft mode"
 	name["nftvmap"] = "nft netdev ingress, vmap saddr . daddr . dport"
 	name["nftfwd"] = "nft inet forward, same vmap"
 	name["nftlin"] = "nft netdev ingress, linear"
 	for (rk in rounds) {
 		split(rk, p, " ")
-		for (k = 1; k <= 7; k++) {
+		for (k = 1; k <= ncfg; k++) {
 			a = t[p[1] " " p[2] " " p[3] " " cfg[k]]
 			b = t[p[1] " " p[2] " " p[3] " pwxdp"]
 			if (a != "" && b > 0)
@@ -424,7 +427,7 @@ END {
 			ncols = 1
 			col[1] = estn
 		}
-		for (k = 1; k <= 7; k++) {
+		for (k = 1; k <= ncfg; k++) {
 			c = cfg[k]
 			line = ""
 			for (i = 1; i <= ncols; i++) {
@@ -454,7 +457,7 @@ END {
 		printf "\n| --- |"
 		for (i = 1; i <= ncols; i++) printf " ---: |"
 		printf "\n"
-		for (k = 1; k <= 7; k++) {
+		for (k = 1; k <= ncfg; k++) {
 			c = cfg[k]
 			line = ""
 			any = 0

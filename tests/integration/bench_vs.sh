@@ -34,10 +34,10 @@ number() {
 	awk -v k="$*" '{ v = $NF; $NF = ""; sub(/ $/, "") }
 		$0 == k && v + 0 > 0 { found = 1 } END { exit !found }' "$TMP/raw"
 }
-for c in drop pass pwxdp pwtc nftvmap nftfwd nftlin; do
+for c in drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin; do
 	check "deny N=10 $c has a number" number deny 10 1 $c
 done
-for c in pass pwxdp pwtc nftvmap nftfwd nftlin; do
+for c in pass pwxdp pwtc pwnft nftvmap nftfwd nftlin; do
 	check "est N=100 $c has a number" number est 100 1 $c
 done
 for c in pwxdp pwtc; do
