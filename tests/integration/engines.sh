@@ -10,14 +10,17 @@
 # and then through nft mode, and what each engine counted for it is
 # compared: the rule whose counter moved, or the tenant's default drops,
 # or nothing (the default allows). Where the two differ the flow is
-# named. PLUMWALL_ENGINES_SEED picks another policy and flows (the seed
-# is printed); PLUMWALL_ENGINES_FLOWS how many flows (default 120).
+# named. The seed is fixed, so every run judges the same policy and
+# flows, which meet eight different outcomes (a random seed could make a
+# policy whose first rule takes every flow); PLUMWALL_ENGINES_SEED picks
+# another (a run prints its outcomes), PLUMWALL_ENGINES_FLOWS how many
+# flows (default 120).
 # Topology and plumbing: netns.bash.
 
 . "$(dirname "${BASH_SOURCE[0]}")/netns.bash"
 nt_init engines nc ping nft
 
-SEED=${PLUMWALL_ENGINES_SEED:-$(date +%s)}
+SEED=${PLUMWALL_ENGINES_SEED:-1}
 NFLOWS=${PLUMWALL_ENGINES_FLOWS:-120}
 echo "engines: seed $SEED, $NFLOWS flows"
 RANDOM=$SEED
