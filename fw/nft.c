@@ -1218,6 +1218,8 @@ static uint32_t fw_nft_set(struct fw_nft_batch *b,
  * FW_NFT_ELEMS_PER_MSG. */
 struct fw_nft_elems {
 	struct fw_nft_batch *b;
+	/* not NULL: each element becomes a rule of this chain instead */
+	const char *inline_chain;
 	const struct fw_nft_setdef *d;
 	uint32_t id;
 	struct nftnl_set *pending;
@@ -1590,19 +1592,16 @@ static void fw_nft_rule_chain(const struct fw_nft_plan *p,
 /* One lookup rule of a tenant chain: shape @s, family @family (0: none,
  * for a shape without addresses), service variant @l4 (FW_NFT_L4_COUNT:
  * none, for a shape without service). */
-static void fw_nft_shape_rule(struct fw_nft_batch *b, const char *chain,
-			      const char *map, uint32_t map_id, unsigned int s,
-			      uint8_t family, enum fw_nft_l4 l4)
+static void fw_nft_shape_loads(struct nftnl_rule *r, struct fw_nft_batch *b,
+			       unsigned int s, uint8_t family,
+			       enum fw_nft_l4 l4)
 {
-	struct nftnl_rule *r = fw_nft_rule_new(b, chain);
 	uint32_t reg = NFT_REG32_00, alen = family == PW_AF_INET ? 4 : 16;
 	uint32_t soff = family == PW_AF_INET ? 12 : 8,
 		 doff = family == PW_AF_INET ? 16 : 24;
 	struct fw_nft_layout l;
 	unsigned int i;
 
-	if (!r)
-		return;
 	fw_nft_layout(s, alen, &l);
 	if (family) {
 		fw_nft_meta(r, b, NFT_META_NFPROTO, FW_NFT_REG_TMP);
@@ -1642,7 +1641,72 @@ static void fw_nft_shape_rule(struct fw_nft_batch *b, const char *chain,
 	} else if (l.proto_only) {
 		fw_nft_meta(r, b, NFT_META_L4PROTO, reg);
 	}
+}
+
+/* The checks before a lookup of shape @s: family @family (0: none, for
+ * a shape without addresses), service variant @l4 (FW_NFT_L4_COUNT:
+ * none, for a shape without service); then the key's fields from
+ * register 00 on, each padded to 4 bytes. */
+static void fw_nft_shape_rule(struct fw_nft_batch *b, const char *chain,
+			      const char *map, uint32_t map_id, unsigned int s,
+			      uint8_t family, enum fw_nft_l4 l4)
+{
+	struct nftnl_rule *r = fw_nft_rule_new(b, chain);
+
+	if (!r)
+		return;
+	fw_nft_shape_loads(r, b, s, family, l4);
 	fw_nft_lookup(r, b, map, map_id, NFT_REG32_00, NFT_REG_VERDICT);
+	fw_nft_rule_end(b, r);
+}
+
+/* The family of a lookup of shape @s in the map of family @fam: none
+ * when the shape has no address. */
+static uint8_t fw_nft_shape_family(unsigned int s, unsigned int fam)
+{
+	if ((s & (FW_NFT_SRC_ANY | FW_NFT_DST_ANY)) ==
+	    (FW_NFT_SRC_ANY | FW_NFT_DST_ANY))
+		return 0;
+	return fam ? PW_AF_INET6 : PW_AF_INET;
+}
+
+/*
+ * One element as a rule of its own (fw_nft_src_chain() says when): the
+ * loads of its shape's lookup for the service variant of its protocol,
+ * then each field of the key within [@key, @end], then goto @target.
+ */
+static void fw_nft_elem_rule(struct fw_nft_batch *b, const char *chain,
+			     unsigned int s, unsigned int fam,
+			     const struct fw_nft_layout *l, const uint8_t *key,
+			     const uint8_t *end, uint8_t proto,
+			     const char *target)
+{
+	struct nftnl_rule *r = fw_nft_rule_new(b, chain);
+	uint32_t off = 0;
+	unsigned int i;
+
+	if (!r)
+		return;
+	fw_nft_shape_loads(r, b, s, fw_nft_shape_family(s, fam),
+			   s & FW_NFT_SVC_ANY ? FW_NFT_L4_COUNT :
+						fw_nft_l4_of(proto));
+	for (i = 0; i < l->n; i++) {
+		struct nftnl_expr *x = nftnl_expr_alloc("range");
+
+		if (x) {
+			nftnl_expr_set_u32(x, NFTNL_EXPR_RANGE_SREG,
+					   NFT_REG32_00 + off / 4);
+			nftnl_expr_set_u32(x, NFTNL_EXPR_RANGE_OP,
+					   NFT_RANGE_EQ);
+			nftnl_expr_set(x, NFTNL_EXPR_RANGE_FROM_DATA, key + off,
+				       l->len[i]);
+			nftnl_expr_set(x, NFTNL_EXPR_RANGE_TO_DATA, end + off,
+				       l->len[i]);
+		}
+		fw_nft_add_expr(r, x, b);
+		off += (l->len[i] + 3U) & ~3U;
+	}
+	fw_nft_verdict(r, b, NFT_GOTO, target);
 	fw_nft_rule_end(b, r);
 }
 
@@ -1706,6 +1770,14 @@ static void fw_nft_key_elems(struct fw_nft_elems *el,
 				} else if (l.proto_only) {
 					fw_nft_field(key, &ko, proto_lo, 1);
 					fw_nft_field(end, &eo, proto_hi, 1);
+				}
+				if (el->inline_chain) {
+					fw_nft_elem_rule(el->b,
+							 el->inline_chain, s,
+							 fam, &l, key, end,
+							 v ? v->proto : 0,
+							 chain);
+					continue;
 				}
 				e = fw_nft_elem(el);
 				if (!e)
@@ -1779,12 +1851,9 @@ static void fw_nft_map_rules(struct fw_nft_batch *b, const char *chain,
 			     const char *map, uint32_t id, unsigned int ls,
 			     unsigned int fam, const bool *l4)
 {
-	uint8_t family = fam ? PW_AF_INET6 : PW_AF_INET;
+	uint8_t family = fw_nft_shape_family(ls, fam);
 	unsigned int v;
 
-	if ((ls & (FW_NFT_SRC_ANY | FW_NFT_DST_ANY)) ==
-	    (FW_NFT_SRC_ANY | FW_NFT_DST_ANY))
-		family = 0;
 	if (ls & FW_NFT_SVC_ANY) {
 		fw_nft_shape_rule(b, chain, map, id, ls, family,
 				  FW_NFT_L4_COUNT);
@@ -1818,6 +1887,52 @@ static int fw_nft_key_src_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * A source class's chain whose maps would hold at most this many elements
+ * in all gets one rule per element instead. The kernel finds a set by
+ * name by walking the table's list of sets, for every rule and every
+ * element message that names one, and a replacement loads the new
+ * generation beside the old: a policy with a source of its own per rule
+ * made a map per rule, and replacing 10,000 such rules took 21 s (6.8 s
+ * for the first load). A handful of rules costs a packet a few compares.
+ * PLUMWALL_NFT_INLINE_MAX overrides it (0: maps always; engines.sh runs
+ * nft mode both ways).
+ */
+#define FW_NFT_INLINE_MAX 4
+
+static uint64_t fw_nft_inline_max(void)
+{
+	const char *v = getenv("PLUMWALL_NFT_INLINE_MAX");
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return FW_NFT_INLINE_MAX;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	return *end || errno ? FW_NFT_INLINE_MAX : n;
+}
+
+/* The elements key @k of shape @s makes in family @fam's map. */
+static uint64_t fw_nft_key_elem_count(const struct fw_nft_tenant *t,
+				      const struct fw_nft_key *k,
+				      unsigned int s, unsigned int fam)
+{
+	int f = fw_nft_key_family(t, k);
+	uint64_t n = 1;
+	unsigned int d;
+
+	if (f >= 0 && (unsigned int)f != fam)
+		return 0;
+	for (d = 0; d < 2; d++)
+		if (!(s & (1U << d)))
+			n *= fw_nft_cls_count(t->addr_start, t->n_addr_cls,
+					      k->cls[d]);
+	if (!(s & FW_NFT_SVC_ANY))
+		n *= fw_nft_cls_count(t->svc_start, t->n_svc_cls, k->cls[2]);
+	return n;
+}
+
 /* Shapes with a source, in lookup order: in a source class's chain. */
 static const unsigned int fw_nft_src_shapes[4] = { 0, 2, 4, 6 };
 
@@ -1834,12 +1949,39 @@ static void fw_nft_src_chain(struct fw_nft_batch *b,
 			     const uint32_t *n, const bool *l4)
 {
 	char chain[32], map[3][40];
-	uint32_t id[3] = {}, x;
+	uint32_t id[3] = {}, x, j;
+	uint64_t elems = 0;
 	unsigned int i, fam;
 
 	x = t->addr_idx[t->addr_start[c]];
 	fam = x < t->n_a4 ? 0 : 1;
 	snprintf(chain, sizeof(chain), "t%u_s%u", t->id, c);
+	for (i = 0; i < 3; i++)
+		for (j = 0; j < n[i]; j++)
+			elems += fw_nft_key_elem_count(
+				t, keys[i][j],
+				fw_nft_src_shapes[i] | FW_NFT_SRC_ANY, fam);
+	if (elems <= fw_nft_inline_max()) {
+		fw_nft_chain(b, chain, false);
+		for (i = 0; i < 3; i++) {
+			struct fw_nft_elems el = { .b = b,
+						   .inline_chain = chain };
+
+			for (j = 0; j < n[i]; j++) {
+				int f = fw_nft_key_family(t, keys[i][j]);
+
+				if (f >= 0 && (unsigned int)f != fam)
+					continue;
+				fw_nft_key_elems(&el, p, t, keys[i][j],
+						 fw_nft_src_shapes[i] |
+							 FW_NFT_SRC_ANY,
+						 fam);
+			}
+		}
+		if (n[3])
+			fw_nft_goto_rule(b, chain, p, t, keys[3][0]->rule);
+		return;
+	}
 	for (i = 0; i < 3; i++) {
 		if (!n[i])
 			continue;

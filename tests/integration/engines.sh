@@ -7,11 +7,13 @@
 # and reject, a random default) and random flows, each a new one (one
 # TCP SYN, one UDP datagram or one echo request from a source address
 # and port of its own). Every flow goes through the BPF datapath (XDP)
-# and then through nft mode, and what each engine counted for it is
+# and then through nft mode, twice (small source-class chains as rules,
+# the default, and every lookup a map: PLUMWALL_NFT_INLINE_MAX=0), and
+# what each engine counted for it is
 # compared: the rule whose counter moved, or the tenant's default drops,
 # or nothing (the default allows). Where the two differ the flow is
 # named. The seed is fixed, so every run judges the same policy and
-# flows, which meet eight different outcomes (a random seed could make a
+# flows, which meet nine different outcomes here (a clock seed could make a
 # policy whose first rule takes every flow); PLUMWALL_ENGINES_SEED picks
 # another (a run prints its outcomes), PLUMWALL_ENGINES_FLOWS how many
 # flows (default 120).
@@ -23,7 +25,6 @@ nt_init engines nc ping nft
 SEED=${PLUMWALL_ENGINES_SEED:-1}
 NFLOWS=${PLUMWALL_ENGINES_FLOWS:-120}
 echo "engines: seed $SEED, $NFLOWS flows"
-RANDOM=$SEED
 
 # Addresses .2-.40 on both sides; IPv6 off on the client, so that no
 # neighbour discovery or MLD moves a counter between two flows.
@@ -33,62 +34,60 @@ for i in $(seq 3 40); do
 	ins ip addr add 10.99.2.$i/24 dev s0
 done
 
-pick() { # pick WORD...: one of the words
-	local a=("$@")
-	echo "${a[RANDOM % ${#a[@]}]}"
+# The policy and the flows, from one awk seeded with SEED (bash's RANDOM
+# is seeded anew in every subshell, so it cannot be replayed).
+awk -v seed="$SEED" -v nflows="$NFLOWS" -v policy="$TMP/random.yaml" \
+	-v flows="$TMP/flows" '
+function r(n) { return int(rand() * n) }
+function pick(list,   a, n) { n = split(list, a, " "); return a[1 + r(n)] }
+function entry(side,   k) { # a host or a small block of side 1 or 2
+	k = r(3)
+	if (k == 0) return sprintf("10.99.%d.%d/32", side, 2 + r(39))
+	if (k == 1) return sprintf("10.99.%d.%d/28", side, r(3) * 16)
+	return sprintf("10.99.%d.%d", side, 2 + r(39))
 }
-addr_entry() { # addr_entry SIDE: a host or a small block of side 1 or 2
-	case $((RANDOM % 3)) in
-	0) echo "10.99.$1.$((2 + RANDOM % 39))/32" ;;
-	1) echo "10.99.$1.$(((RANDOM % 3) * 16))/28" ;;
-	*) echo "10.99.$1.$((2 + RANDOM % 39))" ;;
-	esac
+function endpoint(side,   k) { # any, a segment, addresses or the side
+	k = r(4)
+	if (k == 0) return "any"
+	if (k == 1) return sprintf("s%d_%d", side, r(3))
+	if (k == 2) return "[" entry(side) ", " entry(side) "]"
+	return "side" side
 }
-endpoint() { # endpoint SIDE: any, a segment, or addresses
-	case $((RANDOM % 4)) in
-	0) echo any ;;
-	1) echo "s$1_$((RANDOM % 3))" ;;
-	2) echo "[$(addr_entry "$1"), $(addr_entry "$1")]" ;;
-	*) echo "side$1" ;;
-	esac
-}
-{
-	echo "version: 1"
-	echo "tenants:"
-	echo "  - name: lab"
-	echo "    interfaces: [m1]"
-	echo "    default: $(pick allow deny)"
-	echo "    segments:"
-	echo "      side1: [10.99.1.0/24]"
-	echo "      side2: [10.99.2.0/24]"
-	for s in 1 2; do
-		for k in 0 1 2; do
-			echo "      s${s}_$k: [$(addr_entry $s), $(addr_entry $s)]"
-		done
-	done
-	echo "    rules:"
-	for r in $(seq 0 13); do
-		from=$(endpoint 1)
-		to=$(endpoint 2)
-		act=$(pick allow deny reject)
-		case $((RANDOM % 5)) in
-		0 | 1)
-			p=$((7000 + RANDOM % 8))
-			if ((RANDOM % 2)); then ports="[$p]"; else ports="[$p-$((p + RANDOM % 4))]"; fi
-			svc="proto: $(pick tcp udp), ports: $ports"
-			;;
-		2) svc="proto: icmp, icmp: [echo-request]" ;;
-		3) svc="proto: $(pick tcp udp)" ;;
-		*) svc="proto: any" ;;
-		esac
-		echo "      - {name: r$r, from: $from, to: $to, $svc, action: $act}"
-	done
-} >"$TMP/random.yaml"
-
-flows=()
-for ((i = 0; i < NFLOWS; i++)); do
-	flows+=("$(pick tcp udp icmp) 10.99.1.$((2 + RANDOM % 39)) 10.99.2.$((2 + RANDOM % 39)) $((7000 + RANDOM % 12))")
-done
+BEGIN {
+	srand(seed)
+	print "version: 1" >policy
+	print "tenants:" >policy
+	print "  - name: lab" >policy
+	print "    interfaces: [m1]" >policy
+	print "    default: " pick("allow deny") >policy
+	print "    segments:" >policy
+	print "      side1: [10.99.1.0/24]" >policy
+	print "      side2: [10.99.2.0/24]" >policy
+	for (s = 1; s <= 2; s++)
+		for (k = 0; k < 3; k++)
+			printf "      s%d_%d: [%s, %s]\n", s, k, entry(s), entry(s) >policy
+	print "    rules:" >policy
+	for (i = 0; i < 14; i++) {
+		from = endpoint(1)
+		to = endpoint(2)
+		act = pick("allow deny reject")
+		k = r(5)
+		if (k <= 1) {
+			p = 7000 + r(8)
+			ports = r(2) ? "[" p "]" : "[" p "-" p + r(4) "]"
+			svc = "proto: " pick("tcp udp") ", ports: " ports
+		} else if (k == 2)
+			svc = "proto: icmp, icmp: [echo-request]"
+		else if (k == 3)
+			svc = "proto: " pick("tcp udp")
+		else
+			svc = "proto: any"
+		printf "      - {name: r%d, from: %s, to: %s, %s, action: %s}\n", i, from, to, svc, act >policy
+	}
+	for (i = 0; i < nflows; i++)
+		printf "%s 10.99.1.%d 10.99.2.%d %d\n", pick("tcp udp icmp"), 2 + r(39), 2 + r(39), 7000 + r(12) >flows
+}'
+mapfile -t flows <"$TMP/flows"
 
 # What a flow moved: the names of the counters that changed.
 counters() {
@@ -98,7 +97,9 @@ counters() {
 send() { # send PROTO SRC DST PORT: one new flow, its first packet
 	case $1 in
 	tcp) inc timeout 0.3 nc -z -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
-	udp) echo x | inc timeout 0.3 nc -u -w 0 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
+	# nc waits for an answer (none comes), so the datagram is through
+	# the firewall before the counters are read
+	udp) echo x | inc timeout 0.3 nc -u -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
 	icmp) inc ping -c 1 -W 0.3 -I "$2" "$3" >/dev/null 2>&1 ;;
 	esac
 	return 0
@@ -111,36 +112,39 @@ moved() {
 	mv "$TMP/now" "$1"
 	echo "${out:--}"
 }
-run_engine() { # run_engine MODE: one outcome line per flow into $TMP/MODE
+run_engine() { # run_engine MODE NAME: one outcome line per flow into $TMP/NAME
 	local f
 	pw apply --mode "$1" "$TMP/random.yaml"
-	check "$1: apply exits 0 ($(tail -1 "$TMP/err"))" test "$RC" = 0
+	check "$2: apply exits 0 ($(tail -1 "$TMP/err"))" test "$RC" = 0
 	counters >"$TMP/prev"
-	: >"$TMP/$1"
+	: >"$TMP/$2"
 	for f in "${flows[@]}"; do
 		send $f
-		echo "$f: $(moved "$TMP/prev")" >>"$TMP/$1"
+		echo "$f: $(moved "$TMP/prev")" >>"$TMP/$2"
 	done
 	pw down
-	check "$1: down exits 0" test "$RC" = 0
+	check "$2: down exits 0" test "$RC" = 0
 }
 
 for a in 10.99.2.2 10.99.2.40; do
 	serve_tcp $a 7000 7003 7007
 done
-run_engine xdp
-run_engine nft
+run_engine xdp xdp
+run_engine nft nft
+PLUMWALL_NFT_INLINE_MAX=0 run_engine nft nft-maps
 
-check "both engines judged $NFLOWS flows" \
-	test "$(wc -l <"$TMP/xdp")" = "$NFLOWS" -a "$(wc -l <"$TMP/nft")" = "$NFLOWS"
-ndiff=$(diff "$TMP/xdp" "$TMP/nft" | grep -c '^<')
-if ((ndiff)); then
-	echo "engines: seed $SEED, flows where the engines differ (xdp, then nft):"
-	diff "$TMP/xdp" "$TMP/nft" | grep '^[<>]' | head -40
-	echo "engines: the policy:"
-	cat "$TMP/random.yaml"
-fi
-check "every flow: the same counter moved in both engines ($ndiff differ)" test "$ndiff" = 0
+for e in nft nft-maps; do
+	check "xdp and $e judged $NFLOWS flows" \
+		test "$(wc -l <"$TMP/xdp")" = "$NFLOWS" -a "$(wc -l <"$TMP/$e")" = "$NFLOWS"
+	ndiff=$(diff "$TMP/xdp" "$TMP/$e" | grep -c '^<')
+	if ((ndiff)); then
+		echo "engines: seed $SEED, flows where xdp and $e differ (xdp, then $e):"
+		diff "$TMP/xdp" "$TMP/$e" | grep '^[<>]' | head -40
+		echo "engines: the policy:"
+		cat "$TMP/random.yaml"
+	fi
+	check "every flow: the same counter moved in xdp and $e ($ndiff differ)" test "$ndiff" = 0
+done
 # A comparison only means something when flows met different rules.
 echo "engines: outcomes (flows, counter moved):" $(sed 's/.*: //' "$TMP/xdp" | sort | uniq -c | sort -rn | awk '{printf "%s %s,", $1, $2}')
 outcomes=$(sed 's/.*: //' "$TMP/xdp" | sort -u | wc -l)
