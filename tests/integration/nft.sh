@@ -97,6 +97,30 @@ check "udp 123 over IPv6 rejected with ICMPv6" udp_refused fd99:2::2
 check "rejected ping gets admin prohibited" ping_prohibited 10.99.2.3
 check "rejected ping6 gets admin prohibited" ping_prohibited fd99:2::3
 
+# The client's kernel reports a new multicast group (the solicited-node
+# group of a new address) with an MLDv2 report from its link-local
+# address: the MLD exemption passes it (policy.md), so it is no default
+# drop of the default-deny tenant (as traffic.sh checks for the BPF
+# datapath; nft's prerouting sees every frame that arrives).
+default_drops() { pw stats --json && jq '.tenants[0].default_drops.packets' "$TMP/out"; }
+TCPDUMP=$(command -v tcpdump)
+mld_passes() {
+	local d0 d1
+	rm -f "$TMP/mld.out" "$TMP/mld.err"
+	d0=$(default_drops)
+	inm timeout 5 "$TCPDUMP" -i m1 -n -p -c 1 \
+		'ip6[6] == 0 and ip6[40] == 58 and ip6[48] == 143' \
+		>"$TMP/mld.out" 2>"$TMP/mld.err" &
+	wait_for 20 grep -q "listening on" "$TMP/mld.err" || return 1
+	inc ip -6 addr add fd99:1::a3/64 dev c0 nodad
+	wait_for 20 grep -q "ff02::16" "$TMP/mld.out" || return 1
+	d1=$(default_drops)
+	((d1 == d0))
+}
+if [[ -n $TCPDUMP ]]; then
+	check "MLD report passes, no default drop (default deny)" mld_passes
+fi
+
 # stats: the rules' named counters and the tenants' default drops
 rule_packets() { # rule_packets NAME
 	pw stats --json
