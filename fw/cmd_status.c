@@ -209,6 +209,44 @@ static const char *fw_rd_flow_tenant(const struct fw_names_set *set,
 			       k->tenant);
 }
 
+/* nft mode: the conntrack entries the table judged (fw/ct.h). */
+struct fw_flows_nft {
+	const struct fw_names *names; /* the running generation's */
+	const json_t *ifaces; /* state's nft_interfaces: name -> tenant id */
+	const char *tenant; /* filter, or NULL */
+	json_t *arr; /* flows: the rows; status: NULL */
+	uint64_t now_ns; /* CLOCK_REALTIME */
+	json_int_t count;
+};
+
+/* The tenant of a flow the table judged: that of its interface under the
+ * running policy; NULL for an interface it no longer names, and for one
+ * of another tenant than n->tenant. */
+static const char *fw_flow_nft_tenant(const struct fw_flows_nft *n,
+				      const struct fw_ct_flow *f)
+{
+	char ifname[IF_NAMESIZE];
+	const json_t *id = NULL;
+	const char *tenant = NULL;
+
+	if (if_indextoname(f->ifindex, ifname))
+		id = json_object_get(n->ifaces, ifname);
+	if (json_is_integer(id))
+		tenant = fw_names_tenant(n->names,
+					 (uint32_t)json_integer_value(id));
+	if (tenant && n->tenant && strcmp(tenant, n->tenant))
+		return NULL;
+	return tenant;
+}
+
+static int fw_flow_nft_count_one(const struct fw_ct_flow *f, void *ctx)
+{
+	struct fw_flows_nft *n = ctx;
+
+	n->count += fw_flow_nft_tenant(n, f) != NULL;
+	return 0;
+}
+
 /* ---------------------------------------------------------------- status */
 
 static const struct fw_column fw_status_fields[] = {
@@ -222,6 +260,7 @@ static const struct fw_column fw_status_fields[] = {
 	{ "Tenants", "counts.tenants", FW_ALIGN_LEFT, NULL },
 	{ "Rules", "counts.rules", FW_ALIGN_LEFT, NULL },
 	{ "Flows", "counts.flows", FW_ALIGN_LEFT, NULL },
+	{ "Absent", "absent", FW_ALIGN_LEFT, fw_out_lines },
 };
 
 static const struct fw_column fw_status_ifs[] = {
@@ -236,11 +275,17 @@ static int fw_status_text(FILE *out, const json_t *doc)
 	size_t i, n = 0;
 	int ret;
 
-	/* "Tenant" only for --tenant */
-	for (i = 0; i < FW_ARRAY_SIZE(fw_status_fields); i++)
-		if (strcmp(fw_status_fields[i].key, "tenant") ||
-		    json_object_get(doc, "tenant"))
-			f[n++] = fw_status_fields[i];
+	/* "Tenant" only for --tenant, "Absent" only when some are */
+	for (i = 0; i < FW_ARRAY_SIZE(fw_status_fields); i++) {
+		const char *k = fw_status_fields[i].key;
+
+		if (!strcmp(k, "tenant") && !json_object_get(doc, "tenant"))
+			continue;
+		if (!strcmp(k, "absent") &&
+		    !json_array_size(json_object_get(doc, "absent")))
+			continue;
+		f[n++] = fw_status_fields[i];
+	}
 	ret = fw_out_fields(out, 0, f, n, doc);
 	if (!ret) {
 		fputc('\n', out);
@@ -292,6 +337,29 @@ static int fw_status_flow(const struct pw_ct_key *k, const struct pw_ct_val *v,
 }
 
 /* The tenant's interfaces among the attached ones. */
+/* The interfaces the policy (of @tenant: NULL for all) names that were
+ * not in the system at the apply (state's "absent", plumwalld's and nft
+ * mode's applies), by name. */
+static json_t *fw_status_absent(const json_t *st, const json_t *tenant)
+{
+	const json_t *v, *w;
+	json_t *arr = json_array();
+	size_t i, j;
+
+	json_array_foreach(json_object_get(st, "absent"), i, v) {
+		if (!tenant) {
+			json_array_append(arr, (json_t *)v);
+			continue;
+		}
+		json_array_foreach(json_object_get(tenant, "interfaces"), j, w)
+			if (json_equal(v, w)) {
+				json_array_append(arr, (json_t *)v);
+				break;
+			}
+	}
+	return arr;
+}
+
 static json_t *fw_status_tenant_ifs(const json_t *st, const json_t *tenant)
 {
 	const json_t *v, *w;
@@ -365,15 +433,18 @@ static void fw_status_scope(json_t *doc, const json_t *st, const char *name,
 	json_object_set_new(counts, "rules", json_integer(rules));
 	json_object_set_new(counts, "flows", flows);
 	json_object_set_new(doc, "counts", counts);
+	json_object_set_new(doc, "absent", fw_status_absent(st, tenant));
 }
 
 /*
  * status in nft mode: the state document and the table. The generation is
- * the state's (the table holds none); flows are conntrack's, which
- * plumwall does not read in nft mode: "flows" is null.
+ * the state's (the table holds none); the flows are the conntrack entries
+ * the table judged (null when conntrack cannot be read).
  */
 static int fw_status_nft(const char *prog, bool json, const char *name)
 {
+	struct fw_names_set names = {};
+	struct fw_flows_nft n = { .tenant = name };
 	json_t *st = NULL, *doc = NULL;
 	int status, present;
 
@@ -399,10 +470,20 @@ static int fw_status_nft(const char *prog, bool json, const char *name)
 		goto out;
 	}
 	json_object_set(doc, "generation", json_object_get(st, "generation"));
-	/* The kernel's conntrack holds the flows: not counted here. */
-	fw_status_scope(doc, st, name, json_null());
+	status = fw_rd_names(prog, st, &names);
+	if (status)
+		goto out;
+	n.names = names.n ? names.gen[0] : NULL;
+	n.ifaces = json_object_get(st, "nft_interfaces");
+	fw_status_scope(doc, st, name,
+			fw_ct_flows(fw_flow_nft_count_one, &n) ?
+				json_null() :
+				json_integer(n.count));
 	status = fw_rd_output(prog, json, doc, fw_status_text);
+	doc = NULL; /* fw_rd_output() took it */
 out:
+	fw_names_set_clear(&names);
+	json_decref(doc);
 	json_decref(st);
 	return status;
 }
@@ -1301,15 +1382,6 @@ static json_t *fw_flows_sorted(json_t *arr, enum fw_flows_sort key)
 	return fw_json_sorted(arr, fw_flow_cmp, json_array_size(arr), NULL);
 }
 
-/* nft mode: the conntrack entries the table judged (fw/ct.h). */
-struct fw_flows_nft {
-	const struct fw_names *names; /* the running generation's */
-	const json_t *ifaces; /* state's nft_interfaces: name -> tenant id */
-	const char *tenant; /* filter, or NULL */
-	json_t *arr;
-	uint64_t now_ns; /* CLOCK_REALTIME */
-};
-
 /* conntrack's TCP states (enum tcp_conntrack) as flows names its own */
 static const char *fw_flow_nft_state(const struct fw_ct_flow *f)
 {
@@ -1343,20 +1415,11 @@ static int fw_flow_nft_one(const struct fw_ct_flow *f, void *ctx)
 {
 	struct fw_flows_nft *n = ctx;
 	__u8 fam = f->family == AF_INET6 ? PW_FAMILY_IPV6 : PW_FAMILY_IPV4;
-	char ifname[IF_NAMESIZE];
-	const json_t *id = NULL;
-	const char *tenant = NULL;
+	const char *tenant = fw_flow_nft_tenant(n, f);
 	json_t *o;
 
-	if (if_indextoname(f->ifindex, ifname))
-		id = json_object_get(n->ifaces, ifname);
-	if (json_is_integer(id))
-		tenant = fw_names_tenant(n->names,
-					 (uint32_t)json_integer_value(id));
-	/* a flow of an interface the policy no longer names */
+	/* another tenant's, or of an interface the policy no longer names */
 	if (!tenant)
-		return 0;
-	if (n->tenant && strcmp(tenant, n->tenant))
 		return 0;
 	o = json_object();
 	if (!o)

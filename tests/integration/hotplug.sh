@@ -80,6 +80,10 @@ check "daemon applies with m3 absent" wait_for 20 log_has "start: policy $TMP/po
 check "absent interface logged" log_has "the policy names interfaces that do not exist: m3; each is attached when it appears"
 check "apply output lists m3 as absent" log_has "m3: absent, attached when it appears"
 check "state lists m3 as absent" jq -e '.absent == ["m3"]' "$(find "$PLUMWALL_RUN_DIR" -name state.json)" >/dev/null
+pw status --json
+check "status lists m3 as absent" jq -e '.absent == ["m3"]' "$TMP/out"
+pw status
+check "status text: Absent: m3" grep -q "^Absent: *m3" "$TMP/out"
 check "m1 enforced: 8080 allowed" wait_for 20 tcp_ok 10.99.2.2 8080
 check "m1 enforced: 9090 denied" not tcp_ok 10.99.2.2 9090
 
@@ -128,6 +132,8 @@ nsenter --net=/var/run/netns/$NSM "$PWD_BIN" -c "$TMP/plumwall.yaml" >>"$TMP/d.l
 DPID=$!
 PIDS+=($DPID)
 check "nft: daemon applies with m3 absent" wait_for 20 log_has "m3: absent, judged by name when it appears"
+pw status --json
+check "nft: status lists m3 as absent" jq -e '.absent == ["m3"]' "$TMP/out"
 check "nft: m1 enforced: 9090 denied" wait_for 20 not tcp_ok 10.99.2.2 9090
 check "nft: m1 enforced: 8080 allowed" wait_for 20 tcp_ok 10.99.2.2 8080
 make_m3

@@ -164,6 +164,9 @@ check "flows text: the header" grep -q "^TENANT  *PROTO  *SOURCE" "$TMP/out"
 check "flows text: the udp flow" grep -q "10.99.1.2:40000" "$TMP/out"
 pw flows --tenant nope
 check "flows --tenant nope: exit 1" test "$RC" = 1
+pw status --json
+check "status counts the flows in nft mode ($(jq .counts.flows "$TMP/out"))" \
+	jq -e '.counts.flows >= 1' "$TMP/out"
 
 # a tracked flow the new policy denies is ended at apply (conntrack
 # accepts established flows before the table judges anything); those it
