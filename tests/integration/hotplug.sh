@@ -94,9 +94,9 @@ make_m3
 check "m3 attached without a reload" wait_for 20 m3_xdp
 T1=$(now_ms)
 echo "hotplug: m3 attached $((T1 - T0)) ms after its creation"
-check "state lists m3 attached" m3_attached
+check "state lists m3 attached" wait_for 20 m3_attached
 check "appearance logged" log_has "interface m3 appeared (ifindex"
-check "one new generation for it" gen_is 2
+check "one new generation for it" wait_for 20 gen_is 2
 check "m3 enforced: 8080 allowed" wait_for 20 xtcp_ok 10.99.2.2 8080
 check "m3 enforced: 9090 denied" not xtcp_ok 10.99.2.2 9090
 check "m1 still enforced: 9090 denied" not tcp_ok 10.99.2.2 9090
@@ -114,7 +114,7 @@ make_m3
 check "m3 re-created: attached again without a reload" wait_for 20 m3_xdp
 T1=$(now_ms)
 echo "hotplug: m3 attached again $((T1 - T0)) ms after its creation"
-check "state lists m3 attached again" m3_attached
+check "state lists m3 attached again" wait_for 20 m3_attached
 check "m3 re-created: 8080 allowed" wait_for 20 xtcp_ok 10.99.2.2 8080
 check "m3 re-created: 9090 denied" not xtcp_ok 10.99.2.2 9090
 check "no error in the daemon's log" not grep -qi "error\|cannot\|not applied" "$TMP/d.log"
