@@ -4,7 +4,8 @@
  * policy generations, the per-sink bounded queues and the sinks.
  *
  *   ring buffer --(main thread: logd_reader)--> one logd_queue per sink
- *                                      --(one thread per sink)--> transport
+ *   nflog group --(main thread: logd_nflog)-^   --(one thread per sink)-->
+ *                                                   transport
  *
  * The main thread only decodes, resolves names and copies the event into
  * every interested sink's queue; it never formats or does I/O for a sink,
