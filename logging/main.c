@@ -28,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -68,7 +69,7 @@ struct logd {
 	int nf_fd; /* registered in epfd, or -1 */
 	bool waiting_said; /* "waiting for the datapath" printed */
 	bool nft_said; /* "nft mode: reading nflog" printed */
-	uint64_t state_mtime;
+	uint64_t state_key; /* of the state document logd_nft_check() read */
 };
 
 static void logd_usage(FILE *out)
@@ -271,10 +272,22 @@ static bool logd_engine_nft(void)
 	return nft;
 }
 
-/* Say once per switch to nft mode where its events come from. */
+/* Say once per switch to nft mode where its events come from. The
+ * document is parsed again only when it was replaced or rewritten (it
+ * holds every name of up to 8 generations: not for every tick). */
 static void logd_nft_check(struct logd *d)
 {
-	if (!logd_engine_nft()) {
+	struct stat st;
+	uint64_t key = 0;
+
+	if (!stat(FW_RT_STATE, &st))
+		key = (uint64_t)st.st_ino * 1000003ULL ^
+		      (uint64_t)st.st_mtim.tv_sec * 1000000000ULL ^
+		      (uint64_t)st.st_mtim.tv_nsec;
+	if (key == d->state_key)
+		return;
+	d->state_key = key;
+	if (!key || !logd_engine_nft()) {
 		d->nft_said = false;
 		return;
 	}
