@@ -304,11 +304,13 @@ int logd_nflog_decode(const void *buf, size_t len, struct pw_event *ev,
 		*has_seq = true;
 	}
 	if (at.tb[NFULA_TIMESTAMP]) {
-		const struct nfulnl_msg_packet_timestamp *ts =
-			mnl_attr_get_payload(at.tb[NFULA_TIMESTAMP]);
+		struct nfulnl_msg_packet_timestamp ts;
 
-		*wall_ns = be64toh(ts->sec) * 1000000000ULL +
-			   be64toh(ts->usec) * 1000ULL;
+		/* attributes are 4-byte aligned, the struct's u64s need 8 */
+		memcpy(&ts, mnl_attr_get_payload(at.tb[NFULA_TIMESTAMP]),
+		       sizeof(ts));
+		*wall_ns = be64toh(ts.sec) * 1000000000ULL +
+			   be64toh(ts.usec) * 1000ULL;
 	}
 
 	/* The snap: an Ethernet frame, as the datapath's, for pcap. */

@@ -157,6 +157,19 @@ START_TEST(decode_udp4_rule_deny)
 	ck_assert_uint_eq(ev.seq, 41);
 	ck_assert_uint_eq(wall, 1700000000ULL * 1000000000ULL + 123456000ULL);
 	ck_assert_uint_eq(ev.ts_ns, 0);
+	/* the kernel aligns messages and attributes to 4 bytes only: the
+	 * same message 4 bytes off an 8-byte boundary (UBSan in a
+	 * sanitized build catches a misaligned read) */
+	{
+		static uint64_t area[BUF_SIZE / 8 + 1];
+		char *p = (char *)area + 4;
+
+		memcpy(p, buf, len);
+		ck_assert_int_eq(
+			logd_nflog_decode(p, len, &ev, &wall, &has_seq), 0);
+		ck_assert_uint_eq(wall,
+				  1700000000ULL * 1000000000ULL + 123456000ULL);
+	}
 	/* the snap: the copied Ethernet header, then the packet */
 	ck_assert_uint_eq(ev.snap_len, 14 + sizeof(udp4));
 	ck_assert_mem_eq(ev.snap, hw, 14);
