@@ -436,22 +436,27 @@ int logd_nflog_fd(const struct logd_nflog *n)
 }
 
 /* The sequence of one message: a gap is packets the kernel numbered and
- * could not deliver, less what ENOBUFS already reported. */
+ * could not deliver, less what ENOBUFS already reported. The messages
+ * queued before an overrun come first, without a gap: what ENOBUFS
+ * reported waits for the gap it belongs to. */
 static void logd_nflog_seq(struct logd_nflog *n, struct logd_reader *r,
 			   uint32_t seq)
 {
-	uint32_t gap = n->seq_known ? seq - n->next_seq : seq;
+	uint32_t gap = n->seq_known ? seq - n->next_seq : seq, known;
 
 	/* far "behind": a reordering or a restart, not a loss */
 	if (gap >= 1U << 31)
 		gap = 0;
 	n->seq_known = true;
 	n->next_seq = seq + 1;
-	if (gap > n->pending) {
-		n->lost += gap - n->pending;
-		logd_reader_lost(r, gap - n->pending);
+	if (!gap)
+		return;
+	known = gap < n->pending ? gap : n->pending;
+	n->pending -= known;
+	if (gap > known) {
+		n->lost += gap - known;
+		logd_reader_lost(r, gap - known);
 	}
-	n->pending = 0;
 }
 
 void logd_nflog_message(struct logd_nflog *n, struct logd_reader *r,

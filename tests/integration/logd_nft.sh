@@ -9,8 +9,10 @@
 # logged global rule names the packet's tenant; an audit tenant's would-be
 # denials (rule and default) become audit events and pass; unlogged rules
 # give nothing; the log rate limit holds; the pcap sink reads back with
-# tcpdump; and a policy without log settings emits nothing (checked by
-# the nflog sequence of the next logged packet). logd runs in the middle
+# tcpdump; a policy without log settings emits nothing (checked by the
+# nflog sequence of the next logged packet); and with logd stopped while
+# 20,000 packets are logged, every one is an event or counted in a
+# plumwall.lost event. logd runs in the middle
 # namespace only (nsenter --net), as nft mode's table is per namespace.
 # Needs root, nc, ping, nft, jq, tcpdump; exit 77 otherwise. Topology
 # and plumbing: netns.bash.
@@ -68,6 +70,7 @@ logging:
     - name: events
       format: json
       path: $TMP/events.json
+      queue: 100000
     - name: packets
       format: pcap
       path: $TMP/drops.pcap
@@ -223,6 +226,39 @@ udp $NSC 10.99.2.2 5999 # marker: the default's bucket, logged after them
 check "rate marker" wait_for 10 has '.destination.port==5999 and .plumwall.policy_generation==4' 1
 check "log_rate 2: 2 or 3 of 20 logged ($(c514))" test "$(c514)" -ge 2 -a "$(c514)" -le 3
 
+# --- loss: logd stopped while the group overflows its socket ------------------
+# Every packet is an event or counted in a plumwall.lost event, never
+# silence: the kernel numbers each one, so what it could not deliver is
+# a gap logd reports (and the overrun, ENOBUFS, at once).
+pw apply --mode nft "$TMP/log.yaml"
+check "apply log (generation 5) exits 0" test "$RC" = 0
+N=20000
+p0=$(rule_packets no-syslog)
+kill -STOP "$LOGD_PID"
+udp_burst $N 514
+check "all $N counted by the rule" wait_for 30 counted no-syslog $((p0 + N))
+kill -CONT "$LOGD_PID"
+# Markers until one comes through: one sent while logd has not yet
+# drained the socket is dropped too (and counted in the next gap).
+M=0
+marker() {
+	M=$((M + 1))
+	udp $NSC 10.99.2.2 9
+	has '.destination.port==9 and .plumwall.policy_generation==5' 1
+}
+check "a marker comes through after the overrun" wait_for 30 marker
+lostn() { jq -s '[.[] | select(.event.dataset=="plumwall.lost") | .plumwall.count] | add // 0' "$EV"; }
+tally() {
+	got=$(count '.destination.port==514 and .plumwall.policy_generation==5')
+	got9=$(count '.destination.port==9 and .plumwall.policy_generation==5')
+	lostn=$(lostn)
+	((got + got9 + lostn == N + M))
+}
+wait_for 30 tally
+check "the socket overflowed: events lost ($lostn)" test "$lostn" -gt 0
+check "every packet an event or counted lost ($got + $got9 + $lostn = $N + $M)" test $((got + got9 + lostn)) = $((N + M))
+check "lost events are logd's" test "$(field '.event.dataset=="plumwall.lost"' .plumwall.producer | sort -u)" = logd
+
 kill "$LOGD_PID"
-check "logd stops" wait_for 10 grep -q "nflog group 28791: [0-9]* events, 0 lost" "$TMP/logd.err"
+check "logd stops and counts the loss" wait_for 10 grep -q "nflog group 28791: [0-9]* events, $lostn lost ([1-9][0-9]* overruns)" "$TMP/logd.err"
 nt_done

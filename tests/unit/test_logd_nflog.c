@@ -515,17 +515,23 @@ START_TEST(message_sequence_gaps)
 	len = build(buf, &m);
 	logd_nflog_message(&n, &r, buf, len);
 	ck_assert_uint_eq(n.bad, 1);
-	/* an overrun reported 1 at once: the gap of 3 reports 2 more */
+	/* an overrun reported 1 at once; the messages queued before it
+	 * come without a gap, then the gap of 3 reports 2 more */
 	n.pending = 1;
 	n.lost++;
 	m.prefix = "pw1:1:1:0:d";
-	m.seq_val = 8;
+	m.seq_val = 5;
+	len = build(buf, &m);
+	logd_nflog_message(&n, &r, buf, len);
+	ck_assert_uint_eq(n.pending, 1);
+	ck_assert_uint_eq(r.gap_lost, 2);
+	m.seq_val = 9;
 	len = build(buf, &m);
 	logd_nflog_message(&n, &r, buf, len);
 	ck_assert_uint_eq(r.gap_lost, 4);
 	ck_assert_uint_eq(n.lost, 5);
 	ck_assert_uint_eq(n.pending, 0);
-	ck_assert_uint_eq(n.events, 4);
+	ck_assert_uint_eq(n.events, 5);
 	/* the first message of the group starts at 0: a later first one
 	 * lost those before it */
 	logd_nflog_init(&n);
@@ -534,7 +540,7 @@ START_TEST(message_sequence_gaps)
 	logd_nflog_message(&n, &r, buf, len);
 	ck_assert_uint_eq(n.lost, 3);
 	/* events went to the reader: the dispatch path of the ring buffer */
-	ck_assert_uint_eq(r.events, 5);
+	ck_assert_uint_eq(r.events, 6);
 	logd_reader_close(&r);
 }
 END_TEST
