@@ -207,7 +207,7 @@ struct logd_nflog {
 	struct mnl_socket *nl; /* NULL: not open */
 	char *buf;
 	uint16_t group;
-	uint32_t cfg_seq;
+	uint32_t early; /* packets read before the binding's ack: lost */
 	uint32_t next_seq; /* the NFULA_SEQ expected next */
 	bool seq_known;
 	uint32_t pending; /* losses ENOBUFS reported that a gap will show */

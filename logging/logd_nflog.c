@@ -338,14 +338,43 @@ void logd_nflog_init(struct logd_nflog *n)
 	memset(n, 0, sizeof(*n));
 }
 
-/* One configuration message to group @group, acknowledged. */
-static int logd_nflog_config(struct logd_nflog *n, uint16_t group, uint8_t cmd,
-			     bool mode)
+/* A packet logged before the acknowledgement of the binding: logd's
+ * sinks do not run yet, so it is lost. One the kernel numbered shows in
+ * the gap before the first message logd_nflog_consume() reads; one
+ * logged before the flags took effect has no number and is counted
+ * here, reported by the first logd_nflog_consume(). */
+static int logd_nflog_early_cb(const struct nlmsghdr *nlh, void *data)
 {
+	struct logd_nflog *n = data;
+	struct pw_event ev;
+	uint64_t wall;
+	bool has_seq;
+
+	if (logd_nflog_decode(nlh, nlh->nlmsg_len, &ev, &wall, &has_seq))
+		n->bad++;
+	else if (!has_seq)
+		n->early++;
+	return MNL_CB_OK;
+}
+
+/*
+ * Bind group @group and configure it in one message, which the kernel
+ * carries out in order (the instance, then its mode, flags and queue
+ * threshold), and wait for its acknowledgement: the table may log to the
+ * group already (logd restarted in nft mode), so packet messages can
+ * come first.
+ */
+static int logd_nflog_config(struct logd_nflog *n, uint16_t group)
+{
+	struct nfulnl_msg_config_mode m = {
+		.copy_range = htonl(PW_SNAPLEN),
+		.copy_mode = NFULNL_COPY_PACKET,
+	};
+	struct nfulnl_msg_config_cmd c = { .command = NFULNL_CFG_CMD_BIND };
 	char buf[MNL_SOCKET_BUFFER_SIZE];
+	uint32_t seq = (uint32_t)time(NULL);
 	struct nlmsghdr *nlh;
 	struct nfgenmsg *nfg;
-	uint32_t seq = (uint32_t)time(NULL) + n->cfg_seq++;
 	ssize_t got;
 	int ret;
 
@@ -357,28 +386,21 @@ static int logd_nflog_config(struct logd_nflog *n, uint16_t group, uint8_t cmd,
 	nfg->nfgen_family = AF_UNSPEC;
 	nfg->version = NFNETLINK_V0;
 	nfg->res_id = htons(group);
-	if (mode) {
-		struct nfulnl_msg_config_mode m = {
-			.copy_range = htonl(PW_SNAPLEN),
-			.copy_mode = NFULNL_COPY_PACKET,
-		};
-
-		mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(m), &m);
-		mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
-		/* each packet as it comes, not batches after a second */
-		mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
-	} else {
-		struct nfulnl_msg_config_cmd c = { .command = cmd };
-
-		mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(c), &c);
-	}
+	mnl_attr_put(nlh, NFULA_CFG_CMD, sizeof(c), &c);
+	mnl_attr_put(nlh, NFULA_CFG_MODE, sizeof(m), &m);
+	mnl_attr_put_u16(nlh, NFULA_CFG_FLAGS, htons(NFULNL_CFG_F_SEQ));
+	/* each packet as it comes, not batches after a second */
+	mnl_attr_put_u32(nlh, NFULA_CFG_QTHRESH, htonl(1));
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
-	got = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
-	if (got < 0)
-		return -errno;
-	ret = mnl_cb_run(buf, (size_t)got, seq, mnl_socket_get_portid(n->nl),
-			 NULL, NULL);
+	do {
+		got = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
+		if (got < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)got, seq,
+				 mnl_socket_get_portid(n->nl),
+				 logd_nflog_early_cb, n);
+	} while (ret == MNL_CB_OK);
 	return ret < 0 ? -errno : 0;
 }
 
@@ -402,9 +424,7 @@ int logd_nflog_open(struct logd_nflog *n, uint16_t group)
 	 * here); the default is the fallback */
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcv, sizeof(rcv)))
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-	ret = logd_nflog_config(n, group, NFULNL_CFG_CMD_BIND, false);
-	if (!ret)
-		ret = logd_nflog_config(n, group, 0, true);
+	ret = logd_nflog_config(n, group);
 	if (ret)
 		goto fail;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) ||
@@ -428,6 +448,7 @@ void logd_nflog_close(struct logd_nflog *n)
 	n->buf = NULL;
 	n->seq_known = false;
 	n->pending = 0;
+	n->early = 0;
 }
 
 int logd_nflog_fd(const struct logd_nflog *n)
@@ -489,6 +510,11 @@ int logd_nflog_consume(struct logd_nflog *n, struct logd_reader *r)
 	if (!n->nl)
 		return 0;
 	logd_reader_clock(r);
+	if (n->early) {
+		n->lost += n->early;
+		logd_reader_lost(r, n->early);
+		n->early = 0;
+	}
 	for (;;) {
 		got = recv(mnl_socket_get_fd(n->nl), n->buf, LOGD_NFLOG_BUF,
 			   MSG_DONTWAIT | MSG_TRUNC);

@@ -261,4 +261,14 @@ check "lost events are logd's" test "$(field '.event.dataset=="plumwall.lost"' .
 
 kill "$LOGD_PID"
 check "logd stops and counts the loss" wait_for 10 grep -q "nflog group 28791: [0-9]* events, $lostn lost ([1-9][0-9]* overruns)" "$TMP/logd.err"
+# --- a new logd while nft mode runs: the group is free again -------------------
+rm -f "$EV"
+nsenter --net=/var/run/netns/$NSM "$LOGD" -c "$TMP/logd.yaml" 2>"$TMP/logd2.err" &
+LOGD_PID=$!
+PIDS+=("$LOGD_PID")
+check "restarted logd reads nft mode's events" \
+	wait_for 10 grep -q "nft mode: reading events from nflog group 28791" "$TMP/logd2.err"
+udp $NSC 10.99.2.2 514
+check "restarted logd: the drop, sequence 0" wait_for 10 has '.destination.port==514 and .event.sequence==0 and .rule.name=="no-syslog"' 1
+kill "$LOGD_PID"
 nt_done
