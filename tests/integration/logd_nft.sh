@@ -182,6 +182,12 @@ check "no event of the allowed connection" test "$(count '.destination.port==808
 check "eight drop and audit events" test "$(count '.event.dataset=="plumwall.drop" or .event.dataset=="plumwall.audit"')" = 8
 check "nflog sequence without gaps" test "$(jq -s '[.[] | select(.plumwall.producer=="nflog") | .event.sequence] | . == [range(0; length)]' "$EV")" = true
 check "nothing lost" test "$(lost)" = 0
+# NFULA_TIMESTAMP, or the time logd read it: wall-clock time, now
+stamps_now() {
+	jq -e -s --argjson now "$(date +%s)" \
+		'all(.[]; (.["@timestamp"] | sub("\\.[0-9]+Z$"; "Z") | fromdate) - $now | fabs < 600)' "$EV" >/dev/null
+}
+check "events stamped with the wall clock" stamps_now
 
 # --- pcap: the dropped packets read back -------------------------------------
 # tcpdump's filter reads the made-up or copied Ethernet header and the
