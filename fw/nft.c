@@ -1483,9 +1483,9 @@ static void fw_nft_log_rule(struct fw_nft_batch *b, const char *chain,
 	char prefix[PW_NFLOG_PREFIX_MAX + 1], rs[16], pn[FW_NFT_NAME_LEN];
 	struct nftnl_rule *r;
 	struct nftnl_expr *e;
-	char v = verdict == PW_VERDICT_AUDIT  ? PW_NFLOG_VERDICT_AUDIT :
-		 verdict == PW_VERDICT_REJECT ? PW_NFLOG_VERDICT_REJECT :
-						PW_NFLOG_VERDICT_DENY;
+	int v = verdict == PW_VERDICT_AUDIT  ? PW_NFLOG_VERDICT_AUDIT :
+		verdict == PW_VERDICT_REJECT ? PW_NFLOG_VERDICT_REJECT :
+					       PW_NFLOG_VERDICT_DENY;
 
 	if (rule == PW_RULE_NONE)
 		snprintf(rs, sizeof(rs), "%c", PW_NFLOG_RULE_DEFAULT);

@@ -578,7 +578,7 @@ _Static_assert(sizeof(struct pw_trace) == 24, "pw_trace layout");
  * generation 7. Anything else in the group is not plumwall's and is
  * refused (counted, never turned into an event).
  */
-#define PW_NFLOG_GROUP 28791
+#define PW_NFLOG_GROUP 28791U
 #define PW_NFLOG_MAGIC "pw1"
 #define PW_NFLOG_PREFIX_MAX 127
 #define PW_NFLOG_RULE_DEFAULT 'd'
