@@ -1141,17 +1141,21 @@ static int fw_apply_nft(const char *prog, const char *path, bool dry_run,
 	status = FW_EXIT_REFUSED;
 	if (fw_apply_interfaces(&a, c))
 		goto out;
-	/* Not a refusal: logging judges nothing. But not silent either. */
+	/* Drops and audits are logged through NFLOG (fw/nft.h); flows are
+	 * the kernel's conntrack's, which logs none. Not a refusal:
+	 * logging judges nothing. But not silent either. */
 	for (i = 0; i < c->n_rules; i++)
-		if (c->rules[i].flags & PW_RULE_LOG)
+		if ((c->rules[i].flags & PW_RULE_LOG) &&
+		    c->rules[i].action == PW_ACTION_ALLOW)
 			break;
 	for (j = 0; i == c->n_rules && j < c->n_tenants; j++)
-		if (c->tenants[j].val.flags &
-		    (PW_TENANT_LOG_DEFAULT | PW_TENANT_FLOW_LOGS))
+		if ((c->tenants[j].val.flags & PW_TENANT_FLOW_LOGS) ||
+		    ((c->tenants[j].val.flags & PW_TENANT_LOG_DEFAULT) &&
+		     c->tenants[j].val.default_action == PW_ACTION_ALLOW))
 			break;
 	if (i < c->n_rules || j < c->n_tenants)
 		fprintf(stderr,
-			"%s: warning: nft mode produces no events (logging through NFLOG is not done yet): the policy's log settings have no effect\n",
+			"%s: warning: nft mode produces no flow events: flow_logs, log: true on allow rules and log_default on an allow default have no effect\n",
 			prog);
 	if (dry_run) {
 		printf("dry run of %s: would be generation %u in nft mode, %zu interface%s, table inet %s with %llu set elements; nothing changed\n",

@@ -777,6 +777,8 @@ int fw_nft_plan_build(const struct policy_compiled *c, struct fw_nft_plan **out)
 		return -ENOMEM;
 	p->unmatched = c->settings.unmatched;
 	p->non_ip = c->settings.non_ip;
+	p->generation = c->generation;
+	p->log_rate = c->settings.log_rate;
 	p->tenants = calloc(c->n_tenants + 1, sizeof(*p->tenants));
 	p->ifaces = calloc(c->n_ifaces + 1, sizeof(*p->ifaces));
 	p->rules = calloc(c->n_rules + 1, sizeof(*p->rules));
@@ -802,6 +804,8 @@ int fw_nft_plan_build(const struct policy_compiled *c, struct fw_nft_plan **out)
 		t->id = (uint16_t)c->tenants[i].id;
 		t->default_action = c->tenants[i].val.default_action;
 		t->audit = c->tenants[i].val.flags & PW_TENANT_AUDIT;
+		t->log_default = c->tenants[i].val.flags &
+				 PW_TENANT_LOG_DEFAULT;
 		ret = fw_nft_plan_addrs(c, t->id, PW_AF_INET, &t->a4, &t->n_a4);
 		if (!ret)
 			ret = fw_nft_plan_addrs(c, t->id, PW_AF_INET6, &t->a6,
@@ -1130,6 +1134,38 @@ static void fw_nft_counter_obj(struct fw_nft_batch *b, char kind, uint32_t id,
 	nftnl_obj_free(o);
 }
 
+/* The named limit @name (lrN, ldT): settings.log_rate packets a second,
+ * burst as many, as the datapath's token buckets (bpf/pw_events.h). */
+static void fw_nft_limit_obj(struct fw_nft_batch *b, const char *name,
+			     uint32_t rate)
+{
+	struct nftnl_obj *o = nftnl_obj_alloc();
+	struct nlmsghdr *nlh;
+	char pn[FW_NFT_NAME_LEN];
+
+	if (!o) {
+		b->err = -ENOMEM;
+		return;
+	}
+	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, FW_NFT_TABLE);
+	nftnl_obj_set_str(o, NFTNL_OBJ_NAME, fw_nft_pname(b, name, pn));
+	nftnl_obj_set_u32(o, NFTNL_OBJ_FAMILY, NFPROTO_INET);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_TYPE, NFT_OBJECT_LIMIT);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_RATE, rate);
+	nftnl_obj_set_u64(o, NFTNL_OBJ_LIMIT_UNIT, 1);
+	/* For a packet limit the kernel's bucket holds exactly burst
+	 * packets (nft_limit_init()): burst = rate is the datapath's. */
+	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_BURST, rate);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_TYPE, NFT_LIMIT_PKTS);
+	nftnl_obj_set_u32(o, NFTNL_OBJ_LIMIT_FLAGS, 0);
+	nlh = fw_nft_hdr(b, NFT_MSG_NEWOBJ, NLM_F_CREATE);
+	if (nlh) {
+		nftnl_obj_nlmsg_build_payload(nlh, o);
+		fw_nft_done(b, nlh);
+	}
+	nftnl_obj_free(o);
+}
+
 /* How a set is declared. */
 struct fw_nft_setdef {
 	const char *name;
@@ -1433,6 +1469,52 @@ static void fw_nft_rule_end(struct fw_nft_batch *b, struct nftnl_rule *r)
 	nftnl_rule_free(r);
 }
 
+/*
+ * The log rule at the top of a chain whose packets are logged: the limit
+ * @limit of the plan's log rate (none when it is 0), then `log group
+ * PW_NFLOG_GROUP` with the prefix of shared.h. No verdict, so the
+ * packet goes on to the chain's verdict whether it was logged or not.
+ * @rule is a rule id or PW_RULE_NONE for the tenant's default.
+ */
+static void fw_nft_log_rule(struct fw_nft_batch *b, const char *chain,
+			    const struct fw_nft_plan *p, uint16_t tenant,
+			    uint32_t rule, uint8_t verdict, const char *limit)
+{
+	char prefix[PW_NFLOG_PREFIX_MAX + 1], rs[16], pn[FW_NFT_NAME_LEN];
+	struct nftnl_rule *r;
+	struct nftnl_expr *e;
+	int v = verdict == PW_VERDICT_AUDIT  ? PW_NFLOG_VERDICT_AUDIT :
+		verdict == PW_VERDICT_REJECT ? PW_NFLOG_VERDICT_REJECT :
+					       PW_NFLOG_VERDICT_DENY;
+
+	if (rule == PW_RULE_NONE)
+		snprintf(rs, sizeof(rs), "%c", PW_NFLOG_RULE_DEFAULT);
+	else
+		snprintf(rs, sizeof(rs), "%u", rule);
+	snprintf(prefix, sizeof(prefix), "%s:%u:%u:%s:%c", PW_NFLOG_MAGIC,
+		 p->generation, tenant, rs, v);
+	r = fw_nft_rule_new(b, chain);
+	if (!r)
+		return;
+	if (p->log_rate) {
+		e = nftnl_expr_alloc("objref");
+		if (e) {
+			nftnl_expr_set_u32(e, NFTNL_EXPR_OBJREF_IMM_TYPE,
+					   NFT_OBJECT_LIMIT);
+			nftnl_expr_set_str(e, NFTNL_EXPR_OBJREF_IMM_NAME,
+					   fw_nft_pname(b, limit, pn));
+		}
+		fw_nft_add_expr(r, e, b);
+	}
+	e = nftnl_expr_alloc("log");
+	if (e) {
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, PW_NFLOG_GROUP);
+	}
+	fw_nft_add_expr(r, e, b);
+	fw_nft_rule_end(b, r);
+}
+
 /* Neighbour discovery and MLD, when no rule decided (fw_nft_link_control()
  * says which). */
 static void fw_nft_link_rules(struct fw_nft_batch *b, const char *chain,
@@ -1578,15 +1660,40 @@ static uint32_t fw_nft_layout_type(const struct fw_nft_layout *l)
 	return t;
 }
 
+/* Does the chain of @rule in tenant @t log (nft.h)? Allowed packets
+ * never: the datapath logs those as flows, which nft mode has not. */
+static bool fw_nft_rule_logs(const struct fw_nft_plan *p,
+			     const struct fw_nft_tenant *t, uint32_t rule)
+{
+	const struct pw_rule_val *rv = &p->rules[rule];
+
+	return rv->action != PW_ACTION_ALLOW &&
+	       (t->audit || (rv->flags & PW_RULE_LOG));
+}
+
+/* A logged global rule's chain is its tenant's own: the log prefix
+ * names the tenant. */
+static bool fw_nft_rule_per_tenant(const struct fw_nft_plan *p,
+				   const struct fw_nft_tenant *t, uint32_t rule)
+{
+	return p->rules[rule].tenant == PW_TENANT_NONE &&
+	       fw_nft_rule_logs(p, t, rule);
+}
+
 /* The chain a rule's verdict goes to: rN, or rNa in an audit tenant
- * where the rule does not allow. */
+ * where the rule does not allow; _tT after it for a logged global
+ * rule. */
 static void fw_nft_rule_chain(const struct fw_nft_plan *p,
 			      const struct fw_nft_tenant *t, uint32_t rule,
 			      char *name, size_t size)
 {
 	bool audit = t->audit && p->rules[rule].action != PW_ACTION_ALLOW;
 
-	snprintf(name, size, "r%u%s", rule, audit ? "a" : "");
+	if (fw_nft_rule_per_tenant(p, t, rule))
+		snprintf(name, size, "r%u%s_t%u", rule, audit ? "a" : "",
+			 t->id);
+	else
+		snprintf(name, size, "r%u%s", rule, audit ? "a" : "");
 }
 
 /* One lookup rule of a tenant chain: shape @s, family @family (0: none,
@@ -2191,8 +2298,17 @@ static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 		anyk = NULL;
 	}
 
-	/* 3. link control, then the default */
+	/* 3. link control, then the default (logged first) */
 	fw_nft_link_rules(b, chain, p->non_ip);
+	if (t->default_action != PW_ACTION_ALLOW &&
+	    (t->audit || t->log_default)) {
+		char lim[16];
+
+		snprintf(lim, sizeof(lim), "ld%u", t->id);
+		fw_nft_log_rule(b, chain, p, t->id, PW_RULE_NONE,
+				t->audit ? PW_VERDICT_AUDIT : t->default_action,
+				lim);
+	}
 	r = fw_nft_rule_new(b, chain);
 	if (!r)
 		goto nomem;
@@ -2216,19 +2332,31 @@ out:
 	free(has);
 }
 
-/* The chain of one rule: its named counter, then its verdict. */
+/* The chain of one rule as tenant @t reaches it (fw_nft_rule_chain()):
+ * the log rule when it logs, its named counter, then its verdict. */
 static void fw_nft_rule_verdict_chain(struct fw_nft_batch *b,
 				      const struct fw_nft_plan *p,
-				      uint32_t rule, bool audit)
+				      const struct fw_nft_tenant *t,
+				      uint32_t rule)
 {
+	bool audit = t->audit && p->rules[rule].action != PW_ACTION_ALLOW;
 	struct nftnl_rule *r;
 	char name[32], ctr[32];
 	int verdict;
 	const char *vchain;
 
-	snprintf(name, sizeof(name), "r%u%s", rule, audit ? "a" : "");
+	fw_nft_rule_chain(p, t, rule, name, sizeof(name));
 	snprintf(ctr, sizeof(ctr), "r%u", rule);
 	fw_nft_chain(b, name, false);
+	if (fw_nft_rule_logs(p, t, rule)) {
+		char lim[16];
+
+		snprintf(lim, sizeof(lim), "lr%u", rule);
+		/* a global rule's chain is per tenant: the packet's */
+		fw_nft_log_rule(
+			b, name, p, t->id, rule,
+			audit ? PW_VERDICT_AUDIT : p->rules[rule].action, lim);
+	}
 	r = fw_nft_rule_new(b, name);
 	if (!r)
 		return;
@@ -2256,6 +2384,28 @@ static void fw_nft_build(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 		fw_nft_counter_obj(b, 'r', i, counts ? &counts[i] : NULL);
 	for (i = 0; i < p->n_tenants; i++)
 		fw_nft_counter_obj(b, 'd', p->tenants[i].id, NULL);
+	/* the log rate limits (nft.h), one per rule and tenant default
+	 * that logs anywhere */
+	for (i = 0; p->log_rate && i < p->n_rules; i++) {
+		for (j = 0; j < p->n_tenants; j++)
+			if ((!p->rules[i].tenant ||
+			     p->rules[i].tenant == p->tenants[j].id) &&
+			    fw_nft_rule_logs(p, &p->tenants[j], i))
+				break;
+		if (j < p->n_tenants) {
+			snprintf(name, sizeof(name), "lr%u", i);
+			fw_nft_limit_obj(b, name, p->log_rate);
+		}
+	}
+	for (i = 0; p->log_rate && i < p->n_tenants; i++) {
+		const struct fw_nft_tenant *t = &p->tenants[i];
+
+		if (t->default_action == PW_ACTION_ALLOW ||
+		    !(t->audit || t->log_default))
+			continue;
+		snprintf(name, sizeof(name), "ld%u", t->id);
+		fw_nft_limit_obj(b, name, p->log_rate);
+	}
 
 	fw_nft_chain(b, "refuse", false);
 	r = fw_nft_rule_new(b, "refuse");
@@ -2284,7 +2434,10 @@ static void fw_nft_build(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 		fw_nft_rule_end(b, r);
 	}
 
-	/* the rules' chains, those some key goes to */
+	/* the rules' chains, those some key goes to: rN and rNa once
+	 * (made as the first tenant reaching them needs them; a chain of
+	 * a tenant's own rule, or of an unlogged global one, is the same
+	 * whichever tenant it is), rN_tT and rNa_tT once per tenant */
 	need = calloc(p->n_rules + 1, 1);
 	if (!need) {
 		b->err = -ENOMEM;
@@ -2296,21 +2449,23 @@ static void fw_nft_build(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 		for (s = 0; s < FW_NFT_SHAPES; s++)
 			for (j = 0; j < t->n_keys[s]; j++) {
 				uint32_t rule = t->keys[s][j].rule;
+				uint8_t bit;
 
 				if (rule >= p->n_rules)
 					continue;
-				need[rule] |=
-					t->audit && p->rules[rule].action !=
-								PW_ACTION_ALLOW ?
-						2 :
-						1;
+				bit = fw_nft_rule_per_tenant(p, t, rule) ? 4 :
+				      t->audit && p->rules[rule].action !=
+							      PW_ACTION_ALLOW ?
+									   2 :
+									   1;
+				if (need[rule] & bit)
+					continue;
+				fw_nft_rule_verdict_chain(b, p, t, rule);
+				need[rule] |= bit;
 			}
-	}
-	for (i = 0; i < p->n_rules; i++) {
-		if (need[i] & 1)
-			fw_nft_rule_verdict_chain(b, p, i, false);
-		if (need[i] & 2)
-			fw_nft_rule_verdict_chain(b, p, i, true);
+		/* per tenant: clear the rN_tT marks for the next one */
+		for (j = 0; j < p->n_rules; j++)
+			need[j] &= 3;
 	}
 	free(need);
 

@@ -36,6 +36,21 @@
  * icmpx admin-prohibited). Only packet fields feed a lookup, so nft(8)
  * lists the table.
  *
+ * Events (logd reads them, shared.h "events of nft mode"): a chain whose
+ * packets are logged starts with a rule `limit name lX log group
+ * PW_NFLOG_GROUP prefix "pw1:..."` without a verdict, so the verdict
+ * rule after it runs whether or not the limit let the log through:
+ * the chain rN (rNa) of a rule that denies or rejects with `log: true`
+ * or in an audit tenant (audit logs always), and before the default
+ * rule of tT, the tenant default when it denies or rejects with
+ * log_default or in audit mode. The limits are named objects, one per
+ * rule (lrN) and one per tenant default (ldT), the datapath's token
+ * buckets (settings.log_rate a second, burst as many; none when
+ * log_rate is 0), so every chain of a rule shares its rule's bucket.
+ * The prefix names the tenant, and a chain of a global rule is reached
+ * from every tenant: a logged global rule gets a chain per tenant,
+ * rN_tT (rNa_tT).
+ *
  * The datapath takes the smallest rule id over up to eight lookups; a
  * chain takes the first rule that matches. fw_nft_plan_build() turns one
  * into the other: the shapes are looked up from the most specific to the
@@ -104,6 +119,7 @@ struct fw_nft_tenant {
 	uint16_t id;
 	uint8_t default_action; /* enum pw_action */
 	bool audit;
+	bool log_default; /* PW_TENANT_LOG_DEFAULT */
 	struct fw_nft_ival *a4, *a6, *svc;
 	uint32_t n_a4, n_a6, n_svc;
 	struct fw_nft_key *keys[FW_NFT_SHAPES]; /* by PW_TUPLE bits */
@@ -133,6 +149,8 @@ struct fw_nft_plan {
 	struct pw_rule_val *rules; /* index = rule id */
 	uint32_t n_rules;
 	uint8_t unmatched, non_ip; /* enum pw_action */
+	uint32_t generation; /* policy generation, for the log prefixes */
+	uint32_t log_rate; /* settings.log_rate, 0: unlimited */
 	uint64_t n_elements; /* set elements of the table, for the record */
 };
 

@@ -42,6 +42,9 @@ void log_buf_free(struct log_buf *b);
  * full) raw->count holds the number and raw->cpu is LOG_PRODUCER_LOGD.
  */
 #define LOG_PRODUCER_LOGD 0xffff
+/* nft mode's events (logd_nflog.c): raw->seq is the nflog group's
+ * sequence (NFULA_SEQ). */
+#define LOG_PRODUCER_NFLOG 0xfffe
 
 struct log_event {
 	const struct pw_event *raw;

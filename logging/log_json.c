@@ -262,6 +262,10 @@ static void jw_producer(struct jw *w, uint16_t cpu)
 		jw_str(w, "producer", "logd");
 		return;
 	}
+	if (cpu == LOG_PRODUCER_NFLOG) {
+		jw_str(w, "producer", "nflog");
+		return;
+	}
 	memcpy(p, "cpu", 3);
 	p[3 + log_u64_digits(cpu, p + 3)] = '\0';
 	jw_str(w, "producer", p);

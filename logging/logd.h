@@ -4,7 +4,8 @@
  * policy generations, the per-sink bounded queues and the sinks.
  *
  *   ring buffer --(main thread: logd_reader)--> one logd_queue per sink
- *                                      --(one thread per sink)--> transport
+ *   nflog group --(main thread: logd_nflog)-^   --(one thread per sink)-->
+ *                                                   transport
  *
  * The main thread only decodes, resolves names and copies the event into
  * every interested sink's queue; it never formats or does I/O for a sink,
@@ -194,6 +195,54 @@ int logd_reader_consume(struct logd_reader *r);
 void logd_reader_event(struct logd_reader *r, const struct pw_event *ev);
 /* Re-read CLOCK_REALTIME - CLOCK_MONOTONIC and the datapath clock offset. */
 void logd_reader_clock(struct logd_reader *r);
+
+/* A plumwall.lost event of producer logd for @count events lost. */
+void logd_reader_lost(struct logd_reader *r, uint64_t count);
+
+/* ---- nft mode's events: the nflog group (logd_nflog.c) ----------------- */
+
+struct mnl_socket;
+
+struct logd_nflog {
+	struct mnl_socket *nl; /* NULL: not open */
+	char *buf;
+	uint16_t group;
+	uint32_t early; /* packets read before the binding's ack: lost */
+	uint32_t next_seq; /* the NFULA_SEQ expected next */
+	bool seq_known;
+	uint32_t pending; /* losses ENOBUFS reported that a gap will show */
+	/* counters */
+	uint64_t events; /* messages decoded into events */
+	uint64_t lost; /* in sequence gaps and overruns */
+	uint64_t overruns; /* ENOBUFS */
+	uint64_t bad; /* messages refused: not plumwall's or malformed */
+};
+
+void logd_nflog_init(struct logd_nflog *n);
+/* Bind nflog group @group (needs CAP_NET_ADMIN); -EBUSY: another socket
+ * has it. */
+int logd_nflog_open(struct logd_nflog *n, uint16_t group);
+void logd_nflog_close(struct logd_nflog *n);
+int logd_nflog_fd(const struct logd_nflog *n); /* -1 when closed */
+/* Read what is there: each packet to logd_reader_event(), losses as
+ * plumwall.lost events. Returns the messages read, or -errno. */
+int logd_nflog_consume(struct logd_nflog *n, struct logd_reader *r);
+/* One message of @len bytes (the rest of the datagram), as consume
+ * does (exposed for tests). */
+void logd_nflog_message(struct logd_nflog *n, struct logd_reader *r,
+			const void *buf, size_t len);
+/*
+ * Decode one NFULNL_MSG_PACKET (the first message of the @len bytes at
+ * @buf) into @ev: type, verdict, reason, tenant, rule and generation
+ * from the prefix, the packet's fields from NFULA_PAYLOAD, the snap an
+ * Ethernet frame; ts_ns is left 0: *@wall_ns is NFULA_TIMESTAMP (ns
+ * since the epoch, 0 when absent), *@has_seq whether ev->seq holds
+ * NFULA_SEQ. -EBADMSG for anything else: another message type, a
+ * truncated message or attribute, no prefix or not plumwall's, no or a
+ * malformed IP header.
+ */
+int logd_nflog_decode(const void *buf, size_t len, struct pw_event *ev,
+		      uint64_t *wall_ns, bool *has_seq);
 
 /* Kind bit (config.h PW_LOG_KIND_BIT) of an event type, 0 for unknown. */
 uint32_t logd_kind_bit(uint8_t type);

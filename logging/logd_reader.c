@@ -45,9 +45,8 @@ void logd_reader_clock(struct logd_reader *r)
 
 	clock_gettime(CLOCK_REALTIME, &rt);
 	clock_gettime(CLOCK_MONOTONIC, &mono);
-	r->wall_delta_ns =
-		((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
-		((int64_t)rt.tv_nsec - mono.tv_nsec);
+	r->wall_delta_ns = ((int64_t)rt.tv_sec - mono.tv_sec) * 1000000000LL +
+			   ((int64_t)rt.tv_nsec - mono.tv_nsec);
 	if (r->cfg_fd >= 0 && !bpf_map_lookup_elem(r->cfg_fd, &zero, &cfg))
 		r->clock_offset_ns = cfg.clock_offset_ns;
 }
@@ -60,15 +59,14 @@ static uint64_t logd_wall(const struct logd_reader *r, uint64_t ts)
 }
 
 /* The producer's expectations; NULL when out of memory (no tracking). */
-static struct logd_producer *logd_producer(struct logd_reader *r,
-					   uint16_t cpu)
+static struct logd_producer *logd_producer(struct logd_reader *r, uint16_t cpu)
 {
 	struct logd_producer *p;
 	size_t n;
 
 	if (cpu >= r->n_prod) {
 		n = (size_t)cpu + 1 > 2 * r->n_prod ? (size_t)cpu + 1 :
-						       2 * r->n_prod;
+						      2 * r->n_prod;
 		p = realloc(r->prod, n * sizeof(*p));
 		if (!p)
 			return NULL;
@@ -89,7 +87,7 @@ static void logd_dispatch(struct logd_reader *r, const struct logd_item *it)
 }
 
 /* logd's own plumwall.lost event for an unexplained gap. */
-static void logd_report_gap(struct logd_reader *r, uint64_t gap)
+void logd_reader_lost(struct logd_reader *r, uint64_t gap)
 {
 	struct logd_item it;
 
@@ -119,7 +117,7 @@ static void logd_track(struct logd_reader *r, const struct pw_event *ev)
 		gap = gap > ev->count ? gap - ev->count : 0;
 	}
 	if (gap)
-		logd_report_gap(r, gap);
+		logd_reader_lost(r, gap);
 }
 
 void logd_reader_event(struct logd_reader *r, const struct pw_event *ev)
@@ -128,7 +126,8 @@ void logd_reader_event(struct logd_reader *r, const struct pw_event *ev)
 	const char *ifname;
 
 	r->events++;
-	if (ev->cpu != LOG_PRODUCER_LOGD)
+	/* nflog's sequence is tracked by logd_nflog.c */
+	if (ev->cpu != LOG_PRODUCER_LOGD && ev->cpu != LOG_PRODUCER_NFLOG)
 		logd_track(r, ev);
 	memcpy(&it.ev, ev, sizeof(it.ev));
 	it.time_ns = logd_wall(r, ev->ts_ns);

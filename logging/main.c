@@ -3,7 +3,8 @@
  * plumwall-logd: streams the datapath's events to the configured sinks
  * (cli.md "Daemons", events.md). See logging/logd.h for the structure.
  *
- * One epoll loop in the main thread waits on the ring buffer, a signalfd
+ * One epoll loop in the main thread waits on the ring buffer, the nflog
+ * group of nft mode's events (logd_nflog.c, bound at start), a signalfd
  * (SIGHUP reload, SIGTERM/SIGINT stop), an inotify watch on the state
  * directory (names of a new policy generation) and a 500 ms timer that
  * (re)opens the pinned ring buffer: logd may start before the first
@@ -27,6 +28,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/timerfd.h>
 #include <sys/un.h>
@@ -46,8 +48,12 @@
 /* A sink removed or changed by a reload gets this long. */
 #define LOGD_RETIRE_NS (2ULL * 1000000000ULL)
 
-enum { LOGD_EXIT_OK = 0, LOGD_EXIT_REFUSED = 1, LOGD_EXIT_USAGE = 2,
-       LOGD_EXIT_STATE = 3 };
+enum {
+	LOGD_EXIT_OK = 0,
+	LOGD_EXIT_REFUSED = 1,
+	LOGD_EXIT_USAGE = 2,
+	LOGD_EXIT_STATE = 3
+};
 
 struct logd {
 	const char *config_path;
@@ -59,8 +65,11 @@ struct logd {
 	size_t n_retiring;
 	int epfd, sigfd, timerfd, inofd, ino_wd;
 	int rb_epfd; /* registered in epfd, or -1 */
+	struct logd_nflog nf; /* nft mode's events */
+	int nf_fd; /* registered in epfd, or -1 */
 	bool waiting_said; /* "waiting for the datapath" printed */
-	uint64_t state_mtime;
+	bool nft_said; /* "nft mode: reading nflog" printed */
+	uint64_t state_key; /* of the state document logd_nft_check() read */
 };
 
 static void logd_usage(FILE *out)
@@ -70,12 +79,18 @@ static void logd_usage(FILE *out)
 	      "Stream the datapath's drop, audit and flow events to the sinks of\n"
 	      "the configuration's 'logging' section: files, stdout, syslog over\n"
 	      "UDP, TCP and TLS, the local syslog socket (formats json, syslog,\n"
-	      "cef, pcap). Waits for `plumwall apply` when nothing is pinned yet.\n"
-	      "SIGHUP reopens files and reloads the sinks; SIGTERM delivers what\n"
+	      "cef, pcap). Waits for `plumwall apply` when nothing is pinned yet.\n",
+	      out);
+	fprintf(out,
+		"In nft mode (apply --mode nft) the drop and audit events come from\n"
+		"nflog group %u, bound at start.\n",
+		PW_NFLOG_GROUP);
+	fputs("SIGHUP reopens files and reloads the sinks; SIGTERM delivers what\n"
 	      "is queued (at most 5 s) and exits.\n"
 	      "\n"
 	      "Options:\n"
-	      "  -c, --config FILE  configuration file (default " PW_CONFIG_PATH ")\n"
+	      "  -c, --config FILE  configuration file (default " PW_CONFIG_PATH
+	      ")\n"
 	      "  -h, --help         this help\n"
 	      "  -V, --version      print the version\n"
 	      "\n"
@@ -187,7 +202,8 @@ static int logd_apply_sinks(struct logd *d, const struct pw_config *cfg)
 	}
 	for (i = 0; i < lg->n_sinks; i++) {
 		for (j = 0; j < n_old; j++)
-			if (!kept[j] && logd_sink_same(old[j], &lg->sinks[i], &g))
+			if (!kept[j] &&
+			    logd_sink_same(old[j], &lg->sinks[i], &g))
 				break;
 		if (j < n_old) {
 			kept[j] = true;
@@ -196,7 +212,8 @@ static int logd_apply_sinks(struct logd *d, const struct pw_config *cfg)
 		}
 		ret = logd_sink_start(&lg->sinks[i], &g, &set[i]);
 		if (ret) {
-			fprintf(stderr, "plumwall-logd: sink %s: cannot start: %s\n",
+			fprintf(stderr,
+				"plumwall-logd: sink %s: cannot start: %s\n",
 				lg->sinks[i].name,
 				ret == -EOPNOTSUPP ?
 					"format not supported by this build" :
@@ -240,6 +257,80 @@ static void logd_rb_unregister(struct logd *d)
 	d->rb_epfd = -1;
 }
 
+/* Does the state document say nft mode runs? Its events come from the
+ * nflog group then, and no ring buffer is pinned. */
+static bool logd_engine_nft(void)
+{
+	json_t *st = NULL;
+	bool nft;
+
+	if (fw_rt_state_read(&st))
+		return false;
+	nft = !strcmp(json_string_value(json_object_get(st, "engine")) ?: "",
+		      "nft");
+	json_decref(st);
+	return nft;
+}
+
+/* Say once per switch to nft mode where its events come from. The
+ * document is parsed again only when it was replaced or rewritten (it
+ * holds every name of up to 8 generations: not for every tick). */
+static void logd_nft_check(struct logd *d)
+{
+	struct stat st;
+	uint64_t key = 0;
+
+	if (!stat(FW_RT_STATE, &st))
+		key = (uint64_t)st.st_ino * 1000003ULL ^
+		      (uint64_t)st.st_mtim.tv_sec * 1000000000ULL ^
+		      (uint64_t)st.st_mtim.tv_nsec;
+	if (key == d->state_key)
+		return;
+	d->state_key = key;
+	if (!key || !logd_engine_nft()) {
+		d->nft_said = false;
+		return;
+	}
+	if (d->nft_said)
+		return;
+	d->nft_said = true;
+	d->waiting_said = true; /* no ring buffer to wait for */
+	if (d->nf_fd >= 0)
+		fprintf(stderr,
+			"plumwall-logd: nft mode: reading events from nflog group %u\n",
+			PW_NFLOG_GROUP);
+	else
+		fprintf(stderr,
+			"plumwall-logd: nft mode runs, but nflog group %u is not bound: its events are not read\n",
+			PW_NFLOG_GROUP);
+	logd_names_cache_refresh(&d->rd.names, FW_RT_STATE);
+}
+
+/* Bind the nflog group (at start: it needs CAP_NET_ADMIN); a failure
+ * leaves the ring buffer's events, and is said. */
+static void logd_nflog_start(struct logd *d)
+{
+	struct epoll_event ee = { .events = EPOLLIN };
+	int ret;
+
+	ret = logd_nflog_open(&d->nf, PW_NFLOG_GROUP);
+	if (!ret) {
+		ee.data.fd = logd_nflog_fd(&d->nf);
+		if (epoll_ctl(d->epfd, EPOLL_CTL_ADD, ee.data.fd, &ee))
+			ret = -errno;
+	}
+	if (ret) {
+		fprintf(stderr,
+			"plumwall-logd: warning: cannot bind nflog group %u (%s): nft mode's events will not be read\n",
+			PW_NFLOG_GROUP,
+			ret == -EBUSY ? "another process has it" :
+					strerror(-ret));
+		logd_nflog_close(&d->nf);
+		return;
+	}
+	d->nf_fd = ee.data.fd;
+}
+
 /* Open (or reopen) the pinned ring buffer; 0, -ENOENT (not pinned yet),
  * or another error. */
 static int logd_rb_check(struct logd *d)
@@ -247,6 +338,7 @@ static int logd_rb_check(struct logd *d)
 	struct epoll_event ee = { .events = EPOLLIN };
 	int ret;
 
+	logd_nft_check(d);
 	if (!logd_reader_stale(&d->rd, FW_RT_MAPS))
 		return 0;
 	if (d->rd.map_fd >= 0) {
@@ -254,7 +346,8 @@ static int logd_rb_check(struct logd *d)
 		logd_reader_consume(&d->rd);
 		logd_rb_unregister(d);
 		logd_reader_close(&d->rd);
-		fprintf(stderr, "plumwall-logd: the datapath pinned at %s changed\n",
+		fprintf(stderr,
+			"plumwall-logd: the datapath pinned at %s changed\n",
 			FW_RT_DIR);
 	}
 	ret = logd_reader_open(&d->rd, FW_RT_MAPS);
@@ -264,7 +357,8 @@ static int logd_rb_check(struct logd *d)
 				"plumwall-logd: nothing pinned at %s yet: waiting for `plumwall apply`\n",
 				FW_RT_DIR);
 		else if (ret != -ENOENT)
-			fprintf(stderr, "plumwall-logd: cannot open %s/pw_events: %s\n",
+			fprintf(stderr,
+				"plumwall-logd: cannot open %s/pw_events: %s\n",
 				FW_RT_MAPS, strerror(-ret));
 		d->waiting_said = true;
 		return ret;
@@ -291,7 +385,8 @@ static void logd_watch_state(struct logd *d)
 
 static void logd_inotify(struct logd *d)
 {
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[4096]
+		__attribute__((aligned(__alignof__(struct inotify_event))));
 	const struct inotify_event *ie;
 	bool state = false;
 	ssize_t n;
@@ -300,14 +395,14 @@ static void logd_inotify(struct logd *d)
 	while ((n = read(d->inofd, buf, sizeof(buf))) > 0) {
 		for (p = buf; p < buf + n; p += sizeof(*ie) + ie->len) {
 			ie = (const struct inotify_event *)p;
-			if (ie->mask & (IN_IGNORED | IN_DELETE_SELF |
-					IN_MOVE_SELF))
+			if (ie->mask &
+			    (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
 				d->ino_wd = -1; /* re-added on a tick */
 			if (ie->len && !strcmp(ie->name, "state.json"))
 				state = true;
 		}
 	}
-	if (state && d->rd.map_fd >= 0)
+	if (state && (d->rd.map_fd >= 0 || d->nf_fd >= 0))
 		logd_names_cache_refresh(&d->rd.names, FW_RT_STATE);
 }
 
@@ -315,7 +410,8 @@ static void logd_inotify(struct logd *d)
 
 /*
  * Everything privileged is done: the ring buffer needs CAP_BPF to open,
- * sinks need nothing special. Drop every capability (effective,
+ * the nflog group CAP_NET_ADMIN to bind (bound before this, once: logd
+ * cannot rebind it later), sinks need nothing special. Drop every capability (effective,
  * permitted, inheritable, and the bounding set) and forbid gaining new
  * ones. logd keeps uid 0, so it can still open what root owns with mode
  * 0700/0600 (the pins, the state file, /var/log) and reopen the pinned
@@ -372,7 +468,8 @@ static void logd_reload(struct logd *d)
 	struct pw_config *cfg;
 
 	logd_notify("RELOADING=1");
-	fprintf(stderr, "plumwall-logd: SIGHUP: reloading %s\n", d->config_path);
+	fprintf(stderr, "plumwall-logd: SIGHUP: reloading %s\n",
+		d->config_path);
 	if (logd_load_config(d->config_path, &cfg)) {
 		fprintf(stderr,
 			"plumwall-logd: %s refused: the running sinks are kept (files reopened)\n",
@@ -382,7 +479,8 @@ static void logd_reload(struct logd *d)
 		goto out;
 	}
 	if (logd_paths(cfg)) {
-		fprintf(stderr, "plumwall-logd: pin path %s refused: kept the running configuration\n",
+		fprintf(stderr,
+			"plumwall-logd: pin path %s refused: kept the running configuration\n",
 			cfg->pin_path);
 		pw_config_free(cfg);
 		goto out;
@@ -412,6 +510,13 @@ static void logd_report(const struct logd *d)
 		(unsigned long long)d->rd.events,
 		(unsigned long long)d->rd.kernel_lost,
 		(unsigned long long)d->rd.gap_lost);
+	if (d->nf_fd >= 0)
+		fprintf(stderr,
+			"plumwall-logd: nflog group %u: %llu events, %llu lost (%llu overruns), %llu refused messages\n",
+			PW_NFLOG_GROUP, (unsigned long long)d->nf.events,
+			(unsigned long long)d->nf.lost,
+			(unsigned long long)d->nf.overruns,
+			(unsigned long long)d->nf.bad);
 	for (i = 0; i < d->rd.n_sinks; i++) {
 		logd_sink_stats(d->rd.sinks[i], &st);
 		fprintf(stderr,
@@ -447,6 +552,8 @@ static int logd_run(struct logd *d)
 
 			if (fd == d->rb_epfd) {
 				logd_reader_consume(&d->rd);
+			} else if (fd == d->nf_fd) {
+				logd_nflog_consume(&d->nf, &d->rd);
 			} else if (fd == d->timerfd) {
 				if (read(fd, &ticks, sizeof(ticks)) < 0)
 					continue;
@@ -466,9 +573,11 @@ static int logd_run(struct logd *d)
 		}
 	}
 
-	/* Stop: what the ring buffer holds, then the sinks drain. */
+	/* Stop: what the ring buffer and the group hold, then the sinks
+	 * drain. */
 	logd_notify("STOPPING=1");
 	logd_reader_consume(&d->rd);
+	logd_nflog_consume(&d->nf, &d->rd);
 	deadline = logd_now_ns() + LOGD_DRAIN_NS;
 	for (i = 0; i < (int)d->rd.n_sinks; i++)
 		logd_sink_stop(d->rd.sinks[i], deadline);
@@ -508,8 +617,8 @@ static int logd_setup(struct logd *d)
 	signal(SIGPIPE, SIG_IGN); /* a closed TLS connection: EPIPE */
 	d->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	d->epfd = epoll_create1(EPOLL_CLOEXEC);
-	d->timerfd = timerfd_create(CLOCK_MONOTONIC,
-				    TFD_CLOEXEC | TFD_NONBLOCK);
+	d->timerfd =
+		timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK);
 	d->inofd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
 	if (d->sigfd < 0 || d->epfd < 0 || d->timerfd < 0 || d->inofd < 0)
 		return -errno;
@@ -535,9 +644,14 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct logd d = { .config_path = PW_CONFIG_PATH, .ino_wd = -1,
-			  .rb_epfd = -1, .epfd = -1, .sigfd = -1,
-			  .timerfd = -1, .inofd = -1 };
+	struct logd d = { .config_path = PW_CONFIG_PATH,
+			  .ino_wd = -1,
+			  .rb_epfd = -1,
+			  .nf_fd = -1,
+			  .epfd = -1,
+			  .sigfd = -1,
+			  .timerfd = -1,
+			  .inofd = -1 };
 	static char prog[] = "plumwall-logd";
 	int c, ret, status;
 
@@ -562,7 +676,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "plumwall-logd: unexpected argument '%s'\n"
+		fprintf(stderr,
+			"plumwall-logd: unexpected argument '%s'\n"
 			"Try 'plumwall-logd --help'.\n",
 			argv[optind]);
 		return LOGD_EXIT_USAGE;
@@ -572,11 +687,13 @@ int main(int argc, char **argv)
 	(void)setvbuf(stderr, NULL, _IOLBF, 0);
 
 	logd_reader_init(&d.rd);
+	logd_nflog_init(&d.nf);
 	if (logd_load_config(d.config_path, &d.cfg))
 		return LOGD_EXIT_REFUSED;
 	ret = logd_paths(d.cfg);
 	if (ret) {
-		fprintf(stderr, "plumwall-logd: pin path or PLUMWALL_RUN_DIR: %s\n",
+		fprintf(stderr,
+			"plumwall-logd: pin path or PLUMWALL_RUN_DIR: %s\n",
 			strerror(-ret));
 		status = LOGD_EXIT_REFUSED;
 		goto out;
@@ -589,6 +706,7 @@ int main(int argc, char **argv)
 		status = LOGD_EXIT_STATE;
 		goto out;
 	}
+	logd_nflog_start(&d);
 	ret = logd_rb_check(&d);
 	if (ret && ret != -ENOENT) {
 		status = LOGD_EXIT_STATE;
@@ -601,7 +719,8 @@ int main(int argc, char **argv)
 	logd_watch_state(&d);
 	ret = logd_drop_privileges();
 	if (ret)
-		fprintf(stderr, "plumwall-logd: warning: cannot drop capabilities: %s\n",
+		fprintf(stderr,
+			"plumwall-logd: warning: cannot drop capabilities: %s\n",
 			strerror(-ret));
 	fprintf(stderr, "plumwall-logd: %zu sink%s running\n", d.rd.n_sinks,
 		d.rd.n_sinks == 1 ? "" : "s");
@@ -614,6 +733,7 @@ out:
 	}
 	free(d.rd.sinks);
 	logd_reader_close(&d.rd);
+	logd_nflog_close(&d.nf);
 	pw_config_free(d.cfg);
 	return status;
 }

@@ -557,6 +557,35 @@ struct pw_trace {
 };
 _Static_assert(sizeof(struct pw_trace) == 24, "pw_trace layout");
 
+/* ---- events of nft mode (NFLOG) -------------------------------------------- */
+
+/*
+ * nft mode (fw/nft.c) has no ring buffer: the table logs a packet with
+ * `log group PW_NFLOG_GROUP prefix "..."` and plumwall-logd reads the
+ * group over nfnetlink_log (logging/logd_nflog.c), making a struct
+ * pw_event of each message. The group is one constant, 0x7077 ("pw"),
+ * far from the small numbers people give their own NFLOG rules.
+ *
+ * The prefix (NFULA_PREFIX, at most PW_NFLOG_PREFIX_MAX characters)
+ * carries what the packet itself does not:
+ *
+ *   pw1:GENERATION:TENANT:RULE:VERDICT
+ *
+ * decimal policy generation and tenant id; RULE the decimal rule id, or
+ * "d" for the tenant's default (reason default; a rule id means reason
+ * policy); VERDICT one letter: 'd' deny, 'r' reject, 'a' audit. E.g.
+ * "pw1:7:1:12:d" is rule 12 denying a packet of tenant 1 under policy
+ * generation 7. Anything else in the group is not plumwall's and is
+ * refused (counted, never turned into an event).
+ */
+#define PW_NFLOG_GROUP 28791U
+#define PW_NFLOG_MAGIC "pw1"
+#define PW_NFLOG_PREFIX_MAX 127
+#define PW_NFLOG_RULE_DEFAULT 'd'
+#define PW_NFLOG_VERDICT_DENY 'd'
+#define PW_NFLOG_VERDICT_REJECT 'r'
+#define PW_NFLOG_VERDICT_AUDIT 'a'
+
 /* ---- events (ring buffer pw_events) --------------------------------------- */
 
 struct pw_event {
