@@ -3143,53 +3143,72 @@ static void fw_nft_delete(struct fw_nft_batch *b,
 #undef FW_NFT_PICK
 }
 
-enum fw_nft_step {
-	FW_NFT_STEP_LOAD, /* 1. the new generation @gen beside the others */
-	FW_NFT_STEP_SWITCH, /* 2. the base chain to @gen */
-	FW_NFT_STEP_DROP_OLD, /* 3. every generation of @l (not @gen) */
-	FW_NFT_STEP_UNDO, /* 1 undone: @gen in @l, a listing after 1 */
-};
-
-/* One batch of a replacement, to generation @gen; @l lists the table. */
-static int fw_nft_step(enum fw_nft_step step, uint32_t gen,
-		       const struct fw_nft_listing *l,
-		       const struct fw_nft_plan *p,
-		       const struct fw_nft_count *counts)
+/* A batch of a replacement to generation @gen, begun; @genid: refused
+ * unless the ruleset is still at that generation id (0: unchecked). */
+static void fw_nft_step_begin(struct fw_nft_batch *b, uint32_t gen,
+			      const uint32_t *genid)
 {
-	struct fw_nft_batch b = {};
-	size_t begun;
-	int ret;
-
-	snprintf(b.pfx, sizeof(b.pfx), "g%u_", gen);
-	/* 1 is built from the listing: only onto the ruleset it lists */
-	b.check_genid = step == FW_NFT_STEP_LOAD;
-	b.genid = l->genid;
-	fw_nft_begin(&b);
-	begun = b.len;
-	switch (step) {
-	case FW_NFT_STEP_LOAD:
-		if (!l->table)
-			fw_nft_table_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-		if (!l->base)
-			fw_nft_chain(&b, FW_NFT_CHAIN, true);
-		fw_nft_build(&b, p, counts);
-		break;
-	case FW_NFT_STEP_SWITCH:
-		fw_nft_dispatch(&b);
-		break;
-	case FW_NFT_STEP_DROP_OLD:
-	case FW_NFT_STEP_UNDO:
-		fw_nft_delete(&b, l,
-			      step == FW_NFT_STEP_UNDO ? (int64_t)gen : -1);
-		if (b.len == begun && !b.err) {
-			free(b.buf);
-			return 0; /* nothing to delete */
-		}
-		break;
+	memset(b, 0, sizeof(*b));
+	snprintf(b->pfx, sizeof(b->pfx), "g%u_", gen);
+	if (genid) {
+		b->check_genid = true;
+		b->genid = *genid;
 	}
-	ret = fw_nft_run(&b);
-	free(b.buf);
+	fw_nft_begin(b);
+}
+
+static int fw_nft_step_send(struct fw_nft_batch *b)
+{
+	int ret = fw_nft_run(b);
+
+	free(b->buf);
 	return ret;
+}
+
+/* 1. the new generation @gen beside the others (and the table and its
+ * base chain when @l has none); built from the listing @l, so only onto
+ * the ruleset it lists. */
+static int fw_nft_step_load(uint32_t gen, const struct fw_nft_listing *l,
+			    const struct fw_nft_plan *p,
+			    const struct fw_nft_count *counts)
+{
+	struct fw_nft_batch b;
+
+	fw_nft_step_begin(&b, gen, &l->genid);
+	if (!l->table)
+		fw_nft_table_msg(&b, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	if (!l->base)
+		fw_nft_chain(&b, FW_NFT_CHAIN, true);
+	fw_nft_build(&b, p, counts);
+	return fw_nft_step_send(&b);
+}
+
+/* 2. the base chain to generation @gen */
+static int fw_nft_step_switch(uint32_t gen)
+{
+	struct fw_nft_batch b;
+
+	fw_nft_step_begin(&b, gen, NULL);
+	fw_nft_dispatch(&b);
+	return fw_nft_step_send(&b);
+}
+
+/* 3. the objects @l lists of generation @gen (-1: of every generation),
+ * when there are any: the old ones after a switch, or the new one
+ * (a listing after 1) when the switch failed. */
+static int fw_nft_step_delete(const struct fw_nft_listing *l, int64_t gen)
+{
+	struct fw_nft_batch b;
+	size_t begun;
+
+	fw_nft_step_begin(&b, 0, NULL);
+	begun = b.len;
+	fw_nft_delete(&b, l, gen);
+	if (b.len == begun && !b.err) {
+		free(b.buf);
+		return 0;
+	}
+	return fw_nft_step_send(&b);
 }
 
 void (*fw_nft_test_listed)(void);
@@ -3212,28 +3231,28 @@ again:
 	gen = l.max_gen + 1;
 	if (l.live >= (int64_t)gen)
 		gen = (uint32_t)l.live + 1;
-	ret = fw_nft_step(FW_NFT_STEP_LOAD, gen, &l, p, counts);
+	ret = fw_nft_step_load(gen, &l, p, counts);
 	if (ret == -ERESTART && ++tries < FW_NFT_LOAD_TRIES) {
 		fw_nft_listing_free(&l);
 		goto again;
 	}
 	if (ret)
 		goto out;
-	ret = fw_nft_step(FW_NFT_STEP_SWITCH, gen, &l, NULL, NULL);
+	ret = fw_nft_step_switch(gen);
 	if (ret) {
 		/* The running generation still judges: the new one goes
 		 * (the table too, when 1 made it). */
 		if (!l.table) {
 			fw_nft_remove();
 		} else if (!fw_nft_list(&now)) {
-			fw_nft_step(FW_NFT_STEP_UNDO, gen, &now, NULL, NULL);
+			fw_nft_step_delete(&now, gen);
 			fw_nft_listing_free(&now);
 		}
 		goto out;
 	}
 	/* The old generations: a failure leaves objects nothing reaches,
 	 * which the next replacement deletes. */
-	fw_nft_step(FW_NFT_STEP_DROP_OLD, gen, &l, NULL, NULL);
+	fw_nft_step_delete(&l, -1);
 out:
 	fw_nft_listing_free(&l);
 	return ret;
