@@ -8,8 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 
 #include <linux/netfilter/nfnetlink.h>
@@ -214,56 +212,6 @@ static struct nlmsghdr *fw_ct_msg(char *buf, uint16_t type, uint16_t flags,
 	return nlh;
 }
 
-/* A dump's answers come in buffers of up to 32 KiB (the kernel sizes
- * them after the reader's buffer). */
-#define FW_CT_RECV_SIZE 32768
-
-/* Send @nlh, then @cb for every answer until the kernel's last. */
-static int fw_ct_talk(const struct nlmsghdr *nlh, mnl_cb_t cb, void *data)
-{
-	struct timeval tv = { .tv_sec = 30 };
-	struct mnl_socket *nl;
-	uint32_t portid;
-	char *buf;
-	ssize_t n;
-	int ret;
-
-	buf = malloc(FW_CT_RECV_SIZE);
-	if (!buf)
-		return -ENOMEM;
-	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl) {
-		ret = -errno;
-		goto out_buf;
-	}
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
-		   sizeof(tv));
-	portid = mnl_socket_get_portid(nl);
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	do {
-		n = mnl_socket_recvfrom(nl, buf, FW_CT_RECV_SIZE);
-		if (n < 0) {
-			ret = -errno;
-			goto out;
-		}
-		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, cb,
-				 data);
-	} while (ret > 0);
-	ret = ret < 0 ? -errno : 0;
-out:
-	mnl_socket_close(nl);
-out_buf:
-	free(buf);
-	return ret;
-}
-
 int fw_ct_flows(fw_ct_flow_fn fn, void *ctx)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
@@ -274,7 +222,7 @@ int fw_ct_flows(fw_ct_flow_fn fn, void *ctx)
 	/* AF_UNSPEC: the entries of every family */
 	nlh = fw_ct_msg(buf, IPCTNL_MSG_CT_GET, NLM_F_DUMP, AF_UNSPEC,
 			(uint32_t)time(NULL));
-	ret = fw_ct_talk(nlh, fw_ct_entry_cb, &w);
+	ret = fw_nft_request(nlh, fw_ct_entry_cb, &w);
 	/* a stop by @fn is its answer, not a failure of the walk */
 	return w.ret ? w.ret : ret;
 }
@@ -317,5 +265,5 @@ int fw_ct_delete(const struct fw_ct_flow *f)
 	mnl_attr_nest_end(nlh, tuple);
 	/* this entry, not a later one of the same tuple */
 	mnl_attr_put_u32(nlh, CTA_ID, htonl(f->id));
-	return fw_ct_talk(nlh, NULL, NULL);
+	return fw_nft_request(nlh, NULL, NULL);
 }

@@ -2676,37 +2676,52 @@ int fw_nft_remove(void)
 	return ret;
 }
 
-/* A request that is not a batch (GET): @fn for each answer. */
-static int fw_nft_get(char *buf, struct nlmsghdr *nlh, mnl_cb_t fn, void *ctx)
-{
-	struct mnl_socket *nl;
-	uint32_t portid, seq = nlh->nlmsg_seq;
-	int ret;
-	ssize_t n;
+/* A dump's answers come in buffers of up to 32 KiB (the kernel sizes
+ * them after the reader's buffer). */
+#define FW_NFT_RECV_SIZE 32768
 
+int fw_nft_request(const struct nlmsghdr *nlh, mnl_cb_t fn, void *ctx)
+{
+	struct timeval tv = { .tv_sec = 30 };
+	struct mnl_socket *nl;
+	uint32_t portid;
+	char *buf;
+	ssize_t n;
+	int ret;
+
+	buf = malloc(FW_NFT_RECV_SIZE);
+	if (!buf)
+		return -ENOMEM;
 	nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!nl)
-		return -errno;
+	if (!nl) {
+		ret = -errno;
+		goto out_buf;
+	}
 	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		ret = -errno;
 		goto out;
 	}
+	setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tv,
+		   sizeof(tv));
 	portid = mnl_socket_get_portid(nl);
 	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
 		ret = -errno;
 		goto out;
 	}
 	do {
-		n = mnl_socket_recvfrom(nl, buf, MNL_SOCKET_BUFFER_SIZE);
+		n = mnl_socket_recvfrom(nl, buf, FW_NFT_RECV_SIZE);
 		if (n < 0) {
 			ret = -errno;
 			goto out;
 		}
-		ret = mnl_cb_run(buf, (size_t)n, seq, portid, fn, ctx);
+		ret = mnl_cb_run(buf, (size_t)n, nlh->nlmsg_seq, portid, fn,
+				 ctx);
 	} while (ret > 0);
 	ret = ret < 0 ? -errno : 0;
 out:
 	mnl_socket_close(nl);
+out_buf:
+	free(buf);
 	return ret;
 }
 
@@ -2731,7 +2746,7 @@ int fw_nft_present(void)
 				    NLM_F_ACK, (uint32_t)time(NULL));
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
-	ret = fw_nft_get(buf, nlh, fw_nft_present_cb, &found);
+	ret = fw_nft_request(nlh, fw_nft_present_cb, &found);
 	if (ret == -ENOENT)
 		return 0;
 	return ret ? ret : found;
@@ -2956,7 +2971,7 @@ static int fw_nft_list_live(struct fw_nft_listing *l)
 				    (uint32_t)time(NULL));
 	nftnl_rule_nlmsg_build_payload(nlh, r);
 	nftnl_rule_free(r);
-	ret = fw_nft_get(buf, nlh, fw_nft_list_rule_cb, l);
+	ret = fw_nft_request(nlh, fw_nft_list_rule_cb, l);
 	return ret == -ENOENT ? 0 : ret;
 }
 
@@ -2980,7 +2995,7 @@ static int fw_nft_genid(uint32_t *genid)
 
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, NLM_F_ACK,
 				    (uint32_t)time(NULL));
-	return fw_nft_get(buf, nlh, fw_nft_genid_cb, genid);
+	return fw_nft_request(nlh, fw_nft_genid_cb, genid);
 }
 
 /* Everything the table holds; all empty when there is no table. The
@@ -3016,7 +3031,7 @@ static int fw_nft_list(struct fw_nft_listing *l)
 				    NLM_F_DUMP | NLM_F_ACK,
 				    (uint32_t)time(NULL));
 	nftnl_chain_nlmsg_build_payload(nlh, c);
-	ret = fw_nft_get(buf, nlh, fw_nft_list_chain_cb, l) ?: l->err;
+	ret = fw_nft_request(nlh, fw_nft_list_chain_cb, l) ?: l->err;
 	if (ret)
 		goto out;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, FW_NFT_TABLE);
@@ -3024,7 +3039,7 @@ static int fw_nft_list(struct fw_nft_listing *l)
 				    NLM_F_DUMP | NLM_F_ACK,
 				    (uint32_t)time(NULL));
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	ret = fw_nft_get(buf, nlh, fw_nft_list_set_cb, l) ?: l->err;
+	ret = fw_nft_request(nlh, fw_nft_list_set_cb, l) ?: l->err;
 	if (ret)
 		goto out;
 	nftnl_obj_set_str(o, NFTNL_OBJ_TABLE, FW_NFT_TABLE);
@@ -3032,7 +3047,7 @@ static int fw_nft_list(struct fw_nft_listing *l)
 				    NLM_F_DUMP | NLM_F_ACK,
 				    (uint32_t)time(NULL));
 	nftnl_obj_nlmsg_build_payload(nlh, o);
-	ret = fw_nft_get(buf, nlh, fw_nft_list_obj_cb, l) ?: l->err;
+	ret = fw_nft_request(nlh, fw_nft_list_obj_cb, l) ?: l->err;
 	if (ret)
 		goto out;
 	ret = fw_nft_list_live(l);
@@ -3352,6 +3367,6 @@ int fw_nft_counters(fw_nft_counter_fn fn, void *ctx)
 				    (uint32_t)time(NULL));
 	nftnl_obj_nlmsg_build_payload(nlh, o);
 	nftnl_obj_free(o);
-	ret = fw_nft_get(buf, nlh, fw_nft_counter_cb, &c);
+	ret = fw_nft_request(nlh, fw_nft_counter_cb, &c);
 	return ret ? ret : c.err;
 }

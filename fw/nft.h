@@ -208,6 +208,13 @@ int fw_nft_load(const struct fw_nft_plan *p, const struct fw_nft_count *counts);
  * ruleset changed in between: the load lists again). */
 extern void (*fw_nft_test_listed)(void);
 
+/* A request to netfilter's netlink that is not a batch (a GET, a
+ * conntrack delete): @fn (may be NULL) for each answer, until the kernel's
+ * last. Its own socket; at most 30 s for each answer. */
+struct nlmsghdr;
+int fw_nft_request(const struct nlmsghdr *nlh,
+		   int (*fn)(const struct nlmsghdr *nlh, void *ctx), void *ctx);
+
 /* Delete the table: -ENOENT when there is none. */
 int fw_nft_remove(void);
 
