@@ -976,8 +976,6 @@ static int fw_apply_nft_prepare(const char *prog, const char *path,
 }
 
 struct fw_apply_nft_carry {
-	const json_t *old_rules; /* the running state's "rules" */
-	json_t *by_name; /* rule name -> old id */
 	struct fw_nft_count *old; /* by old id */
 	uint32_t n_old;
 };
@@ -996,47 +994,35 @@ static int fw_apply_nft_count(char kind, uint32_t rule_id, uint64_t packets,
 
 /*
  * The counters of the running table, by the new policy's rule ids: a rule
- * keeps its counts across applies as long as it keeps its name (as in
- * the BPF datapath). NULL when there is nothing to carry.
+ * keeps its counts across applies as long as it keeps its identity
+ * (tenant and name, counters.h), as in the BPF datapath. NULL when there
+ * is nothing to carry.
  */
 static struct fw_nft_count *fw_apply_nft_carry(const json_t *old,
 					       const json_t *st, uint32_t n_new)
 {
 	struct fw_apply_nft_carry k = {};
 	struct fw_nft_count *out = NULL;
-	const json_t *v, *w;
-	size_t i, j;
+	long *map = NULL;
+	size_t i, n_map = 0;
 
 	if (!old || !n_new)
 		return NULL;
-	k.n_old = (uint32_t)json_array_size(json_object_get(old, "rules"));
+	if (fw_ctr_rule_map(st, old, &map, &n_map))
+		return NULL;
+	k.n_old = (uint32_t)n_map;
 	k.old = calloc(k.n_old + 1, sizeof(*k.old));
 	out = calloc(n_new, sizeof(*out));
 	if (!k.old || !out || fw_nft_counters(fw_apply_nft_count, &k))
 		goto fail;
-	json_array_foreach(json_object_get(st, "rules"), i, v) {
-		const char *name =
-			json_string_value(json_object_get(v, "name"));
-		json_int_t id = json_integer_value(json_object_get(v, "id"));
-
-		if (!name || id < 0 || (uint32_t)id >= n_new)
-			continue;
-		json_array_foreach(json_object_get(old, "rules"), j, w) {
-			json_int_t oid =
-				json_integer_value(json_object_get(w, "id"));
-
-			if (oid >= 0 && (uint32_t)oid < k.n_old &&
-			    !strcmp(json_string_value(json_object_get(w, "name")) ?:
-					    "",
-				    name)) {
-				out[id] = k.old[oid];
-				break;
-			}
-		}
-	}
+	for (i = 0; i < n_map; i++)
+		if (map[i] >= 0 && (uint32_t)map[i] < n_new)
+			out[map[i]] = k.old[i];
+	free(map);
 	free(k.old);
 	return out;
 fail:
+	free(map);
 	free(k.old);
 	free(out);
 	return NULL;

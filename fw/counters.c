@@ -3,6 +3,7 @@
  * fw_ctr: counters that outlive applies, and durations. See counters.h.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -32,7 +33,9 @@ static void fw_ctr_ids_free(struct fw_ctr_ids *ids)
 	free(ids->keys);
 }
 
-static int fw_ctr_ids_build(struct fw_ctr_ids *ids, const json_t *table)
+/* @ids of @table; its rules only when @with_rules (the tenants always). */
+static int fw_ctr_ids_build(struct fw_ctr_ids *ids, const json_t *table,
+			    bool with_rules)
 {
 	const json_t *arr, *v;
 	const char *name, *tenant;
@@ -44,7 +47,7 @@ static int fw_ctr_ids_build(struct fw_ctr_ids *ids, const json_t *table)
 	memset(ids, 0, sizeof(*ids));
 	pw_strmap_init(&ids->rules);
 	pw_strmap_init(&ids->tenants);
-	arr = json_object_get(table, "rules");
+	arr = with_rules ? json_object_get(table, "rules") : NULL;
 	json_array_foreach(arr, i, v) {
 		name = json_string_value(json_object_get(v, "name"));
 		tenant = json_string_value(json_object_get(v, "tenant"));
@@ -91,17 +94,38 @@ out:
 	return ret;
 }
 
-/* The rule id in @ids of the rule @v of another table, -1 if none. */
-static long fw_ctr_ids_rule(const struct fw_ctr_ids *ids, const json_t *v)
+/*
+ * Two tables whose rules are the same (the same object, as the state
+ * shares a table of names between generations, or equal): every rule
+ * keeps its id, and nothing need be looked up by name. A replace that
+ * only edits ports or addresses is this case.
+ */
+static bool fw_ctr_same_rules(const json_t *a, const json_t *b)
+{
+	json_t *ra = json_object_get(a, "rules"),
+	       *rb = json_object_get(b, "rules");
+
+	return ra && rb && (ra == rb || json_equal(ra, rb));
+}
+
+/* The rule id in @ids of the rule @v of another table, -1 if none; @same:
+ * the tables' rules are the same (fw_ctr_same_rules()), @ids has none. */
+static long fw_ctr_ids_rule(const struct fw_ctr_ids *ids, bool same,
+			    const json_t *v)
 {
 	const char *name = json_string_value(json_object_get(v, "name"));
 	const char *tenant = json_string_value(json_object_get(v, "tenant"));
+	json_int_t id;
 	char buf[256];
 	int len;
 	void *p;
 
 	if (!name || !*name)
 		return -1;
+	if (same) {
+		id = json_integer_value(json_object_get(v, "id"));
+		return id >= 0 && id < LONG_MAX ? (long)id : -1;
+	}
 	len = snprintf(buf, sizeof(buf), "%s/%s", tenant ? tenant : "", name);
 	if (len < 0 || (size_t)len >= sizeof(buf))
 		return -1;
@@ -303,6 +327,7 @@ int fw_ctr_add_slot(struct fw_ctr *c, const json_t *to, const json_t *from,
 		    const struct pw_tenant_counter *tenants,
 		    size_t n_tenant_ids, const struct fw_ctr_clock *clk)
 {
+	bool same = fw_ctr_same_rules(to, from);
 	struct fw_ctr_ids ids;
 	const json_t *v;
 	json_int_t id;
@@ -310,14 +335,14 @@ int fw_ctr_add_slot(struct fw_ctr *c, const json_t *to, const json_t *from,
 	size_t i;
 	int ret;
 
-	ret = fw_ctr_ids_build(&ids, to);
+	ret = fw_ctr_ids_build(&ids, to, !same);
 	if (ret)
 		return ret;
 	json_array_foreach(json_object_get(from, "rules"), i, v) {
 		id = json_integer_value(json_object_get(v, "id"));
 		if (id < 0 || (size_t)id >= n_rules || !rules[id].packets)
 			continue;
-		dst = fw_ctr_ids_rule(&ids, v);
+		dst = fw_ctr_ids_rule(&ids, same, v);
 		if (dst < 0 || (size_t)dst >= c->n_rules)
 			continue;
 		fw_ctr_merge_rule(&c->rules[dst], rules[id].packets,
@@ -345,6 +370,7 @@ int fw_ctr_add_slot(struct fw_ctr *c, const json_t *to, const json_t *from,
 int fw_ctr_carry(struct fw_ctr *out, const json_t *to, const struct fw_ctr *old,
 		 const json_t *from, int64_t now)
 {
+	bool same = fw_ctr_same_rules(to, from);
 	struct fw_ctr_ids ids;
 	const json_t *v;
 	json_int_t id;
@@ -355,7 +381,7 @@ int fw_ctr_carry(struct fw_ctr *out, const json_t *to, const struct fw_ctr *old,
 	ret = fw_ctr_init(out, to, now);
 	if (ret)
 		return ret;
-	ret = fw_ctr_ids_build(&ids, to);
+	ret = fw_ctr_ids_build(&ids, to, !same);
 	if (ret) {
 		fw_ctr_free(out);
 		return ret;
@@ -364,7 +390,7 @@ int fw_ctr_carry(struct fw_ctr *out, const json_t *to, const struct fw_ctr *old,
 		id = json_integer_value(json_object_get(v, "id"));
 		if (id < 0 || (size_t)id >= old->n_rules)
 			continue;
-		dst = fw_ctr_ids_rule(&ids, v);
+		dst = fw_ctr_ids_rule(&ids, same, v);
 		if (dst >= 0 && (size_t)dst < out->n_rules)
 			out->rules[dst] = old->rules[id];
 	}
@@ -375,6 +401,36 @@ int fw_ctr_carry(struct fw_ctr *out, const json_t *to, const struct fw_ctr *old,
 			&ids, json_string_value(json_object_get(v, "name")));
 		if (dst >= 0 && (size_t)dst < out->n_tenants)
 			out->tenants[dst] = old->tenants[i];
+	}
+	fw_ctr_ids_free(&ids);
+	return 0;
+}
+
+int fw_ctr_rule_map(const json_t *to, const json_t *from, long **map, size_t *n)
+{
+	bool same = fw_ctr_same_rules(to, from);
+	struct fw_ctr_ids ids;
+	const json_t *v;
+	json_int_t id;
+	size_t i;
+	int ret;
+
+	*n = fw_ctr_rule_ids(from);
+	*map = malloc((*n ? *n : 1) * sizeof(**map));
+	if (!*map)
+		return -ENOMEM;
+	for (i = 0; i < *n; i++)
+		(*map)[i] = -1;
+	ret = fw_ctr_ids_build(&ids, to, !same);
+	if (ret) {
+		free(*map);
+		*map = NULL;
+		return ret;
+	}
+	json_array_foreach(json_object_get(from, "rules"), i, v) {
+		id = json_integer_value(json_object_get(v, "id"));
+		if (id >= 0 && (size_t)id < *n)
+			(*map)[id] = fw_ctr_ids_rule(&ids, same, v);
 	}
 	fw_ctr_ids_free(&ids);
 	return 0;

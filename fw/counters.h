@@ -97,6 +97,12 @@ int fw_ctr_add_slot(struct fw_ctr *c, const json_t *to, const json_t *from,
 int fw_ctr_carry(struct fw_ctr *out, const json_t *to, const struct fw_ctr *old,
 		 const json_t *from, int64_t now);
 
+/*
+ * The rule ids of table @to by rule id of table @from (*@n of them,
+ * malloc'd into *@map): -1 where @to has no rule of that identity.
+ */
+int fw_ctr_rule_map(const json_t *to, const json_t *from, long **map,
+		    size_t *n);
 /* Tenant ids of @table: one past the largest (arrays by tenant id). */
 size_t fw_ctr_tenant_ids(const json_t *table);
 

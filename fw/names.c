@@ -226,7 +226,9 @@ int fw_names_set_load(struct fw_names_set *set, const char *path)
 	doc = json_load_file(path, 0, &jerr);
 	if (!doc)
 		return access(path, F_OK) ? -ENOENT : -EBADMSG;
-	ret = fw_names_set_read(set, doc);
+	ret = fw_names_resolve(doc);
+	if (!ret)
+		ret = fw_names_set_read(set, doc);
 	json_decref(doc);
 	return ret;
 }
@@ -352,18 +354,53 @@ static json_t *fw_names_extract(const json_t *src)
 	return t;
 }
 
+/*
+ * Rule tables equal to the new generation's @cur are made that very
+ * object, so that the state document names them once (the writer puts
+ * "rules_of" in their place, fw_names_resolve() undoes it): a replace
+ * that keeps every rule's name, the usual edit, then writes and reads
+ * one table of rule names instead of two; at 100,000 rules that is 5 MB
+ * less to write twice and parse once per apply. @t is private to the new
+ * document (a copy where it was shared with the old one); @old_rules,
+ * compared once (@old_eq), is what most tables of the old state share.
+ */
+static json_t *fw_names_share_rules(json_t *t, json_t *cur,
+				    const json_t *old_rules, int old_eq)
+{
+	const json_t *r = json_object_get(t, "rules");
+	json_t *c;
+
+	if (!cur || !r || r == cur)
+		return t;
+	if (r == old_rules ? !old_eq : !json_equal((json_t *)r, cur))
+		return t;
+	c = json_copy(t); /* shallow: the members stay shared */
+	json_decref(t);
+	if (c && json_object_set(c, "rules", cur)) {
+		json_decref(c);
+		c = NULL;
+	}
+	return c;
+}
+
 int fw_names_history(json_t *doc, const json_t *old,
 		     int (*keep)(uint32_t generation, void *ctx), void *ctx)
 {
 	json_t *prev = json_array(), *t;
-	const json_t *v;
+	json_t *cur = json_object_get(doc, "rules");
+	const json_t *v, *old_rules = NULL;
+	int old_eq = 0;
 	size_t i;
 	int ret = 0;
 
 	if (!prev)
 		return -ENOMEM;
 	if (old && json_is_integer(json_object_get(old, "generation"))) {
-		t = fw_names_extract(old);
+		old_rules = json_object_get(old, "rules");
+		old_eq = cur && old_rules &&
+			 json_equal((json_t *)old_rules, cur);
+		t = fw_names_share_rules(fw_names_extract(old), cur, old_rules,
+					 old_eq);
 		if (!t || json_array_append_new(prev, t)) {
 			ret = -ENOMEM;
 			goto out;
@@ -376,7 +413,9 @@ int fw_names_history(json_t *doc, const json_t *old,
 					  json_object_get(v, "generation")),
 				  ctx))
 				continue;
-			if (json_array_append(prev, (json_t *)v)) {
+			t = fw_names_share_rules(json_incref((json_t *)v), cur,
+						 old_rules, old_eq);
+			if (!t || json_array_append_new(prev, t)) {
 				ret = -ENOMEM;
 				goto out;
 			}
@@ -387,6 +426,27 @@ int fw_names_history(json_t *doc, const json_t *old,
 out:
 	json_decref(prev);
 	return ret;
+}
+
+int fw_names_resolve(json_t *doc)
+{
+	json_t *rules = json_object_get(doc, "rules"), *v, *of;
+	size_t i;
+
+	json_array_foreach(json_object_get(doc, "previous"), i, v) {
+		of = json_object_get(v, "rules_of");
+		if (!of)
+			continue;
+		/* only the top level's table is ever referred to */
+		if (!rules || json_object_get(v, "rules") ||
+		    !json_is_integer(of) ||
+		    !json_equal(of, json_object_get(doc, "generation")))
+			return -EBADMSG;
+		if (json_object_set(v, "rules", rules) ||
+		    json_object_del(v, "rules_of"))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 const json_t *fw_names_table(const json_t *doc, uint32_t generation)

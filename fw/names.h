@@ -116,6 +116,14 @@ int fw_names_write(json_t *doc, const struct policy *pol,
 int fw_names_history(json_t *doc, const json_t *old,
 		     int (*keep)(uint32_t generation, void *ctx), void *ctx);
 
+/*
+ * After reading a state document from its file: a "previous" table whose
+ * rule names are the running generation's was written with "rules_of":
+ * GENERATION in place of its "rules" (fw_names_history() shares them);
+ * give it back its "rules". -EBADMSG: a reference to anything else.
+ */
+int fw_names_resolve(json_t *doc);
+
 /* The table of @generation in state @doc (the top level or a "previous"
  * entry), NULL if not there. */
 const json_t *fw_names_table(const json_t *doc, uint32_t generation);

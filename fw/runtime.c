@@ -26,6 +26,7 @@
 
 #include <plumwall/fs.h>
 
+#include "names.h"
 #include "runtime.h"
 
 /* tc handle and priority of our clsact filter ("pw"). */
@@ -603,6 +604,12 @@ static int fw_rt_load_json(const char *path, json_t **doc)
 	*doc = json_loadb(buf, done, 0, &err);
 	if (!*doc)
 		ret = -EBADMSG;
+	else
+		ret = fw_names_resolve(*doc);
+	if (ret) {
+		json_decref(*doc);
+		*doc = NULL;
+	}
 out:
 	free(buf);
 	if (fd >= 0)
@@ -635,6 +642,12 @@ int fw_rt_state_read(json_t **doc)
 struct fw_rt_wbuf {
 	int fd;
 	int err;
+	/* A state document's own rule table, which tables of older
+	 * generations below it share when their names are the same: written
+	 * once, the others as "rules_of": its generation (names.h
+	 * fw_names_resolve()). */
+	const json_t *rules;
+	json_int_t rules_gen;
 	size_t used;
 	char data[64 * 1024];
 };
@@ -789,9 +802,16 @@ static void fw_rt_put(struct fw_rt_wbuf *w, const json_t *v, int depth)
 			if (i++)
 				fw_rt_wbuf_add(w, ",", 1);
 			key = json_object_iter_key(it);
+			item = json_object_iter_value(it);
+			if (depth && item == w->rules &&
+			    !strcmp(key, "rules")) {
+				fw_rt_wbuf_add(w, "\"rules_of\":", 11);
+				fw_rt_put_int(w, w->rules_gen);
+				continue;
+			}
 			fw_rt_put_str(w, NULL, key, strlen(key));
 			fw_rt_wbuf_add(w, ":", 1);
-			fw_rt_put(w, json_object_iter_value(it), depth + 1);
+			fw_rt_put(w, item, depth + 1);
 		}
 		fw_rt_wbuf_add(w, "}", 1);
 		break;
@@ -836,6 +856,13 @@ int fw_rt_json_write(const json_t *doc, int fd)
 	w->fd = fd;
 	w->err = 0;
 	w->used = 0;
+	w->rules = NULL;
+	w->rules_gen = 0;
+	if (json_is_integer(json_object_get(doc, "generation"))) {
+		w->rules = json_object_get(doc, "rules");
+		w->rules_gen =
+			json_integer_value(json_object_get(doc, "generation"));
+	}
 	fw_rt_put(w, doc, 0);
 	fw_rt_wbuf_flush(w);
 	ret = w->err;

@@ -13,7 +13,13 @@
 
 #include <linux/types.h>
 
+#include <plumwall/shared.h>
+#include <stdlib.h>
+#include <unistd.h>
+
 #include "fw/counters.h"
+#include "fw/names.h"
+#include "fw/runtime.h"
 #include "fixtures.h"
 
 static json_t *parse(const char *text)
@@ -246,6 +252,170 @@ START_TEST(test_tenant_ids)
 }
 END_TEST
 
+/* Rule ids of one table by those of another: by tenant and name (the
+ * global "g" is not acme's "g"), -1 for a rule the other lacks; equal
+ * tables map every id to itself. */
+START_TEST(test_rule_map)
+{
+	json_t *t1 = parse(g1), *t2 = parse(g2), *t1b = parse(g1);
+	size_t n;
+	long *map;
+
+	ck_assert_int_eq(fw_ctr_rule_map(t2, t1, &map, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(map[0], 0);
+	ck_assert_int_eq(map[1], 3);
+	ck_assert_int_eq(map[2], -1);
+	free(map);
+	ck_assert_int_eq(fw_ctr_rule_map(t1, t2, &map, &n), 0);
+	ck_assert_uint_eq(n, 5);
+	ck_assert_int_eq(map[0], 0);
+	ck_assert_int_eq(map[1], -1);
+	ck_assert_int_eq(map[2], -1);
+	ck_assert_int_eq(map[3], 1);
+	ck_assert_int_eq(map[4], -1);
+	free(map);
+	json_object_set_new(t1b, "generation", json_integer(9));
+	ck_assert_int_eq(fw_ctr_rule_map(t1b, t1, &map, &n), 0);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_int_eq(map[0], 0);
+	ck_assert_int_eq(map[1], 1);
+	ck_assert_int_eq(map[2], 2);
+	free(map);
+	json_decref(t1);
+	json_decref(t1b);
+	json_decref(t2);
+}
+END_TEST
+
+/* @doc written by the state writer to a file and read back as the names
+ * of its generations; its text in @text (caller frees). */
+static int names_round_trip(const json_t *doc, struct fw_names_set *set,
+			    char **text)
+{
+	char path[] = "/tmp/test_counters.XXXXXX";
+	int fd = mkstemp(path), ret;
+	FILE *f;
+	long len;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(fw_rt_json_write(doc, fd), 0);
+	close(fd);
+	f = fopen(path, "r");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	len = ftell(f);
+	rewind(f);
+	*text = calloc(1, (size_t)len + 1);
+	ck_assert_uint_eq(fread(*text, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	ret = fw_names_set_load(set, path);
+	unlink(path);
+	return ret;
+}
+
+static int keep_all(uint32_t generation, void *ctx)
+{
+	(void)generation;
+	(void)ctx;
+	return 1;
+}
+
+static size_t count_of(const char *hay, const char *needle)
+{
+	size_t n = 0;
+
+	for (; (hay = strstr(hay, needle)); hay++)
+		n++;
+	return n;
+}
+
+/*
+ * A replace that keeps every rule's name writes the table of rule names
+ * once: the older generation's table refers to it ("rules_of") and reads
+ * back whole. One whose names differ keeps its own table; a reference to
+ * anything but the running generation is refused.
+ */
+START_TEST(test_names_shared_rules)
+{
+	json_t *old = parse(g1), *doc = parse(g1), *doc2 = parse(g2);
+	struct fw_names_set set;
+	const json_t *prev;
+	char *text;
+
+	json_object_set_new(old, "layout_version",
+			    json_integer(PW_LAYOUT_VERSION));
+	json_object_set_new(doc, "layout_version",
+			    json_integer(PW_LAYOUT_VERSION));
+	json_object_set_new(doc, "generation", json_integer(7));
+	json_object_set_new(doc2, "layout_version",
+			    json_integer(PW_LAYOUT_VERSION));
+
+	/* the same names: shared, written once */
+	ck_assert_int_eq(fw_names_history(doc, old, NULL, NULL), 0);
+	prev = json_array_get(json_object_get(doc, "previous"), 0);
+	ck_assert_ptr_eq(json_object_get(prev, "rules"),
+			 json_object_get(doc, "rules"));
+	/* the old state's own table is left alone */
+	ck_assert_ptr_ne(json_object_get(old, "rules"),
+			 json_object_get(doc, "rules"));
+	ck_assert_int_eq(names_round_trip(doc, &set, &text), 0);
+	ck_assert_uint_eq(count_of(text, "\"spare\""), 1);
+	ck_assert_uint_eq(count_of(text, "\"rules_of\":7"), 1);
+	ck_assert_uint_eq(set.n, 2);
+	ck_assert_uint_eq(set.gen[1]->generation, 1);
+	ck_assert_uint_eq(set.gen[1]->n_rules, 3);
+	ck_assert_str_eq(fw_names_rule(set.gen[1], 2)->name, "spare");
+	ck_assert_str_eq(fw_names_rule(set.gen[1], 1)->tenant, "acme");
+	fw_names_set_clear(&set);
+	free(text);
+
+	/* and again one generation later: both older tables refer to it */
+	json_object_set_new(old, "generation", json_integer(8));
+	ck_assert_int_eq(fw_names_history(old, doc, keep_all, NULL), 0);
+	ck_assert_int_eq(names_round_trip(old, &set, &text), 0);
+	ck_assert_uint_eq(count_of(text, "\"spare\""), 1);
+	ck_assert_uint_eq(count_of(text, "\"rules_of\":8"), 2);
+	ck_assert_uint_eq(set.n, 3);
+	ck_assert_uint_eq(set.gen[1]->generation, 7);
+	ck_assert_uint_eq(set.gen[2]->generation, 1);
+	ck_assert_str_eq(fw_names_rule(set.gen[2], 2)->name, "spare");
+	fw_names_set_clear(&set);
+	free(text);
+
+	/* other names: each table its own */
+	ck_assert_int_eq(fw_names_history(doc2, doc, NULL, NULL), 0);
+	prev = json_array_get(json_object_get(doc2, "previous"), 0);
+	ck_assert_ptr_ne(json_object_get(prev, "rules"),
+			 json_object_get(doc2, "rules"));
+	ck_assert_int_eq(names_round_trip(doc2, &set, &text), 0);
+	ck_assert_ptr_null(strstr(text, "rules_of"));
+	ck_assert_uint_eq(count_of(text, "\"spare\""), 1);
+	ck_assert_uint_eq(count_of(text, "\"spare2\""), 1);
+	ck_assert_str_eq(fw_names_rule(set.gen[1], 2)->name, "spare");
+	ck_assert_str_eq(fw_names_rule(set.gen[0], 4)->name, "spare2");
+	fw_names_set_clear(&set);
+	free(text);
+
+	/* a reference to another generation, or beside a table: refused */
+	prev = json_array_get(json_object_get(doc2, "previous"), 0);
+	json_object_del((json_t *)prev, "rules");
+	json_object_set_new((json_t *)prev, "rules_of", json_integer(7));
+	ck_assert_int_eq(fw_names_resolve(doc2), -EBADMSG);
+	json_object_set_new((json_t *)prev, "rules_of", json_integer(2));
+	ck_assert_int_eq(fw_names_resolve(doc2), 0);
+	ck_assert_ptr_eq(json_object_get(prev, "rules"),
+			 json_object_get(doc2, "rules"));
+	ck_assert_ptr_null(json_object_get(prev, "rules_of"));
+	json_object_set_new((json_t *)prev, "rules_of", json_integer(2));
+	ck_assert_int_eq(fw_names_resolve(doc2), -EBADMSG);
+
+	json_decref(old);
+	json_decref(doc);
+	json_decref(doc2);
+}
+END_TEST
+
 static Suite *counters_suite(void)
 {
 	Suite *s = suite_create("counters");
@@ -256,6 +426,8 @@ static Suite *counters_suite(void)
 	tcase_add_test(tc, test_add_nothing);
 	tcase_add_test(tc, test_state_round_trip);
 	tcase_add_test(tc, test_tenant_ids);
+	tcase_add_test(tc, test_names_shared_rules);
+	tcase_add_test(tc, test_rule_map);
 	suite_add_tcase(s, tc);
 	return s;
 }
