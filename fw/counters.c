@@ -222,6 +222,10 @@ int fw_ctr_read(struct fw_ctr *c, const json_t *state)
 		if (i >= c->n_rules)
 			break;
 		r = &c->rules[i];
+		if (json_is_integer(v)) { /* never hit: its start only */
+			r->since = (int64_t)json_integer_value(v);
+			continue;
+		}
 		r->packets = (uint64_t)fw_ctr_int(v, 0);
 		r->bytes = (uint64_t)fw_ctr_int(v, 1);
 		r->first_hit = fw_ctr_int(v, 2);
@@ -259,11 +263,17 @@ json_t *fw_ctr_json(const struct fw_ctr *c, int64_t prev_generation)
 		err |= json_object_set_new(doc, "prev_generation",
 					   json_integer(prev_generation));
 	/* Arrays, not objects: the document holds one per rule, and a
-	 * 100,000-rule policy should not cost megabytes of key names. */
+	 * 100,000-rule policy should not cost megabytes of key names. A
+	 * rule never hit, most of a large policy, is its start alone. */
 	arr = json_array();
 	for (i = 0; i < c->n_rules; i++) {
 		const struct fw_ctr_rule *r = &c->rules[i];
 
+		if (!r->packets && !r->bytes && !r->first_hit && !r->last_hit) {
+			err |= json_array_append_new(
+				arr, json_integer((json_int_t)r->since));
+			continue;
+		}
 		row = json_pack("[IIIII]", (json_int_t)r->packets,
 				(json_int_t)r->bytes, (json_int_t)r->first_hit,
 				(json_int_t)r->last_hit, (json_int_t)r->since);

@@ -208,10 +208,17 @@ START_TEST(test_state_round_trip)
 		c.rules[i] = (struct fw_ctr_rule){ i + 1, 100 * (i + 1),
 						   1000 + (int64_t)i,
 						   2000 + (int64_t)i, 10 };
+	/* never hit: written as its start alone */
+	c.rules[1] = (struct fw_ctr_rule){ 0, 0, 0, 0, 55 };
 	c.tenants[1].default_drops.packets = 3;
 	c.tenants[1].non_ip_drops.bytes = 42;
 	j = fw_ctr_json(&c, 1);
 	ck_assert_ptr_nonnull(j);
+	ck_assert(
+		json_is_array(json_array_get(json_object_get(j, "rules"), 0)));
+	ck_assert_int_eq(json_integer_value(json_array_get(
+				 json_object_get(j, "rules"), 1)),
+			 55);
 	ck_assert_int_eq(
 		json_integer_value(json_object_get(j, "prev_generation")), 1);
 	state = json_deep_copy(t2);
