@@ -1,0 +1,188 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bench_ctfloor - the floor under an established flow's cost: XDP
+ * programs that do nothing but what any connection tracker in the
+ * kernel's hash maps must do per packet, look the flow up and count it,
+ * on an untagged IPv4 TCP frame (tests/bench/bench_ctfloor.c).
+ *
+ *   floor_h16      HASH, 16-byte key (addresses and ports), 8-byte
+ *                  value: the smallest tracker there is;
+ *   floor_lru16    LRU_HASH, the same key, a 64-byte value (one cache
+ *                  line of flow state);
+ *   floor_lru40    LRU_HASH with pw_ct's key and value sizes (40 and 72
+ *                  bytes) and its updates (last seen, packets, bytes);
+ *   floor_ins_empty, floor_ins_full
+ *                  a new flow: one insert of pw_ct's sizes into an empty
+ *                  LRU_HASH, and into a full one (the kernel evicts).
+ *
+ * Not a datapath: it judges nothing and checks only what the verifier
+ * needs. Maps are sized as pw_ct; user space fills them.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+#include <plumwall/shared.h>
+
+#define FLOOR_ENTRIES 262144
+
+/* Ethernet, then IPv4 without options: addresses at 26, ports at 34. */
+#define FLOOR_OFF_ADDRS 26
+#define FLOOR_FRAME_MIN (FLOOR_OFF_ADDRS + 12)
+
+struct floor_key16 {
+	__u32 saddr;
+	__u32 daddr;
+	__u16 sport;
+	__u16 dport;
+	__u32 pad;
+};
+
+struct floor_val64 {
+	__u64 last_seen_ns;
+	__u64 packets;
+	__u64 bytes;
+	__u64 rest[5];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__type(key, struct floor_key16);
+	__type(value, __u64);
+} floor_map_h16 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__type(key, struct floor_key16);
+	__type(value, struct floor_val64);
+} floor_map_lru16 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__type(key, struct pw_ct_key);
+	__type(value, struct pw_ct_val);
+} floor_map_lru40 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__type(key, struct pw_ct_key);
+	__type(value, struct pw_ct_val);
+} floor_map_empty SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__type(key, struct pw_ct_key);
+	__type(value, struct pw_ct_val);
+} floor_map_full SEC(".maps");
+
+static __always_inline int floor_key(struct xdp_md *ctx, struct floor_key16 *k)
+{
+	void *data = (void *)(long)ctx->data;
+	void *end = (void *)(long)ctx->data_end;
+	__u8 *p = data;
+
+	if (data + FLOOR_FRAME_MIN > end)
+		return -1;
+	__builtin_memcpy(k, p + FLOOR_OFF_ADDRS, 12);
+	k->pad = 0;
+	return 0;
+}
+
+SEC("xdp")
+int floor_h16(struct xdp_md *ctx)
+{
+	struct floor_key16 k;
+	__u64 *v;
+
+	if (floor_key(ctx, &k))
+		return XDP_ABORTED;
+	v = bpf_map_lookup_elem(&floor_map_h16, &k);
+	if (!v)
+		return XDP_DROP;
+	__sync_fetch_and_add(v, 1);
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int floor_lru16(struct xdp_md *ctx)
+{
+	struct floor_val64 *v;
+	struct floor_key16 k;
+
+	if (floor_key(ctx, &k))
+		return XDP_ABORTED;
+	v = bpf_map_lookup_elem(&floor_map_lru16, &k);
+	if (!v)
+		return XDP_DROP;
+	v->last_seen_ns = bpf_ktime_get_coarse_ns();
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, ctx->data_end - ctx->data);
+	return XDP_PASS;
+}
+
+static __always_inline int floor_key40(struct xdp_md *ctx, struct pw_ct_key *k)
+{
+	struct floor_key16 k16;
+
+	if (floor_key(ctx, &k16))
+		return -1;
+	k->tenant = 1;
+	k->family = 4;
+	k->proto = 6;
+	k->port_a = k16.sport;
+	k->port_b = k16.dport;
+	__builtin_memcpy(k->addr_a, &k16.saddr, 4);
+	__builtin_memcpy(k->addr_b, &k16.daddr, 4);
+	return 0;
+}
+
+SEC("xdp")
+int floor_lru40(struct xdp_md *ctx)
+{
+	struct pw_ct_key k = {};
+	struct pw_ct_val *v;
+
+	if (floor_key40(ctx, &k))
+		return XDP_ABORTED;
+	v = bpf_map_lookup_elem(&floor_map_lru40, &k);
+	if (!v)
+		return XDP_DROP;
+	v->last_seen_ns = bpf_ktime_get_coarse_ns();
+	__sync_fetch_and_add(&v->packets[0], 1);
+	__sync_fetch_and_add(&v->bytes[0], ctx->data_end - ctx->data);
+	return XDP_PASS;
+}
+
+static __always_inline int floor_insert(struct xdp_md *ctx, void *map)
+{
+	struct pw_ct_key k = {};
+	struct pw_ct_val v = {};
+
+	if (floor_key40(ctx, &k))
+		return XDP_ABORTED;
+	v.created_ns = bpf_ktime_get_coarse_ns();
+	v.last_seen_ns = v.created_ns;
+	v.packets[0] = 1;
+	v.bytes[0] = ctx->data_end - ctx->data;
+	if (bpf_map_update_elem(map, &k, &v, BPF_NOEXIST))
+		return XDP_DROP;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int floor_ins_empty(struct xdp_md *ctx)
+{
+	return floor_insert(ctx, &floor_map_empty);
+}
+
+SEC("xdp")
+int floor_ins_full(struct xdp_md *ctx)
+{
+	return floor_insert(ctx, &floor_map_full);
+}
+
+char LICENSE[] SEC("license") = "GPL";
