@@ -233,22 +233,30 @@ fail:
 	return 1;
 }
 
-/* pw_jcache index of a tuple: multiply-xor over its words. */
+/*
+ * pw_jcache index of a tuple: each word times its own odd constant, the
+ * products summed, and the top bits of the sum times another constant
+ * (multiplicative hashing: the top bits of a product depend on every bit
+ * below them). The ten products do not wait for each other; the
+ * multiply-xor chain this replaces did, ten multiplies in a row, and was
+ * a tenth of a denied packet's cost (perf on the hot deny path). Source
+ * and destination words have different constants, so a tuple and its
+ * reverse do not collide by construction.
+ */
 static __always_inline __u32 pw_jc_index(__u32 fill_id, __u32 tenant,
 					 const struct pw_tuple *t)
 {
 	const __u32 *a = (const __u32 *)t->saddr, *b = (const __u32 *)t->daddr;
-	__u32 h = fill_id * 0x9e3779b1U;
-	int i;
+	__u32 h;
 
-	h = (h ^ (tenant | (__u32)t->point << 16)) * 0x85ebca6bU;
-	h = (h ^ ((__u32)t->family | (__u32)t->proto << 8)) * 0xc2b2ae35U;
-#pragma unroll
-	for (i = 0; i < 4; i++) {
-		h = (h ^ a[i]) * 0x9e3779b1U;
-		h = (h ^ b[i]) * 0x85ebca6bU;
-	}
-	return (h ^ h >> 16) & (PW_JCACHE_SLOTS - 1);
+	h = fill_id * 0x9e3779b1U +
+	    (tenant | (__u32)t->point << 16) * 0x85ebca6bU +
+	    ((__u32)t->family | (__u32)t->proto << 8) * 0xc2b2ae35U +
+	    a[0] * 0x27d4eb2fU + a[1] * 0x165667b1U + a[2] * 0xd3a2646dU +
+	    a[3] * 0xfd7046c5U + b[0] * 0xb55a4f09U + b[1] * 0x61c88647U +
+	    b[2] * 0x7feb352dU + b[3] * 0x846ca68bU;
+	_Static_assert(PW_JCACHE_SLOTS == 256, "pw_jc_index takes 8 bits");
+	return (h * 0x2545f491U) >> 24;
 }
 
 /*
