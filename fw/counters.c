@@ -332,90 +332,6 @@ static void fw_ctr_add_counter(struct pw_counter *a, const struct pw_counter *b)
 	a->bytes += b->bytes;
 }
 
-int fw_ctr_add_slot(struct fw_ctr *c, const json_t *to, const json_t *from,
-		    const struct pw_rule_counter *rules, size_t n_rules,
-		    const struct pw_tenant_counter *tenants,
-		    size_t n_tenant_ids, const struct fw_ctr_clock *clk)
-{
-	bool same = fw_ctr_same_rules(to, from);
-	struct fw_ctr_ids ids;
-	const json_t *v;
-	json_int_t id;
-	long dst;
-	size_t i;
-	int ret;
-
-	ret = fw_ctr_ids_build(&ids, to, !same);
-	if (ret)
-		return ret;
-	json_array_foreach(json_object_get(from, "rules"), i, v) {
-		id = json_integer_value(json_object_get(v, "id"));
-		if (id < 0 || (size_t)id >= n_rules || !rules[id].packets)
-			continue;
-		dst = fw_ctr_ids_rule(&ids, same, v);
-		if (dst < 0 || (size_t)dst >= c->n_rules)
-			continue;
-		fw_ctr_merge_rule(&c->rules[dst], rules[id].packets,
-				  rules[id].bytes,
-				  fw_ctr_wall(rules[id].first_ns, clk),
-				  fw_ctr_wall(rules[id].last_ns, clk));
-	}
-	json_array_foreach(json_object_get(from, "tenants"), i, v) {
-		id = json_integer_value(json_object_get(v, "id"));
-		if (id < 0 || (size_t)id >= n_tenant_ids)
-			continue;
-		dst = fw_ctr_ids_tenant(
-			&ids, json_string_value(json_object_get(v, "name")));
-		if (dst < 0 || (size_t)dst >= c->n_tenants)
-			continue;
-		fw_ctr_add_counter(&c->tenants[dst].default_drops,
-				   &tenants[id].default_drops);
-		fw_ctr_add_counter(&c->tenants[dst].non_ip_drops,
-				   &tenants[id].non_ip_drops);
-	}
-	fw_ctr_ids_free(&ids);
-	return 0;
-}
-
-int fw_ctr_carry(struct fw_ctr *out, const json_t *to, const struct fw_ctr *old,
-		 const json_t *from, int64_t now)
-{
-	bool same = fw_ctr_same_rules(to, from);
-	struct fw_ctr_ids ids;
-	const json_t *v;
-	json_int_t id;
-	long dst;
-	size_t i;
-	int ret;
-
-	ret = fw_ctr_init(out, to, now);
-	if (ret)
-		return ret;
-	ret = fw_ctr_ids_build(&ids, to, !same);
-	if (ret) {
-		fw_ctr_free(out);
-		return ret;
-	}
-	json_array_foreach(json_object_get(from, "rules"), i, v) {
-		id = json_integer_value(json_object_get(v, "id"));
-		if (id < 0 || (size_t)id >= old->n_rules)
-			continue;
-		dst = fw_ctr_ids_rule(&ids, same, v);
-		if (dst >= 0 && (size_t)dst < out->n_rules)
-			out->rules[dst] = old->rules[id];
-	}
-	json_array_foreach(json_object_get(from, "tenants"), i, v) {
-		if (i >= old->n_tenants)
-			break;
-		dst = fw_ctr_ids_tenant(
-			&ids, json_string_value(json_object_get(v, "name")));
-		if (dst >= 0 && (size_t)dst < out->n_tenants)
-			out->tenants[dst] = old->tenants[i];
-	}
-	fw_ctr_ids_free(&ids);
-	return 0;
-}
-
 int fw_ctr_rule_map(const json_t *to, const json_t *from, long **map, size_t *n)
 {
 	bool same = fw_ctr_same_rules(to, from);
@@ -444,6 +360,90 @@ int fw_ctr_rule_map(const json_t *to, const json_t *from, long **map, size_t *n)
 	}
 	fw_ctr_ids_free(&ids);
 	return 0;
+}
+
+int fw_ctr_add_slot(struct fw_ctr *c, const json_t *to, const json_t *from,
+		    const struct pw_rule_counter *rules, size_t n_rules,
+		    const struct pw_tenant_counter *tenants,
+		    size_t n_tenant_ids, const struct fw_ctr_clock *clk)
+{
+	struct fw_ctr_ids ids;
+	size_t i, n_map;
+	const json_t *v;
+	json_int_t id;
+	long dst, *map;
+	int ret;
+
+	ret = fw_ctr_rule_map(to, from, &map, &n_map);
+	if (ret)
+		return ret;
+	for (i = 0; i < n_map && i < n_rules; i++) {
+		dst = map[i];
+		if (!rules[i].packets || dst < 0 || (size_t)dst >= c->n_rules)
+			continue;
+		fw_ctr_merge_rule(&c->rules[dst], rules[i].packets,
+				  rules[i].bytes,
+				  fw_ctr_wall(rules[i].first_ns, clk),
+				  fw_ctr_wall(rules[i].last_ns, clk));
+	}
+	free(map);
+	ret = fw_ctr_ids_build(&ids, to, false);
+	if (ret)
+		return ret;
+	json_array_foreach(json_object_get(from, "tenants"), i, v) {
+		id = json_integer_value(json_object_get(v, "id"));
+		if (id < 0 || (size_t)id >= n_tenant_ids)
+			continue;
+		dst = fw_ctr_ids_tenant(
+			&ids, json_string_value(json_object_get(v, "name")));
+		if (dst < 0 || (size_t)dst >= c->n_tenants)
+			continue;
+		fw_ctr_add_counter(&c->tenants[dst].default_drops,
+				   &tenants[id].default_drops);
+		fw_ctr_add_counter(&c->tenants[dst].non_ip_drops,
+				   &tenants[id].non_ip_drops);
+	}
+	fw_ctr_ids_free(&ids);
+	return 0;
+}
+
+int fw_ctr_carry(struct fw_ctr *out, const json_t *to, const struct fw_ctr *old,
+		 const json_t *from, int64_t now)
+{
+	struct fw_ctr_ids ids;
+	size_t i, n_map;
+	const json_t *v;
+	long dst, *map;
+	int ret;
+
+	ret = fw_ctr_init(out, to, now);
+	if (ret)
+		return ret;
+	ret = fw_ctr_rule_map(to, from, &map, &n_map);
+	if (ret)
+		goto fail;
+	for (i = 0; i < n_map && i < old->n_rules; i++) {
+		dst = map[i];
+		if (dst >= 0 && (size_t)dst < out->n_rules)
+			out->rules[dst] = old->rules[i];
+	}
+	free(map);
+	ret = fw_ctr_ids_build(&ids, to, false);
+	if (ret)
+		goto fail;
+	json_array_foreach(json_object_get(from, "tenants"), i, v) {
+		if (i >= old->n_tenants)
+			break;
+		dst = fw_ctr_ids_tenant(
+			&ids, json_string_value(json_object_get(v, "name")));
+		if (dst >= 0 && (size_t)dst < out->n_tenants)
+			out->tenants[dst] = old->tenants[i];
+	}
+	fw_ctr_ids_free(&ids);
+	return 0;
+fail:
+	fw_ctr_free(out);
+	return ret;
 }
 
 /* ---- durations ----------------------------------------------------------- */
