@@ -1252,6 +1252,73 @@ static uint32_t fw_nft_set(struct fw_nft_batch *b,
 
 /* Elements go into @pending, flushed as NEWSETELEM every
  * FW_NFT_ELEMS_PER_MSG. */
+/*
+ * Elements per shape map at most. A bigger map is split into parts of
+ * this size, looked up one after the other: their elements do not overlap, so at most one part answers.
+ * Why: the kernel's set type for concatenated intervals (pipapo)
+ * reallocates and copies its lookup table on every element a transaction
+ * inserts, so loading a map of n elements costs n^2: a one-tenant policy
+ * of 10,000 rules with maps of 28,000 elements took 88 s of kernel time
+ * to load. PLUMWALL_NFT_MAP_PART overrides it (engines.sh splits every
+ * map with it).
+ */
+#define FW_NFT_MAP_PART 4096
+
+static uint64_t fw_nft_map_part(void)
+{
+	const char *v = getenv("PLUMWALL_NFT_MAP_PART");
+	char *end;
+	unsigned long long n;
+
+	if (!v || !*v)
+		return FW_NFT_MAP_PART;
+	errno = 0;
+	n = strtoull(v, &end, 10);
+	return *end || errno || !n ? FW_NFT_MAP_PART : n;
+}
+
+/* The parts of one shape map: their names (the first is the map's own
+ * name, the others NAME_pK) and set ids. */
+struct fw_nft_parts {
+	uint32_t n;
+	char (*name)[48];
+	uint32_t *id;
+};
+
+static void fw_nft_parts_free(struct fw_nft_parts *ps)
+{
+	free(ps->name);
+	free(ps->id);
+	memset(ps, 0, sizeof(*ps));
+}
+
+/* A new part of map @base in @ps, its set created by definition @d
+ * (whose name becomes the part's). -ENOMEM when out of memory. */
+static int fw_nft_part_new(struct fw_nft_batch *b, struct fw_nft_parts *ps,
+			   const char *base, struct fw_nft_setdef *d)
+{
+	char(*name)[48];
+	uint32_t *id;
+
+	name = realloc(ps->name, (ps->n + 1) * sizeof(*ps->name));
+	if (name)
+		ps->name = name;
+	id = realloc(ps->id, (ps->n + 1) * sizeof(*ps->id));
+	if (id)
+		ps->id = id;
+	if (!name || !id)
+		return -ENOMEM;
+	if (ps->n)
+		snprintf(ps->name[ps->n], sizeof(ps->name[ps->n]), "%s_p%u",
+			 base, ps->n);
+	else
+		snprintf(ps->name[0], sizeof(ps->name[0]), "%s", base);
+	d->name = ps->name[ps->n];
+	ps->id[ps->n] = fw_nft_set(b, d);
+	ps->n++;
+	return 0;
+}
+
 struct fw_nft_elems {
 	struct fw_nft_batch *b;
 	/* not NULL: each element becomes a rule of this chain instead */
@@ -1260,6 +1327,12 @@ struct fw_nft_elems {
 	uint32_t id;
 	struct nftnl_set *pending;
 	uint32_t n;
+	/* not NULL: the map is split into parts of part_max elements,
+	 * named after base (fw_nft_shape_map()); d is then ours to name */
+	struct fw_nft_parts *ps;
+	const char *base;
+	struct fw_nft_setdef *dw;
+	uint64_t part_max, in_part;
 };
 
 static void fw_nft_elems_flush(struct fw_nft_elems *e)
@@ -1286,6 +1359,16 @@ static struct nftnl_set_elem *fw_nft_elem(struct fw_nft_elems *e)
 
 	if (e->n >= FW_NFT_ELEMS_PER_MSG)
 		fw_nft_elems_flush(e);
+	if (e->ps && e->in_part >= e->part_max) {
+		fw_nft_elems_flush(e);
+		if (fw_nft_part_new(e->b, e->ps, e->base, e->dw)) {
+			e->b->err = e->b->err ?: -ENOMEM;
+			return NULL;
+		}
+		e->id = e->ps->id[e->ps->n - 1];
+		e->in_part = 0;
+	}
+	e->in_part++;
 	if (!e->pending)
 		e->pending = fw_nft_set_new(e->b, e->d, e->id);
 	el = e->pending ? nftnl_set_elem_alloc() : NULL;
@@ -1914,15 +1997,35 @@ static int fw_nft_key_family(const struct fw_nft_tenant *t,
 	return -1;
 }
 
-/* A shape map of tenant @t named @name: the elements of the @n keys
- * @keys of family @fam (keys of no family go in every map), key layout
- * @ls. Returns the set id. */
-static uint32_t fw_nft_shape_map(struct fw_nft_batch *b,
-				 const struct fw_nft_plan *p,
-				 const struct fw_nft_tenant *t,
-				 const char *name,
-				 const struct fw_nft_key *const *keys,
-				 uint32_t n, unsigned int ls, unsigned int fam)
+/* The elements key @k of shape @s makes in family @fam's map. */
+static uint64_t fw_nft_key_elem_count(const struct fw_nft_tenant *t,
+				      const struct fw_nft_key *k,
+				      unsigned int s, unsigned int fam)
+{
+	int f = fw_nft_key_family(t, k);
+	uint64_t n = 1;
+	unsigned int d;
+
+	if (f >= 0 && (unsigned int)f != fam)
+		return 0;
+	for (d = 0; d < 2; d++)
+		if (!(s & (1U << d)))
+			n *= fw_nft_cls_count(t->addr_start, t->n_addr_cls,
+					      k->cls[d]);
+	if (!(s & FW_NFT_SVC_ANY))
+		n *= fw_nft_cls_count(t->svc_start, t->n_svc_cls, k->cls[2]);
+	return n;
+}
+
+/* A shape map of tenant @t named @name, in parts (@ps, empty on entry;
+ * FW_NFT_MAP_PART): the elements of the @n keys @keys of family @fam
+ * (keys of no family go in every map), key layout @ls. */
+static void fw_nft_shape_map(struct fw_nft_batch *b,
+			     const struct fw_nft_plan *p,
+			     const struct fw_nft_tenant *t, const char *name,
+			     const struct fw_nft_key *const *keys, uint32_t n,
+			     unsigned int ls, unsigned int fam,
+			     struct fw_nft_parts *ps)
 {
 	struct fw_nft_layout l;
 	struct fw_nft_setdef d;
@@ -1931,7 +2034,6 @@ static uint32_t fw_nft_shape_map(struct fw_nft_batch *b,
 
 	fw_nft_layout(ls, fam ? 16 : 4, &l);
 	d = (struct fw_nft_setdef){
-		.name = name,
 		.key_len = l.key_len,
 		.key_type = fw_nft_layout_type(&l),
 		.flags = NFT_SET_INTERVAL | NFT_SET_MAP | NFT_SET_CONCAT,
@@ -1939,8 +2041,19 @@ static uint32_t fw_nft_shape_map(struct fw_nft_batch *b,
 		.concat = l.len,
 		.n_concat = l.n,
 	};
-	el = (struct fw_nft_elems){ .b = b, .d = &d };
-	el.id = fw_nft_set(b, &d);
+	if (fw_nft_part_new(b, ps, name, &d)) {
+		b->err = b->err ?: -ENOMEM;
+		return;
+	}
+	el = (struct fw_nft_elems){
+		.b = b,
+		.d = &d,
+		.id = ps->id[0],
+		.ps = ps,
+		.base = name,
+		.dw = &d,
+		.part_max = fw_nft_map_part(),
+	};
 	for (i = 0; i < n; i++) {
 		int f = fw_nft_key_family(t, keys[i]);
 
@@ -1949,27 +2062,31 @@ static uint32_t fw_nft_shape_map(struct fw_nft_batch *b,
 		fw_nft_key_elems(&el, p, t, keys[i], ls, fam);
 	}
 	fw_nft_elems_flush(&el);
-	return el.id;
 }
 
-/* The lookup rules of one map: one per way of reading the service point
- * the tenant has, or one when the layout has no service. */
+/* The lookup rules of one map, in each of its parts: one per way of
+ * reading the service point the tenant has, or one when the layout has
+ * no service. */
 static void fw_nft_map_rules(struct fw_nft_batch *b, const char *chain,
-			     const char *map, uint32_t id, unsigned int ls,
+			     const struct fw_nft_parts *ps, unsigned int ls,
 			     unsigned int fam, const bool *l4)
 {
 	uint8_t family = fw_nft_shape_family(ls, fam);
 	unsigned int v;
+	uint32_t i;
 
-	if (ls & FW_NFT_SVC_ANY) {
-		fw_nft_shape_rule(b, chain, map, id, ls, family,
-				  FW_NFT_L4_COUNT);
-		return;
+	for (i = 0; i < ps->n; i++) {
+		if (ls & FW_NFT_SVC_ANY) {
+			fw_nft_shape_rule(b, chain, ps->name[i], ps->id[i], ls,
+					  family, FW_NFT_L4_COUNT);
+			continue;
+		}
+		for (v = 0; v < FW_NFT_L4_COUNT; v++)
+			if (l4[v])
+				fw_nft_shape_rule(b, chain, ps->name[i],
+						  ps->id[i], ls, family,
+						  (enum fw_nft_l4)v);
 	}
-	for (v = 0; v < FW_NFT_L4_COUNT; v++)
-		if (l4[v])
-			fw_nft_shape_rule(b, chain, map, id, ls, family,
-					  (enum fw_nft_l4)v);
 }
 
 static void fw_nft_goto_rule(struct fw_nft_batch *b, const char *chain,
@@ -2020,26 +2137,6 @@ static uint64_t fw_nft_inline_max(void)
 	return *end || errno ? FW_NFT_INLINE_MAX : n;
 }
 
-/* The elements key @k of shape @s makes in family @fam's map. */
-static uint64_t fw_nft_key_elem_count(const struct fw_nft_tenant *t,
-				      const struct fw_nft_key *k,
-				      unsigned int s, unsigned int fam)
-{
-	int f = fw_nft_key_family(t, k);
-	uint64_t n = 1;
-	unsigned int d;
-
-	if (f >= 0 && (unsigned int)f != fam)
-		return 0;
-	for (d = 0; d < 2; d++)
-		if (!(s & (1U << d)))
-			n *= fw_nft_cls_count(t->addr_start, t->n_addr_cls,
-					      k->cls[d]);
-	if (!(s & FW_NFT_SVC_ANY))
-		n *= fw_nft_cls_count(t->svc_start, t->n_svc_cls, k->cls[2]);
-	return n;
-}
-
 /* Shapes with a source, in lookup order: in a source class's chain. */
 static const unsigned int fw_nft_src_shapes[4] = { 0, 2, 4, 6 };
 
@@ -2055,10 +2152,11 @@ static void fw_nft_src_chain(struct fw_nft_batch *b,
 			     const struct fw_nft_key *const *const *keys,
 			     const uint32_t *n, const bool *l4)
 {
-	char chain[32], map[3][40];
-	uint32_t id[3] = {}, x, j;
+	struct fw_nft_parts parts[3] = {};
+	char chain[32], map[40];
 	uint64_t elems = 0;
 	unsigned int i, fam;
+	uint32_t x, j;
 
 	x = t->addr_idx[t->addr_start[c]];
 	fam = x < t->n_a4 ? 0 : 1;
@@ -2092,20 +2190,22 @@ static void fw_nft_src_chain(struct fw_nft_batch *b,
 	for (i = 0; i < 3; i++) {
 		if (!n[i])
 			continue;
-		snprintf(map[i], sizeof(map[i]), "t%u_s%u_k%u", t->id, c,
+		snprintf(map, sizeof(map), "t%u_s%u_k%u", t->id, c,
 			 fw_nft_src_shapes[i]);
-		id[i] = fw_nft_shape_map(b, p, t, map[i], keys[i], n[i],
-					 fw_nft_src_shapes[i] | FW_NFT_SRC_ANY,
-					 fam);
+		fw_nft_shape_map(b, p, t, map, keys[i], n[i],
+				 fw_nft_src_shapes[i] | FW_NFT_SRC_ANY, fam,
+				 &parts[i]);
 	}
 	fw_nft_chain(b, chain, false);
 	for (i = 0; i < 3; i++)
 		if (n[i])
-			fw_nft_map_rules(b, chain, map[i], id[i],
+			fw_nft_map_rules(b, chain, &parts[i],
 					 fw_nft_src_shapes[i] | FW_NFT_SRC_ANY,
 					 fam, l4);
 	if (n[3]) /* (src, ANY, ANY): one key at most */
 		fw_nft_goto_rule(b, chain, p, t, keys[3][0]->rule);
+	for (i = 0; i < 3; i++)
+		fw_nft_parts_free(&parts[i]);
 }
 
 /*
@@ -2284,15 +2384,16 @@ static void fw_nft_tenant(struct fw_nft_batch *b, const struct fw_nft_plan *p,
 			anyk[i] = &t->keys[s][i];
 		nfam = (s & FW_NFT_DST_ANY) ? 1 : 2;
 		for (fam = 0; fam < nfam; fam++) {
-			uint32_t id;
+			struct fw_nft_parts parts = {};
 
 			snprintf(map, sizeof(map), "t%u_k%u%s", t->id, s,
 				 nfam == 1 ? "" :
 				 fam	   ? "_6" :
 					     "_4");
-			id = fw_nft_shape_map(b, p, t, map, anyk, t->n_keys[s],
-					      s, fam);
-			fw_nft_map_rules(b, chain, map, id, s, fam, l4);
+			fw_nft_shape_map(b, p, t, map, anyk, t->n_keys[s], s,
+					 fam, &parts);
+			fw_nft_map_rules(b, chain, &parts, s, fam, l4);
+			fw_nft_parts_free(&parts);
 		}
 		free(anyk);
 		anyk = NULL;

@@ -8,7 +8,8 @@
 # TCP SYN, one UDP datagram or one echo request from a source address
 # and port of its own). Every flow goes through the BPF datapath (XDP)
 # and then through nft mode, twice (small source-class chains as rules,
-# the default, and every lookup a map: PLUMWALL_NFT_INLINE_MAX=0), and
+# the default, and every lookup a map, every map split into parts of two
+# elements: PLUMWALL_NFT_INLINE_MAX=0 PLUMWALL_NFT_MAP_PART=2), and
 # what each engine counted for it is
 # compared: the rule whose counter moved, or the tenant's default drops,
 # or nothing (the default allows). Where the two differ the flow is
@@ -116,6 +117,11 @@ run_engine() { # run_engine MODE NAME: one outcome line per flow into $TMP/NAME
 	local f
 	pw apply --mode "$1" "$TMP/random.yaml"
 	check "$2: apply exits 0 ($(tail -1 "$TMP/err"))" test "$RC" = 0
+	if [[ -n ${PLUMWALL_NFT_MAP_PART:-} ]]; then
+		# the maps really are in parts (a second one: _p1)
+		check "$2: maps split into parts" bash -c \
+			"nsenter --net=/var/run/netns/$NSM nft list table inet plumwall | grep -q '_p1 {'"
+	fi
 	counters >"$TMP/prev"
 	: >"$TMP/$2"
 	for f in "${flows[@]}"; do
@@ -131,7 +137,7 @@ for a in 10.99.2.2 10.99.2.40; do
 done
 run_engine xdp xdp
 run_engine nft nft
-PLUMWALL_NFT_INLINE_MAX=0 run_engine nft nft-maps
+PLUMWALL_NFT_INLINE_MAX=0 PLUMWALL_NFT_MAP_PART=2 run_engine nft nft-maps
 
 for e in nft nft-maps; do
 	check "xdp and $e judged $NFLOWS flows" \
