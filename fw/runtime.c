@@ -803,7 +803,8 @@ static void fw_rt_put(struct fw_rt_wbuf *w, const json_t *v, int depth)
 				fw_rt_wbuf_add(w, ",", 1);
 			key = json_object_iter_key(it);
 			item = json_object_iter_value(it);
-			if (depth && item == w->rules &&
+			/* depth 2: an entry of the top level's "previous" */
+			if (depth == 2 && item == w->rules &&
 			    !strcmp(key, "rules")) {
 				fw_rt_wbuf_add(w, "\"rules_of\":", 11);
 				fw_rt_put_int(w, w->rules_gen);

@@ -170,7 +170,11 @@ int fw_rt_state_read(json_t **doc);
 int fw_rt_state_write_tmp(const json_t *doc);
 
 /* @doc in jansson's compact form (JSON_COMPACT) to @fd, through a 64 KiB
- * buffer. Returns 0 or a negative errno (-EINVAL: not serializable). */
+ * buffer, but for one thing: an entry of a state document's "previous"
+ * whose "rules" is the document's own "rules" object is written with
+ * "rules_of": GENERATION instead (names.h, fw_names_resolve(), which
+ * every reader of the state applies). Returns 0 or a negative errno
+ * (-EINVAL: not serializable). */
 int fw_rt_json_write(const json_t *doc, int fd);
 int fw_rt_state_commit(void);
 /* write_tmp + commit: replace state.json (durably, mode 0600). */
