@@ -1250,12 +1250,10 @@ static uint32_t fw_nft_set(struct fw_nft_batch *b,
 	return id;
 }
 
-/* Elements go into @pending, flushed as NEWSETELEM every
- * FW_NFT_ELEMS_PER_MSG. */
 /*
  * Elements per shape map at most. A bigger map is split into parts of
- * this size, looked up one after the other: their elements do not overlap, so at most one part answers.
- * Why: the kernel's set type for concatenated intervals (pipapo)
+ * this size, looked up one after the other: their elements do not
+ * overlap, so at most one part answers. Why: the kernel's set type for concatenated intervals (pipapo)
  * reallocates and copies its lookup table on every element a transaction
  * inserts, so loading a map of n elements costs n^2: a one-tenant policy
  * of 10,000 rules with maps of 28,000 elements took 88 s of kernel time
@@ -1319,6 +1317,8 @@ static int fw_nft_part_new(struct fw_nft_batch *b, struct fw_nft_parts *ps,
 	return 0;
 }
 
+/* Elements go into @pending, flushed as NEWSETELEM every
+ * FW_NFT_ELEMS_PER_MSG. */
 struct fw_nft_elems {
 	struct fw_nft_batch *b;
 	/* not NULL: each element becomes a rule of this chain instead */
