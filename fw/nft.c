@@ -1263,17 +1263,24 @@ static uint32_t fw_nft_set(struct fw_nft_batch *b,
  */
 #define FW_NFT_MAP_PART 4096
 
-static uint64_t fw_nft_map_part(void)
+/* The number in environment variable @name (tests tune the loader with
+ * them), else @dflt: also when it is not a number, or zero and @min is 1. */
+static uint64_t fw_nft_env_u64(const char *name, uint64_t dflt, uint64_t min)
 {
-	const char *v = getenv("PLUMWALL_NFT_MAP_PART");
+	const char *v = getenv(name);
 	char *end;
 	unsigned long long n;
 
 	if (!v || !*v)
-		return FW_NFT_MAP_PART;
+		return dflt;
 	errno = 0;
 	n = strtoull(v, &end, 10);
-	return *end || errno || !n ? FW_NFT_MAP_PART : n;
+	return *end || errno || n < min ? dflt : n;
+}
+
+static uint64_t fw_nft_map_part(void)
+{
+	return fw_nft_env_u64("PLUMWALL_NFT_MAP_PART", FW_NFT_MAP_PART, 1);
 }
 
 /* The parts of one shape map: their names (the first is the map's own
@@ -2127,15 +2134,7 @@ static int fw_nft_key_src_cmp(const void *a, const void *b)
 
 static uint64_t fw_nft_inline_max(void)
 {
-	const char *v = getenv("PLUMWALL_NFT_INLINE_MAX");
-	char *end;
-	unsigned long long n;
-
-	if (!v || !*v)
-		return FW_NFT_INLINE_MAX;
-	errno = 0;
-	n = strtoull(v, &end, 10);
-	return *end || errno ? FW_NFT_INLINE_MAX : n;
+	return fw_nft_env_u64("PLUMWALL_NFT_INLINE_MAX", FW_NFT_INLINE_MAX, 0);
 }
 
 /* Shapes with a source, in lookup order: in a source class's chain. */
