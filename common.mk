@@ -53,12 +53,13 @@ VMLINUX_BTF ?= /sys/kernel/btf/vmlinux
 # libclang-rt-14-dev: libFuzzer and clang's sanitizer runtimes (make fuzz);
 # clang only recommends it, and make deps installs no recommends.
 # time: GNU time, peak memory of a command in the tests (cli.sh).
+# groff-base, man-db: the manual pages rendered and checked (man.sh).
 DEB_PACKAGES := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev \
 		libyaml-dev libjansson-dev libnftnl-dev libmnl-dev \
 		libpcap-dev check pkg-config iproute2 nftables tcpdump jq \
 		libsystemd-dev make gcc netcat-openbsd iputils-ping \
 		libssl-dev rsyslog libclang-rt-14-dev scdoc bash-completion \
-		cppcheck clang-tidy time
+		cppcheck clang-tidy time groff-base man-db
 
 # ---------------------------------------------------------------------------
 # pkg-config modules. PW_PKGS is linked into every user-space binary;
