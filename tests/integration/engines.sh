@@ -95,21 +95,33 @@ counters() {
 	pw stats --json
 	jq -r '(.rules[] | "\(.name) \(.packets)"), "default \([.tenants[].default_drops.packets // 0] | add // 0)"' "$TMP/out"
 }
-send() { # send PROTO SRC DST PORT: one new flow, its first packet
+# send PROTO SRC DST PORT: one new flow, its first packet. Each sender
+# sends before anything can stop it and then waits for an answer (a
+# reject's, a server's) or its own timeout; an outer timeout that could
+# strike before the packet left (0.3 s did, under emulation beside other
+# VMs) would make a flow that moved nothing.
+send() {
 	case $1 in
-	tcp) inc timeout 0.3 nc -z -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
-	# nc waits for an answer (none comes), so the datagram is through
-	# the firewall before the counters are read
-	udp) echo x | inc timeout 0.3 nc -u -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
+	tcp) inc timeout 10 nc -z -n -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
+	udp) echo x | inc timeout 10 nc -u -n -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
 	icmp) inc ping -c 1 -W 0.3 -I "$2" "$3" >/dev/null 2>&1 ;;
 	esac
 	return 0
 }
-# moved_after PREV: the counters that moved since PREV (file), or "-".
+# moved PREV: the counters that moved since PREV (file), or "-". The
+# counters have mostly moved when the sender returns, but they are read
+# again until one moved, for at most SETTLE seconds, so a late one is not
+# taken for the next flow's (only a flow that really moves nothing, under
+# a default allow, waits that long).
+SETTLE=${PLUMWALL_ENGINES_SETTLE:-3}
 moved() {
-	local out
-	counters >"$TMP/now"
-	out=$(join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }' | sort | tr '\n' ' ')
+	local out deadline=$((SECONDS + SETTLE))
+	while :; do
+		counters >"$TMP/now"
+		out=$(join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }' | sort | tr '\n' ' ')
+		[[ -z $out && $SECONDS -lt $deadline ]] || break
+		sleep 0.05
+	done
 	mv "$TMP/now" "$1"
 	echo "${out:--}"
 }
