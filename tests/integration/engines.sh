@@ -95,33 +95,39 @@ counters() {
 	pw stats --json
 	jq -r '(.rules[] | "\(.name) \(.packets)"), "default \([.tenants[].default_drops.packets // 0] | add // 0)"' "$TMP/out"
 }
-# send PROTO SRC DST PORT: one new flow, its first packet. Each sender
-# sends before anything can stop it and then waits for an answer (a
-# reject's, a server's) or its own timeout; an outer timeout that could
-# strike before the packet left (0.3 s did, under emulation beside other
-# VMs) would make a flow that moved nothing.
+# send PROTO SRC DST PORT: one new flow, its first packet, from a sender
+# started in the background (SENDER); moved() stops it once a counter
+# showed the packet judged. Nothing stops a sender before that: an outer
+# timeout of 0.3 s once struck before nc had sent its datagram (under
+# emulation, beside other VMs), and the flow seemed to move nothing.
 send() {
 	case $1 in
-	tcp) inc timeout 10 nc -z -n -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
-	udp) echo x | inc timeout 10 nc -u -n -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 ;;
-	icmp) inc ping -c 1 -W 0.3 -I "$2" "$3" >/dev/null 2>&1 ;;
+	tcp) ip netns exec "$NSC" timeout 10 nc -z -n -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 & ;;
+	udp) echo x | ip netns exec "$NSC" timeout 10 nc -u -n -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 & ;;
+	icmp) ip netns exec "$NSC" ping -c 1 -W 1 -I "$2" "$3" >/dev/null 2>&1 & ;;
 	esac
-	return 0
+	SENDER=$!
 }
-# moved PREV: the counters that moved since PREV (file), or "-". The
-# counters have mostly moved when the sender returns, but they are read
-# again until one moved, for at most SETTLE seconds, so a late one is not
-# taken for the next flow's (only a flow that really moves nothing, under
-# a default allow, waits that long).
+# moved PREV: the counters that moved since PREV (file), or "-". They
+# are read until one moved, for at most SETTLE seconds (only a flow that
+# really moves nothing, under a default allow, waits that long); then the
+# sender is stopped (a denied one would wait for its answer) and the
+# counters are read once more, after it is gone: a SYN it sent again
+# (emulated, a read can take longer than TCP's first retransmission)
+# counts for its own flow, not the next one.
 SETTLE=${PLUMWALL_ENGINES_SETTLE:-3}
 moved() {
 	local out deadline=$((SECONDS + SETTLE))
 	while :; do
 		counters >"$TMP/now"
-		out=$(join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }' | sort | tr '\n' ' ')
+		out=$(join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }')
 		[[ -z $out && $SECONDS -lt $deadline ]] || break
 		sleep 0.05
 	done
+	kill "$SENDER" 2>/dev/null
+	wait "$SENDER" 2>/dev/null
+	counters >"$TMP/now"
+	out=$(join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }' | sort | tr '\n' ' ')
 	mv "$TMP/now" "$1"
 	echo "${out:--}"
 }
