@@ -100,6 +100,8 @@ counters() {
 # showed the packet judged. Nothing stops a sender before that: an outer
 # timeout of 0.3 s once struck before nc had sent its datagram (under
 # emulation, beside other VMs), and the flow seemed to move nothing.
+# ip netns exec, not inc: a function put in the background runs in a
+# subshell, whose pid ($!) a kill would not pass on to the sender.
 send() {
 	case $1 in
 	tcp) ip netns exec "$NSC" timeout 10 nc -z -n -w 1 -s "$2" "$3" "$4" >/dev/null 2>&1 & ;;
@@ -108,6 +110,14 @@ send() {
 	esac
 	SENDER=$!
 }
+# changed PREV: the names of the counters that differ between PREV and
+# a fresh reading, which is left in $TMP/now; any_changed PREV: whether
+# one does.
+changed() {
+	counters >"$TMP/now"
+	join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }'
+}
+any_changed() { [[ -n $(changed "$1") ]]; }
 # moved PREV: the counters that moved since PREV (file), or "-". They
 # are read until one moved, for at most SETTLE seconds (only a flow that
 # really moves nothing, under a default allow, waits that long); then the
@@ -117,17 +127,11 @@ send() {
 # counts for its own flow, not the next one.
 SETTLE=${PLUMWALL_ENGINES_SETTLE:-3}
 moved() {
-	local out deadline=$((SECONDS + SETTLE))
-	while :; do
-		counters >"$TMP/now"
-		out=$(join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }')
-		[[ -z $out && $SECONDS -lt $deadline ]] || break
-		sleep 0.05
-	done
+	local out
+	wait_for "$SETTLE" any_changed "$1" || true
 	kill "$SENDER" 2>/dev/null
 	wait "$SENDER" 2>/dev/null
-	counters >"$TMP/now"
-	out=$(join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }' | sort | tr '\n' ' ')
+	out=$(changed "$1" | sort | tr '\n' ' ')
 	mv "$TMP/now" "$1"
 	echo "${out:--}"
 }
