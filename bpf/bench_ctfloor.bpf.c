@@ -23,7 +23,7 @@
 
 #include <plumwall/shared.h>
 
-#define FLOOR_ENTRIES 262144
+#include "bench_ctfloor.h"
 
 /* Ethernet, then IPv4 without options: addresses at 26, ports at 34. */
 #define FLOOR_OFF_ADDRS 26
@@ -183,6 +183,62 @@ SEC("xdp")
 int floor_ins_full(struct xdp_md *ctx)
 {
 	return floor_insert(ctx, &floor_map_full);
+}
+
+/* The same insert into a full map whose LRU lists are per CPU
+ * (BPF_F_NO_COMMON_LRU): no shared list, but each CPU evicts from its own
+ * max_entries / possible CPUs entries. Filled, and run, on CPU 0. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU);
+	__type(key, struct pw_ct_key);
+	__type(value, struct pw_ct_val);
+} floor_map_full_pcpu SEC(".maps");
+
+SEC("xdp")
+int floor_ins_full_pcpu(struct xdp_md *ctx)
+{
+	return floor_insert(ctx, &floor_map_full_pcpu);
+}
+
+/* A flow table that is not a hash map: one array slot per flow at a hash
+ * of its key (bench_ctfloor.h), one compare, the same updates as
+ * floor_lru40. No chain, no LRU list: one random access into the table
+ * per packet, the least a lookup among 32k flows can cost. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct floor_slot);
+} floor_map_arr SEC(".maps");
+
+SEC("xdp")
+int floor_arr(struct xdp_md *ctx)
+{
+	struct pw_ct_key k = {};
+	struct floor_slot *v;
+	__u64 *a, *b, diff = 0;
+	__u32 idx;
+	int i;
+
+	if (floor_key40(ctx, &k))
+		return XDP_ABORTED;
+	idx = floor_slot_index(&k);
+	v = bpf_map_lookup_elem(&floor_map_arr, &idx);
+	if (!v)
+		return XDP_DROP;
+	a = (__u64 *)&v->key;
+	b = (__u64 *)&k;
+#pragma unroll
+	for (i = 0; i < (int)(sizeof(k) / 8); i++)
+		diff |= a[i] ^ b[i];
+	if (diff)
+		return XDP_DROP;
+	v->val.last_seen_ns = bpf_ktime_get_coarse_ns();
+	__sync_fetch_and_add(&v->val.packets[0], 1);
+	__sync_fetch_and_add(&v->val.bytes[0], ctx->data_end - ctx->data);
+	return XDP_PASS;
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -10,13 +10,20 @@
  *   hot   one flow's frame run 100,000 times in the kernel;
  *   rr    one run per frame over the N_FLOWS flows, round robin, minus
  *         the same mean for the no-op xdp_pass program.
+ * Beside the hash maps, a table of another kind: an array with one
+ * 128-byte slot per flow at a hash of its key (bench_ctfloor.h), one
+ * random access per packet and no chain or LRU list, the least any flow
+ * table among N_FLOWS flows can cost here.
  * And a new flow's least cost (bench_paths "syn" and "synfull"): one
  * insert of pw_ct's sizes per frame, N_FLOWS new flows a round, into an
- * empty map and into a full one (262,144 entries; the kernel evicts).
+ * empty map and into a full one (262,144 entries; the kernel evicts),
+ * with the common LRU list as pw_ct has it and with per-CPU lists
+ * (BPF_F_NO_COMMON_LRU).
  * Medians of BENCH_ROUNDS (default 5). Figures, not assertions; needs
  * root (exits 77 otherwise).
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +35,7 @@
 
 #include <plumwall/shared.h>
 
+#include "bpf/bench_ctfloor.h"
 #include "bpf/bench_ctfloor.skel.h"
 #include "bpf/xdp_pass.skel.h"
 #include "tests/bench/bench_util.h"
@@ -38,16 +46,29 @@
 #define DST 0x0a010001U /* 10.1.0.1 */
 #define DPORT 80
 
-enum { P_H16, P_LRU16, P_LRU40, P_INS_EMPTY, P_INS_FULL, P_COUNT };
+enum {
+	P_H16,
+	P_LRU16,
+	P_LRU40,
+	P_ARR,
+	P_INS_EMPTY,
+	P_INS_FULL,
+	P_INS_FULL_PCPU,
+	P_COUNT
+};
 
 /* The lookups run hot and round robin; the inserts round robin only (a
  * repeated frame inserts once). */
 #define P_LOOKUPS P_INS_EMPTY
 
 static const char *const prog_names[P_COUNT] = {
-	"hash, 16 B key, 8 B value",	     "lru, 16 B key, 64 B value",
-	"lru, pw_ct's 40 B key, 72 B value", "insert, pw_ct's sizes, empty map",
+	"hash, 16 B key, 8 B value",
+	"lru, 16 B key, 64 B value",
+	"lru, pw_ct's 40 B key, 72 B value",
+	"array, one 128 B slot per flow",
+	"insert, pw_ct's sizes, empty map",
 	"insert, pw_ct's sizes, full map",
+	"insert, full map, per-CPU LRU lists",
 };
 
 static uint8_t (*frames)[BENCH_FRAME_LEN];
@@ -61,8 +82,10 @@ static uint16_t sport_of(unsigned int i)
 /* The maps' keys are the frames' bytes as they stand (network order). */
 static int fill(struct bench_ctfloor_bpf *s)
 {
+	struct floor_slot slot = {};
 	struct pw_ct_val v40 = {};
 	uint64_t v8 = 0, v64[8] = {};
+	__u32 idx;
 	struct pw_ct_key k40;
 	unsigned int i;
 	uint8_t k16[16];
@@ -78,7 +101,11 @@ static int fill(struct bench_ctfloor_bpf *s)
 		memcpy(&k40.port_b, frames[i] + 36, 2);
 		memcpy(k40.addr_a, frames[i] + 26, 4);
 		memcpy(k40.addr_b, frames[i] + 30, 4);
-		if (bpf_map_update_elem(bpf_map__fd(s->maps.floor_map_h16), k16,
+		slot.key = k40;
+		idx = floor_slot_index(&k40);
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.floor_map_arr),
+					&idx, &slot, BPF_ANY) ||
+		    bpf_map_update_elem(bpf_map__fd(s->maps.floor_map_h16), k16,
 					&v8, BPF_NOEXIST) ||
 		    bpf_map_update_elem(bpf_map__fd(s->maps.floor_map_lru16),
 					k16, v64, BPF_NOEXIST) ||
@@ -91,9 +118,8 @@ static int fill(struct bench_ctfloor_bpf *s)
 
 /* floor_map_full filled to its last entry with flows no frame has
  * (tenant 3), in batches. */
-static int fill_full(struct bench_ctfloor_bpf *s)
+static int fill_full(int fd)
 {
-	int fd = bpf_map__fd(s->maps.floor_map_full);
 	struct pw_ct_key *keys;
 	struct pw_ct_val *vals;
 	unsigned int i, done, n;
@@ -106,7 +132,7 @@ static int fill_full(struct bench_ctfloor_bpf *s)
 		ret = -ENOMEM;
 		goto out;
 	}
-	for (done = 0; done < 262144; done += n) {
+	for (done = 0; done < FLOOR_ENTRIES; done += n) {
 		n = 4096;
 		for (i = 0; i < n; i++) {
 			keys[i].tenant = 3;
@@ -179,6 +205,7 @@ int main(void)
 	unsigned int rounds = 5, r, p, i;
 	const char *env = getenv("BENCH_ROUNDS");
 	int fds[P_COUNT], ret = 0;
+	cpu_set_t cpu0;
 	double floor1;
 
 	if (geteuid()) {
@@ -189,6 +216,15 @@ int main(void)
 		rounds = (unsigned int)atoi(env) < MAX_ROUNDS ?
 				 (unsigned int)atoi(env) :
 				 MAX_ROUNDS;
+	/* On CPU 0 throughout: the per-CPU LRU map fills CPU 0's lists, and
+	 * its inserts must evict from them (a test run runs on the caller's
+	 * CPU). */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(0, sizeof(cpu0), &cpu0)) {
+		ret = -errno;
+		goto out;
+	}
 	frames = calloc(N_FLOWS, sizeof(*frames));
 	if (!frames)
 		return 1;
@@ -203,7 +239,9 @@ int main(void)
 	}
 	ret = fill(s);
 	if (!ret)
-		ret = fill_full(s);
+		ret = fill_full(bpf_map__fd(s->maps.floor_map_full));
+	if (!ret)
+		ret = fill_full(bpf_map__fd(s->maps.floor_map_full_pcpu));
 	if (ret)
 		goto out;
 	fds[P_H16] = bpf_program__fd(s->progs.floor_h16);
@@ -211,6 +249,8 @@ int main(void)
 	fds[P_LRU40] = bpf_program__fd(s->progs.floor_lru40);
 	fds[P_INS_EMPTY] = bpf_program__fd(s->progs.floor_ins_empty);
 	fds[P_INS_FULL] = bpf_program__fd(s->progs.floor_ins_full);
+	fds[P_ARR] = bpf_program__fd(s->progs.floor_arr);
+	fds[P_INS_FULL_PCPU] = bpf_program__fd(s->progs.floor_ins_full_pcpu);
 	for (r = 0; r < rounds; r++) {
 		set_dport(DPORT);
 		floor1 = rr_ns(bpf_program__fd(pass->progs.xdp_pass));
@@ -236,7 +276,7 @@ int main(void)
 		}
 	}
 	printf("bench_ctfloor: an established flow's least cost in this "
-	       "kernel's hash maps,\n  %u flows in a map of 262,144 "
+	       "kernel's maps,\n  %u flows in a map of 262,144 "
 	       "entries, ns per packet, median of %u rounds\n\n",
 	       N_FLOWS, rounds);
 	printf("| %-36s | %5s | %8s |\n", "per packet", "hot", "rr 32k");
