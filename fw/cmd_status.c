@@ -68,6 +68,7 @@ static int fw_rd_open(const char *prog, struct fw_dp **dp, json_t **st)
 		.pin_dir = FW_RT_MAPS,
 		.pin_must_exist = true,
 		.no_progs = true,
+		.read_only = true,
 	};
 	int ret;
 

@@ -85,6 +85,7 @@ struct fw_dp {
 	__u32 inner_btf[SM_COUNT + 1][2];
 	struct pw_dp_config cfg; /* read back before every change */
 	bool reused; /* pinned maps were reused */
+	bool read_only; /* fw_dp_opts.read_only: nothing loaded */
 	/* ring buffer consumer target */
 	fw_dp_event_fn fn;
 	void *fn_ctx;
@@ -152,7 +153,8 @@ static int write_config(struct fw_dp *dp)
  * here first, so that maps of another layout are -EPROTO, never confused
  * with the kernel refusing a program (libbpf's -EINVAL either way).
  */
-static int pin_maps(struct fw_dp *dp, const char *dir, bool must_exist)
+static int pin_maps(struct fw_dp *dp, const char *dir, bool must_exist,
+		    bool read_only)
 {
 	struct bpf_map_info info;
 	char path[256];
@@ -173,6 +175,10 @@ static int pin_maps(struct fw_dp *dp, const char *dir, bool must_exist)
 			len = sizeof(info);
 			ret = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno :
 									0;
+			/* A reader takes the map as it is (the object is
+			 * never loaded); libbpf keeps a copy of the fd. */
+			if (!ret && read_only && bpf_map__reuse_fd(m, fd))
+				ret = -errno;
 			close(fd);
 			if (ret)
 				return ret;
@@ -296,8 +302,14 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 		}
 		s->rodata->pw_trace_on = 1;
 	}
+	if (opts && opts->read_only &&
+	    (!opts->pin_dir || !opts->pin_must_exist)) {
+		ret = -EINVAL;
+		goto out;
+	}
 	if (opts && opts->pin_dir) {
-		ret = pin_maps(dp, opts->pin_dir, opts->pin_must_exist);
+		ret = pin_maps(dp, opts->pin_dir, opts->pin_must_exist,
+			       opts->read_only);
 		if (ret)
 			goto out;
 	}
@@ -307,6 +319,10 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 				prog, !opts->no_progs &&
 					      prog == s->progs.pw_sweep_flows);
 	note_inner_btf(dp);
+	if (opts && opts->read_only) {
+		dp->read_only = true;
+		goto loaded;
+	}
 	ret = plumwall_bpf__load(s);
 	if (ret) {
 		/* A pinned map that libbpf found different (should
@@ -317,6 +333,7 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 		goto out;
 	}
 
+loaded:
 	if (dp->reused) {
 		/* Someone else's datapath: its active slot is the truth. */
 		ret = read_config(dp);
@@ -333,10 +350,12 @@ int fw_dp_open(struct fw_dp **dpp, const struct fw_dp_opts *opts)
 		if (ret)
 			goto out;
 	}
-	dp->barrier_fd = create_barrier(dp);
-	if (dp->barrier_fd < 0) {
-		ret = -errno;
-		goto out;
+	if (!dp->read_only) {
+		dp->barrier_fd = create_barrier(dp);
+		if (dp->barrier_fd < 0) {
+			ret = dp->barrier_fd;
+			goto out;
+		}
 	}
 	dp->rb = ring_buffer__new(bpf_map__fd(s->maps.pw_events), ringbuf_cb,
 				  dp, NULL);
@@ -491,6 +510,8 @@ static int create_inner(struct fw_dp *dp, int sm, __u32 slot, size_t entries)
 	__u32 max;
 	int fd;
 
+	if (dp->read_only)
+		return -EPERM; /* a reader writes no policy */
 	if (sm == SM_TENANT)
 		max = PW_MAX_TENANTS;
 	else if (sm == SM_SETTINGS)
@@ -808,6 +829,10 @@ int fw_dp_flip(struct fw_dp *dp, __u32 slot)
 	__u32 zero = 0;
 	int ret;
 
+	if (dp->read_only) {
+		ret = -EPERM;
+		goto out;
+	}
 	if (slot > 1 || !slot_populated(dp, slot)) {
 		ret = -EINVAL;
 		goto out;

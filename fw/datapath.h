@@ -52,6 +52,13 @@ struct fw_dp_opts {
 	/* Maps only, no programs: a later apply attaches the programs pinned
 	 * by the first one, and readers need none. */
 	bool no_progs;
+	/* Readers (status, stats, flows): the pinned maps opened as they
+	 * are, and nothing loaded. No program, no object BTF in the kernel
+	 * and so no vmlinux BTF parsed (libbpf reads all of it, about 5
+	 * MB, for any load of an object with CO-RE relocations): a reader
+	 * cannot write a policy (fw_dp_flip() is refused). Needs @pin_dir
+	 * and @pin_must_exist (-EINVAL otherwise). */
+	bool read_only;
 	/* Only the sweep program (plumwalld): it walks the pinned maps and
 	 * attaches nowhere. */
 	bool sweep_only;
