@@ -110,28 +110,37 @@ send() {
 	esac
 	SENDER=$!
 }
-# changed PREV: the names of the counters that differ between PREV and
-# a fresh reading, which is left in $TMP/now; any_changed PREV: whether
-# one does.
-changed() {
-	counters >"$TMP/now"
+# differ PREV: the names of the counters that differ between PREV and
+# the last reading ($TMP/now); changed PREV: the same against a fresh
+# reading, left in $TMP/now; any_changed PREV: whether one does.
+differ() {
 	join <(sort "$1") <(sort "$TMP/now") | awk '$2 != $3 { print $1 }'
 }
+changed() {
+	counters >"$TMP/now"
+	differ "$1"
+}
 any_changed() { [[ -n $(changed "$1") ]]; }
-# moved PREV: the counters that moved since PREV (file), or "-". They
-# are read until one moved, for at most SETTLE seconds (only a flow that
-# really moves nothing, under a default allow, waits that long); then the
-# sender is stopped (a denied one would wait for its answer) and the
-# counters are read once more, after it is gone: a SYN it sent again
-# (emulated, a read can take longer than TCP's first retransmission)
-# counts for its own flow, not the next one.
+# moved PREV PROTO: the counters that moved since PREV (file), or "-".
+# They are read until one moved, for at most SETTLE seconds (only a flow
+# that really moves nothing, under a default allow, waits that long);
+# then the sender is stopped (a denied one would wait for its answer).
+# TCP: the counters are read once more, after the sender is gone: a SYN
+# it sent again (emulated, a read can take longer than TCP's first
+# retransmission) counts for its own flow, not the next one. A UDP
+# datagram or an echo request is sent once: the reading that showed it
+# stands (a read is a process or two; the flows are many).
 SETTLE=${PLUMWALL_ENGINES_SETTLE:-3}
 moved() {
 	local out
 	wait_for "$SETTLE" any_changed "$1" || true
 	kill "$SENDER" 2>/dev/null
 	wait "$SENDER" 2>/dev/null
-	out=$(changed "$1" | sort | tr '\n' ' ')
+	if [[ $2 == tcp ]]; then
+		out=$(changed "$1" | sort | tr '\n' ' ')
+	else
+		out=$(differ "$1" | sort | tr '\n' ' ')
+	fi
 	mv "$TMP/now" "$1"
 	echo "${out:--}"
 }
@@ -148,7 +157,7 @@ run_engine() { # run_engine MODE NAME: one outcome line per flow into $TMP/NAME
 	: >"$TMP/$2"
 	for f in "${flows[@]}"; do
 		send $f
-		echo "$f: $(moved "$TMP/prev")" >>"$TMP/$2"
+		echo "$f: $(moved "$TMP/prev" "${f%% *}")" >>"$TMP/$2"
 	done
 	pw down
 	check "$2: down exits 0" test "$RC" = 0
