@@ -31,7 +31,9 @@
 #include <plumwall/diag.h>
 #include <plumwall/shared.h>
 
+#include "fw/bpflog.h"
 #include "fw/datapath.h"
+#include "fw/runtime.h"
 #include "policy/analyze.h"
 #include "policy/compile.h"
 #include "policy/policy.h"
@@ -1753,6 +1755,82 @@ START_TEST(test_events_lost)
 }
 END_TEST
 
+/*
+ * A reader (fw_dp_opts.read_only: status, stats, flows) opens the maps a
+ * writer pinned and loads nothing: libbpf never reads the kernel's BTF,
+ * which a load of the object does for its CO-RE relocations; it sees the
+ * writer's policy; and it cannot write one.
+ */
+/* test_read_only's pin root and state directory, named by the runner's
+ * pid and removed by the runner (ro_teardown()), also after a failure. */
+static char ro_root[64], ro_run[64];
+
+static void ro_setup(void)
+{
+	snprintf(ro_root, sizeof(ro_root), "/sys/fs/bpf/pw-test-dp-%d",
+		 getpid());
+	snprintf(ro_run, sizeof(ro_run), "/tmp/pw-test-dp-%d", getpid());
+}
+
+static void ro_teardown(void)
+{
+	fw_rt_remove_tree(ro_root);
+	fw_rt_remove_tree(ro_run);
+}
+
+START_TEST(test_read_only)
+{
+	struct fw_dp_opts wo = { .pin_must_exist = false }, ro = {
+		.pin_must_exist = true, .no_progs = true, .read_only = true
+	};
+	struct fw_dp *writer = NULL, *reader = NULL, *saved = dp;
+	char maps[96];
+	struct fw_dp_policy pol;
+	struct pw_settings st;
+	struct tpol *tp;
+	size_t loglen;
+	__u32 slot;
+
+	snprintf(maps, sizeof(maps), "%s/maps", ro_root);
+	ck_assert_int_eq(fw_rt_paths_set(ro_root, ro_run), 0);
+	ck_assert_int_eq(fw_rt_bpffs(), 0);
+	ck_assert_int_eq(fw_rt_mkdirs(maps), 0);
+	fw_bpflog_init(false);
+
+	/* without pinned maps to read there is no reader */
+	ck_assert_int_eq(fw_dp_open(&reader, &ro), -EINVAL);
+
+	wo.pin_dir = maps;
+	ck_assert_int_eq(fw_dp_open(&writer, &wo), 0);
+	ck_assert_ptr_nonnull(strstr(fw_bpflog_text(&loglen, NULL), "vmlinux"));
+	dp = writer;
+	use_policy(P_BASE);
+	dp = saved;
+
+	ro.pin_dir = maps;
+	ck_assert_int_eq(fw_dp_open(&reader, &ro), 0);
+	ck_assert_ptr_null(strstr(fw_bpflog_text(&loglen, NULL), "vmlinux"));
+	ck_assert_int_eq(fw_dp_active_slot(reader, &slot), 0);
+	ck_assert_int_eq(fw_dp_slot_settings(reader, slot, &st), 0);
+	ck_assert_uint_eq(st.generation, P_BASE);
+
+	/* a reader writes no policy, and the running one stays */
+	tp = calloc(1, sizeof(*tp));
+	ck_assert_ptr_nonnull(tp);
+	build_policy(P_BASE, tp);
+	tp_policy(tp, &pol);
+	ck_assert_int_eq(fw_dp_load(reader, &pol), -EPERM);
+	ck_assert_int_eq(fw_dp_flip(reader, slot), -EPERM);
+	free(tp);
+	ck_assert_int_eq(fw_dp_active_slot(writer, &slot), 0);
+	ck_assert_int_eq(fw_dp_slot_settings(writer, slot, &st), 0);
+	ck_assert_uint_eq(st.generation, P_BASE);
+
+	fw_dp_close(reader);
+	fw_dp_close(writer);
+}
+END_TEST
+
 START_TEST(test_slots)
 {
 	struct tpol *tp = calloc(1, sizeof(*tp));
@@ -2287,6 +2365,12 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_map_memory);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_ct_foreach_batches);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("reader");
+	tcase_add_unchecked_fixture(tc, ro_setup, ro_teardown);
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, test_read_only);
 	suite_add_tcase(s, tc);
 	return s;
 }
