@@ -40,6 +40,7 @@ struct pw_btf_anchor {
 	struct pw_settings k;
 	struct pw_rule_counter l;
 	struct pw_tenant_counter m;
+	struct pw_ifindex_val n;
 };
 static const struct pw_btf_anchor pw_btf_anchor __attribute__((used));
 
@@ -56,6 +57,15 @@ struct pw_iface_inner {
 	__uint(max_entries, 1);
 	__type(key, struct pw_iface_key);
 	__type(value, struct pw_iface_val);
+};
+
+/* Index = ifindex, a fixed size (shared.h): without BPF_F_INNER_MAP the
+ * verifier inlines the lookup. */
+struct pw_ifindex_inner {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_IFINDEX_SLOTS);
+	__type(key, __u32);
+	__type(value, struct pw_ifindex_val);
 };
 
 /* Index = tenant id: always the full id space, so no BPF_F_INNER_MAP. */
@@ -136,6 +146,7 @@ PW_SLOT_OUTER(pw_rule, struct pw_rule_inner);
 PW_SLOT_OUTER(pw_settings, struct pw_settings_inner);
 PW_SLOT_OUTER(pw_rule_stats, struct pw_rule_stats_inner);
 PW_SLOT_OUTER(pw_tenant_stats, struct pw_tenant_stats_inner);
+PW_SLOT_OUTER(pw_ifindex, struct pw_ifindex_inner);
 
 /*
  * Never read by a program: user space updates it after flipping

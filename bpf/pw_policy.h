@@ -40,9 +40,22 @@ static __always_inline __u16 pw_lookup_tenant(__u32 slot, __u32 ifindex,
 					      __u16 vlan)
 {
 	struct pw_iface_key key = { .ifindex = ifindex, .vlan = vlan };
+	struct pw_ifindex_val *x;
 	struct pw_iface_val *v;
 	void *m;
 
+	/* The array first (shared.h, pw_ifindex): it decides untagged frames
+	 * and the tagged frames of interfaces without VLAN bindings. */
+	m = pw_slot_map(&pw_ifindex, slot);
+	if (!m)
+		return PW_TENANT_NONE;
+	x = bpf_map_lookup_elem(m, &ifindex);
+	if (x) {
+		if (!vlan)
+			return x->tenant;
+		if (!x->vlans)
+			return PW_TENANT_NONE;
+	}
 	m = pw_slot_map(&pw_iface, slot);
 	if (!m)
 		return PW_TENANT_NONE;

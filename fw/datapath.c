@@ -32,6 +32,7 @@ enum {
 	SM_SETTINGS,
 	SM_RULE_STATS,
 	SM_TENANT_STATS,
+	SM_IFINDEX,
 	SM_COUNT,
 };
 _Static_assert(SM_COUNT == FW_DP_SLOT_MAPS, "FW_DP_SLOT_MAPS in datapath.h");
@@ -67,6 +68,8 @@ static const struct {
 	[SM_TENANT_STATS] = { "pw_tenant_stats", BPF_MAP_TYPE_PERCPU_HASH,
 			      sizeof(__u32), sizeof(struct pw_tenant_counter),
 			      0 },
+	[SM_IFINDEX] = { "pw_ifindex", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			 sizeof(struct pw_ifindex_val), 0 },
 };
 
 struct fw_dp {
@@ -112,6 +115,8 @@ static struct bpf_map *outer_map(struct fw_dp *dp, int sm)
 		return s->maps.pw_settings;
 	case SM_RULE_STATS:
 		return s->maps.pw_rule_stats;
+	case SM_IFINDEX:
+		return s->maps.pw_ifindex;
 	default:
 		return s->maps.pw_tenant_stats;
 	}
@@ -514,6 +519,8 @@ static int create_inner(struct fw_dp *dp, int sm, __u32 slot, size_t entries)
 		return -EPERM; /* a reader writes no policy */
 	if (sm == SM_TENANT)
 		max = PW_MAX_TENANTS;
+	else if (sm == SM_IFINDEX)
+		max = PW_IFINDEX_SLOTS;
 	else if (sm == SM_SETTINGS)
 		max = 1;
 	else if (entries > UINT32_MAX)
@@ -638,6 +645,73 @@ static void get_tenant_stats(const void *src, size_t i, void *key, void *val)
 	memset(val, 0, s->vsz);
 }
 
+/*
+ * pw_ifindex (shared.h) from the policy's bindings: per ifindex below
+ * PW_IFINDEX_SLOTS, the tenant of its untagged frames and whether it has
+ * VLAN bindings. Sorted by ifindex first, so that the bindings of one
+ * interface merge into one entry.
+ */
+struct ifindex_entry {
+	__u32 ifindex;
+	struct pw_ifindex_val val;
+};
+
+static int ifindex_entry_cmp(const void *a, const void *b)
+{
+	const struct ifindex_entry *x = a, *y = b;
+
+	return x->ifindex < y->ifindex ? -1 : x->ifindex > y->ifindex;
+}
+
+static void get_ifindex(const void *src, size_t i, void *key, void *val)
+{
+	const struct ifindex_entry *e = (const struct ifindex_entry *)src + i;
+
+	memcpy(key, &e->ifindex, sizeof(e->ifindex));
+	memcpy(val, &e->val, sizeof(e->val));
+}
+
+static int fill_ifindex(int fd, const struct fw_dp_entries *ifaces)
+{
+	struct ifindex_entry *v;
+	size_t i, w, n = 0;
+	int ret;
+
+	v = calloc(ifaces->count ? ifaces->count : 1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; i < ifaces->count; i++) {
+		const char *p = (const char *)ifaces->base + i * ifaces->stride;
+		struct pw_iface_key k;
+		struct pw_iface_val iv;
+
+		memcpy(&k, p + ifaces->key_off, sizeof(k));
+		memcpy(&iv, p + ifaces->val_off, sizeof(iv));
+		if (k.ifindex >= PW_IFINDEX_SLOTS)
+			continue; /* the hash decides: beyond the array */
+		v[n].ifindex = k.ifindex;
+		if (k.vlan)
+			v[n].val.vlans = 1;
+		else
+			v[n].val.tenant = iv.tenant;
+		n++;
+	}
+	qsort(v, n, sizeof(*v), ifindex_entry_cmp);
+	for (i = 0, w = 0; i < n; i++) {
+		if (w && v[w - 1].ifindex == v[i].ifindex) {
+			v[w - 1].val.vlans |= v[i].val.vlans;
+			if (v[i].val.tenant)
+				v[w - 1].val.tenant = v[i].val.tenant;
+		} else {
+			v[w++] = v[i];
+		}
+	}
+	ret = fill_batched(fd, v, w, sizeof(__u32),
+			   sizeof(struct pw_ifindex_val), get_ifindex);
+	free(v);
+	return ret;
+}
+
 static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 			 const struct fw_dp_policy *p)
 {
@@ -653,6 +727,9 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 	switch (sm) {
 	case SM_IFACE:
 		ret = fill_entries(fd, sm, &p->ifaces);
+		break;
+	case SM_IFINDEX:
+		ret = fill_ifindex(fd, &p->ifaces);
 		break;
 	case SM_TENANT:
 		ret = fill_entries(fd, sm, &p->tenants);

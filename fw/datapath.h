@@ -236,12 +236,12 @@ struct fw_dp_map_mem {
 	__u64 memlock;
 	__u32 max_entries;
 };
-#define FW_DP_SLOT_MAPS 9
+#define FW_DP_SLOT_MAPS 10
 
 /* The inner maps of @slot (pw_iface, pw_tenant, pw_addr, pw_svc,
- * pw_decision, pw_rule, pw_settings, pw_rule_stats, pw_tenant_stats;
- * zero when the slot
- * is empty) into @out (@cap >= FW_DP_SLOT_MAPS). Returns how many. */
+ * pw_decision, pw_rule, pw_settings, pw_rule_stats, pw_tenant_stats,
+ * pw_ifindex; zero when the slot is empty) into @out
+ * (@cap >= FW_DP_SLOT_MAPS). Returns how many. */
 int fw_dp_slot_memory(struct fw_dp *dp, __u32 slot, struct fw_dp_map_mem *out,
 		      size_t cap);
 

@@ -80,6 +80,11 @@
 #   BENCH_EST_RULES    N of the established case (default 10000)
 #   BENCH_EST_FLOWS    flows of the established case (default 32768)
 #   BENCH_OUT          also write the raw results to this file
+#   BENCH_AB           another build directory (e.g. of the commit before a
+#                      change): its plumwall runs as two more
+#                      configurations, abxdp and abtc, in the same rounds,
+#                      so the ratio abxdp / pwxdp compares two datapaths
+#                      on a machine whose speed drifts between runs
 # nftlin is left out of the established case above 1000 rules: it costs
 # what it costs in the deny case, and 32k flows through it take minutes.
 
@@ -125,6 +130,15 @@ for f in "$PW" "$GEN"; do
 done
 
 CONFIGS=(drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin)
+PWCONFIGS=(pwxdp pwtc pwnft) # plumwall's, with pins of their own
+STATS=(pwxdp pwtc)            # measured again with bpf_stats
+AB=${BENCH_AB:-}
+if [[ -n $AB ]]; then
+	[[ -x $AB/plumwall ]] || { echo "bench-vs: BENCH_AB: no $AB/plumwall" >&2; exit 1; }
+	CONFIGS+=(abxdp abtc)
+	PWCONFIGS+=(abxdp abtc)
+	STATS+=(abxdp abtc)
+fi
 S=pwb$$
 NSG=${S}g NSS=${S}s
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/plumwall-bench-vs.XXXXXX") || exit 1
@@ -132,7 +146,7 @@ RAW=$TMP/raw
 
 cleanup() {
 	local c
-	for c in pwxdp pwtc pwnft; do
+	for c in "${PWCONFIGS[@]}"; do
 		[[ -e /var/run/netns/$S-$c ]] &&
 			pwrun $c down >/dev/null 2>&1
 		rm -rf "/sys/fs/bpf/$S-$c"
@@ -152,11 +166,13 @@ die() {
 }
 
 # pwrun CONFIG ARGS...: plumwall in CONFIG's namespace, its private pins
+# (ab*: BENCH_AB's plumwall)
 pwrun() {
-	local c=$1
+	local c=$1 pw=$PW
 	shift
+	[[ $c == ab* ]] && pw=$AB/plumwall
 	PLUMWALL_PIN_PATH=/sys/fs/bpf/$S-$c PLUMWALL_RUN_DIR=$TMP/run-$c \
-		nsenter --net=/var/run/netns/$S-$c "$PW" "$@"
+		nsenter --net=/var/run/netns/$S-$c "$pw" "$@"
 }
 
 # rx NS IF: "packets dropped" received by IF
@@ -254,8 +270,8 @@ load() {
 	local c=$1 t0
 	t0=$(date +%s.%N)
 	case $c in
-	pwxdp | pwtc | pwnft)
-		pwrun $c apply "$TMP/pw.yaml" --mode ${c#pw} >"$TMP/apply.out" 2>&1 ||
+	pwxdp | pwtc | pwnft | abxdp | abtc)
+		pwrun $c apply "$TMP/pw.yaml" --mode ${c:2} >"$TMP/apply.out" 2>&1 ||
 			die "$c: apply failed: $(cat "$TMP/apply.out")"
 		;;
 	nft*)
@@ -267,10 +283,11 @@ load() {
 }
 
 # progid CONFIG: the id of the plumwall program judging fw0's packets,
-# from its pinned link (links/fw0@MODE; fw0@answer is the reject helper)
+# from its pinned link (links/fw0@MODE; fw0@answer is the reject helper;
+# v* rather than $LAYOUT: BENCH_AB's build may pin another layout)
 progid() {
 	local l
-	for l in "/sys/fs/bpf/$S-$1/$LAYOUT/links/fw0@"*; do
+	for l in "/sys/fs/bpf/$S-$1/"v*/links/fw0@*; do
 		[[ $l == *@answer ]] && continue
 		bpftool -j link show pinned "$l" | jq -r '.prog_id // empty'
 		return
@@ -330,7 +347,7 @@ run() {
 			k=$(((i + r - 1) % ${#cfg[@]}))
 			measure $kase $n $r "${cfg[$k]}" $flows
 		done
-		for c in pwxdp pwtc; do
+		for c in "${STATS[@]}"; do
 			measure $kase $n $r $c $flows stats
 		done
 	done
@@ -349,11 +366,14 @@ setup
 : >"$RAW"
 for n in $SIZES; do
 	rules $n deny
-	for c in pwxdp pwtc pwnft nftvmap nftfwd nftlin; do load $c "deny N=$n"; done
+	for c in "${CONFIGS[@]}"; do
+		[[ $c == drop || $c == pass ]] || load $c "deny N=$n"
+	done
 	run deny $n $DENY_FLOWS "${CONFIGS[@]}"
 done
 
 est=(pass pwxdp pwtc pwnft nftvmap nftfwd)
+[[ -n $AB ]] && est+=(abxdp abtc)
 ((EST_RULES <= 1000)) && est+=(nftlin)
 rules $EST_RULES allow
 for c in "${est[@]}"; do
@@ -369,7 +389,7 @@ run est $EST_RULES $EST_FLOWS "${est[@]}"
 echo
 echo "bench-vs: $ROUNDS rounds of ${MS} ms per configuration, $(nproc) CPUs; deny: $DENY_FLOWS flow(s); established: $EST_FLOWS flows at $EST_RULES rules"
 echo "ns per packet, whole path: median [min-max]; ratio to plumwall XDP in the same round: median [min-max]"
-awk -v sizes="$SIZES" -v estn="$EST_RULES" '
+awk -v sizes="$SIZES" -v estn="$EST_RULES" -v ab="$AB" '
 function sort(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -397,7 +417,8 @@ $1 == "prog" { prog[$2 " " $3 " " $5] = prog[$2 " " $3 " " $5] " " $6; next }
 	rounds[$1 " " $2 " " $3] = 1
 }
 END {
-	ncfg = split("drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin", cfg, " ")
+	ncfg = split("drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin" (ab != "" ? " abxdp abtc" : ""), cfg, " ")
+	nstats = split("pwxdp pwtc" (ab != "" ? " abxdp abtc" : ""), scfg, " ")
 	name["drop"] = "bare XDP_DROP (floor)"
 	name["pass"] = "bare XDP_PASS (forwarding, no filter)"
 	name["pwxdp"] = "plumwall XDP"
@@ -406,6 +427,8 @@ END {
 	name["nftvmap"] = "nft netdev ingress, vmap saddr . daddr . dport"
 	name["nftfwd"] = "nft inet forward, same vmap"
 	name["nftlin"] = "nft netdev ingress, linear"
+	name["abxdp"] = "BENCH_AB plumwall XDP"
+	name["abtc"] = "BENCH_AB plumwall TC"
 	for (rk in rounds) {
 		split(rk, p, " ")
 		for (k = 1; k <= ncfg; k++) {
@@ -442,8 +465,8 @@ END {
 			if (line != "")
 				printf "%-46s%s\n", name[c], line
 		}
-		for (k = 3; k <= 4; k++) {
-			c = cfg[k]
+		for (k = 1; k <= nstats; k++) {
+			c = scfg[k]
 			line = ""
 			for (i = 1; i <= ncols; i++)
 				if (stat(kase " " col[i] " " c, prog))
@@ -471,8 +494,8 @@ END {
 			if (any)
 				printf "| %s |%s\n", name[c], line
 		}
-		for (k = 3; k <= 4; k++) {
-			c = cfg[k]
+		for (k = 1; k <= nstats; k++) {
+			c = scfg[k]
 			line = ""
 			for (i = 1; i <= ncols; i++)
 				line = line (stat(kase " " col[i] " " c, prog) ? " " fmt(med) " |" : " |")

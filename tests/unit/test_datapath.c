@@ -1853,6 +1853,124 @@ START_TEST(test_slots)
 }
 END_TEST
 
+/*
+ * pw_ifindex (shared.h): the array decides untagged frames and tagged
+ * frames of interfaces without VLAN bindings; the hash decides VLANs and
+ * interfaces beyond the array. Each binding shape gets a policy of its own
+ * (unmatched frames are dropped in P_BASE), on lo and on a veth made with
+ * an ifindex past PW_IFINDEX_SLOTS.
+ */
+static void load_ifaces(struct tpol *tp, __u32 gen)
+{
+	struct fw_dp_policy pol;
+
+	tp->settings.generation = gen; /* no use_policy() id */
+	tp_policy(tp, &pol);
+	ck_assert_int_eq(fw_dp_load(dp, &pol), 0);
+	reset();
+}
+
+static __u32 run_on(const struct tpkt *t, enum fw_dp_prog prog, __u32 ifindex)
+{
+	static uint8_t frame[TPKT_MAX];
+	struct fw_dp_run run = { .ifindex = ifindex };
+	size_t len;
+
+	run_frame(t, prog, &run, frame, &len);
+	return run.retval;
+}
+
+static void setup(void);
+static void teardown(void);
+
+/* Named by the fixture's process, before Check forks the test: the
+ * fixture's teardown removes it also when the test failed half-way. */
+static char big_if[16];
+
+static void big_if_del(void)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "ip link del %s 2>/dev/null", big_if);
+	if (system(cmd)) {
+		/* not there: fine */
+	}
+}
+
+static void ifindex_setup(void)
+{
+	setup();
+	snprintf(big_if, sizeof(big_if), "pwtb%u", (unsigned)getpid());
+	big_if_del();
+}
+
+static void ifindex_teardown(void)
+{
+	big_if_del();
+	teardown();
+}
+
+START_TEST(test_ifindex_array)
+{
+	const struct tpkt syn = WEB_DB_SYN;
+	struct tpkt tagged = WEB_DB_SYN, other = WEB_DB_SYN;
+	struct tpol *tp = calloc(1, sizeof(*tp));
+	__u32 big = PW_IFINDEX_SLOTS + 1000 + (__u32)(getpid() % 20000);
+	char cmd[160];
+
+	ck_assert_ptr_nonnull(tp);
+	tagged.vlan = 100;
+	other.vlan = 7;
+	build_policy(P_BASE, tp);
+
+	/* lo with VLAN 100 only: untagged frames have no tenant */
+	tp->n_ifaces = 0;
+	tp_iface(tp, LO, 100, T_ACME);
+	load_ifaces(tp, 0x10000001);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_DROP);
+	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_TC_INGRESS, 0),
+			  2 /* TC_ACT_SHOT */);
+	ck_assert_uint_eq(run_on(&tagged, FW_DP_TC_INGRESS, 0),
+			  0 /* TC_ACT_OK */);
+
+	/* lo untagged only: a tagged frame has no tenant */
+	tp->n_ifaces = 0;
+	tp_iface(tp, LO, 0, T_ACME);
+	load_ifaces(tp, 0x10000002);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, 0), XDP_DROP);
+	ck_assert_uint_eq(run_on(&tagged, FW_DP_TC_INGRESS, 0),
+			  2 /* TC_ACT_SHOT */);
+
+	/* both, and a VLAN of lo that is not bound */
+	tp_iface(tp, LO, 100, T_ACME);
+	load_ifaces(tp, 0x10000003);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_uint_eq(run_on(&other, FW_DP_XDP, 0), XDP_DROP);
+
+	/* an interface past the array: the hash alone decides */
+	snprintf(cmd, sizeof(cmd),
+		 "ip link add %s index %u type veth peer name %sp && "
+		 "ip link set %s up",
+		 big_if, big, big_if, big_if);
+	ck_assert_msg(system(cmd) == 0, "cannot make a veth of ifindex %u",
+		      big);
+	tp->n_ifaces = 0;
+	tp_iface(tp, big, 0, T_ACME);
+	tp_iface(tp, big, 100, T_ACME);
+	load_ifaces(tp, 0x10000004);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, big), XDP_PASS);
+	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, big), XDP_PASS);
+	ck_assert_uint_eq(run_on(&other, FW_DP_XDP, big), XDP_DROP);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_TC_INGRESS, big),
+			  0 /* TC_ACT_OK */);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_DROP); /* lo */
+	free(tp);
+}
+END_TEST
+
 /* A policy through the real front end and compiler, end to end. */
 static const char yaml[] = "version: 1\n"
 			   "settings:\n"
@@ -2365,6 +2483,12 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_map_memory);
 	tcase_add_test(tc, test_sweep);
 	tcase_add_test(tc, test_ct_foreach_batches);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("ifindex");
+	tcase_add_unchecked_fixture(tc, ifindex_setup, ifindex_teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_ifindex_array);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("reader");
