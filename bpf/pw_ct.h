@@ -109,6 +109,71 @@ static __always_inline int pw_ct_key_make(struct pw_ct_key *k, __u16 tenant,
 			      p->daddr, sp, dp);
 }
 
+/*
+ * The slot of @k in pw_cts (shared.h): a multiplicative hash of the key's
+ * ten 32-bit words, the top PW_CTS_BITS bits. Cheaper than the kernel's
+ * jhash, and only a filter: collisions cost a lookup, nothing else.
+ */
+static __always_inline __u32 pw_cts_hash(const struct pw_ct_key *k)
+{
+	__u32 a[4], b[4], h;
+
+	__builtin_memcpy(a, k->addr_a, 16);
+	__builtin_memcpy(b, k->addr_b, 16);
+	h = ((__u32)k->tenant | (__u32)k->family << 16 |
+	     (__u32)k->proto << 24) * 0x9e3779b1U +
+	    ((__u32)k->port_a | (__u32)k->port_b << 16) * 0x85ebca6bU +
+	    a[0] * 0xc2b2ae35U + a[1] * 0x27d4eb2fU + a[2] * 0x165667b1U +
+	    a[3] * 0xd3a2646dU + b[0] * 0xfd7046c5U + b[1] * 0xb55a4f09U +
+	    b[2] * 0x61c88647U + b[3] * 0x7feb352dU;
+	return (h * 0x2545f491U) >> (32 - PW_CTS_BITS);
+}
+
+/* The byte of slot @h, NULL when the maps are missing (never). */
+static __always_inline __u8 *pw_cts_slot(__u32 h)
+{
+	__u32 w = h >> 3;
+	__u8 *v;
+
+	v = bpf_map_lookup_elem(&pw_cts, &w);
+	if (!v)
+		return NULL;
+	return v + (h & 7);
+}
+
+/*
+ * pw_ct's entry of @k, NULL when there is none: without a lookup when the
+ * key's stamp says so. A program that reads the stamp just before another
+ * CPU stamps and inserts the flow misses it, as a lookup made just before
+ * the insert would have.
+ */
+static __always_inline struct pw_ct_val *pw_ct_find(const struct pw_ct_key *k)
+{
+	struct pw_cts_state *st;
+	__u32 zero = 0;
+	__u8 *slot;
+
+	st = bpf_map_lookup_elem(&pw_cts_state, &zero);
+	slot = pw_cts_slot(pw_cts_hash(k));
+	if (st && slot &&
+	    (__u8)(st->cur - *slot) > (__u8)(st->cur - st->floor))
+		return NULL;
+	return bpf_map_lookup_elem(&pw_ct, k);
+}
+
+/* Before @k is inserted into pw_ct: stamp its slot with the current epoch. */
+static __always_inline void pw_cts_mark(const struct pw_ct_key *k)
+{
+	struct pw_cts_state *st;
+	__u32 zero = 0;
+	__u8 *slot;
+
+	st = bpf_map_lookup_elem(&pw_cts_state, &zero);
+	slot = pw_cts_slot(pw_cts_hash(k));
+	if (st && slot)
+		*slot = st->cur;
+}
+
 static __always_inline __u64 pw_ct_timeout(const struct pw_settings *st,
 					   __u8 proto, __u8 state)
 {

@@ -436,7 +436,9 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 				  j.reason, 1))
 			v->flags |= PW_CT_LOG;
 	}
-	/* Another CPU may have created it meanwhile: keep theirs. */
+	/* Stamped first: pw_ct_find() must never skip a flow that is in
+	 * pw_ct. Another CPU may have created it meanwhile: keep theirs. */
+	pw_cts_mark(ck);
 	bpf_map_update_elem(&pw_ct, ck, v, BPF_NOEXIST);
 	return ctx_pass(hook);
 }
@@ -538,7 +540,7 @@ static __always_inline int pw_process(void *ctx, const int hook)
 	}
 	if (trackable) {
 		src_is_a = pw_ct_key_make(&ck, env.tenant, &p);
-		ct = bpf_map_lookup_elem(&pw_ct, &ck);
+		ct = pw_ct_find(&ck);
 		if (ct) {
 			r = pw_ct_hit(ctx, hook, &env, st, tv, &p, &ck, ct,
 				      src_is_a);

@@ -178,6 +178,21 @@ struct {
 	__type(value, struct pw_ct_val);
 } pw_ct SEC(".maps");
 
+/* Conntrack stamps (shared.h, pw_cts): fixed size, so lookups inline. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PW_CTS_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+} pw_cts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct pw_cts_state);
+} pw_cts_state SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 16384);

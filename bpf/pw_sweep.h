@@ -36,10 +36,14 @@ static long pw_sweep_one(void *map, struct pw_ct_key *k, struct pw_ct_val *v,
 	__u8 end = PW_END_TIMEOUT;
 
 	c->scanned++;
-	if (c->flags & PW_SWEEP_SHUTDOWN)
+	if (c->flags & PW_SWEEP_SHUTDOWN) {
 		end = PW_END_SHUTDOWN;
-	else if (!pw_ct_expired(c->st, k, v, c->env.now))
+	} else if (!pw_ct_expired(c->st, k, v, c->env.now)) {
+		/* kept: its stamp moves to the new epoch (shared.h, pw_cts) */
+		if (c->flags & PW_SWEEP_RESTAMP)
+			pw_cts_mark(k);
 		return 0;
+	}
 	/* A closed TCP flow had its end when it closed. */
 	if ((v->flags & PW_CT_LOG) && v->state != PW_CT_TCP_CLOSED &&
 	    !pw_emit_flow(&c->env, k, v, PW_EVENT_FLOW_END, end,

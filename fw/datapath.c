@@ -349,11 +349,21 @@ loaded:
 			goto out;
 		}
 	} else {
+		/* A new datapath: no flow, so no stamp marks one (shared.h,
+		 * pw_cts); epoch 1 leaves the zeroed slots outside. */
+		struct pw_cts_state cts = { .cur = 1, .floor = 1 };
+		__u32 zero = 0;
+
 		dp->cfg.active_slot = 0;
 		dp->cfg.layout_version = PW_LAYOUT_VERSION;
 		ret = write_config(dp);
 		if (ret)
 			goto out;
+		if (bpf_map_update_elem(bpf_map__fd(s->maps.pw_cts_state),
+					&zero, &cts, BPF_ANY)) {
+			ret = -errno;
+			goto out;
+		}
 	}
 	if (!dp->read_only) {
 		dp->barrier_fd = create_barrier(dp);
@@ -1591,5 +1601,45 @@ int fw_dp_sweep(struct fw_dp *dp, __u32 flags, struct pw_sweep_args *out)
 		return -ENOENT;
 	if (out)
 		*out = a;
+	return 0;
+}
+
+int fw_dp_cts_state(struct fw_dp *dp, struct pw_cts_state *out)
+{
+	__u32 zero = 0;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.pw_cts_state),
+				&zero, out))
+		return -errno;
+	return 0;
+}
+
+/* The order is what keeps every flow visible: shared.h, pw_cts. */
+int fw_dp_sweep_restamp(struct fw_dp *dp, struct pw_sweep_args *out)
+{
+	int fd = bpf_map__fd(dp->skel->maps.pw_cts_state);
+	struct pw_cts_state st;
+	__u32 zero = 0;
+	int ret;
+
+	if (dp->read_only)
+		return -EPERM;
+	ret = fw_dp_cts_state(dp, &st);
+	if (ret)
+		return ret;
+	st.cur++;
+	if (bpf_map_update_elem(fd, &zero, &st, BPF_ANY))
+		return -errno;
+	/* Returns after synchronize_rcu(): no program still stamps the
+	 * old epoch, and what it inserted is in pw_ct for the walk. */
+	if (bpf_map_update_elem(bpf_map__fd(dp->skel->maps.pw_rcu_barrier),
+				&zero, &dp->barrier_fd, BPF_ANY))
+		return -errno;
+	ret = fw_dp_sweep(dp, PW_SWEEP_RESTAMP, out);
+	if (ret)
+		return ret; /* the window stays wider: hides less */
+	st.floor = st.cur;
+	if (bpf_map_update_elem(fd, &zero, &st, BPF_ANY))
+		return -errno;
 	return 0;
 }

@@ -184,6 +184,17 @@ int fw_dp_load(struct fw_dp *dp, const struct fw_dp_policy *p);
  */
 int fw_dp_sweep(struct fw_dp *dp, __u32 flags, struct pw_sweep_args *out);
 
+/*
+ * fw_dp_sweep(dp, PW_SWEEP_RESTAMP, out) inside a move of the conntrack
+ * stamps' window (shared.h, pw_cts): epoch + 1, an RCU grace period, the
+ * sweep stamping every flow it keeps, then the window's floor. One
+ * process at a time (plumwalld). -EPERM in a read-only datapath.
+ */
+int fw_dp_sweep_restamp(struct fw_dp *dp, struct pw_sweep_args *out);
+
+/* The conntrack stamps' window (tests). */
+int fw_dp_cts_state(struct fw_dp *dp, struct pw_cts_state *out);
+
 /* Tests: move the datapath clock. */
 int fw_dp_set_clock_offset(struct fw_dp *dp, __u64 offset_ns);
 

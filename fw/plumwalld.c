@@ -18,7 +18,8 @@
  *   with nothing running yet, that is fatal (exit 1).
  * - Every conntrack_sweep_interval seconds: the pw_sweep program ends the
  *   flows that expired without a packet to notice it and emits their flow
- *   end events (bpf/pw_sweep.h).
+ *   end events (bpf/pw_sweep.h), and stamps the flows it keeps into a new
+ *   window of the conntrack stamps (shared.h, pw_cts).
  * - systemd: Type=notify; READY=1 once the policy is in place, RELOADING=1
  *   during a SIGHUP reload, STOPPING=1 on SIGTERM, STATUS= with the
  *   generation.
@@ -443,8 +444,9 @@ static void pwd_sweep(void)
 	int ret;
 
 	ret = pwd_sweep_dp();
+	/* and clear the conntrack stamps of flows gone (shared.h, pw_cts) */
 	if (!ret)
-		ret = fw_dp_sweep(pwd.dp, 0, &a);
+		ret = fw_dp_sweep_restamp(pwd.dp, &a);
 	/* Nothing loaded (plumwall down): nothing expires. A sweep program
 	 * the kernel refused: said already. */
 	if (ret == -ENOENT || ret == -ECANCELED)

@@ -47,4 +47,23 @@ done
 # every row of the summary's tables has a number in every column
 check "the tables have no empty cell" not grep -qE '^\|[^-].*\| *\|' "$TMP/out"
 check "the tables are printed" grep -q '^| plumwall XDP | [0-9]' "$TMP/out"
+
+# BENCH_AB: this very build as the other one, two more configurations
+# in the same rounds
+BENCH_AB=$BUILD BENCH_QUICK=1 BENCH_SIZES=10 BENCH_ROUNDS=1 \
+	BENCH_MS=10 BENCH_OUT=$TMP/raw bash "$ROOT/tests/bench/bench-vs.sh" \
+	>"$TMP/out" 2>&1
+rc=$?
+check "bench-vs with BENCH_AB exits 0" test $rc -eq 0
+[[ $rc -eq 0 ]] || cat "$TMP/out"
+for c in abxdp abtc; do
+	check "deny N=10 $c has a number" number deny 10 1 $c
+	check "est N=100 $c has a number" number est 100 1 $c
+	check "deny $c program-only number" number prog deny 10 1 $c
+done
+check "BENCH_AB rows are printed" grep -q '^| BENCH_AB plumwall TC | [0-9]' "$TMP/out"
+BENCH_AB=$TMP/nothing bash "$ROOT/tests/bench/bench-vs.sh" >"$TMP/out" 2>&1
+rc=$?
+check "a BENCH_AB without plumwall: exit 1" test $rc -eq 1
+check "a BENCH_AB without plumwall: said" grep -q "BENCH_AB: no $TMP/nothing/plumwall" "$TMP/out"
 nt_done

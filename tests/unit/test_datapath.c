@@ -2375,6 +2375,72 @@ START_TEST(test_ct_foreach_batches)
 }
 END_TEST
 
+/*
+ * Conntrack stamps (shared.h, pw_cts): a reply finds its flow through the
+ * filter; a window moved without the walk hides the flow (so the filter
+ * is really consulted); fw_dp_sweep_restamp() stamps every kept flow into
+ * the new window, so it is found again.
+ */
+static void cts_set(__u8 cur, __u8 floor)
+{
+	struct pw_cts_state st = { .cur = cur, .floor = floor };
+	int fd = fw_dp_map_fd(dp, "pw_cts_state");
+	__u32 zero = 0;
+
+	ck_assert_int_ge(fd, 0);
+	ck_assert_int_eq(bpf_map_update_elem(fd, &zero, &st, BPF_ANY), 0);
+}
+
+START_TEST(test_ct_stamps)
+{
+	const struct tpkt syn = WEB_DB_SYN, synack = DB_WEB_SYNACK;
+	struct pw_cts_state st, st2;
+	struct pw_sweep_args a;
+
+	use_policy(P_BASE);
+	reset();
+	/* no flow: the answer is dropped (ACME denies db -> web) */
+	ck_assert_uint_eq(run_on(&synack, FW_DP_XDP, 0), XDP_DROP);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_uint_eq(run_on(&synack, FW_DP_XDP, 0), XDP_PASS);
+
+	/* the window moved by two without a walk: the flow's stamp is out */
+	ck_assert_int_eq(fw_dp_cts_state(dp, &st), 0);
+	ck_assert_uint_eq(st.cur, st.floor);
+	cts_set((__u8)(st.cur + 2), (__u8)(st.cur + 2));
+	ck_assert_uint_eq(run_on(&synack, FW_DP_XDP, 0), XDP_DROP);
+	ck_assert_uint_eq(run_on(&synack, FW_DP_TC_INGRESS, 0),
+			  2 /* TC_ACT_SHOT */);
+
+	/* a real move: the walk stamps the kept flow */
+	ck_assert_int_eq(fw_dp_sweep_restamp(dp, &a), 0);
+	ck_assert_uint_eq(a.scanned, 1);
+	ck_assert_uint_eq(a.removed, 0);
+	ck_assert_int_eq(fw_dp_cts_state(dp, &st2), 0);
+	ck_assert_uint_eq(st2.cur, (__u8)(st.cur + 3));
+	ck_assert_uint_eq(st2.floor, st2.cur);
+	ck_assert_uint_eq(run_on(&synack, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_uint_eq(run_on(&synack, FW_DP_TC_INGRESS, 0),
+			  0 /* TC_ACT_OK */);
+
+	/* a flow made after the move is stamped by its insert */
+	ck_assert_int_eq(fw_dp_ct_flush(dp), 0);
+	ck_assert_uint_eq(run_on(&synack, FW_DP_XDP, 0), XDP_DROP);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_uint_eq(run_on(&synack, FW_DP_XDP, 0), XDP_PASS);
+
+	/* epochs wrap: 255 -> 0 keeps the flow */
+	cts_set(255, 255);
+	ck_assert_int_eq(fw_dp_ct_flush(dp), 0);
+	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_PASS);
+	ck_assert_int_eq(fw_dp_sweep_restamp(dp, &a), 0);
+	ck_assert_int_eq(fw_dp_cts_state(dp, &st2), 0);
+	ck_assert_uint_eq(st2.cur, 0);
+	ck_assert_uint_eq(run_on(&synack, FW_DP_XDP, 0), XDP_PASS);
+	reset();
+}
+END_TEST
+
 START_TEST(test_sweep)
 {
 	static uint8_t frame[TPKT_MAX];
@@ -2482,6 +2548,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_judge_cache);
 	tcase_add_test(tc, test_map_memory);
 	tcase_add_test(tc, test_sweep);
+	tcase_add_test(tc, test_ct_stamps);
 	tcase_add_test(tc, test_ct_foreach_batches);
 	suite_add_tcase(s, tc);
 
