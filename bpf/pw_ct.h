@@ -116,16 +116,16 @@ static __always_inline int pw_ct_key_make(struct pw_ct_key *k, __u16 tenant,
  */
 static __always_inline __u32 pw_cts_hash(const struct pw_ct_key *k)
 {
-	__u32 a[4], b[4], h;
+	__u32 a[4], b[4], h, head, ports;
 
 	__builtin_memcpy(a, k->addr_a, 16);
 	__builtin_memcpy(b, k->addr_b, 16);
-	h = ((__u32)k->tenant | (__u32)k->family << 16 |
-	     (__u32)k->proto << 24) * 0x9e3779b1U +
-	    ((__u32)k->port_a | (__u32)k->port_b << 16) * 0x85ebca6bU +
-	    a[0] * 0xc2b2ae35U + a[1] * 0x27d4eb2fU + a[2] * 0x165667b1U +
-	    a[3] * 0xd3a2646dU + b[0] * 0xfd7046c5U + b[1] * 0xb55a4f09U +
-	    b[2] * 0x61c88647U + b[3] * 0x7feb352dU;
+	head = k->tenant | (__u32)k->family << 16 | (__u32)k->proto << 24;
+	ports = k->port_a | (__u32)k->port_b << 16;
+	h = head * 0x9e3779b1U + ports * 0x85ebca6bU + a[0] * 0xc2b2ae35U +
+	    a[1] * 0x27d4eb2fU + a[2] * 0x165667b1U + a[3] * 0xd3a2646dU +
+	    b[0] * 0xfd7046c5U + b[1] * 0xb55a4f09U + b[2] * 0x61c88647U +
+	    b[3] * 0x7feb352dU;
 	return (h * 0x2545f491U) >> (32 - PW_CTS_BITS);
 }
 
@@ -155,8 +155,7 @@ static __always_inline struct pw_ct_val *pw_ct_find(const struct pw_ct_key *k)
 
 	st = bpf_map_lookup_elem(&pw_cts_state, &zero);
 	slot = pw_cts_slot(pw_cts_hash(k));
-	if (st && slot &&
-	    (__u8)(st->cur - *slot) > (__u8)(st->cur - st->floor))
+	if (st && slot && (__u8)(st->cur - *slot) > (__u8)(st->cur - st->floor))
 		return NULL;
 	return bpf_map_lookup_elem(&pw_ct, k);
 }

@@ -1608,8 +1608,8 @@ int fw_dp_cts_state(struct fw_dp *dp, struct pw_cts_state *out)
 {
 	__u32 zero = 0;
 
-	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.pw_cts_state),
-				&zero, out))
+	if (bpf_map_lookup_elem(bpf_map__fd(dp->skel->maps.pw_cts_state), &zero,
+				out))
 		return -errno;
 	return 0;
 }
