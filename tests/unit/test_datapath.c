@@ -1910,63 +1910,92 @@ static void ifindex_teardown(void)
 	teardown();
 }
 
+/* One policy per shape: its bindings (on lo or on the big veth), then
+ * frames (untagged or with a VLAN, on lo or the veth, through XDP or TC)
+ * and whether each passes (ACME allows syn) or finds no tenant. */
+struct ifx_frame {
+	bool big, tc, pass;
+	__u16 vlan;
+};
+
+static const struct ifx_case {
+	const char *what;
+	struct {
+		bool big;
+		__u16 vlan;
+	} bind[2];
+	unsigned int n_bind;
+	struct ifx_frame frame[5];
+	unsigned int n_frame;
+} ifx_cases[] = {
+	{ "lo with VLAN 100 only: untagged frames have no tenant",
+	  { { false, 100 } },
+	  1,
+	  { { .vlan = 0 },
+	    { .vlan = 100, .pass = true },
+	    { .tc = true },
+	    { .tc = true, .vlan = 100, .pass = true } },
+	  4 },
+	{ "lo untagged only: a tagged frame has no tenant",
+	  { { false, 0 } },
+	  1,
+	  { { .pass = true }, { .vlan = 100 }, { .tc = true, .vlan = 100 } },
+	  3 },
+	{ "both, and a VLAN of lo that is not bound",
+	  { { false, 0 }, { false, 100 } },
+	  2,
+	  { { .pass = true }, { .vlan = 100, .pass = true }, { .vlan = 7 } },
+	  3 },
+	{ "an interface past the array: the hash alone decides",
+	  { { true, 0 }, { true, 100 } },
+	  2,
+	  { { .big = true, .pass = true },
+	    { .big = true, .vlan = 100, .pass = true },
+	    { .big = true, .vlan = 7 },
+	    { .big = true, .tc = true, .pass = true },
+	    { .vlan = 0 } },
+	  5 },
+};
+
 START_TEST(test_ifindex_array)
 {
-	const struct tpkt syn = WEB_DB_SYN;
-	struct tpkt tagged = WEB_DB_SYN, other = WEB_DB_SYN;
 	struct tpol *tp = calloc(1, sizeof(*tp));
 	__u32 big = PW_IFINDEX_SLOTS + 1000 + (__u32)(getpid() % 20000);
+	unsigned int c, k;
 	char cmd[160];
 
 	ck_assert_ptr_nonnull(tp);
-	tagged.vlan = 100;
-	other.vlan = 7;
-	build_policy(P_BASE, tp);
-
-	/* lo with VLAN 100 only: untagged frames have no tenant */
-	tp->n_ifaces = 0;
-	tp_iface(tp, LO, 100, T_ACME);
-	load_ifaces(tp, 0x10000001);
-	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_DROP);
-	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, 0), XDP_PASS);
-	ck_assert_uint_eq(run_on(&syn, FW_DP_TC_INGRESS, 0),
-			  2 /* TC_ACT_SHOT */);
-	ck_assert_uint_eq(run_on(&tagged, FW_DP_TC_INGRESS, 0),
-			  0 /* TC_ACT_OK */);
-
-	/* lo untagged only: a tagged frame has no tenant */
-	tp->n_ifaces = 0;
-	tp_iface(tp, LO, 0, T_ACME);
-	load_ifaces(tp, 0x10000002);
-	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_PASS);
-	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, 0), XDP_DROP);
-	ck_assert_uint_eq(run_on(&tagged, FW_DP_TC_INGRESS, 0),
-			  2 /* TC_ACT_SHOT */);
-
-	/* both, and a VLAN of lo that is not bound */
-	tp_iface(tp, LO, 100, T_ACME);
-	load_ifaces(tp, 0x10000003);
-	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_PASS);
-	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, 0), XDP_PASS);
-	ck_assert_uint_eq(run_on(&other, FW_DP_XDP, 0), XDP_DROP);
-
-	/* an interface past the array: the hash alone decides */
 	snprintf(cmd, sizeof(cmd),
 		 "ip link add %s index %u type veth peer name %sp && "
 		 "ip link set %s up",
 		 big_if, big, big_if, big_if);
 	ck_assert_msg(system(cmd) == 0, "cannot make a veth of ifindex %u",
 		      big);
-	tp->n_ifaces = 0;
-	tp_iface(tp, big, 0, T_ACME);
-	tp_iface(tp, big, 100, T_ACME);
-	load_ifaces(tp, 0x10000004);
-	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, big), XDP_PASS);
-	ck_assert_uint_eq(run_on(&tagged, FW_DP_XDP, big), XDP_PASS);
-	ck_assert_uint_eq(run_on(&other, FW_DP_XDP, big), XDP_DROP);
-	ck_assert_uint_eq(run_on(&syn, FW_DP_TC_INGRESS, big),
-			  0 /* TC_ACT_OK */);
-	ck_assert_uint_eq(run_on(&syn, FW_DP_XDP, 0), XDP_DROP); /* lo */
+	for (c = 0; c < sizeof(ifx_cases) / sizeof(ifx_cases[0]); c++) {
+		const struct ifx_case *ic = &ifx_cases[c];
+
+		build_policy(P_BASE, tp);
+		tp->n_ifaces = 0;
+		for (k = 0; k < ic->n_bind; k++)
+			tp_iface(tp, ic->bind[k].big ? big : LO,
+				 ic->bind[k].vlan, T_ACME);
+		load_ifaces(tp, 0x10000000 + c);
+		for (k = 0; k < ic->n_frame; k++) {
+			const struct ifx_frame *f = &ic->frame[k];
+			struct tpkt syn = WEB_DB_SYN;
+			__u32 want, got;
+
+			syn.vlan = f->vlan;
+			got = run_on(&syn, f->tc ? FW_DP_TC_INGRESS : FW_DP_XDP,
+				     f->big ? big : 0);
+			want = f->tc ? (f->pass ? 0 /* TC_ACT_OK */ :
+						  2 /* TC_ACT_SHOT */) :
+				       (f->pass ? XDP_PASS : XDP_DROP);
+			ck_assert_msg(got == want,
+				      "%s: frame %u got %u, not %u", ic->what,
+				      k, got, want);
+		}
+	}
 	free(tp);
 }
 END_TEST
