@@ -147,6 +147,20 @@ udp_flows() {
 no_udp_flows() { [[ $(udp_flows) == 0 ]]; }
 check "expired udp flow swept" wait_for 10 no_udp_flows
 check "live stream not swept" wait_for 20 stream_grows
+# the sweep moves the conntrack stamps' window (shared.h, pw_cts): epoch
+# past the first, floor caught up or one behind (a move under way); the
+# live stream passing all along says no move hid its flow
+cts_moved() {
+	local b
+	b=$(bpftool -j map dump pinned "$PIN/$LAYOUT/maps/pw_cts_state" |
+		jq -r '.[0].value | if type == "object" then .cur, .floor else .[0], .[1] end' |
+		tr '\n' ' ')
+	read -r cur floor <<<"$b"
+	cur=$((cur)) floor=$((floor))
+	((cur >= 3 && (cur == floor || cur == floor + 1)))
+}
+check "the sweep moves the stamps' window" wait_for 10 cts_moved
+check "no sweep failed" not log_has "sweep failed"
 
 # --- SIGHUP with a configuration whose policy is refused
 config "$TMP/bad.yaml"
