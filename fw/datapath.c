@@ -45,12 +45,15 @@ static const struct {
 	__u32 key_size;
 	__u32 value_size;
 	__u32 flags;
+	/* max_entries of a map whose size does not follow the policy: the
+	 * template's (arrays without BPF_F_INNER_MAP); 0: sized per policy */
+	__u32 fixed_max;
 } slot_maps[SM_COUNT] = {
 	[SM_IFACE] = { "pw_iface", BPF_MAP_TYPE_HASH,
 		       sizeof(struct pw_iface_key), sizeof(struct pw_iface_val),
 		       0 },
 	[SM_TENANT] = { "pw_tenant", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			sizeof(struct pw_tenant_val), 0 },
+			sizeof(struct pw_tenant_val), 0, PW_MAX_TENANTS },
 	[SM_ADDR] = { "pw_addr", BPF_MAP_TYPE_LPM_TRIE,
 		      sizeof(struct pw_addr_key), sizeof(struct pw_addr_val),
 		      BPF_F_NO_PREALLOC },
@@ -62,14 +65,14 @@ static const struct {
 	[SM_RULE] = { "pw_rule", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 		      sizeof(struct pw_rule_val), BPF_F_INNER_MAP },
 	[SM_SETTINGS] = { "pw_settings", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			  sizeof(struct pw_settings), 0 },
+			  sizeof(struct pw_settings), 0, 1 },
 	[SM_RULE_STATS] = { "pw_rule_stats", BPF_MAP_TYPE_PERCPU_HASH,
 			    sizeof(__u32), sizeof(struct pw_rule_counter), 0 },
 	[SM_TENANT_STATS] = { "pw_tenant_stats", BPF_MAP_TYPE_PERCPU_HASH,
 			      sizeof(__u32), sizeof(struct pw_tenant_counter),
 			      0 },
 	[SM_IFINDEX] = { "pw_ifindex", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
-			 sizeof(struct pw_ifindex_val), 0 },
+			 sizeof(struct pw_ifindex_val), 0, PW_IFINDEX_SLOTS },
 };
 
 struct fw_dp {
@@ -527,12 +530,8 @@ static int create_inner(struct fw_dp *dp, int sm, __u32 slot, size_t entries)
 
 	if (dp->read_only)
 		return -EPERM; /* a reader writes no policy */
-	if (sm == SM_TENANT)
-		max = PW_MAX_TENANTS;
-	else if (sm == SM_IFINDEX)
-		max = PW_IFINDEX_SLOTS;
-	else if (sm == SM_SETTINGS)
-		max = 1;
+	if (slot_maps[sm].fixed_max)
+		max = slot_maps[sm].fixed_max;
 	else if (entries > UINT32_MAX)
 		return -E2BIG;
 	else
