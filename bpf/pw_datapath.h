@@ -253,7 +253,7 @@ pw_ct_hit(void *ctx, const int hook, const struct pw_env *env,
 		 * its initiator sent it, under the current one. */
 		pw_ct_orig_tuple(ck, ct, &t);
 		pw_judge(env->slot, env->tenant, pw_tinfo(tv), &t, &j);
-		pw_count_rule(env->slot, j.rule_id, p->len, env->now);
+		pw_count_rule(env->slot, st, j.rule_id, p->len, env->now);
 		if (j.action == PW_ACTION_ALLOW) {
 			ct->flags &= ~PW_CT_AUDIT;
 		} else if (tv->flags & PW_TENANT_AUDIT) {
@@ -349,7 +349,7 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 	__builtin_memcpy(t.daddr, p->daddr, 16);
 	pw_judge_cached(env->slot, st->fill_id, env->tenant, pw_tinfo(tv), &t,
 			&j);
-	pw_count_rule(env->slot, j.rule_id, p->len, env->now);
+	pw_count_rule(env->slot, st, j.rule_id, p->len, env->now);
 	if (j.rule_id == PW_RULE_NONE && pw_is_link_control(p)) {
 		/*
 		 * Neighbour or multicast listener discovery that no rule
@@ -384,8 +384,7 @@ pw_new_flow(void *ctx, const int hook, const struct pw_env *env,
 				pw_emit_any(ctx, hook, env, p, &ei);
 			}
 			pw_count_drop(j.reason, p->len);
-			pw_count_tenant(env->slot, env->tenant, j.reason,
-					p->len);
+			pw_count_tenant(env->slot, st, tv, j.reason, p->len);
 			if (j.action == PW_ACTION_REJECT &&
 			    !pw_reject_any(ctx, hook, p))
 				return ctx_bounce(ctx, hook);
@@ -489,8 +488,11 @@ static __always_inline int pw_process(void *ctx, const int hook)
 			return ctx_pass(hook);
 		pw_count_drop(PW_REASON_NON_IP, p.len);
 		/* Dropped frames only: passing ARP costs no lookup. */
-		pw_count_tenant(env.slot,
-				pw_lookup_tenant(env.slot, p.ifindex, p.vlan),
+		pw_count_tenant(env.slot, st,
+				pw_lookup_tenant_val(env.slot,
+						     pw_lookup_tenant(env.slot,
+								      p.ifindex,
+								      p.vlan)),
 				PW_REASON_NON_IP, p.len);
 		return ctx_drop(hook);
 	}

@@ -119,19 +119,19 @@ struct pw_settings_inner {
 	__type(value, struct pw_settings);
 };
 
-/* PERCPU_HASH, not PERCPU_ARRAY: the kernel refuses BPF_F_INNER_MAP for
- * per-CPU arrays, so an array could not change size between policies.
- * User space creates one zeroed entry per rule. */
+/* Per-CPU stripes of counters (shared.h): the size follows the policy
+ * and the CPU count, hence BPF_F_INNER_MAP. */
 struct pw_rule_stats_inner {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pw_rule_counter);
 };
 
-/* Likewise, one entry per tenant of the policy. */
 struct pw_tenant_stats_inner {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_INNER_MAP);
 	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, struct pw_tenant_counter);

@@ -66,12 +66,12 @@ static const struct {
 		      sizeof(struct pw_rule_val), BPF_F_INNER_MAP, 0 },
 	[SM_SETTINGS] = { "pw_settings", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 			  sizeof(struct pw_settings), 0, 1 },
-	[SM_RULE_STATS] = { "pw_rule_stats", BPF_MAP_TYPE_PERCPU_HASH,
-			    sizeof(__u32), sizeof(struct pw_rule_counter), 0,
+	[SM_RULE_STATS] = { "pw_rule_stats", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
+			    sizeof(struct pw_rule_counter), BPF_F_INNER_MAP,
 			    0 },
-	[SM_TENANT_STATS] = { "pw_tenant_stats", BPF_MAP_TYPE_PERCPU_HASH,
+	[SM_TENANT_STATS] = { "pw_tenant_stats", BPF_MAP_TYPE_ARRAY,
 			      sizeof(__u32), sizeof(struct pw_tenant_counter),
-			      0, 0 },
+			      BPF_F_INNER_MAP, 0 },
 	[SM_IFINDEX] = { "pw_ifindex", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 			 sizeof(struct pw_ifindex_val), 0, PW_IFINDEX_SLOTS },
 };
@@ -623,36 +623,23 @@ static int fill_entries(int fd, int sm, const struct fw_dp_entries *e)
 	return fill_batched(fd, &src, e->count, src.ksz, src.vsz, get_entry);
 }
 
-struct rules_src {
-	const struct pw_rule_val *rules;
-	size_t vsz; /* value bytes: one pw_rule_val, or ncpus zero counters */
-};
-
 static void get_rule(const void *src, size_t i, void *key, void *val)
 {
-	const struct rules_src *s = src;
+	const struct pw_rule_val *rules = src;
 	__u32 id = (__u32)i;
 
 	memcpy(key, &id, sizeof(id));
-	if (s->rules)
-		memcpy(val, &s->rules[i], sizeof(s->rules[i]));
-	else
-		memset(val, 0, s->vsz);
+	memcpy(val, &rules[i], sizeof(rules[i]));
 }
 
-/* A zeroed per-CPU counter for each tenant id of the policy. */
-struct tenant_stats_src {
-	const struct fw_dp_entries *tenants;
-	size_t vsz;
-};
-
-static void get_tenant_stats(const void *src, size_t i, void *key, void *val)
+/* A tenant's entry with its index among the policy's tenants, its
+ * counter in each stripe of pw_tenant_stats (shared.h). */
+static void get_tenant(const void *src, size_t i, void *key, void *val)
 {
-	const struct tenant_stats_src *s = src;
-	const char *p = (const char *)s->tenants->base + i * s->tenants->stride;
+	struct pw_tenant_val *tv = val;
 
-	memcpy(key, p + s->tenants->key_off, sizeof(__u32));
-	memset(val, 0, s->vsz);
+	get_entry(src, i, key, val);
+	tv->stats_index = (__u16)i;
 }
 
 /*
@@ -722,14 +709,10 @@ static int fill_ifindex(int fd, const struct fw_dp_entries *ifaces)
 	return ret;
 }
 
-static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
-			 const struct fw_dp_policy *p)
+static int fill_slot_map(int sm, int fd, const struct fw_dp_policy *p)
 {
-	struct tenant_stats_src ts = {
-		&p->tenants,
-		(size_t)dp->ncpus * sizeof(struct pw_tenant_counter)
-	};
-	struct rules_src rs = { p->rules, sizeof(struct pw_rule_val) };
+	struct entries_src ts = { &p->tenants, sizeof(__u32),
+				  sizeof(struct pw_tenant_val) };
 	struct pw_settings set;
 	__u32 zero = 0;
 	int ret = 0;
@@ -742,7 +725,8 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 		ret = fill_ifindex(fd, &p->ifaces);
 		break;
 	case SM_TENANT:
-		ret = fill_entries(fd, sm, &p->tenants);
+		ret = fill_batched(fd, &ts, p->tenants.count, ts.ksz, ts.vsz,
+				   get_tenant);
 		break;
 	case SM_ADDR:
 		ret = fill_entries(fd, sm, &p->addrs);
@@ -754,8 +738,8 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 		ret = fill_entries(fd, sm, &p->decisions);
 		break;
 	case SM_RULE:
-		ret = fill_batched(fd, &rs, p->n_rules, sizeof(__u32), rs.vsz,
-				   get_rule);
+		ret = fill_batched(fd, p->rules, p->n_rules, sizeof(__u32),
+				   sizeof(struct pw_rule_val), get_rule);
 		break;
 	case SM_SETTINGS:
 		/* The fill id names this fill for the datapath's judgement
@@ -763,6 +747,8 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 		 * no other map alive or made before it has. */
 		set = p->settings;
 		set.fill_id = fd_map_id(fd);
+		set.rule_stats_stride = (__u32)p->n_rules;
+		set.tenant_stats_stride = (__u32)p->tenants.count;
 		if (!set.fill_id) {
 			ret = -EIO;
 			break;
@@ -771,21 +757,15 @@ static int fill_slot_map(struct fw_dp *dp, int sm, int fd,
 			ret = -errno;
 		break;
 	case SM_RULE_STATS:
-		/* The datapath only looks counters up: create them all. */
-		rs.rules = NULL;
-		rs.vsz = (size_t)dp->ncpus * sizeof(struct pw_rule_counter);
-		ret = fill_batched(fd, &rs, p->n_rules, sizeof(__u32), rs.vsz,
-				   get_rule);
-		break;
 	case SM_TENANT_STATS:
-		ret = fill_batched(fd, &ts, p->tenants.count, sizeof(__u32),
-				   ts.vsz, get_tenant_stats);
+		/* arrays: created zeroed, nothing to write */
 		break;
 	}
 	return ret;
 }
 
-static size_t slot_entries(int sm, const struct fw_dp_policy *p)
+static size_t slot_entries(const struct fw_dp *dp, int sm,
+			   const struct fw_dp_policy *p)
 {
 	switch (sm) {
 	case SM_IFACE:
@@ -797,10 +777,12 @@ static size_t slot_entries(int sm, const struct fw_dp_policy *p)
 	case SM_DECISION:
 		return p->decisions.count;
 	case SM_RULE:
-	case SM_RULE_STATS:
 		return p->n_rules;
+	/* a stripe per possible CPU (shared.h, pw_rule_stats) */
+	case SM_RULE_STATS:
+		return p->n_rules * (size_t)dp->ncpus;
 	case SM_TENANT_STATS:
-		return p->tenants.count;
+		return p->tenants.count * (size_t)dp->ncpus;
 	default:
 		return 1;
 	}
@@ -863,12 +845,12 @@ int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
 		goto out;
 	}
 	for (sm = 0; sm < SM_COUNT; sm++) {
-		fds[sm] = create_inner(dp, sm, slot, slot_entries(sm, p));
+		fds[sm] = create_inner(dp, sm, slot, slot_entries(dp, sm, p));
 		if (fds[sm] < 0) {
 			ret = fds[sm];
 			goto out;
 		}
-		ret = fill_slot_map(dp, sm, fds[sm], p);
+		ret = fill_slot_map(sm, fds[sm], p);
 		if (ret)
 			goto out;
 	}
@@ -1031,18 +1013,49 @@ out:
 	return ret;
 }
 
+/*
+ * Counters per stripe of a map of per-CPU stripes (shared.h,
+ * pw_rule_stats), from the map itself: its size is ncpus stripes (an
+ * empty policy's map has one entry and no stripes).
+ */
+static int stripe_stride(struct fw_dp *dp, int fd, size_t vsz, __u32 *stride)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_ARRAY || info.value_size != vsz)
+		return -EPROTO;
+	*stride = info.max_entries / (__u32)dp->ncpus;
+	return 0;
+}
+
 int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
 		       struct pw_rule_counter *out)
 {
-	int fd;
+	struct pw_rule_counter v;
+	__u32 stride, key;
+	int fd, ret, c;
 
+	memset(out, 0, sizeof(*out));
 	if (slot > 1)
 		return -EINVAL;
 	fd = slot_inner_fd(dp, slot, SM_RULE_STATS);
 	if (fd < 0)
 		return fd;
-	return percpu_value(dp, fd, &rule_id, out, sizeof(*out),
-			    add_rule_counter);
+	ret = stripe_stride(dp, fd, sizeof(v), &stride);
+	if (ret)
+		return ret;
+	if (rule_id >= stride)
+		return -ENOENT;
+	for (c = 0; c < dp->ncpus; c++) {
+		key = (__u32)c * stride + rule_id;
+		if (bpf_map_lookup_elem(fd, &key, &v))
+			return -errno;
+		add_rule_counter(out, &v);
+	}
+	return 0;
 }
 
 int fw_dp_drop_counter(struct fw_dp *dp, enum pw_reason reason,
@@ -1111,30 +1124,128 @@ out:
 	return ret;
 }
 
+/* Entries per BPF_MAP_LOOKUP_BATCH call of array_read(). */
+#define ARRAY_READ_CHUNK 4096
+
+/*
+ * Entries 0 to @n - 1 of the ARRAY @fd (@vsz bytes each, @n at most its
+ * size) into @vals: one syscall per ARRAY_READ_CHUNK entries where the
+ * kernel supports batches, one per entry otherwise.
+ */
+static int array_read(int fd, __u32 n, size_t vsz, unsigned char *vals)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, o);
+	__u32 keys[ARRAY_READ_CHUNK], tok_in = 0, tok_out = 0, cnt, done = 0;
+
+	while (done < n) {
+		cnt = n - done < ARRAY_READ_CHUNK ? n - done : ARRAY_READ_CHUNK;
+		if (bpf_map_lookup_batch(fd, done ? &tok_in : NULL, &tok_out,
+					 keys, vals + (size_t)done * vsz, &cnt,
+					 &o) &&
+		    errno != ENOENT)
+			goto one_by_one;
+		if (!cnt)
+			break;
+		done += cnt;
+		tok_in = tok_out;
+	}
+	return done == n ? 0 : -EIO;
+one_by_one:
+	for (done = 0; done < n; done++)
+		if (bpf_map_lookup_elem(fd, &done, vals + (size_t)done * vsz))
+			return -errno;
+	return 0;
+}
+
+/*
+ * Sum a slot's map of per-CPU stripes (shared.h, pw_rule_stats) of
+ * @vsz-byte counters: into @out[i] the counter i of every stripe, for i
+ * below @n and the stride (@out zeroed first), or, with @index, into
+ * @out[k] counter @index[k] (@n of them, UINT32_MAX: none).
+ */
+static int stripes_sum(struct fw_dp *dp, __u32 slot, int sm, void *out,
+		       size_t n, const __u32 *index, size_t vsz,
+		       percpu_add_fn add)
+{
+	unsigned char *vals = NULL, *dst = out;
+	__u32 stride, i;
+	size_t k;
+	int fd, ret, c;
+
+	memset(out, 0, n * vsz);
+	fd = slot_inner_fd(dp, slot, sm);
+	if (fd < 0)
+		return fd;
+	ret = stripe_stride(dp, fd, vsz, &stride);
+	if (ret)
+		return ret;
+	if (!stride)
+		return 0;
+	vals = calloc((size_t)stride * dp->ncpus, vsz);
+	if (!vals)
+		return -ENOMEM;
+	ret = array_read(fd, stride * (__u32)dp->ncpus, vsz, vals);
+	if (ret)
+		goto out;
+	for (k = 0; k < n; k++) {
+		i = index ? index[k] : (__u32)k;
+		if (i >= stride)
+			continue;
+		for (c = 0; c < dp->ncpus; c++)
+			add(dst + k * vsz,
+			    vals + ((size_t)c * stride + i) * vsz);
+	}
+out:
+	free(vals);
+	return ret;
+}
+
 int fw_dp_rule_counters(struct fw_dp *dp, __u32 slot,
 			struct pw_rule_counter *out, size_t n)
 {
-	int fd;
-
 	if (slot > 1)
 		return -EINVAL;
-	fd = slot_inner_fd(dp, slot, SM_RULE_STATS);
-	if (fd < 0)
-		return fd;
-	return percpu_values(dp, fd, out, n, sizeof(*out), add_rule_counter);
+	return stripes_sum(dp, slot, SM_RULE_STATS, out, n, NULL, sizeof(*out),
+			   add_rule_counter);
 }
 
+/* @out[tenant id]: the counters of the slot's tenants are at their
+ * pw_tenant_val.stats_index. */
 int fw_dp_tenant_counters(struct fw_dp *dp, __u32 slot,
 			  struct pw_tenant_counter *out, size_t n)
 {
-	int fd;
+	struct pw_tenant_val *tv = NULL;
+	__u32 *index = NULL;
+	size_t k;
+	int fd, ret;
 
 	if (slot > 1)
 		return -EINVAL;
-	fd = slot_inner_fd(dp, slot, SM_TENANT_STATS);
+	memset(out, 0, n * sizeof(*out));
+	if (n > PW_MAX_TENANTS)
+		n = PW_MAX_TENANTS;
+	if (!n)
+		return 0;
+	fd = slot_inner_fd(dp, slot, SM_TENANT);
 	if (fd < 0)
 		return fd;
-	return percpu_values(dp, fd, out, n, sizeof(*out), add_tenant_counter);
+	tv = calloc(n, sizeof(*tv));
+	index = calloc(n, sizeof(*index));
+	if (!tv || !index) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = array_read(fd, (__u32)n, sizeof(*tv), (unsigned char *)tv);
+	if (ret)
+		goto out;
+	for (k = 0; k < n; k++)
+		index[k] = tv[k].present ? tv[k].stats_index : UINT32_MAX;
+	ret = stripes_sum(dp, slot, SM_TENANT_STATS, out, n, index,
+			  sizeof(*out), add_tenant_counter);
+out:
+	free(tv);
+	free(index);
+	return ret;
 }
 
 int fw_dp_drop_counters(struct fw_dp *dp, struct pw_counter *out)

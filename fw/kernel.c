@@ -63,7 +63,6 @@ static const struct fw_kern_feature fw_kern_features[] = {
 	FW_KERN_MAP(ARRAY, "BPF array map"),
 	FW_KERN_MAP(LPM_TRIE, "BPF longest-prefix-match map"),
 	FW_KERN_MAP(ARRAY_OF_MAPS, "BPF array of maps"),
-	FW_KERN_MAP(PERCPU_HASH, "per-CPU BPF hash map"),
 	FW_KERN_MAP(PERCPU_ARRAY, "per-CPU BPF array map"),
 	FW_KERN_MAP(LRU_HASH, "BPF LRU hash map"),
 	FW_KERN_MAP(RINGBUF, "BPF ring buffer"),

@@ -16,6 +16,7 @@
  * what it needs (fw_dp reads the slot state from the kernel).
  */
 #include <arpa/inet.h>
+#include <sched.h>
 #include <check.h>
 #include <errno.h>
 #include <stdio.h>
@@ -1718,6 +1719,80 @@ START_TEST(test_seq_and_cpu)
 }
 END_TEST
 
+/*
+ * Rule and tenant counters live in one stripe per CPU (shared.h,
+ * pw_rule_stats): frames run on each online CPU in turn (the test run
+ * executes on the caller's CPU) add up to exactly the runs, on the rule
+ * and the tenant they hit and nowhere else. A program and a reader that
+ * disagreed on the layout (rule-major against CPU-major, another stride)
+ * would put the second CPU's counts on another rule or lose them.
+ */
+#define STRIPE_CPUS 2
+START_TEST(test_counter_stripes)
+{
+	static uint8_t frame[TPKT_MAX];
+	static struct pw_rule_counter rb[64], ra[64];
+	static struct pw_tenant_counter tb[PW_MAX_TENANTS], ta[PW_MAX_TENANTS];
+	/* rule id 3 denies it; the tenant default drops the other */
+	const struct tpkt deny = { V4(WEB4, DB4), TCP(40000, 23, SYN) },
+			  dflt = { V4(WEB4, EXT4), ICMP(13) };
+	struct pw_event ev[2];
+	struct fw_dp_run run = { .events = ev, .events_cap = 2 };
+	struct pw_rule_counter one;
+	cpu_set_t old, pin;
+	int cpus[STRIPE_CPUS], n_cpus = 0, c, k, runs = 0, druns = 0;
+	__u32 slot;
+	size_t len, dlen, i;
+
+	use_policy(P_BASE);
+	reset();
+	dlen = tpkt_build(&deny, frame, TPKT_MAX);
+	ck_assert_int_eq(fw_dp_active_slot(dp, &slot), 0);
+	ck_assert_int_eq(sched_getaffinity(0, sizeof(old), &old), 0);
+	for (c = 0; c < CPU_SETSIZE && n_cpus < STRIPE_CPUS; c++)
+		if (CPU_ISSET(c, &old))
+			cpus[n_cpus++] = c;
+	if (n_cpus < 2)
+		fprintf(stderr, "test_counter_stripes: one CPU, one stripe\n");
+	ck_assert_int_eq(fw_dp_rule_counters(dp, slot, rb, 64), 0);
+	ck_assert_int_eq(fw_dp_tenant_counters(dp, slot, tb, PW_MAX_TENANTS),
+			 0);
+	for (c = 0; c < n_cpus; c++) {
+		CPU_ZERO(&pin);
+		CPU_SET(cpus[c], &pin);
+		ck_assert_int_eq(sched_setaffinity(0, sizeof(pin), &pin), 0);
+		for (k = 0; k < 2 + 3 * c; k++, runs++)
+			run_frame(&deny, k % 2 ? FW_DP_TC_INGRESS : FW_DP_XDP,
+				  &run, frame, &len);
+		for (k = 0; k < 1 + 2 * c; k++, druns++)
+			run_frame(&dflt, FW_DP_XDP, &run, frame, &len);
+	}
+	ck_assert_int_eq(sched_setaffinity(0, sizeof(old), &old), 0);
+	ck_assert_int_eq(fw_dp_rule_counters(dp, slot, ra, 64), 0);
+	ck_assert_int_eq(fw_dp_tenant_counters(dp, slot, ta, PW_MAX_TENANTS),
+			 0);
+	for (i = 0; i < 64; i++)
+		ck_assert_msg(
+			ra[i].packets - rb[i].packets ==
+				(i == 3 ? (__u64)runs : 0),
+			"rule %zu: %llu packets more, %d runs", i,
+			(unsigned long long)(ra[i].packets - rb[i].packets),
+			runs);
+	ck_assert_uint_eq(ra[3].bytes - rb[3].bytes, (__u64)runs * dlen);
+	ck_assert_int_eq(fw_dp_rule_counter(dp, slot, 3, &one), 0);
+	ck_assert_uint_eq(one.packets, ra[3].packets);
+	ck_assert_uint_ne(one.last_ns, 0);
+	for (i = 0; i < PW_MAX_TENANTS; i++)
+		ck_assert_msg(ta[i].default_drops.packets -
+					      tb[i].default_drops.packets ==
+				      (i == T_ACME ? (__u64)druns : 0),
+			      "tenant %zu: %llu default drops more, %d runs", i,
+			      (unsigned long long)(ta[i].default_drops.packets -
+						   tb[i].default_drops.packets),
+			      druns);
+}
+END_TEST
+
 START_TEST(test_events_lost)
 {
 	static uint8_t frame[TPKT_MAX];
@@ -2569,6 +2644,7 @@ static Suite *datapath_suite(void)
 	tcase_add_test(tc, test_answer_mark);
 	tcase_add_test(tc, test_audit_event_segments);
 	tcase_add_test(tc, test_seq_and_cpu);
+	tcase_add_test(tc, test_counter_stripes);
 	tcase_add_test(tc, test_events_lost);
 	tcase_add_test(tc, test_slots);
 	tcase_add_test(tc, test_compiled_policy);
