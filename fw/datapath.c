@@ -1035,7 +1035,7 @@ int fw_dp_rule_counter(struct fw_dp *dp, __u32 slot, __u32 rule_id,
 		       struct pw_rule_counter *out)
 {
 	struct pw_rule_counter v;
-	__u32 stride, key;
+	__u32 stride = 0, key;
 	int fd, ret, c;
 
 	memset(out, 0, sizeof(*out));
@@ -1168,7 +1168,7 @@ static int stripes_sum(struct fw_dp *dp, __u32 slot, int sm, void *out,
 		       percpu_add_fn add)
 {
 	unsigned char *vals = NULL, *dst = out;
-	__u32 stride, i;
+	__u32 stride = 0, i;
 	size_t k;
 	int fd, ret, c;
 

@@ -203,8 +203,9 @@ START_TEST(test_small_exact)
 	ck_assert_uint_eq(f.c->maps[POLICY_MAP_ADDR].bytes, 2 * 32);
 	ck_assert_uint_eq(f.c->maps[POLICY_MAP_SVC].bytes, 16);
 	ck_assert_uint_eq(f.c->maps[POLICY_MAP_IFACE].bytes, 4 * (8 + 4));
-	ck_assert_uint_eq(f.c->maps[POLICY_MAP_SETTINGS].bytes, 68);
-	ck_assert_uint_eq(f.c->total_bytes, 20 + 64 + 16 + 48 + 12 + 12 + 68);
+	ck_assert_uint_eq(f.c->maps[POLICY_MAP_SETTINGS].bytes, 4 + 72);
+	ck_assert_uint_eq(f.c->total_bytes,
+			  20 + 64 + 16 + 48 + 12 + 12 + 4 + 72);
 	release(&f);
 }
 END_TEST
