@@ -16,6 +16,15 @@
 #ifndef __always_inline
 #define __always_inline inline __attribute__((always_inline))
 #endif
+/*
+ * An address given as a byte pointer, known to be 4-byte aligned (every
+ * address here is in a struct with a 32-bit member at a multiple-of-4
+ * offset, or an array declared as words). Without it clang copies such
+ * an address a byte at a time: the two 16-byte memcpy of a flow key
+ * became 32 byte loads with their shifts and ors, 130 instructions.
+ */
+#define PW_ADDR_ALIGNED(a) ((const __u8 *)__builtin_assume_aligned((a), 4))
+
 #define __pw_noinline __attribute__((noinline))
 
 #define likely(x) __builtin_expect(!!(x), 1)

@@ -28,7 +28,7 @@ struct pw_tuple {
 	__u8 family;
 	__u8 proto;
 	__u16 point; /* pw_pkt_point() */
-};
+} __attribute__((aligned(4))); /* PW_ADDR_ALIGNED() */
 
 static __always_inline void *pw_slot_map(void *outer, __u32 slot)
 {
@@ -88,6 +88,7 @@ static __always_inline void pw_lookup_addr(void *m, __u32 tenant, __u8 family,
 	struct pw_addr_key key = {};
 	struct pw_addr_val *v = NULL;
 
+	addr = PW_ADDR_ALIGNED(addr);
 	key.tenant_be[0] = tenant >> 8;
 	key.tenant_be[1] = tenant & 0xff;
 	key.family = family;

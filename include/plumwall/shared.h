@@ -408,8 +408,9 @@ struct pw_ct_key {
 	__u16 port_b;
 	__u8 addr_a[16];
 	__u8 addr_b[16];
-};
+} __attribute__((aligned(4))); /* the datapath copies addresses in words */
 _Static_assert(sizeof(struct pw_ct_key) == 40, "pw_ct_key layout");
+_Static_assert(_Alignof(struct pw_ct_key) == 4, "pw_ct_key alignment");
 
 /*
  * pw_cts: conntrack stamps, a filter in front of pw_ct that says "no entry"

@@ -80,6 +80,10 @@
 #   BENCH_EST_RULES    N of the established case (default 10000)
 #   BENCH_EST_FLOWS    flows of the established case (default 32768)
 #   BENCH_OUT          also write the raw results to this file
+#   BENCH_CONFIGS      only these configurations (e.g. "pwtc nftvmap");
+#                      plumwall XDP is always measured, as the ratios'
+#                      reference (default: all)
+#   BENCH_CASES        "deny", "est" or both (default "deny est")
 #   BENCH_AB           another build directory (e.g. of the commit before a
 #                      change): its plumwall runs as two more
 #                      configurations, abxdp and abtc, in the same rounds,
@@ -132,6 +136,26 @@ done
 CONFIGS=(drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin)
 PWCONFIGS=(pwxdp pwtc pwnft) # plumwall's, with pins of their own
 STATS=(pwxdp pwtc)            # measured again with bpf_stats
+CASES=${BENCH_CASES:-deny est}
+for k in $CASES; do
+	[[ $k == deny || $k == est ]] ||
+		{ echo "bench-vs: BENCH_CASES: no case \"$k\" (deny, est)" >&2; exit 1; }
+done
+# wanted LIST...: the configurations of LIST that BENCH_CONFIGS selects
+wanted() {
+	local c
+	for c in "$@"; do
+		[[ -z ${BENCH_CONFIGS:-} || $c == pwxdp || $c == ab* ||
+			" $BENCH_CONFIGS " == *" $c "* ]] && echo "$c"
+	done
+}
+for c in ${BENCH_CONFIGS:-}; do
+	[[ " ${CONFIGS[*]} " == *" $c "* ]] ||
+		{ echo "bench-vs: BENCH_CONFIGS: no configuration \"$c\" (${CONFIGS[*]})" >&2; exit 1; }
+done
+mapfile -t CONFIGS < <(wanted "${CONFIGS[@]}")
+mapfile -t PWCONFIGS < <(wanted "${PWCONFIGS[@]}")
+mapfile -t STATS < <(wanted "${STATS[@]}")
 AB=${BENCH_AB:-}
 if [[ -n $AB ]]; then
 	[[ -x $AB/plumwall ]] || { echo "bench-vs: BENCH_AB: no $AB/plumwall" >&2; exit 1; }
@@ -365,6 +389,7 @@ prime() {
 setup
 : >"$RAW"
 for n in $SIZES; do
+	[[ " $CASES " == *" deny "* ]] || break
 	rules $n deny
 	for c in "${CONFIGS[@]}"; do
 		[[ $c == drop || $c == pass ]] || load $c "deny N=$n"
@@ -372,15 +397,18 @@ for n in $SIZES; do
 	run deny $n $DENY_FLOWS "${CONFIGS[@]}"
 done
 
-est=(pass pwxdp pwtc pwnft nftvmap nftfwd)
-[[ -n $AB ]] && est+=(abxdp abtc)
-((EST_RULES <= 1000)) && est+=(nftlin)
-rules $EST_RULES allow
-for c in "${est[@]}"; do
-	load $c "est N=$EST_RULES"
-	prime $c $EST_FLOWS
-done
-run est $EST_RULES $EST_FLOWS "${est[@]}"
+if [[ " $CASES " == *" est "* ]]; then
+	est=(pass pwxdp pwtc pwnft nftvmap nftfwd)
+	[[ -n $AB ]] && est+=(abxdp abtc)
+	((EST_RULES <= 1000)) && est+=(nftlin)
+	mapfile -t est < <(wanted "${est[@]}")
+	rules $EST_RULES allow
+	for c in "${est[@]}"; do
+		load $c "est N=$EST_RULES"
+		prime $c $EST_FLOWS
+	done
+	run est $EST_RULES $EST_FLOWS "${est[@]}"
+fi
 
 [[ -n ${BENCH_OUT:-} ]] && cp "$RAW" "$BENCH_OUT"
 
@@ -439,8 +467,14 @@ END {
 		}
 	}
 	nsz = split(sizes, sz, " ")
+	for (k in v) {
+		split(k, p, " ")
+		measured[p[1]] = 1
+	}
 	for (cs = 1; cs <= 2; cs++) {
 		kase = cs == 1 ? "deny" : "est"
+		if (!(kase in measured)) # left out by BENCH_CASES
+			continue
 		if (kase == "deny") {
 			print "\n## deny: the traffic hits the last of N rules"
 			ncols = nsz
@@ -497,9 +531,16 @@ END {
 		for (k = 1; k <= nstats; k++) {
 			c = scfg[k]
 			line = ""
-			for (i = 1; i <= ncols; i++)
-				line = line (stat(kase " " col[i] " " c, prog) ? " " fmt(med) " |" : " |")
-			printf "| %s, program only (bpf_stats) |%s\n", name[c], line
+			any = 0
+			for (i = 1; i <= ncols; i++) {
+				if (stat(kase " " col[i] " " c, prog)) {
+					any = 1
+					line = line " " fmt(med) " |"
+				} else
+					line = line " |"
+			}
+			if (any)
+				printf "| %s, program only (bpf_stats) |%s\n", name[c], line
 		}
 	}
 }' "$RAW"

@@ -62,6 +62,28 @@ for c in abxdp abtc; do
 	check "deny $c program-only number" number prog deny 10 1 $c
 done
 check "BENCH_AB rows are printed" grep -q '^| BENCH_AB plumwall TC | [0-9]' "$TMP/out"
+# BENCH_CONFIGS and BENCH_CASES: only the configurations and cases asked
+# for, plumwall XDP always (the ratios' reference)
+BENCH_CONFIGS="pwtc nftvmap" BENCH_CASES=deny BENCH_SIZES=10 BENCH_ROUNDS=1 \
+	BENCH_MS=10 BENCH_OUT=$TMP/raw bash "$ROOT/tests/bench/bench-vs.sh" \
+	>"$TMP/out" 2>&1
+rc=$?
+check "bench-vs with BENCH_CONFIGS exits 0" test $rc -eq 0
+[[ $rc -eq 0 ]] || cat "$TMP/out"
+for c in pwxdp pwtc nftvmap; do
+	check "BENCH_CONFIGS: deny N=10 $c has a number" number deny 10 1 $c
+done
+check "BENCH_CONFIGS: nothing else measured" \
+	test "$(awk '$1 != "prog" { print $4 }' "$TMP/raw" | sort -u | tr '\n' ' ')" = "nftvmap pwtc pwxdp "
+check "BENCH_CASES=deny: no established case" not grep -q '^est \|^prog est' "$TMP/raw"
+check "BENCH_CASES=deny: no established table" not grep -q '^## established' "$TMP/out"
+check "BENCH_CONFIGS: the tables have no empty cell" not grep -qE '^\|[^-].*\| *\|' "$TMP/out"
+for bad in "BENCH_CONFIGS=pwtc nosuch" "BENCH_CASES=deny nosuch"; do
+	env "$bad" bash "$ROOT/tests/bench/bench-vs.sh" >"$TMP/out" 2>&1
+	rc=$?
+	check "$bad: exit 1" test $rc -eq 1
+	check "$bad: said" grep -q "${bad%%=*}: no .*\"nosuch\"" "$TMP/out"
+done
 BENCH_AB=$TMP/nothing bash "$ROOT/tests/bench/bench-vs.sh" >"$TMP/out" 2>&1
 rc=$?
 check "a BENCH_AB without plumwall: exit 1" test $rc -eq 1
