@@ -433,6 +433,21 @@ function stat(key, arr,   n, i, v) {
 	lo = v[1]; hi = v[n]
 	return n
 }
+# row CASE CONFIG ARR LABEL: a row of medians of the table, none when
+# ARR has no figure of CONFIG in CASE
+function row(kase, c, arr, label,   i, line, any) {
+	line = ""
+	any = 0
+	for (i = 1; i <= ncols; i++) {
+		if (stat(kase " " col[i] " " c, arr)) {
+			any = 1
+			line = line " " fmt(med) " |"
+		} else
+			line = line " |"
+	}
+	if (any)
+		printf "| %s |%s\n", label, line
+}
 function fmt(x) {
 	if (x >= 1e6) return sprintf("%.2fM", x / 1e6)
 	if (x >= 1e4) return sprintf("%.1fk", x / 1e3)
@@ -514,34 +529,10 @@ END {
 		printf "\n| --- |"
 		for (i = 1; i <= ncols; i++) printf " ---: |"
 		printf "\n"
-		for (k = 1; k <= ncfg; k++) {
-			c = cfg[k]
-			line = ""
-			any = 0
-			for (i = 1; i <= ncols; i++) {
-				if (stat(kase " " col[i] " " c, v)) {
-					any = 1
-					line = line " " fmt(med) " |"
-				} else
-					line = line " |"
-			}
-			if (any)
-				printf "| %s |%s\n", name[c], line
-		}
-		for (k = 1; k <= nstats; k++) {
-			c = scfg[k]
-			line = ""
-			any = 0
-			for (i = 1; i <= ncols; i++) {
-				if (stat(kase " " col[i] " " c, prog)) {
-					any = 1
-					line = line " " fmt(med) " |"
-				} else
-					line = line " |"
-			}
-			if (any)
-				printf "| %s, program only (bpf_stats) |%s\n", name[c], line
-		}
+		for (k = 1; k <= ncfg; k++)
+			row(kase, cfg[k], v, name[cfg[k]])
+		for (k = 1; k <= nstats; k++)
+			row(kase, scfg[k], prog, name[scfg[k]] ", program only (bpf_stats)")
 	}
 }' "$RAW"
 echo
