@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "fixtures.h"
 
@@ -52,6 +53,14 @@ const char *fixture_env_or(const char *name, const char *fallback)
 const char *fixture_root_dir(void)
 {
 	return fixture_env_or("PLUMWALL_ROOT", ".");
+}
+
+uint64_t fixture_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
 char *fixture_diags_text(struct pw_diags *diags)

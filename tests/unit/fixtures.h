@@ -8,6 +8,7 @@
 #define PLUMWALL_TESTS_FIXTURES_H
 
 #include <check.h>
+#include <stdint.h>
 
 #include <plumwall/diag.h>
 
@@ -21,6 +22,9 @@ const char *fixture_env_or(const char *name, const char *fallback);
 
 /* The repository root: $PLUMWALL_ROOT, default ".". */
 const char *fixture_root_dir(void);
+
+/* CLOCK_MONOTONIC in nanoseconds, the datapath's own clock. */
+uint64_t fixture_mono_ns(void);
 
 /* @diags sorted and printed as `plumwall check` shows them (malloc'd). */
 char *fixture_diags_text(struct pw_diags *diags);

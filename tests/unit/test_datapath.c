@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -1434,19 +1433,12 @@ static void tenant_drops(__u32 slot, int reason, struct pw_counter *sum)
 	}
 }
 
-static __u64 mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (__u64)ts.tv_sec * NSEC + (__u64)ts.tv_nsec;
-}
-
 /*
- * @t0: 0, or the time (mono_ns()) at which the datapath clock is held
- * still for this case: the offset takes back the time that passed since
- * (u64 arithmetic wraps), so that a slow machine (a guest under TCG
- * beside other work) does not refill a log rate bucket between steps.
+ * @t0: 0, or the time (fixture_mono_ns()) at which the datapath clock
+ * is held still for this case: the offset takes back the time that
+ * passed since (u64 arithmetic wraps), so that a slow machine (a guest
+ * under TCG beside other work) does not refill a log rate bucket between
+ * steps.
  */
 static void run_step(const struct tcase *tc, unsigned int hook, int si,
 		     __u64 *clock, __u64 t0)
@@ -1469,10 +1461,10 @@ static void run_step(const struct tcase *tc, unsigned int hook, int si,
 	if (st->clock_s)
 		*clock += (__u64)st->clock_s * NSEC;
 	if (st->clock_s || t0)
-		ck_assert_int_eq(fw_dp_set_clock_offset(
-					 dp,
-					 *clock - (t0 ? mono_ns() - t0 : 0)),
-				 0);
+		ck_assert_int_eq(
+			fw_dp_set_clock_offset(
+				dp, *clock - (t0 ? fixture_mono_ns() - t0 : 0)),
+			0);
 	len = tpkt_build(&st->pkt, frame, sizeof(frame));
 	ck_assert_uint_gt(len, 0);
 	for (i = 0; i < 4 && st->mut[i].off; i++)
@@ -1597,7 +1589,7 @@ START_TEST(test_table)
 	use_policy(tc->policy ? tc->policy : P_BASE);
 	reset();
 	/* log rate cases count on time not passing between their steps */
-	t0 = tc->policy == P_RATE ? mono_ns() : 0;
+	t0 = tc->policy == P_RATE ? fixture_mono_ns() : 0;
 	for (si = 0; si < 8 && tc->s[si].act; si++)
 		run_step(tc, hook, si, &clock, t0);
 }

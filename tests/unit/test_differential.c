@@ -47,7 +47,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -146,14 +145,6 @@ struct diff {
  * wildcard sequences set ext_min_classes so that random policies use it. */
 static const struct policy_compile_opts *compile_opts;
 static unsigned long ext_tenants; /* tenants loaded with the wildcard */
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC + (uint64_t)ts.tv_nsec;
-}
 
 static uint32_t ifindex_of(const char *ifname)
 {
@@ -1059,7 +1050,8 @@ static int one_frame(struct diff *d, const uint8_t *frame, size_t len,
 	ck_assert_int_eq(policy_ct_model_packet(d->m, &pkt, d->now, &res), 0);
 
 	/* the datapath, at the same time */
-	ck_assert_int_eq(fw_dp_set_clock_offset(dp, d->now - mono_ns()), 0);
+	ck_assert_int_eq(fw_dp_set_clock_offset(dp, d->now - fixture_mono_ns()),
+			 0);
 	run.prog = FW_DP_XDP;
 	run.in = frame;
 	run.in_len = (__u32)len;
@@ -1267,7 +1259,7 @@ static void sequence(int _i)
 	ck_assert_ptr_nonnull(d->rules);
 	d->seed = seed_base + (uint64_t)_i * 104729;
 	d->generation = 1000 * (uint32_t)(_i + 1);
-	d->now = mono_ns() + 100 * NSEC;
+	d->now = fixture_mono_ns() + 100 * NSEC;
 	ck_assert_int_eq(fw_dp_reset_state(dp), 0);
 	ck_assert_int_eq(fw_dp_drop_counters(dp, d->drops), 0);
 

@@ -220,7 +220,8 @@ START_TEST(names_cache_generations)
 	ck_assert_ptr_nonnull(logd_names_cache_find(&c, 7, state, tmp));
 	/* generation 8 only in the temporary document (apply mid-flip) */
 	snprintf(doc, sizeof(doc), "%s", state_g7);
-	memcpy(strstr(doc, "\"generation\":7,") + 13, "8", 1);
+	memcpy(strstr(doc, "\"generation\":7,") + strlen("\"generation\":"),
+	       "8", 1);
 	write_file(tmp, doc);
 	ck_assert_uint_eq(logd_names_cache_find(&c, 8, state, tmp)->generation,
 			  8);
