@@ -137,6 +137,8 @@ CONFIGS=(drop pass pwxdp pwtc pwnft nftvmap nftfwd nftlin)
 PWCONFIGS=(pwxdp pwtc pwnft) # plumwall's, with pins of their own
 STATS=(pwxdp pwtc)            # measured again with bpf_stats
 CASES=${BENCH_CASES:-deny est}
+# has_case CASE: BENCH_CASES asks for CASE
+has_case() { [[ " $CASES " == *" $1 "* ]]; }
 for k in $CASES; do
 	[[ $k == deny || $k == est ]] ||
 		{ echo "bench-vs: BENCH_CASES: no case \"$k\" (deny, est)" >&2; exit 1; }
@@ -388,16 +390,17 @@ prime() {
 
 setup
 : >"$RAW"
-for n in $SIZES; do
-	[[ " $CASES " == *" deny "* ]] || break
-	rules $n deny
-	for c in "${CONFIGS[@]}"; do
-		[[ $c == drop || $c == pass ]] || load $c "deny N=$n"
+if has_case deny; then
+	for n in $SIZES; do
+		rules $n deny
+		for c in "${CONFIGS[@]}"; do
+			[[ $c == drop || $c == pass ]] || load $c "deny N=$n"
+		done
+		run deny $n $DENY_FLOWS "${CONFIGS[@]}"
 	done
-	run deny $n $DENY_FLOWS "${CONFIGS[@]}"
-done
+fi
 
-if [[ " $CASES " == *" est "* ]]; then
+if has_case est; then
 	est=(pass pwxdp pwtc pwnft nftvmap nftfwd)
 	[[ -n $AB ]] && est+=(abxdp abtc)
 	((EST_RULES <= 1000)) && est+=(nftlin)
