@@ -85,6 +85,9 @@ struct logd_sink {
 	uint64_t backoff_ns;
 	struct log_buf buf, msg;
 	uint64_t seq; /* LOG_PRODUCER_LOGD sequence of this sink */
+	/* the batch holds only this sink's lost report, which is not an
+	 * event: delivering it leaves the delivered counter alone */
+	bool delivering_report;
 };
 
 /* ---- kinds ------------------------------------------------------------- */
@@ -467,6 +470,12 @@ static void logd_batch_done(struct logd_sink *s, size_t n)
 	pthread_mutex_unlock(&s->q.lock);
 }
 
+static void logd_count_delivered(struct logd_sink *s, uint64_t n)
+{
+	if (!s->delivering_report)
+		atomic_fetch_add(&s->delivered, n);
+}
+
 static void logd_count_drop(struct logd_sink *s, uint64_t n)
 {
 	pthread_mutex_lock(&s->q.lock);
@@ -492,7 +501,7 @@ static int logd_deliver_dgram(struct logd_sink *s)
 		} else if (ret) {
 			return ret;
 		} else {
-			atomic_fetch_add(&s->delivered, 1);
+			logd_count_delivered(s, 1);
 		}
 		logd_batch_done(s, 1);
 	}
@@ -553,7 +562,7 @@ static int logd_deliver_stream(struct logd_sink *s)
 	s->file_size += sent;
 	for (done = 0; done < n && s->ends[done] <= sent; done++)
 		refused += s->refused[done];
-	atomic_fetch_add(&s->delivered, done - refused);
+	logd_count_delivered(s, done - refused);
 	logd_batch_done(s, done);
 	if (ret)
 		return ret;
@@ -571,7 +580,7 @@ static int logd_deliver_pcap(struct logd_sink *s)
 		ret = log_pcap_write(s->pcap, &e);
 		if (ret)
 			return ret;
-		atomic_fetch_add(&s->delivered, 1);
+		logd_count_delivered(s, 1);
 		logd_batch_done(s, 1);
 	}
 	return 0;
@@ -619,7 +628,9 @@ static void logd_report_lost(struct logd_sink *s)
 	pthread_mutex_lock(&s->q.lock);
 	s->inflight = s->n_batch;
 	pthread_mutex_unlock(&s->q.lock);
+	s->delivering_report = true;
 	ret = logd_deliver(s);
+	s->delivering_report = false;
 	if (ret || s->n_batch) {
 		/* still undelivered: report it with the next success */
 		logd_batch_done(s, s->n_batch);
@@ -631,8 +642,6 @@ static void logd_report_lost(struct logd_sink *s)
 		return;
 	}
 	s->seq++;
-	/* delivered counts events, not this report */
-	atomic_fetch_sub(&s->delivered, 1);
 	atomic_fetch_add(&s->lost_reported, n);
 	if (n > UINT32_MAX) /* the rest in the next report */
 		logd_count_drop(s, n - UINT32_MAX);

@@ -369,6 +369,7 @@ START_TEST(sink_loss_reported_after_recovery)
 	ck_assert_int_eq(count_lines(path, "\"count\":8,\"producer\":\"logd\""),
 			 1);
 	logd_sink_stop(s, logd_now_ns() + 5000000000ULL);
+	logd_sink_wait(s); /* the counters are final once it has ended */
 	logd_sink_stats(s, &st);
 	ck_assert_uint_eq(st.delivered, 2);
 	ck_assert_uint_eq(st.lost_reported, 8);
