@@ -13,7 +13,11 @@
  *                  bytes) and its updates (last seen, packets, bytes);
  *   floor_ins_empty, floor_ins_full
  *                  a new flow: one insert of pw_ct's sizes into an empty
- *                  LRU_HASH, and into a full one (the kernel evicts).
+ *                  LRU_HASH, and into a full one (the kernel evicts);
+ *   floor_arr, floor_arr2_ins
+ *                  a table that is not a hash map: the lookup in an
+ *                  array with one slot per flow, and the insert of a new
+ *                  flow into a full 2-way set-associative array.
  *
  * Not a datapath: it judges nothing and checks only what the verifier
  * needs. Maps are sized as pw_ct; user space fills them.
@@ -238,6 +242,54 @@ int floor_arr(struct xdp_md *ctx)
 	v->val.last_seen_ns = bpf_ktime_get_coarse_ns();
 	__sync_fetch_and_add(&v->val.packets[0], 1);
 	__sync_fetch_and_add(&v->val.bytes[0], ctx->data_end - ctx->data);
+	return XDP_PASS;
+}
+
+/*
+ * A new flow into a full table of plumwall's own kind (not the kernel's
+ * LRU): a 2-way set-associative array, every slot holding a flow. The
+ * insert reads the set's two slots (a real table compares their keys for
+ * a flow already there: the same lines), evicts the one seen longer ago,
+ * claims it against other CPUs by making its seq odd with a
+ * compare-and-swap, writes the key and value, and makes seq even again.
+ * Readers (not measured) would retry or miss while seq is odd, or changed
+ * under them. One random set per packet, no list, no bucket lock.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, FLOOR_ENTRIES);
+	__type(key, __u32);
+	__type(value, struct floor_slot);
+} floor_map_arr2 SEC(".maps");
+
+SEC("xdp")
+int floor_arr2_ins(struct xdp_md *ctx)
+{
+	struct pw_ct_key k = {};
+	struct floor_slot *a, *b, *victim;
+	struct pw_ct_val v = {};
+	__u32 idx, seq;
+
+	if (floor_key40(ctx, &k))
+		return XDP_ABORTED;
+	idx = floor_set_first(&k);
+	a = bpf_map_lookup_elem(&floor_map_arr2, &idx);
+	idx++;
+	b = bpf_map_lookup_elem(&floor_map_arr2, &idx);
+	if (!a || !b)
+		return XDP_ABORTED;
+	victim = a->val.last_seen_ns <= b->val.last_seen_ns ? a : b;
+	seq = victim->seq;
+	if ((seq & 1) ||
+	    __sync_val_compare_and_swap(&victim->seq, seq, seq + 1) != seq)
+		return XDP_DROP; /* another CPU is writing it */
+	v.created_ns = bpf_ktime_get_coarse_ns();
+	v.last_seen_ns = v.created_ns;
+	v.packets[0] = 1;
+	v.bytes[0] = ctx->data_end - ctx->data;
+	victim->key = k;
+	victim->val = v;
+	__sync_fetch_and_add(&victim->seq, 1);
 	return XDP_PASS;
 }
 

@@ -10,10 +10,12 @@
 
 #define FLOOR_ENTRIES 262144 /* as pw_ct; a power of two */
 
-/* One flow in two cache lines: pw_ct's key and value, padded to 128. */
+/* One flow in two cache lines: pw_ct's key and value, padded to 128.
+ * seq: odd while a writer rewrites the slot (floor_arr2_ins). */
 struct floor_slot {
 	struct pw_ct_key key;
-	__u32 pad[2];
+	__u32 seq;
+	__u32 pad;
 	struct pw_ct_val val;
 	__u64 pad2;
 };
@@ -31,6 +33,12 @@ static inline __u32 floor_slot_index(const struct pw_ct_key *k)
 	for (i = 0; i < (int)(sizeof(*k) / 4); i++)
 		h = (h ^ w[i]) * 0x01000193;
 	return (h ^ (h >> 15)) & (FLOOR_ENTRIES - 1);
+}
+
+/* The 2-way table: slots 2s and 2s + 1 make set s (256 bytes). */
+static inline __u32 floor_set_first(const struct pw_ct_key *k)
+{
+	return floor_slot_index(k) & ~1U;
 }
 
 #endif /* BENCH_CTFLOOR_H */

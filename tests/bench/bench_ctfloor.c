@@ -18,7 +18,9 @@
  * insert of pw_ct's sizes per frame, N_FLOWS new flows a round, into an
  * empty map and into a full one (262,144 entries; the kernel evicts),
  * with the common LRU list as pw_ct has it and with per-CPU lists
- * (BPF_F_NO_COMMON_LRU).
+ * (BPF_F_NO_COMMON_LRU); and into a full table that is not the kernel's
+ * LRU: a 2-way set-associative array (bpf/bench_ctfloor.bpf.c,
+ * floor_arr2_ins), where a new flow evicts the older of its set's two.
  * Medians of BENCH_ROUNDS (default 5). Figures, not assertions; needs
  * root (exits 77 otherwise).
  */
@@ -54,6 +56,7 @@ enum {
 	P_INS_EMPTY,
 	P_INS_FULL,
 	P_INS_FULL_PCPU,
+	P_ARR2_INS,
 	P_COUNT
 };
 
@@ -69,6 +72,7 @@ static const char *const prog_names[P_COUNT] = {
 	"insert, pw_ct's sizes, empty map",
 	"insert, pw_ct's sizes, full map",
 	"insert, full map, per-CPU LRU lists",
+	"insert, full 2-way array",
 };
 
 static uint8_t (*frames)[BENCH_FRAME_LEN];
@@ -77,6 +81,20 @@ static size_t frame_len;
 static uint16_t sport_of(unsigned int i)
 {
 	return (uint16_t)(1024 + i);
+}
+
+/* Frame @i's key in the maps of pw_ct's key, as floor_key40() makes it:
+ * the frame's bytes as they stand (network order). */
+static void frame_key40(unsigned int i, struct pw_ct_key *k)
+{
+	memset(k, 0, sizeof(*k));
+	k->tenant = 1;
+	k->family = 4;
+	k->proto = 6;
+	memcpy(&k->port_a, frames[i] + 34, 2);
+	memcpy(&k->port_b, frames[i] + 36, 2);
+	memcpy(k->addr_a, frames[i] + 26, 4);
+	memcpy(k->addr_b, frames[i] + 30, 4);
 }
 
 /* The maps' keys are the frames' bytes as they stand (network order). */
@@ -93,14 +111,7 @@ static int fill(struct bench_ctfloor_bpf *s)
 	for (i = 0; i < N_FLOWS; i++) {
 		memset(k16, 0, sizeof(k16));
 		memcpy(k16, frames[i] + 26, 12);
-		memset(&k40, 0, sizeof(k40));
-		k40.tenant = 1;
-		k40.family = 4;
-		k40.proto = 6;
-		memcpy(&k40.port_a, frames[i] + 34, 2);
-		memcpy(&k40.port_b, frames[i] + 36, 2);
-		memcpy(k40.addr_a, frames[i] + 26, 4);
-		memcpy(k40.addr_b, frames[i] + 30, 4);
+		frame_key40(i, &k40);
 		slot.key = k40;
 		idx = floor_slot_index(&k40);
 		if (bpf_map_update_elem(bpf_map__fd(s->maps.floor_map_arr),
@@ -116,30 +127,55 @@ static int fill(struct bench_ctfloor_bpf *s)
 	return 0;
 }
 
-/* floor_map_full filled to its last entry with flows no frame has
- * (tenant 3), in batches. */
-static int fill_full(int fd)
+/* The I-th flow no frame has (tenant 3). */
+static void other_flow(struct pw_ct_key *k, uint32_t i)
 {
-	struct pw_ct_key *keys;
-	struct pw_ct_val *vals;
-	unsigned int i, done, n;
+	memset(k, 0, sizeof(*k));
+	k->tenant = 3;
+	k->family = 4;
+	k->proto = 17;
+	memcpy(k->addr_a, &i, 4);
+}
+
+/* floor_map_full and floor_map_full_pcpu: a flow per entry */
+static void make_lru_entry(uint32_t i, void *key, void *val)
+{
+	other_flow(key, i);
+	memset(val, 0, sizeof(struct pw_ct_val));
+}
+
+/* floor_map_arr2: a flow per slot, last seen in slot order so that each
+ * set has an older one */
+static void make_arr2_entry(uint32_t i, void *key, void *val)
+{
+	struct floor_slot *slot = val;
+
+	*(__u32 *)key = i;
+	memset(slot, 0, sizeof(*slot));
+	other_flow(&slot->key, i);
+	slot->val.last_seen_ns = i + 1;
+}
+
+/* Fill a map of FLOOR_ENTRIES to its last entry, in batches of 4096
+ * entries that @make writes. */
+static int fill_all(int fd, size_t key_size, size_t val_size,
+		    void (*make)(uint32_t i, void *key, void *val))
+{
+	const unsigned int n = 4096;
+	unsigned char *keys, *vals;
+	unsigned int i, done;
 	__u32 count;
 	int ret = 0;
 
-	keys = calloc(4096, sizeof(*keys));
-	vals = calloc(4096, sizeof(*vals));
+	keys = calloc(n, key_size);
+	vals = calloc(n, val_size);
 	if (!keys || !vals) {
 		ret = -ENOMEM;
 		goto out;
 	}
 	for (done = 0; done < FLOOR_ENTRIES; done += n) {
-		n = 4096;
-		for (i = 0; i < n; i++) {
-			keys[i].tenant = 3;
-			keys[i].family = 4;
-			keys[i].proto = 17;
-			memcpy(keys[i].addr_a, &(uint32_t){ done + i }, 4);
-		}
+		for (i = 0; i < n; i++)
+			make(done + i, keys + i * key_size, vals + i * val_size);
 		count = n;
 		if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
 			ret = -errno;
@@ -150,6 +186,33 @@ out:
 	free(keys);
 	free(vals);
 	return ret;
+}
+
+/* The inserts into floor_map_arr2 went in: most of this round's flows
+ * are in their set (a later flow of the round evicts an earlier one now
+ * and then, as in any 2-way table); -EIO otherwise. */
+static int check_arr2(int fd)
+{
+	struct floor_slot slot;
+	struct pw_ct_key k;
+	unsigned int i, found = 0;
+	__u32 idx, w;
+
+	for (i = 0; i < N_FLOWS; i++) {
+		frame_key40(i, &k);
+		idx = floor_set_first(&k);
+		for (w = 0; w < 2; w++) {
+			__u32 at = idx + w;
+
+			if (bpf_map_lookup_elem(fd, &at, &slot))
+				return -errno;
+			if (!memcmp(&slot.key, &k, sizeof(k))) {
+				found++;
+				break;
+			}
+		}
+	}
+	return found >= N_FLOWS / 10 * 9 ? 0 : -EIO;
 }
 
 /* Every frame a new flow: its destination port is @port. */
@@ -239,9 +302,17 @@ int main(void)
 	}
 	ret = fill(s);
 	if (!ret)
-		ret = fill_full(bpf_map__fd(s->maps.floor_map_full));
+		ret = fill_all(bpf_map__fd(s->maps.floor_map_full),
+			       sizeof(struct pw_ct_key),
+			       sizeof(struct pw_ct_val), make_lru_entry);
 	if (!ret)
-		ret = fill_full(bpf_map__fd(s->maps.floor_map_full_pcpu));
+		ret = fill_all(bpf_map__fd(s->maps.floor_map_full_pcpu),
+			       sizeof(struct pw_ct_key),
+			       sizeof(struct pw_ct_val), make_lru_entry);
+	if (!ret)
+		ret = fill_all(bpf_map__fd(s->maps.floor_map_arr2),
+			       sizeof(__u32), sizeof(struct floor_slot),
+			       make_arr2_entry);
 	if (ret)
 		goto out;
 	fds[P_H16] = bpf_program__fd(s->progs.floor_h16);
@@ -251,6 +322,7 @@ int main(void)
 	fds[P_INS_FULL] = bpf_program__fd(s->progs.floor_ins_full);
 	fds[P_ARR] = bpf_program__fd(s->progs.floor_arr);
 	fds[P_INS_FULL_PCPU] = bpf_program__fd(s->progs.floor_ins_full_pcpu);
+	fds[P_ARR2_INS] = bpf_program__fd(s->progs.floor_arr2_ins);
 	for (r = 0; r < rounds; r++) {
 		set_dport(DPORT);
 		floor1 = rr_ns(bpf_program__fd(pass->progs.xdp_pass));
@@ -268,11 +340,13 @@ int main(void)
 				ret = -EIO;
 				goto out;
 			}
-			if (p == P_INS_EMPTY) {
+			if (p == P_INS_EMPTY)
 				ret = empty_map(s);
-				if (ret)
-					goto out;
-			}
+			if (p == P_ARR2_INS)
+				ret = check_arr2(
+					bpf_map__fd(s->maps.floor_map_arr2));
+			if (ret)
+				goto out;
 		}
 	}
 	printf("bench_ctfloor: an established flow's least cost in this "
