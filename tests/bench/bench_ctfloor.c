@@ -175,7 +175,8 @@ static int fill_all(int fd, size_t key_size, size_t val_size,
 	}
 	for (done = 0; done < FLOOR_ENTRIES; done += n) {
 		for (i = 0; i < n; i++)
-			make(done + i, keys + i * key_size, vals + i * val_size);
+			make(done + i, keys + i * key_size,
+			     vals + i * val_size);
 		count = n;
 		if (bpf_map_update_batch(fd, keys, vals, &count, NULL)) {
 			ret = -errno;
