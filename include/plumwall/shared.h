@@ -58,8 +58,9 @@
  * the hash no longer decides alone. 6: pw_cts (conntrack stamps), without
  * which a flow would be invisible to programs of layout 6. 7: rule and
  * tenant counters in per-CPU stripes of plain arrays (pw_rule_stats),
- * which programs of layout 6 would look up as hashes. */
-#define PW_LAYOUT_VERSION 7
+ * which programs of layout 6 would look up as hashes. 8:
+ * pw_config.slot_fill, which user space of layout 7 would not keep. */
+#define PW_LAYOUT_VERSION 8
 
 #define PW_FAMILY_IPV4 4
 #define PW_FAMILY_IPV6 6
@@ -390,8 +391,18 @@ struct pw_dp_config {
 	__u32 active_slot; /* 0 or 1 */
 	__u32 layout_version; /* PW_LAYOUT_VERSION */
 	__u64 clock_offset_ns; /* added to the clock: tests inject time */
+	/*
+	 * Per slot, the pw_settings.fill_id of the maps in it; 0 while a
+	 * fill replaces them (or failed to). User space only: a process
+	 * keeps the inner maps it looked up while this stays the same.
+	 * Why: before Linux 6.8 every lookup in an outer map from user
+	 * space waits for an RCU grace period (maybe_wait_bpf_programs()),
+	 * 15 ms a lookup under emulation, and reading a slot's counters
+	 * took one such lookup each time.
+	 */
+	__u32 slot_fill[2];
 };
-_Static_assert(sizeof(struct pw_dp_config) == 16, "pw_dp_config layout");
+_Static_assert(sizeof(struct pw_dp_config) == 24, "pw_dp_config layout");
 
 /*
  * pw_ct: LRU hash keyed by tenant and normalised 5-tuple: the endpoint

@@ -1913,6 +1913,28 @@ START_TEST(test_read_only)
 	ck_assert_int_eq(fw_dp_slot_settings(writer, slot, &st), 0);
 	ck_assert_uint_eq(st.generation, P_BASE);
 
+	/* The reader keeps the maps it found in a slot only while the slot
+	 * holds the same fill (pw_config.slot_fill): it sees every refill
+	 * of the writer's, of the slot it read last too. */
+	dp = writer;
+	use_policy(P_REVOKE);
+	dp = saved;
+	ck_assert_int_eq(fw_dp_slot_settings(reader, slot ^ 1, &st), 0);
+	ck_assert_uint_eq(st.generation, P_REVOKE);
+	ck_assert_int_eq(fw_dp_slot_settings(reader, slot, &st), 0);
+	ck_assert_uint_eq(st.generation, P_BASE);
+	dp = writer;
+	use_policy(P_SAME);
+	use_policy(P_STRICT);
+	dp = saved;
+	ck_assert_int_eq(fw_dp_slot_settings(reader, slot, &st), 0);
+	ck_assert_uint_eq(st.generation, P_SAME);
+	ck_assert_int_eq(fw_dp_slot_settings(reader, slot ^ 1, &st), 0);
+	ck_assert_uint_eq(st.generation, P_STRICT);
+	ck_assert_int_eq(fw_dp_active_slot(reader, &slot), 0);
+	ck_assert_int_eq(fw_dp_running_generation(reader, &slot), 0);
+	ck_assert_uint_eq(slot, P_STRICT);
+
 	fw_dp_close(reader);
 	fw_dp_close(writer);
 }
