@@ -152,6 +152,10 @@ vm-check: deps vm-deps
 # (tests/deb/deb-check: lintian, contents, conffiles in a scratch root).
 DEB_DEB_PACKAGES := debhelper dpkg-dev lintian
 DEB_OUT := $(BUILD)/deb
+DEB_FILE := $(DEB_OUT)/plumwall_$(PW_VERSION)_amd64.deb
+# What the package is built from: the tree the deb recipe copies.
+DEB_SRCS = $(shell find . \( -path ./build -o -path ./.git -o -path ./.cache \) \
+	-prune -o -type f -print)
 
 deb-deps:
 	$(Q)$(MAKE) deps DEB_PACKAGES="$(DEB_DEB_PACKAGES)"
@@ -172,6 +176,12 @@ deb: deps deb-deps
 deb-check: deb
 	$(Q)bash tests/deb/deb-check $(DEB_OUT)
 
+# The image takes the package already built when no source is newer (CI
+# builds it once for deb-check: each build compiles everything and runs
+# the unit suites); make deb always builds afresh.
+$(DEB_FILE): $(DEB_SRCS)
+	$(Q)$(MAKE) deb
+
 # ---------------------------------------------------------------------------
 # make image: the appliance, a bootable disk image of Debian 12 with the
 # package installed (image/mkimage; IMAGE_FORMAT=raw for a raw disk).
@@ -184,9 +194,9 @@ IMAGE := $(BUILD)/image/plumwall-$(PW_VERSION)-amd64.$(if $(filter raw,$(IMAGE_F
 image-deps:
 	$(Q)$(MAKE) deps DEB_PACKAGES="$(IMAGE_DEB_PACKAGES)"
 
-image: deb image-deps
+image: $(DEB_FILE) image-deps
 	$(call msg,IMAGE,$(IMAGE))
-	$(Q)bash image/mkimage $(DEB_OUT)/plumwall_$(PW_VERSION)_amd64.deb $(IMAGE) $(IMAGE_FORMAT)
+	$(Q)bash image/mkimage $(DEB_FILE) $(IMAGE) $(IMAGE_FORMAT)
 
 image-check: image
 	$(Q)bash tests/vm/image-check $(IMAGE)
