@@ -783,7 +783,17 @@ static int compare_one(const struct fixture *f, const struct policy_packet *p)
 }
 
 #define DIFF_POLICIES 400
+/* packets per policy; PLUMWALL_COMPILE_PACKETS overrides (the sanitized
+ * build, tests/run-tests, takes fewer: the same code paths, slower) */
 #define DIFF_PACKETS 2500
+
+static unsigned int diff_packets(void)
+{
+	const char *v = getenv("PLUMWALL_COMPILE_PACKETS");
+	int n = v ? atoi(v) : 0;
+
+	return n > 0 ? (unsigned int)n : DIFF_PACKETS;
+}
 
 START_TEST(test_differential)
 {
@@ -797,7 +807,7 @@ START_TEST(test_differential)
 
 		build(&f, yaml);
 		gen_collect(f.pol);
-		for (j = 0; j < DIFF_PACKETS; j++) {
+		for (j = 0; j < diff_packets(); j++) {
 			struct policy_packet p;
 
 			gen_pick_packet(f.pol, &p);
@@ -845,7 +855,7 @@ START_TEST(test_differential_bench)
 			policy_generate_bench(seed * 150, &o, &yaml, NULL), 0);
 		build(&f, yaml);
 		gen_collect(f.pol);
-		for (j = 0; j < 20000; j++) {
+		for (j = 0; j < 8 * diff_packets(); j++) {
 			struct policy_packet p;
 
 			gen_pick_packet(f.pol, &p);
@@ -882,7 +892,7 @@ START_TEST(test_differential_ext)
 		for (t = 0; t < f.c->n_tenant_info; t++)
 			ext_tenants += f.c->tenant_info[t].ext;
 		gen_collect(f.pol);
-		for (j = 0; j < DIFF_PACKETS; j++) {
+		for (j = 0; j < diff_packets(); j++) {
 			struct policy_compiled_verdict cv;
 			struct policy_packet p;
 
