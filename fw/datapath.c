@@ -85,10 +85,6 @@ struct fw_dp {
 	 * process may have refilled a slot, see slot_inner_fd(). */
 	int slot_fd[2][SM_COUNT];
 	__u32 slot_id[2][SM_COUNT]; /* map ids of slot_fd[][] */
-	/* pw_config.slot_fill[] when slot_id[][] was learnt: while the
-	 * config still says so, the id needs no lookup in the outer map
-	 * (shared.h, pw_dp_config); 0: look it up */
-	__u32 slot_key[2][SM_COUNT];
 	int barrier_fd; /* a pw_settings-like map for the RCU barrier */
 	/* BTF key and value type ids of the inner map templates, index
 	 * SM_* and SM_COUNT for pw_rcu_barrier's: libbpf drops the
@@ -445,27 +441,27 @@ int fw_dp_active_slot(struct fw_dp *dp, __u32 *slot)
 	return ret;
 }
 
-/*
- * Id of the inner map in @slot of per-slot map @sm; 0 when empty. The
- * one this process knows while pw_config.slot_fill[@slot] is the fill it
- * learnt it under, else the outer map's: the config is read first, so an
- * id looked up during a fill is kept under the fill before it, which the
- * config no longer names once that fill ends.
- */
-static __u32 slot_inner_id(struct fw_dp *dp, __u32 slot, int sm)
+/* Id of the inner map in @slot of per-slot map @sm, from the outer map
+ * (before Linux 6.8: after an RCU grace period); 0 when empty. */
+static __u32 slot_outer_id(struct fw_dp *dp, __u32 slot, int sm)
 {
-	__u32 id = 0, fill;
+	__u32 id = 0;
 
-	if (read_config(dp))
-		return 0;
-	fill = dp->cfg.slot_fill[slot];
-	if (fill && dp->slot_key[slot][sm] == fill && dp->slot_id[slot][sm])
-		return dp->slot_id[slot][sm];
 	if (bpf_map_lookup_elem(bpf_map__fd(outer_map(dp, sm)), &slot, &id))
 		return 0;
-	if (dp->slot_fd[slot][sm] >= 0 && dp->slot_id[slot][sm] == id)
-		dp->slot_key[slot][sm] = fill;
 	return id;
+}
+
+/* Id of the inner map in @slot of per-slot map @sm; 0 when empty. From
+ * pw_config while it names the slot's fill (shared.h, pw_dp_config),
+ * else from the outer map. */
+static __u32 slot_inner_id(struct fw_dp *dp, __u32 slot, int sm)
+{
+	if (read_config(dp))
+		return 0;
+	if (dp->cfg.slot_fill[slot])
+		return dp->cfg.slot_map_ids[slot][sm];
+	return slot_outer_id(dp, slot, sm);
 }
 
 /* A policy is installed in @slot (its settings map, installed last). */
@@ -485,14 +481,19 @@ static int slot_inner_fd(struct fw_dp *dp, __u32 slot, int sm)
 	if (dp->slot_fd[slot][sm] >= 0 && dp->slot_id[slot][sm] == id)
 		return dp->slot_fd[slot][sm];
 	fd = bpf_map_get_fd_by_id(id);
+	if (fd < 0 && errno == ENOENT) {
+		/* gone: a fill replaced it after the config was read */
+		id = slot_outer_id(dp, slot, sm);
+		if (!id)
+			return -ENOENT;
+		fd = bpf_map_get_fd_by_id(id);
+	}
 	if (fd < 0)
 		return -errno;
 	if (dp->slot_fd[slot][sm] >= 0)
 		close(dp->slot_fd[slot][sm]);
 	dp->slot_fd[slot][sm] = fd;
 	dp->slot_id[slot][sm] = id;
-	/* the config as read by slot_inner_id(), before the lookup */
-	dp->slot_key[slot][sm] = dp->cfg.slot_fill[slot];
 	return fd;
 }
 
@@ -834,26 +835,28 @@ static void *outer_update_run(void *arg)
 	return NULL;
 }
 
-/* The inner map @fds[sm] of @slot is in its outer map now (known under
- * no fill until the fill is complete). */
+/* The inner map @fds[sm] of @slot is in its outer map now. */
 static void slot_installed(struct fw_dp *dp, __u32 slot, int sm, int *fds)
 {
 	if (dp->slot_fd[slot][sm] >= 0)
 		close(dp->slot_fd[slot][sm]);
 	dp->slot_fd[slot][sm] = fds[sm];
 	dp->slot_id[slot][sm] = fd_map_id(fds[sm]);
-	dp->slot_key[slot][sm] = 0;
 	fds[sm] = -1;
 }
 
-/* pw_config.slot_fill[@slot] = @fill (read, changed, written back). */
+/* pw_config names @fill as @slot's (0: none), with the ids of the maps
+ * this process installed there (read, changed, written back). */
 static int set_slot_fill(struct fw_dp *dp, __u32 slot, __u32 fill)
 {
-	int ret = read_config(dp);
+	int ret = read_config(dp), sm;
 
 	if (ret)
 		return ret;
 	dp->cfg.slot_fill[slot] = fill;
+	for (sm = 0; sm < SM_COUNT; sm++)
+		dp->cfg.slot_map_ids[slot][sm] = fill ? dp->slot_id[slot][sm] :
+							0;
 	return write_config(dp);
 }
 
@@ -925,10 +928,6 @@ int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
 	slot_installed(dp, slot, SM_SETTINGS, fds);
 	/* the fill's name: its settings map's id, as pw_settings.fill_id */
 	ret = set_slot_fill(dp, slot, dp->slot_id[slot][SM_SETTINGS]);
-	if (ret)
-		goto out;
-	for (sm = 0; sm < SM_COUNT; sm++)
-		dp->slot_key[slot][sm] = dp->slot_id[slot][SM_SETTINGS];
 out:
 	for (sm = 0; sm < SM_COUNT; sm++)
 		if (fds[sm] >= 0)

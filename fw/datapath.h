@@ -247,7 +247,7 @@ struct fw_dp_map_mem {
 	__u64 memlock;
 	__u32 max_entries;
 };
-#define FW_DP_SLOT_MAPS 10
+#define FW_DP_SLOT_MAPS PW_SLOT_MAPS
 
 /* The inner maps of @slot (pw_iface, pw_tenant, pw_addr, pw_svc,
  * pw_decision, pw_rule, pw_settings, pw_rule_stats, pw_tenant_stats,

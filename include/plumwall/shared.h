@@ -62,6 +62,9 @@
  * pw_config.slot_fill, which user space of layout 7 would not keep. */
 #define PW_LAYOUT_VERSION 8
 
+/* The maps of a policy slot (fw/datapath.c, slot_maps[]). */
+#define PW_SLOT_MAPS 10
+
 #define PW_FAMILY_IPV4 4
 #define PW_FAMILY_IPV6 6
 
@@ -392,17 +395,18 @@ struct pw_dp_config {
 	__u32 layout_version; /* PW_LAYOUT_VERSION */
 	__u64 clock_offset_ns; /* added to the clock: tests inject time */
 	/*
-	 * Per slot, the pw_settings.fill_id of the maps in it; 0 while a
-	 * fill replaces them (or failed to). User space only: a process
-	 * keeps the inner maps it looked up while this stays the same.
+	 * User space only. Per slot, the pw_settings.fill_id of the maps in
+	 * it, 0 while a fill replaces them (or after one failed), and the
+	 * ids of those maps, which count only while slot_fill is not 0.
 	 * Why: before Linux 6.8 every lookup in an outer map from user
-	 * space waits for an RCU grace period (maybe_wait_bpf_programs()),
-	 * 15 ms a lookup under emulation, and reading a slot's counters
-	 * took one such lookup each time.
+	 * space waits for an RCU grace period (maybe_wait_bpf_programs()):
+	 * 15 ms a lookup under emulation, and 'plumwall stats' made about
+	 * 60 of them. The ids here come with one lookup in an array.
 	 */
 	__u32 slot_fill[2];
+	__u32 slot_map_ids[2][PW_SLOT_MAPS]; /* in fw/datapath.c's order */
 };
-_Static_assert(sizeof(struct pw_dp_config) == 24, "pw_dp_config layout");
+_Static_assert(sizeof(struct pw_dp_config) == 104, "pw_dp_config layout");
 
 /*
  * pw_ct: LRU hash keyed by tenant and normalised 5-tuple: the endpoint

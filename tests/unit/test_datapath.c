@@ -1913,9 +1913,9 @@ START_TEST(test_read_only)
 	ck_assert_int_eq(fw_dp_slot_settings(writer, slot, &st), 0);
 	ck_assert_uint_eq(st.generation, P_BASE);
 
-	/* The reader keeps the maps it found in a slot only while the slot
-	 * holds the same fill (pw_config.slot_fill): it sees every refill
-	 * of the writer's, of the slot it read last too. */
+	/* The reader keeps the maps it found in a slot only while pw_config
+	 * names them (slot_fill, slot_map_ids): it sees every refill of the
+	 * writer's, of the slot it read last too. */
 	dp = writer;
 	use_policy(P_REVOKE);
 	dp = saved;
