@@ -123,8 +123,15 @@ pin_path: $PIN
 EOT
 daemon() { # daemon ARGS...: plumwalld until it applied, then SIGTERM
 	local pid
+	# Emptied here, not by the child's redirection: the child may not
+	# have run yet when wait_for reads the log, which then still holds
+	# the last run's "applied" line, and the SIGTERM reaches the child
+	# before its exec. Once (sanitized build, busy CI machine) it was
+	# lost there: plumwalld started, applied, and waited for it until
+	# someone sent another.
+	: >"$TMP/d.log"
 	# a simple command, not a function: $! is plumwalld itself
-	nsenter --net=/var/run/netns/$NSM "$PWD_BIN" "$@" -c "$TMP/plumwall.yaml" >"$TMP/d.log" 2>&1 &
+	nsenter --net=/var/run/netns/$NSM "$PWD_BIN" "$@" -c "$TMP/plumwall.yaml" >>"$TMP/d.log" 2>&1 &
 	pid=$!
 	PIDS+=($pid)
 	wait_for 10 grep -q "applied, generation" "$TMP/d.log"
