@@ -879,7 +879,7 @@ int fw_dp_slot_fill(struct fw_dp *dp, __u32 slot, const struct fw_dp_policy *p)
 		ret = -EBUSY;
 		goto out;
 	}
-	/* no process keeps what it knows of the slot from here on */
+	/* readers go to the outer maps for this slot from here on */
 	ret = set_slot_fill(dp, slot, 0);
 	if (ret)
 		goto out;
