@@ -1348,7 +1348,7 @@ static int sequence_once(int _i)
 		advance_clock(d);
 		len = make_frame(d, frame, &f);
 		open_report(&r);
-		if (one_frame(d, frame, len, &f, &r) && !d->slip_ns)
+		if (one_frame(d, frame, len, &f, &r))
 			report_failure(d, &r, i, &f, frame, len);
 		if (d->slip_ns) {
 			fprintf(stderr,
